@@ -1,0 +1,40 @@
+# `make run` and `make test` do all the set-up on a fresh machine.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+# The CPU build of torch; a plain `torch` requirement pulls a CUDA build of several GB. Override on other machines.
+TORCH_SPEC ?= torch==2.13.0
+STAMP := $(VENV)/.installed
+
+.PHONY: install run test index eval lint clean
+
+$(PY):
+	python3 -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(PY)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) show torch >/dev/null 2>&1 || $(PIP) install --quiet "$(TORCH_SPEC)"
+	$(PIP) install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+index: $(STAMP)
+	$(PY) -m qa index
+
+run: $(STAMP)
+	$(PY) -m qa index --if-needed
+	$(PY) app.py
+
+test: $(STAMP)
+	$(PY) -m pytest -q
+
+eval: $(STAMP)
+	$(PY) -m qa eval --split dev
+	$(PY) -m qa eval --split test
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check qa tests app.py eval
+
+clean:
+	rm -rf $(VENV) index/CURRENT index/build-*

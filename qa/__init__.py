@@ -1,0 +1,8 @@
+"""Grounded question answering: every answer is passages quoted word for word from the corpus."""
+from .answer import Answer, Passage
+from .api import QA, ask
+from .config import MAX_QUESTION_CHARS, Settings
+from .errors import CorpusError, IndexUnavailable, InvalidQuestion, QAError
+
+__all__ = ["QA", "Answer", "Passage", "Settings", "ask", "QAError", "InvalidQuestion", "CorpusError",
+           "IndexUnavailable", "MAX_QUESTION_CHARS"]

@@ -1,0 +1,79 @@
+"""Command line: `python -m qa ask "question"`, `python -m qa index`, `python -m qa eval`."""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+
+from .config import Settings
+
+
+def _ask(args) -> int:
+    from .api import QA
+    answer = QA().ask(args.question, args.k)
+    if args.json:
+        print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
+        return 0
+    if answer.abstained:
+        print(answer.message)
+        return 0
+    print(answer.message)
+    for n, p in enumerate(answer.passages, 1):
+        print(f"\n[{n}] {p.citation}")
+        print("    " + p.text.replace("\n\n", "\n    "))
+    return 0
+
+
+def _index(args) -> int:
+    from .encoder import MiniLMEncoder
+    from .store import build, open_index, problem, save
+    settings, encoder = Settings(), MiniLMEncoder()
+    if args.if_needed and problem(settings, encoder) is None:
+        print(f"the index in {settings.index_dir} is current")
+        return 0
+    index = open_index(settings, encoder, progress=True) if args.if_needed else build(settings, encoder, progress=True)
+    if not args.if_needed:
+        save(index, settings.index_dir)
+    print(f"indexed {len(index.passages)} passages from {len(index.documents)} documents into {settings.index_dir}")
+    return 0
+
+
+def _eval(args) -> int:
+    from .api import QA
+    from .evaluate import evaluate, format_report, load_questions
+    report = evaluate(QA(), load_questions(split=args.split))
+    report["split"] = args.split
+    print(json.dumps(report, indent=2) if args.json else f"split: {args.split}\n" + format_report(report))
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m qa", description="Answers with passages quoted from the articles.")
+    sub = p.add_subparsers(dest="command", required=True)
+    a = sub.add_parser("ask", help="answer a question with quoted passages")
+    a.add_argument("question")
+    a.add_argument("-k", type=int, default=None, help="at most this many passages (1-10, default 3)")
+    a.add_argument("--json", action="store_true", help="print Answer.to_dict() as JSON")
+    a.set_defaults(run=_ask)
+    i = sub.add_parser("index", help="rebuild the index from the corpus")
+    i.add_argument("--if-needed", action="store_true", help="rebuild only when the index is missing or stale")
+    i.set_defaults(run=_index)
+    e = sub.add_parser("eval", help="measure retrieval and abstention on the labelled questions")
+    e.add_argument("--split", choices=("dev", "test", "all"), default="test")
+    e.add_argument("--json", action="store_true")
+    e.set_defaults(run=_eval)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(name)s: %(message)s")
+    from .errors import QAError
+    try:
+        return args.run(args)
+    except QAError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,17 @@
+"""Error types. Each message says what went wrong and how to fix it."""
+
+
+class QAError(Exception):
+    """Base class for every error this package raises on purpose."""
+
+
+class InvalidQuestion(QAError, ValueError):
+    """The question cannot be answered as given (empty, too long, control characters)."""
+
+
+class CorpusError(QAError):
+    """A corpus document is malformed; the message names the file and the field."""
+
+
+class IndexUnavailable(QAError):
+    """The index is missing, damaged or stale and cannot be rebuilt here."""

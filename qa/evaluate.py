@@ -1,0 +1,88 @@
+"""Measure retrieval and abstention on the labelled question set, for BM25, dense and hybrid."""
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+from .api import QA
+from .config import ROOT
+from .retrieval import MODES, rank
+
+QUESTIONS = ROOT / "eval" / "questions.jsonl"
+ABSTAIN_TYPES = ("offtopic", "unanswerable")
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    split: str
+    type: str
+    question: str
+    gold: tuple[tuple[str, str], ...]  # (doc id, verbatim quote)
+
+    @property
+    def answerable(self) -> bool:
+        return self.type not in ABSTAIN_TYPES
+
+
+def load_questions(path: Path = QUESTIONS, split: str | None = None) -> list[Question]:
+    rows = [json.loads(line) for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [Question(r["id"], r["split"], r["type"], r["question"], tuple((g["doc"], g["quote"]) for g in r["gold"]))
+            for r in rows if split in (None, "all", r["split"])]
+
+
+def gold_passages(qa: QA, question: Question) -> set[int]:
+    """Indices of the passages that contain each gold quote."""
+    found = set()
+    for doc_id, quote in question.gold:
+        pos = qa.index.documents[doc_id].body.find(quote)
+        if pos < 0:
+            raise ValueError(f"{question.id}: gold quote not found in {doc_id}: {quote!r}")
+        found |= {i for i, p in enumerate(qa.index.passages)
+                  if p.doc_id == doc_id and p.start <= pos and pos + len(quote) <= p.end}
+    return found
+
+
+def evaluate(qa: QA, questions: list[Question]) -> dict:
+    """hit@1, hit@3, MRR and nDCG@10 per mode on answerable questions; abstention precision/recall of `ask()`."""
+    report: dict = {"questions": len(questions)}
+    answerable = [q for q in questions if q.answerable]
+    golds = {q.id: gold_passages(qa, q) for q in answerable}
+    vectors = dict(zip([q.id for q in questions], qa.encoder.encode([q.question for q in questions])))
+    for mode in MODES:
+        hit1 = hit3 = rr = ndcg = 0.0
+        for q in answerable:
+            order = list(rank(qa.index, q.question, vectors[q.id], qa.settings, mode).order)
+            ranks = [order.index(i) + 1 for i in golds[q.id]]
+            first = min(ranks)
+            hit1 += first <= 1
+            hit3 += first <= 3
+            rr += 1 / first
+            ideal = sum(1 / math.log2(r + 1) for r in range(1, min(len(ranks), 10) + 1))
+            ndcg += sum(1 / math.log2(r + 1) for r in ranks if r <= 10) / ideal
+        n = max(len(answerable), 1)
+        report[mode] = {"hit@1": hit1 / n, "hit@3": hit3 / n, "mrr": rr / n, "ndcg@10": ndcg / n}
+    abstained = {q.id: qa.ask(q.question).abstained for q in questions}
+    should = {q.id for q in questions if not q.answerable}
+    did = {i for i, a in abstained.items() if a}
+    report["abstention"] = {
+        "precision": len(did & should) / len(did) if did else 1.0,
+        "recall": len(did & should) / len(should) if should else 1.0,
+        "answerable_abstained": sorted(did - should),
+        "unanswerable_answered": sorted(should - did),
+    }
+    return report
+
+
+def format_report(report: dict) -> str:
+    lines = [f"{report['questions']} questions", f"{'mode':8} {'hit@1':>6} {'hit@3':>6} {'MRR':>6} {'nDCG@10':>8}"]
+    for mode in MODES:
+        m = report[mode]
+        lines.append(f"{mode:8} {m['hit@1']:6.3f} {m['hit@3']:6.3f} {m['mrr']:6.3f} {m['ndcg@10']:8.3f}")
+    a = report["abstention"]
+    lines.append(f"abstention precision {a['precision']:.3f}  recall {a['recall']:.3f}")
+    lines.append(f"answerable questions abstained: {', '.join(a['answerable_abstained']) or 'none'}")
+    lines.append(f"unanswerable questions answered: {', '.join(a['unanswerable_answered']) or 'none'}")
+    return "\n".join(lines)

@@ -1,0 +1,96 @@
+import hashlib
+import os
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from qa import QA, Settings
+from qa.text import tokenize
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT.parent / "shared" / "seeds"
+
+FIXTURE = {
+    "alpha.md": """---
+id: alpha
+title: Alpha report
+publisher: Alpha Times
+date: 2011-12-19
+authors: [Ann Writer]
+url: https://example.org/alpha
+seed: alpha.txt
+comments:
+  - id: comment-1
+    author: Reader One
+    date: 2011-12-20T10:00
+---
+
+Police fired on striking oil workers in the town square. Many people were hurt in the clashes.
+
+Officials said ten people died.
+
+The strike had lasted seven months over wages and working conditions at the oil company.
+
+## Reader comment: comment-1
+
+A nurse told me she counted twenty bodies at the hospital that night, far more than officials admit.
+""",
+    "beta.md": """---
+id: beta
+title: Beta bulletin
+publisher: Beta Wire
+date:
+authors: []
+---
+
+The government opened an investigation into the use of weapons by the police during the protest.
+
+Rights groups demanded a transparent inquiry and the release of detained activists.
+""",
+}
+
+
+class WordHashEncoder:
+    """Deterministic stand-in for the model: a unit bag-of-stems vector, so similarities are exact."""
+
+    name = "test/word-hash"
+    dim = 64
+
+    def encode(self, texts):
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for token in tokenize(text, stem=True, stopwords=True):
+                out[row, int(hashlib.md5(token.encode()).hexdigest(), 16) % self.dim] += 1.0
+            norm = np.linalg.norm(out[row])
+            out[row] = out[row] / norm if norm else out[row]
+        return out
+
+
+@pytest.fixture(autouse=True)
+def _isolated(tmp_path, monkeypatch):
+    """No test touches the repository's own index folder."""
+    monkeypatch.setenv("QA_INDEX_DIR", str(tmp_path / "index"))
+
+
+@pytest.fixture
+def fixture_settings(tmp_path) -> Settings:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for name, text in FIXTURE.items():
+        (corpus / name).write_text(text, encoding="utf-8")
+    return replace(Settings(), corpus_dir=corpus, index_dir=tmp_path / "fixture-index", min_passage_words=8,
+                   min_similarity=0.2)
+
+
+@pytest.fixture
+def fixture_qa(fixture_settings) -> QA:
+    return QA(fixture_settings, WordHashEncoder())
+
+
+@pytest.fixture(scope="session")
+def real_qa(tmp_path_factory) -> QA:
+    """The real corpus and the real model, with an index built in a temporary folder."""
+    settings = replace(Settings(), corpus_dir=ROOT / "corpus", index_dir=tmp_path_factory.mktemp("real-index"))
+    return QA(settings)

@@ -1,0 +1,61 @@
+import pytest
+
+from qa.corpus import load_corpus, normalise_body
+from qa.errors import CorpusError
+from qa.passages import split_document
+from qa.text import sentence_spans, tokenize
+
+
+def test_fixture_corpus_loads_articles_and_comments(fixture_settings):
+    docs = load_corpus(fixture_settings.corpus_dir)
+    assert [d.id for d in docs] == ["alpha", "alpha/comment-1", "beta"]
+    comment = docs[1]
+    assert (comment.kind, comment.comment_author, comment.date, comment.parent_id) == (
+        "comment", "Reader One", "2011-12-20T10:00", "alpha")
+    assert docs[2].date is None and docs[2].url is None and docs[2].authors == ()
+
+
+def test_short_paragraph_joins_previous_and_offsets_hold(fixture_settings):
+    alpha = load_corpus(fixture_settings.corpus_dir)[0]
+    passages = split_document(alpha, min_words=8)
+    assert [p.passage_id for p in passages] == ["alpha#p1", "alpha#p2"]
+    assert passages[0].text.endswith("Officials said ten people died.")
+    assert all(alpha.body[p.start:p.end] == p.text for p in passages)
+
+
+def test_normalise_body_joins_lines_and_replaces_nbsp():
+    assert normalise_body("one\xa0two\nthree\n\n\nfour") == "one two three\n\nfour"
+
+
+def test_sentence_spans_skip_abbreviations():
+    text = 'Mr. Smith spoke on Dec. 16 in the U.S. capital. "It was bad," he said. Then he left!'
+    assert [text[a:b] for a, b in sentence_spans(text)] == [
+        "Mr. Smith spoke on Dec. 16 in the U.S. capital.", '"It was bad," he said.', "Then he left!"]
+
+
+def test_tokenize_stems_and_drops_possessives():
+    assert tokenize("Kazakhstan's police shootings") == ["kazakhstan", "polic", "shoot"]
+
+
+BAD = [
+    ("no front matter\n", "no front matter"),
+    ("---\nid: x\npublisher: P\n---\ntext\n", "field 'title' is missing"),
+    ("---\nid: x\ntitle: T\npublisher: P\ndate: 19 Dec 2011\n---\ntext\n", "field 'date' is '19 Dec 2011'"),
+    ("---\nid: x\ntitle: T\npublisher: P\n---\n\n", "has no text"),
+    ("---\nid: x\ntitle: [unclosed\n---\ntext\n", "not valid YAML"),
+    ("---\nid: x\ntitle: T\npublisher: P\n---\ntext\n\n## Reader comment: c9\n\nhi\n", "comment 'c9' needs an entry"),
+]
+
+
+@pytest.mark.parametrize("text, message", BAD)
+def test_malformed_documents_name_file_and_field(tmp_path, text, message):
+    (tmp_path / "bad.md").write_text(text)
+    with pytest.raises(CorpusError, match=f"bad.md: .*{message}"):
+        load_corpus(tmp_path)
+
+
+def test_duplicate_ids_are_an_error(tmp_path):
+    for name in ("a.md", "b.md"):
+        (tmp_path / name).write_text("---\nid: same\ntitle: T\npublisher: P\n---\ntext\n")
+    with pytest.raises(CorpusError, match="b.md: id 'same' is also used by a.md"):
+        load_corpus(tmp_path)

@@ -1,0 +1,112 @@
+"""The engine on a tiny fixture corpus with a deterministic encoder: exact ids and order."""
+import json
+import random
+
+import numpy as np
+import pytest
+import rank_bm25
+
+from qa import InvalidQuestion, MAX_QUESTION_CHARS
+from qa.lexical import LexicalIndex
+from qa.store import build, open_index, problem, save
+
+from conftest import WordHashEncoder
+
+
+def test_ranking_and_citations_are_exact(fixture_qa):
+    answer = fixture_qa.ask("investigation into police weapons")
+    assert not answer.abstained
+    assert [p.passage_id for p in answer.passages] == ["beta#p1"]
+    assert answer.passages[0].citation == "“Beta bulletin”, Beta Wire, date not stated"
+
+
+def test_comment_is_cited_as_a_reader_comment(fixture_qa):
+    answer = fixture_qa.ask("How many bodies did the nurse count at the hospital?", k=1)
+    (p,) = answer.passages
+    assert (p.passage_id, p.kind, p.comment_author) == ("alpha/comment-1#p1", "comment", "Reader One")
+    assert p.citation.startswith("Reader comment by Reader One, 2011-12-20 10:00")
+
+
+def test_highlight_marks_the_answering_sentence(fixture_qa):
+    p = fixture_qa.ask("How many people died according to officials?", k=1).passages[0]
+    assert p.passage_id == "alpha#p1"
+    assert [p.text[a:b] for a, b in p.highlights] == ["Officials said ten people died."]
+
+
+def test_every_quote_is_its_document_body_slice(fixture_qa):
+    for question in ("police", "strike wages", "rights groups activists"):
+        for p in fixture_qa.ask(question, k=3).passages:
+            assert fixture_qa.index.documents[p.doc_id].body[p.start:p.end] == p.text
+
+
+def test_unrelated_question_abstains(fixture_qa):
+    answer = fixture_qa.ask("Who won the football cup?")
+    assert answer.abstained and answer.passages == []
+    assert answer.to_markdown() == "The articles do not answer this question, so nothing is quoted."
+
+
+@pytest.mark.parametrize("question, k, message", [
+    ("", None, "empty"),
+    ("   \n\t", None, "empty"),
+    ("x" * (MAX_QUESTION_CHARS + 1), None, "limit is 1,000"),
+    ("who\x00died", None, "control characters"),
+    ("\x1b[31mred", None, "control characters"),
+    (None, None, "must be text"),
+    ("police", 0, "from 1 to 10"),
+    ("police", -1, "from 1 to 10"),
+    ("police", 10**9, "from 1 to 10"),
+    ("police", "3", "whole number"),
+])
+def test_bad_input_raises_a_clear_value_error(fixture_qa, question, k, message):
+    with pytest.raises(InvalidQuestion, match=message) as info:
+        fixture_qa.ask(question, k)
+    assert isinstance(info.value, ValueError)
+
+
+def test_answer_to_dict_is_json(fixture_qa):
+    data = json.loads(json.dumps(fixture_qa.ask("police fired on oil workers").to_dict()))
+    assert data["abstained"] is False and data["passages"][0]["passage_id"] == "alpha#p1"
+
+
+def test_index_round_trips_and_is_rebuilt_when_stale(fixture_settings, caplog):
+    encoder = WordHashEncoder()
+    assert problem(fixture_settings, encoder) == f"no index in {fixture_settings.index_dir}"
+    built = open_index(fixture_settings, encoder)
+    assert problem(fixture_settings, encoder) is None
+    loaded = open_index(fixture_settings, encoder)
+    assert [p.passage_id for p in loaded.passages] == [p.passage_id for p in built.passages]
+    assert np.array_equal(loaded.sentence_vectors, built.sentence_vectors)
+
+    (fixture_settings.corpus_dir / "beta.md").write_text(
+        (fixture_settings.corpus_dir / "beta.md").read_text() + "\nA new paragraph about curfews in the city.\n")
+    assert problem(fixture_settings, encoder) == "the corpus changed since the index was built"
+    with caplog.at_level("WARNING", logger="qa"):
+        rebuilt = open_index(fixture_settings, encoder)
+    assert "rebuilding the index: the corpus changed" in caplog.text
+    assert any("curfews" in p.text for p in rebuilt.passages)
+
+
+def test_damaged_index_file_is_detected(fixture_settings):
+    encoder = WordHashEncoder()
+    folder = save(build(fixture_settings, encoder), fixture_settings.index_dir)
+    with open(folder / "dense.faiss", "r+b") as f:
+        f.truncate(10)
+    assert problem(fixture_settings, encoder) == "dense.faiss does not match its checksum in the manifest"
+    assert not list(fixture_settings.index_dir.rglob("*.pkl"))
+
+
+@pytest.mark.parametrize("variant", ["okapi", "plus", "l"])
+def test_sparse_bm25_scoring_equals_full_scoring(variant):
+    rng = random.Random(7)
+    vocab = [f"w{i}" for i in range(3000)]
+    weights = [1 / (i + 1) for i in range(len(vocab))]  # Zipf-like, as in real text
+    corpus = [rng.choices(vocab, weights, k=rng.randint(5, 60)) for _ in range(4000)]
+    lexical = LexicalIndex(corpus, variant)
+    full = type(lexical.bm25)(corpus, k1=1.2, b=0.75)
+    for _ in range(20):
+        query = rng.choices(vocab, weights, k=rng.randint(1, 6)) + ["unseen-term"]
+        expected = full.get_scores(query)
+        got = lexical.scores(query)
+        assert np.allclose(got, expected)
+        assert list(np.argsort(-got, kind="stable")[:50]) == list(np.argsort(-expected, kind="stable")[:50])
+    assert isinstance(full, (rank_bm25.BM25Okapi, rank_bm25.BM25Plus, rank_bm25.BM25L))

@@ -1,0 +1,65 @@
+"""The real corpus and the real model: answers stay grounded."""
+import re
+
+import pytest
+
+from conftest import SEEDS
+
+FURNITURE = ["Leave a Reply", "log in", "Support us", "favor to ask", "Remind me later", "Most Popular",
+             "Editor's Picks", "Read more", "A still image from the video", "paiment methods", "Original url",
+             "To arrange an interview", "For more information", "This forum has been closed", "Comment Sorting",
+             "Enjoying ad-free content", "foreign agent"]
+
+
+def _normalised(text):
+    return re.sub(r"\s+", " ", text.replace("\xa0", " ")).strip()
+
+
+def test_every_passage_is_its_body_slice_and_verbatim_in_its_seed(real_qa):
+    seeds = {p.name: _normalised(p.read_text(encoding="utf-8")) for p in SEEDS.glob("*.txt")}
+    for p in real_qa.index.passages:
+        doc = real_qa.index.documents[p.doc_id]
+        assert doc.body[p.start:p.end] == p.text
+        for paragraph in p.text.split("\n\n"):
+            assert _normalised(paragraph) in seeds[doc.seed], (p.passage_id, paragraph[:60])
+
+
+def test_page_furniture_is_never_indexed(real_qa):
+    for p in real_qa.index.passages:
+        for phrase in FURNITURE:
+            assert phrase.lower() not in p.text.lower(), (p.passage_id, phrase)
+
+
+@pytest.mark.parametrize("question, passage_id", [
+    ("What did the posters in Astana say?", "mt-third-day#p9"),
+    ("Who is the editor of Vzglyad newspaper who was detained?", "mt-four-officers#p9"),
+    ("What did Amnesty International demand?", "amnesty-advisory#p1"),
+    ("When was the curfew in Zhanaozen lifted?", "rferl-ambassador-video#p7"),
+    ("Which OSCE spokeswoman talked to CNN?", "intelhub-probe#p4"),
+])
+def test_known_questions_find_their_passage_in_top_3(real_qa, question, passage_id):
+    answer = real_qa.ask(question)
+    assert passage_id in [p.passage_id for p in answer.passages]
+
+
+@pytest.mark.parametrize("question", ["Who won the 2018 World Cup?", "How do I bake sourdough bread?",
+                                      "What is the capital of Australia?", "Write a Python function to sort a list"])
+def test_off_topic_questions_abstain(real_qa, question):
+    answer = real_qa.ask(question)
+    assert answer.abstained and answer.passages == []
+
+
+def test_hospital_workers_count_is_cited_as_a_reader_comment(real_qa):
+    answer = real_qa.ask("How many victims did a hospital worker say she closed the eyes of?")
+    top = answer.passages[0]
+    assert top.passage_id == "rferl-ambassador-video/comment-1#p1"
+    assert (top.kind, top.comment_author) == ("comment", "William Courtney")
+    assert top.citation.startswith("Reader comment by William Courtney (Washington DC), 2011-12-21 17:15")
+    assert "twenty-three" in top.text
+
+
+def test_rferl_is_never_dated_2016_and_undated_article_stays_undated(real_qa):
+    docs = real_qa.index.documents
+    assert docs["rferl-ambassador-video"].date == "2011-12-21"
+    assert docs["mt-four-officers"].date is None
+    assert all("2016" not in (d.date or "") for d in docs.values())
