@@ -70,12 +70,22 @@ class Answer:
             return self.message
         blocks = [self.message]
         for n, p in enumerate(self.passages, 1):
-            quote = _escape_markdown(p.text).replace("\n\n", "\n>\n> ")
-            blocks.append(f"> {quote}\n\n[{n}] {_escape_markdown(p.citation)}")
+            quote = _marked(p.text, p.highlights).replace("\n\n", "\n>\n> ")
+            blocks.append(f"**[{n}]** {escape_markdown(p.citation)}\n\n> {quote}")
         return "\n\n".join(blocks)
 
 
-def _escape_markdown(text: str) -> str:
+def _marked(text: str, highlights: list[tuple[int, int]]) -> str:
+    """Escaped text with the highlighted sentences in bold."""
+    out, pos = [], 0
+    for start, end in highlights:
+        out += [escape_markdown(text[pos:start]), "**", escape_markdown(text[start:end]), "**"]
+        pos = end
+    return "".join(out + [escape_markdown(text[pos:])])
+
+
+def escape_markdown(text: str) -> str:
+    """Backslash-escape Markdown and HTML characters so that `text` shows exactly as written."""
     specials = "\\`*_{}[]()#+-.!|<>~"
     return "".join("\\" + c if c in specials else c for c in text)
 

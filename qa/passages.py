@@ -51,5 +51,6 @@ def split_document(doc: Document, min_words: int) -> list[PassageRecord]:
     records = []
     for n, (start, end) in enumerate(_merge_short(paragraph_spans(doc.body), doc.body, min_words)):
         text = doc.body[start:end]
-        records.append(PassageRecord(f"{doc.id}#p{n + 1}", doc.id, start, end, text, tuple(sentence_spans(text))))
+        sentences = tuple(s for a, b in paragraph_spans(text) for s in sentence_spans(text, a, b))
+        records.append(PassageRecord(f"{doc.id}#p{n + 1}", doc.id, start, end, text, sentences))
     return records

@@ -27,7 +27,7 @@ from .passages import PassageRecord, split_document
 from .text import tokenize
 
 log = logging.getLogger("qa")
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 FILES = ("passages.jsonl", "dense.faiss", "sentences.npy")
 
 
