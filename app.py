@@ -8,6 +8,7 @@ import os
 import gradio as gr
 
 from qa import QA, QAError
+from qa.answer import escape_markdown
 
 INTRO = ("Ask about the December 2011 shootings of striking oil workers in Zhanaozen, Kazakhstan. "
          "Answers are only passages quoted word for word from five articles, each with its source.")
@@ -19,7 +20,9 @@ def build_app(qa: QA) -> gr.Blocks:
             reply = qa.ask(question).to_markdown()
         except QAError as exc:
             reply = f"Sorry, {exc}."
-        history = history + [{"role": "user", "content": question}, {"role": "assistant", "content": reply}]
+        # The question is escaped so it shows as the text typed, never as markup.
+        history = history + [{"role": "user", "content": escape_markdown(question)},
+                             {"role": "assistant", "content": reply}]
         return "", history
 
     with gr.Blocks(title="Zhanaozen articles: quoted answers") as app:

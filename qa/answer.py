@@ -85,9 +85,11 @@ def _marked(text: str, highlights: list[tuple[int, int]]) -> str:
 
 
 def escape_markdown(text: str) -> str:
-    """Backslash-escape Markdown and HTML characters so that `text` shows exactly as written."""
-    specials = "\\`*_{}[]()#+-.!|<>~"
-    return "".join("\\" + c if c in specials else c for c in text)
+    """Escape Markdown and HTML so that `text` shows exactly as written: `&`, `<` and `>` become entities
+    (a renderer that passes raw HTML through would otherwise build tags), the rest gets a backslash."""
+    entities = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+    specials = "\\`*_{}[]()#+-.!|~"
+    return "".join(entities.get(c) or ("\\" + c if c in specials else c) for c in text)
 
 
 def highlight_spans(record: PassageRecord, sentence_sims: np.ndarray, margin: float) -> list[tuple[int, int]]:

@@ -10,7 +10,7 @@ from qa import QA, Settings
 from qa.text import tokenize
 
 ROOT = Path(__file__).resolve().parent.parent
-SEEDS = ROOT.parent / "shared" / "seeds"
+SEEDS = ROOT / "corpus" / "seeds"  # the raw pages the corpus documents were made from
 
 FIXTURE = {
     "alpha.md": """---

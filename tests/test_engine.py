@@ -7,6 +7,7 @@ import pytest
 import rank_bm25
 
 from qa import InvalidQuestion, MAX_QUESTION_CHARS
+from qa.answer import escape_markdown
 from qa.lexical import LexicalIndex
 from qa.store import build, open_index, problem, save
 
@@ -110,3 +111,20 @@ def test_sparse_bm25_scoring_equals_full_scoring(variant):
         assert np.allclose(got, expected)
         assert list(np.argsort(-got, kind="stable")[:50]) == list(np.argsort(-expected, kind="stable")[:50])
     assert isinstance(full, (rank_bm25.BM25Okapi, rank_bm25.BM25Plus, rank_bm25.BM25L))
+
+
+@pytest.mark.parametrize("text, escaped", [
+    ("<script>alert(1)</script>", "&lt;script&gt;alert\\(1\\)&lt;/script&gt;"),
+    ("<img src=x onerror=alert(1)>", "&lt;img src=x onerror=alert\\(1\\)&gt;"),
+    ("[click](javascript:alert(1))", "\\[click\\]\\(javascript:alert\\(1\\)\\)"),
+    ("**bold** & _it_", "\\*\\*bold\\*\\* &amp; \\_it\\_"),
+])
+def test_markdown_escaping_shows_text_as_written(text, escaped):
+    assert escape_markdown(text) == escaped
+
+
+def test_markdown_puts_citation_before_quote_with_bold_highlight(fixture_qa):
+    markdown = fixture_qa.ask("How many people died according to officials?", k=1).to_markdown()
+    assert markdown.splitlines()[2] == ("**[1]** “Alpha report”, Alpha Times, 2011\\-12\\-19, by Ann Writer, "
+                                        "https://example\\.org/alpha")
+    assert "**Officials said ten people died\\.**" in markdown
