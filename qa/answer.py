@@ -86,9 +86,10 @@ def _marked(text: str, highlights: list[tuple[int, int]]) -> str:
 
 def escape_markdown(text: str) -> str:
     """Escape Markdown and HTML so that `text` shows exactly as written: `&`, `<` and `>` become entities
-    (a renderer that passes raw HTML through would otherwise build tags), the rest gets a backslash."""
+    (a renderer that passes raw HTML through would otherwise build tags), inline markup gets a backslash.
+    `.` and `-` are left alone so that a URL stays a working link."""
     entities = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
-    specials = "\\`*_{}[]()#+-.!|~"
+    specials = "\\`*_{}[]()#+!|~"
     return "".join(entities.get(c) or ("\\" + c if c in specials else c) for c in text)
 
 
