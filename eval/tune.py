@@ -1,6 +1,6 @@
 """Grid search of retrieval settings on the dev split: `python eval/tune.py [--split dev]`.
 
-Prints one line per setting (hybrid hit@3 and MRR, BM25 and dense MRR), best last, and the abstention
+Prints the 15 best settings (hybrid hit@3 and MRR, BM25 and dense MRR), best last, and the abstention
 threshold that separates answerable from unanswerable dev questions best."""
 from __future__ import annotations
 
@@ -44,8 +44,9 @@ def main() -> None:
         base = replace(Settings(), min_passage_words=min_words, index_title=title, bm25_variant=variant,
                        stem=stem, stopwords=stop, min_similarity=-1.0)
         index = build(base, encoder)
-        for fusion, weight in itertools.product(("minmax", "rrf"), (0.3, 0.4, 0.5, 0.6, 0.7)):
-            settings = replace(base, fusion=fusion, dense_weight=weight)
+        for fusion, weight, sentence in itertools.product(("minmax", "rrf"), (0.3, 0.4, 0.5, 0.6, 0.7),
+                                                          (0.0, 0.25, 0.5, 0.75, 1.0)):
+            settings = replace(base, fusion=fusion, dense_weight=weight, sentence_weight=sentence)
             report = evaluate(QA(settings, encoder, index), [q for q in questions if q.answerable])
             h = report["hybrid"]
             results.append(((h["hit@3"], h["mrr"]), settings, report))
@@ -53,7 +54,7 @@ def main() -> None:
     for (hit3, mrr), s, rep in results[-15:]:
         print(f"hit@3 {hit3:.3f} MRR {mrr:.3f} | bm25 MRR {rep['bm25']['mrr']:.3f} dense MRR {rep['dense']['mrr']:.3f} | "
               f"words {s.min_passage_words} title {s.index_title} {s.bm25_variant} stem {s.stem} stop {s.stopwords} "
-              f"{s.fusion} w={s.dense_weight}")
+              f"{s.fusion} w={s.dense_weight} sentence={s.sentence_weight}")
     best = results[-1][1]
     qa = QA(best, encoder, build(best, encoder))
     sims = [(float(rank(qa.index, q.question, encoder.encode([q.question])[0], best).similarity.max()), q.answerable)

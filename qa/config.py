@@ -17,13 +17,15 @@ class Settings:
     # Passages: paragraphs shorter than this many words are joined to a neighbour.
     min_passage_words: int = 30
     # Lexical ranking (rank-bm25).
-    bm25_variant: str = "plus"  # okapi | plus | l
+    bm25_variant: str = "l"  # okapi | plus | l
     bm25_k1: float = 1.2
     bm25_b: float = 0.75
     stem: bool = True
     stopwords: bool = False
     # Text indexed alongside each passage (never quoted): the document title.
     index_title: bool = False
+    # Dense score: this share comes from the passage's best sentence, the rest from the whole passage.
+    sentence_weight: float = 0.5
     # Fusion: weighted sum of min-max normalised scores.
     fusion: str = "minmax"  # minmax | rrf
     dense_weight: float = 0.6

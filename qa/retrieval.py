@@ -18,7 +18,7 @@ class Ranking:
 
     order: np.ndarray
     scores: np.ndarray
-    similarity: np.ndarray  # cosine similarity of every passage to the question
+    similarity: np.ndarray  # cosine similarity of every passage to the question (used to abstain)
 
 
 def _minmax(x: np.ndarray) -> np.ndarray:
@@ -42,16 +42,26 @@ def fuse(lexical: np.ndarray, dense: np.ndarray, settings: Settings) -> np.ndarr
     return (1 - w) * _minmax(lexical) + w * _minmax(dense)
 
 
+def dense_scores(index: Index, query_vector: np.ndarray, similarity: np.ndarray, settings: Settings) -> np.ndarray:
+    """Passage similarity blended with its best sentence's, so one sentence that answers is not diluted."""
+    w = settings.sentence_weight
+    if w == 0:
+        return similarity
+    best_sentence = np.maximum.reduceat(index.sentence_vectors @ query_vector, index.sentence_offsets[:-1])
+    return (1 - w) * similarity + w * best_sentence
+
+
 def rank(index: Index, question: str, query_vector: np.ndarray, settings: Settings, mode: str = "hybrid") -> Ranking:
     n = len(index.passages)
     sims, ids = index.dense.search(query_vector.reshape(1, -1), n)
     similarity = np.empty(n, dtype=np.float64)
     similarity[ids[0]] = sims[0]
+    dense = dense_scores(index, query_vector, similarity, settings)
     if mode == "dense":
-        scores = similarity
+        scores = dense
     else:
         lexical = index.lexical.scores(tokenize(question, settings.stem, settings.stopwords))
-        scores = lexical if mode == "bm25" else fuse(lexical, similarity, settings)
+        scores = lexical if mode == "bm25" else fuse(lexical, dense, settings)
     # Ties broken by passage order, so rankings are deterministic.
     order = np.lexsort((np.arange(n), -scores))
     return Ranking(order, scores, similarity)
