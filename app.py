@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import threading
 
 import gradio as gr
 
@@ -39,7 +40,10 @@ def main() -> None:
     p.add_argument("--port", type=int, default=int(os.environ.get("QA_PORT", "7860")))
     args = p.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
-    build_app(QA()).queue(default_concurrency_limit=2, max_size=32).launch(
+    qa = QA()
+    # The page is served while the model loads, so the first question does not wait for both.
+    threading.Thread(target=qa.warm, daemon=True).start()
+    build_app(qa).queue(default_concurrency_limit=2, max_size=32).launch(
         server_name=args.host, server_port=args.port, share=False)
 
 

@@ -44,6 +44,10 @@ class QA:
         self.encoder = encoder or MiniLMEncoder()
         self.index = index or open_index(self.settings, self.encoder)
 
+    def warm(self) -> None:
+        """Load the model now rather than on the first question."""
+        self.encoder.encode(["warm up"])
+
     def ask(self, question: str, k: int | None = None, mode: str = "hybrid") -> Answer:
         """Up to `k` passages that answer `question`, best first, or an abstention."""
         question = validate_question(question)
