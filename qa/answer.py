@@ -44,7 +44,7 @@ class Passage:
     citation: str
 
     @classmethod
-    def quote(cls, record: PassageRecord, doc: Document, score: float, highlights: list[tuple[int, int]]) -> "Passage":
+    def quote(cls, record: PassageRecord, doc: Document, score: float, highlights: list[tuple[int, int]]) -> Passage:
         return cls(text=record.text, doc_id=doc.id, passage_id=record.passage_id, start=record.start, end=record.end,
                    score=round(float(score), 6), highlights=highlights, title=doc.title, publisher=doc.publisher,
                    date=doc.date, url=doc.url, authors=list(doc.authors), kind=doc.kind,

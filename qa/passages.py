@@ -23,7 +23,7 @@ class PassageRecord:
                 "text": self.text, "sentences": [list(s) for s in self.sentences]}
 
     @classmethod
-    def from_dict(cls, data: dict) -> "PassageRecord":
+    def from_dict(cls, data: dict) -> PassageRecord:
         return cls(data["passage_id"], data["doc_id"], data["start"], data["end"], data["text"],
                    tuple((a, b) for a, b in data["sentences"]))
 

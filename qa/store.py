@@ -107,8 +107,7 @@ def save(index: Index, index_dir: Path) -> Path:
                                "make it writable or set QA_INDEX_DIR to a writable folder") from None
     try:
         with open(build_dir / "passages.jsonl", "w", encoding="utf-8") as f:
-            for p in index.passages:
-                f.write(json.dumps(p.to_dict(), ensure_ascii=False) + "\n")
+            f.writelines(json.dumps(p.to_dict(), ensure_ascii=False) + "\n" for p in index.passages)
         faiss.write_index(index.dense, str(build_dir / "dense.faiss"))
         np.save(build_dir / "sentences.npy", index.sentence_vectors, allow_pickle=False)
         index.manifest["files"] = {name: _sha256(build_dir / name) for name in FILES}

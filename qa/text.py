@@ -49,7 +49,7 @@ def _stemmer() -> Stemmer.Stemmer:
 def tokenize(text: str, stem: bool = True, stopwords: bool = True) -> list[str]:
     """Lower-cased word tokens, optionally without stop words and Snowball-stemmed."""
     words = [w.replace("’", "'") for w in WORD.findall(text.lower())]
-    words = [w[:-2] if w.endswith("'s") else w for w in words]
+    words = [w.removesuffix("'s") for w in words]
     if stopwords:
         words = [w for w in words if w not in STOPWORDS]
     return _stemmer().stemWords(words) if stem else words

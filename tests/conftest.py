@@ -1,5 +1,4 @@
 import hashlib
-import os
 from dataclasses import replace
 from pathlib import Path
 

@@ -5,13 +5,12 @@ import random
 import numpy as np
 import pytest
 import rank_bm25
+from conftest import WordHashEncoder
 
-from qa import InvalidQuestion, MAX_QUESTION_CHARS
+from qa import MAX_QUESTION_CHARS, InvalidQuestion
 from qa.answer import escape_markdown
 from qa.lexical import LexicalIndex
 from qa.store import build, open_index, problem, save
-
-from conftest import WordHashEncoder
 
 
 def test_ranking_and_citations_are_exact(fixture_qa):

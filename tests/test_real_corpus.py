@@ -2,7 +2,6 @@
 import re
 
 import pytest
-
 from conftest import SEEDS
 
 FURNITURE = ["Leave a Reply", "log in", "Support us", "favor to ask", "Remind me later", "Most Popular",
