@@ -8,7 +8,7 @@ from .answer import ABSTAIN_MESSAGE, ANSWER_HEADING, Answer, Passage, highlight_
 from .config import MAX_QUESTION_CHARS, Settings
 from .encoder import Encoder, MiniLMEncoder
 from .errors import InvalidQuestion
-from .retrieval import rank
+from .retrieval import Ranking, rank
 from .store import Index, open_index
 from .text import tokenize
 
@@ -60,7 +60,7 @@ class QA:
         top_score = ranking.scores[best]
         chosen = [i for i in ranking.order[:k]
                   if i == best or ranking.scores[i] >= self.settings.relative_cutoff * top_score]
-        passages = [self._quote(i, ranking.scores[i], query_vector) for i in chosen]
+        passages = [self._quote(i, ranking) for i in chosen]
         return Answer(question, False, passages, ANSWER_HEADING)
 
     def _off_topic(self, question: str, similarity: float, best_text: str) -> bool:
@@ -74,11 +74,11 @@ class QA:
         shared = terms & set(tokenize(best_text, stem=True, stopwords=True))
         return len(shared) / len(terms) < self.settings.min_shared_terms
 
-    def _quote(self, i: int, score: float, query_vector) -> Passage:
+    def _quote(self, i: int, ranking: Ranking) -> Passage:
         record = self.index.passages[i]
         lo, hi = self.index.sentence_offsets[i], self.index.sentence_offsets[i + 1]
-        spans = highlight_spans(record, self.index.sentence_vectors[lo:hi] @ query_vector, self.settings.highlight_margin)
-        return Passage.quote(record, self.index.documents[record.doc_id], score, spans)
+        spans = highlight_spans(record, ranking.sentence_similarity[lo:hi], self.settings.highlight_margin)
+        return Passage.quote(record, self.index.documents[record.doc_id], ranking.scores[i], spans)
 
 
 _default: QA | None = None

@@ -19,6 +19,7 @@ class Ranking:
     order: np.ndarray
     scores: np.ndarray
     similarity: np.ndarray  # cosine similarity of every passage to the question (used to abstain)
+    sentence_similarity: np.ndarray  # cosine similarity of every sentence, rows as in index.sentence_vectors
 
 
 def _minmax(x: np.ndarray) -> np.ndarray:
@@ -42,12 +43,12 @@ def fuse(lexical: np.ndarray, dense: np.ndarray, settings: Settings) -> np.ndarr
     return (1 - w) * _minmax(lexical) + w * _minmax(dense)
 
 
-def dense_scores(index: Index, query_vector: np.ndarray, similarity: np.ndarray, settings: Settings) -> np.ndarray:
+def dense_scores(index: Index, similarity: np.ndarray, sentence_similarity: np.ndarray, settings: Settings) -> np.ndarray:
     """Passage similarity blended with its best sentence's, so one sentence that answers is not diluted."""
     w = settings.sentence_weight
     if w == 0:
         return similarity
-    best_sentence = np.maximum.reduceat(index.sentence_vectors @ query_vector, index.sentence_offsets[:-1])
+    best_sentence = np.maximum.reduceat(sentence_similarity, index.sentence_offsets[:-1])
     return (1 - w) * similarity + w * best_sentence
 
 
@@ -56,7 +57,8 @@ def rank(index: Index, question: str, query_vector: np.ndarray, settings: Settin
     sims, ids = index.dense.search(query_vector.reshape(1, -1), n)
     similarity = np.empty(n, dtype=np.float64)
     similarity[ids[0]] = sims[0]
-    dense = dense_scores(index, query_vector, similarity, settings)
+    sentence_similarity = index.sentence_vectors @ query_vector
+    dense = dense_scores(index, similarity, sentence_similarity, settings)
     if mode == "dense":
         scores = dense
     else:
@@ -64,4 +66,4 @@ def rank(index: Index, question: str, query_vector: np.ndarray, settings: Settin
         scores = lexical if mode == "bm25" else fuse(lexical, dense, settings)
     # Ties broken by passage order, so rankings are deterministic.
     order = np.lexsort((np.arange(n), -scores))
-    return Ranking(order, scores, similarity)
+    return Ranking(order, scores, similarity, sentence_similarity)

@@ -73,11 +73,15 @@ def build(settings: Settings, encoder: Encoder, progress: bool = False) -> Index
     vectors = _encode(encoder, texts + sentences, progress)
     dense = faiss.IndexFlatIP(encoder.dim)
     dense.add(vectors[: len(texts)])
-    offsets = np.cumsum([0] + [len(p.sentences) for p in passages]).astype(np.int64)
     manifest = {**expected_identity(settings, encoder), "versions": _versions(), "passages": len(passages),
                 "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
-    return Index(documents, passages, dense, vectors[len(texts):], offsets,
+    return Index(documents, passages, dense, vectors[len(texts):], _sentence_offsets(passages),
                  _lexical(passages, documents, settings), manifest)
+
+
+def _sentence_offsets(passages: list[PassageRecord]) -> np.ndarray:
+    """Passage i owns sentence rows [offsets[i], offsets[i + 1])."""
+    return np.cumsum([0] + [len(p.sentences) for p in passages]).astype(np.int64)
 
 
 def _encode(encoder: Encoder, texts: list[str], progress: bool) -> np.ndarray:
@@ -157,8 +161,8 @@ def load(settings: Settings) -> Index:
         passages = [PassageRecord.from_dict(json.loads(line)) for line in f]
     dense = faiss.read_index(str(build_dir / "dense.faiss"))
     sentence_vectors = np.load(build_dir / "sentences.npy", allow_pickle=False)
-    offsets = np.cumsum([0] + [len(p.sentences) for p in passages]).astype(np.int64)
-    return Index(documents, passages, dense, sentence_vectors, offsets, _lexical(passages, documents, settings), manifest)
+    return Index(documents, passages, dense, sentence_vectors, _sentence_offsets(passages),
+                 _lexical(passages, documents, settings), manifest)
 
 
 def open_index(settings: Settings, encoder: Encoder, progress: bool = False) -> Index:
