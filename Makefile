@@ -5,6 +5,9 @@ PIP := $(VENV)/bin/pip
 # The CPU build of torch; a plain `torch` requirement pulls a CUDA build of several GB. Override on other machines.
 TORCH_SPEC ?= torch==2.13.0
 STAMP := $(VENV)/.installed
+# The browser tests drive Debian's Chromium; installed with apt when missing (as root, or with sudo).
+CHROMIUM := /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: install run test index eval lint clean
 
@@ -19,6 +22,10 @@ $(STAMP): pyproject.toml | $(PY)
 
 install: $(STAMP)
 
+$(CHROMIUM):
+	$(SUDO) apt-get update -qq
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver
+
 index: $(STAMP)
 	$(PY) -m qa index
 
@@ -26,7 +33,7 @@ run: $(STAMP)
 	$(PY) -m qa index --if-needed
 	$(PY) app.py
 
-test: $(STAMP)
+test: $(STAMP) $(CHROMIUM)
 	$(PY) -m pytest -q
 
 eval: $(STAMP)

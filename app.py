@@ -1,7 +1,11 @@
-"""The chat: a thin Gradio layer over qa.QA. Run with `make run` or `python app.py [--host H] [--port P]`."""
+"""The chat: a thin Gradio layer over qa.QA. Run with `make run` or `python app.py [--host H] [--port P]`.
+
+Besides the page it serves one API endpoint, `/ask`, returning `Answer.to_dict()`:
+    gradio_client.Client("http://127.0.0.1:7860").predict("How many people were killed?", api_name="/ask")"""
 from __future__ import annotations
 
 import argparse
+import html
 import logging
 import os
 import threading
@@ -10,27 +14,72 @@ import gradio as gr
 
 from qa import QA, QAError
 from qa.answer import escape_markdown
+from qa.present import QUOTED_ID, passage_choices, source_html, sources_html
 
 INTRO = ("Ask about the December 2011 shootings of striking oil workers in Zhanaozen, Kazakhstan. "
-         "Answers are only passages quoted word for word from five articles, each with its source.")
+         "The bot answers only with passages quoted word for word from five articles, each with its source; "
+         "when they do not answer, it says so.")
+CSS = "mark { background: #ffe58a; color: inherit; padding: 0 1px; }"
+SCROLL_TO_QUOTE = f"() => document.getElementById('{QUOTED_ID}')?.scrollIntoView({{block: 'center'}})"
+# Long answers: show the start of the newest reply, where its best passage is, not its end.
+SCROLL_TO_REPLY = ("() => { const replies = document.querySelectorAll('[data-testid=bot]');"
+                   " replies[replies.length - 1]?.scrollIntoView({block: 'start'}); }")
+PRIVATE = {"api_visibility": "private"}  # UI events are not API endpoints; `/ask` is the one API
 
 
 def build_app(qa: QA) -> gr.Blocks:
+    sources = sources_html(qa.sources())
+
     def respond(question: str, history: list[dict]):
         try:
-            reply = qa.ask(question).to_markdown()
+            answer = qa.ask(question)
+            reply, choices = answer.to_markdown(), passage_choices(answer.passages)
         except QAError as exc:
-            reply = f"Sorry, {exc}."
+            reply, choices = f"Sorry, {escape_markdown(str(exc))}.", []
         # The question is escaped so it shows as the text typed, never as markup.
         history = history + [{"role": "user", "content": escape_markdown(question)},
                              {"role": "assistant", "content": reply}]
-        return "", history
+        return "", history, gr.Radio(choices=choices, value=None, visible=bool(choices))
 
-    with gr.Blocks(title="Zhanaozen articles: quoted answers") as app:
+    def open_source(key: str | None):
+        if not key:
+            return gr.skip()
+        try:
+            return source_html(*qa.locate(key))
+        except QAError as exc:
+            return f"<p>{html.escape(str(exc))}</p>"
+
+    def clear():
+        return [], "", gr.Radio(choices=[], value=None, visible=False), sources
+
+    def ask(question: str, k: int = 3) -> dict:
+        """Answer.to_dict() for the question: up to k passages quoted from the articles, or an abstention."""
+        try:
+            return qa.ask(question, k).to_dict()
+        except QAError as exc:
+            raise gr.Error(str(exc)) from None
+
+    with gr.Blocks(title="Zhanaozen 2011: answers quoted from the articles") as app:
         gr.Markdown(f"## Zhanaozen 2011: answers quoted from the articles\n{INTRO}")
-        chat = gr.Chatbot(label="Answers", height=520, sanitize_html=True)
-        box = gr.Textbox(label="Your question", placeholder="How many people were killed?", submit_btn=True)
-        box.submit(respond, [box, chat], [box, chat], api_name=False)
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=3, min_width=300):
+                chat = gr.Chatbot(label="Chat", height=560, sanitize_html=True, layout="panel", autoscroll=False)
+                box = gr.Textbox(label="Your question", placeholder="How many people were killed?", submit_btn="Ask")
+                gr.Markdown("Example questions:")
+                with gr.Row():
+                    examples = [gr.Button(q, size="sm", variant="secondary") for q in qa.examples]
+                clear_button = gr.Button("Clear chat", size="sm")
+            with gr.Column(scale=2, min_width=300):
+                pick = gr.Radio(label="Open a quoted passage in its article", choices=[], visible=False)
+                viewer = gr.HTML(sources, elem_id="source-viewer", label="Source viewer", show_label=True, max_height=600,
+                                 container=True)
+        outputs = [box, chat, pick]
+        box.submit(respond, [box, chat], outputs, **PRIVATE).then(None, js=SCROLL_TO_REPLY, **PRIVATE)
+        for button in examples:
+            button.click(respond, [button, chat], outputs, **PRIVATE).then(None, js=SCROLL_TO_REPLY, **PRIVATE)
+        pick.change(open_source, pick, viewer, **PRIVATE).then(None, js=SCROLL_TO_QUOTE, **PRIVATE)
+        clear_button.click(clear, None, [chat, box, pick, viewer], **PRIVATE)
+        gr.api(ask, api_name="ask")
     return app
 
 
@@ -38,13 +87,18 @@ def main() -> None:
     p = argparse.ArgumentParser(description=INTRO)
     p.add_argument("--host", default=os.environ.get("QA_HOST", "127.0.0.1"))
     p.add_argument("--port", type=int, default=int(os.environ.get("QA_PORT", "7860")))
+    p.add_argument("--concurrency", type=int, default=int(os.environ.get("QA_CONCURRENCY", "2")),
+                   help="questions answered at once (env QA_CONCURRENCY)")
+    p.add_argument("--queue-size", type=int, default=int(os.environ.get("QA_QUEUE_SIZE", "32")),
+                   help="questions waiting at most; beyond it users are told the app is busy (env QA_QUEUE_SIZE)")
+    p.add_argument("--share", action="store_true", help="also make a public gradio.live link (off by default)")
     args = p.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
     qa = QA()
     # The page is served while the model loads, so the first question does not wait for both.
     threading.Thread(target=qa.warm, daemon=True).start()
-    build_app(qa).queue(default_concurrency_limit=2, max_size=32).launch(
-        server_name=args.host, server_port=args.port, share=False)
+    build_app(qa).queue(default_concurrency_limit=args.concurrency, max_size=args.queue_size).launch(
+        server_name=args.host, server_port=args.port, share=args.share, css=CSS)
 
 
 if __name__ == "__main__":

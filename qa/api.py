@@ -6,8 +6,10 @@ import unicodedata
 
 from .answer import ABSTAIN_MESSAGE, ANSWER_HEADING, Answer, Passage, highlight_spans
 from .config import MAX_QUESTION_CHARS, Settings
+from .corpus import Document, load_examples
 from .encoder import Encoder, MiniLMEncoder
-from .errors import InvalidQuestion
+from .errors import InvalidQuestion, UnknownSource
+from .passages import PassageRecord
 from .retrieval import Ranking, rank
 from .store import Index, open_index
 from .text import tokenize
@@ -43,6 +45,8 @@ class QA:
         self.settings = settings or Settings()
         self.encoder = encoder or MiniLMEncoder()
         self.index = index or open_index(self.settings, self.encoder)
+        self.examples = load_examples(self.settings.corpus_dir)
+        self._passages_by_id: dict[str, PassageRecord] = {p.passage_id: p for p in self.index.passages}
 
     def warm(self) -> None:
         """Load the model now rather than on the first question."""
@@ -56,12 +60,25 @@ class QA:
         ranking = rank(self.index, question, query_vector, self.settings, mode)
         best = ranking.order[0]
         if self._off_topic(question, ranking.similarity[best], self.index.passages[best].text):
-            return Answer(question, True, [], ABSTAIN_MESSAGE)
+            return Answer(question, True, [], ABSTAIN_MESSAGE, suggestions=self.examples[:3])
         top_score = ranking.scores[best]
         chosen = [i for i in ranking.order[:k]
                   if i == best or ranking.scores[i] >= self.settings.relative_cutoff * top_score]
         passages = [self._quote(i, ranking) for i in chosen]
         return Answer(question, False, passages, ANSWER_HEADING)
+
+    def sources(self) -> list[Document]:
+        """The articles, in corpus order (reader comments are reached through their article)."""
+        return [doc for doc in self.index.documents.values() if doc.kind == "article"]
+
+    def locate(self, key: str) -> tuple[Document, int | None, int | None]:
+        """The document and character span a passage id names, or a whole document for a document id."""
+        if key in self.index.documents:
+            return self.index.documents[key], None, None
+        record = self._passages_by_id.get(key)
+        if record is None:
+            raise UnknownSource(f"no passage or document has the id {key!r}; choose one of the answer's citations")
+        return self.index.documents[record.doc_id], record.start, record.end
 
     def _off_topic(self, question: str, similarity: float, best_text: str) -> bool:
         """Too far in meaning from the best passage, and sharing too few of the question's words with it

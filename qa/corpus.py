@@ -122,3 +122,12 @@ def corpus_checksum(corpus_dir: Path) -> str:
     for path in corpus_files(corpus_dir):
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
+
+
+def load_examples(corpus_dir: Path) -> list[str]:
+    """Example questions from `examples.txt` in the corpus folder (one per line, `#` starts a comment); none if absent."""
+    path = Path(corpus_dir) / "examples.txt"
+    if not path.exists():
+        return []
+    lines = (line.strip() for line in path.read_text(encoding="utf-8").splitlines())
+    return [line for line in lines if line and not line.startswith("#")]

@@ -15,3 +15,10 @@ class CorpusError(QAError):
 
 class IndexUnavailable(QAError):
     """The index is missing, damaged or stale and cannot be rebuilt here."""
+
+
+class UnknownSource(QAError, KeyError):
+    """A passage or document id that the index does not hold."""
+
+    def __str__(self) -> str:  # KeyError would show the message in quotes
+        return str(self.args[0])

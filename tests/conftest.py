@@ -48,6 +48,10 @@ The government opened an investigation into the use of weapons by the police dur
 
 Rights groups demanded a transparent inquiry and the release of detained activists.
 """,
+    "examples.txt": """# example questions
+How many people died?
+What did rights groups demand?
+""",
 }
 
 

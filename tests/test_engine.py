@@ -8,7 +8,7 @@ import rank_bm25
 from conftest import WordHashEncoder
 
 from qa import MAX_QUESTION_CHARS, InvalidQuestion
-from qa.answer import escape_markdown
+from qa.answer import ABSTAIN_MESSAGE, SUGGESTIONS_HEADING, escape_markdown, safe_url
 from qa.lexical import LexicalIndex
 from qa.store import build, open_index, problem, save
 
@@ -42,7 +42,9 @@ def test_every_quote_is_its_document_body_slice(fixture_qa):
 def test_unrelated_question_abstains(fixture_qa):
     answer = fixture_qa.ask("Who won the football cup?")
     assert answer.abstained and answer.passages == []
-    assert answer.to_markdown() == "The articles do not answer this question, so nothing is quoted."
+    assert answer.suggestions == ["How many people died?", "What did rights groups demand?"]
+    assert answer.to_markdown() == (f"{ABSTAIN_MESSAGE}\n\n{SUGGESTIONS_HEADING}\n"
+                                    "- How many people died?\n- What did rights groups demand?")
 
 
 @pytest.mark.parametrize("question, k, message", [
@@ -122,8 +124,19 @@ def test_markdown_escaping_shows_text_as_written(text, escaped):
     assert escape_markdown(text) == escaped
 
 
-def test_markdown_puts_citation_before_quote_with_bold_highlight(fixture_qa):
+def test_markdown_puts_linked_citation_before_quote_with_marked_highlight(fixture_qa):
     markdown = fixture_qa.ask("How many people died according to officials?", k=1).to_markdown()
-    assert markdown.splitlines()[2] == ("**[1]** “Alpha report”, Alpha Times, 2011-12-19, by Ann Writer, "
-                                        "https://example.org/alpha")
-    assert "**Officials said ten people died.**" in markdown
+    assert markdown.splitlines()[2] == ("**[1]** [“Alpha report”](https://example.org/alpha), Alpha Times, 2011-12-19, "
+                                        "by Ann Writer")
+    assert "<mark>Officials said ten people died.</mark>" in markdown
+
+
+@pytest.mark.parametrize("url, expected", [
+    ("https://example.org/a_b-c.html?x=1", "https://example.org/a_b-c.html?x=1"),
+    ("javascript:alert(1)", None),
+    ("https://example.org/a)(b", None),
+    ("http://example.org/<script>", None),
+    (None, None),
+])
+def test_only_plain_http_links_are_made(url, expected):
+    assert safe_url(url) == expected

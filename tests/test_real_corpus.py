@@ -62,3 +62,10 @@ def test_rferl_is_never_dated_2016_and_undated_article_stays_undated(real_qa):
     assert docs["rferl-ambassador-video"].date == "2011-12-21"
     assert docs["mt-four-officers"].date is None
     assert all("2016" not in (d.date or "") for d in docs.values())
+
+
+def test_every_example_question_is_answered(real_qa):
+    assert len(real_qa.examples) == 5
+    for question in real_qa.examples:
+        answer = real_qa.ask(question)
+        assert not answer.abstained and answer.passages, question
