@@ -1,0 +1,38 @@
+"""Which questions lean on the previous turn, and what is searched for them."""
+from __future__ import annotations
+
+import pytest
+
+from qa.followup import Turn, as_turn, leans_on_history, search_questions
+
+KILLED = "How many people were killed in Zhanaozen?"
+
+
+@pytest.mark.parametrize("question, leans", [
+    ("What did Amnesty say about it?", True),
+    ("And who was arrested?", True),
+    ("When was that?", True),
+    ("Why did that happen?", True),
+    ("What about the injured?", True),
+    ("Who ordered them to shoot?", True),
+    ("What did the posters in Astana say?", False),
+    ("Who won the 2018 World Cup?", False),
+    ("How did the government respond to the strike that began in May?", False),
+])
+def test_follow_up_markers(question, leans):
+    assert leans_on_history(question) is leans
+
+
+def test_a_follow_up_is_searched_with_the_turns_it_leans_on():
+    history = [Turn(KILLED), Turn("And who was arrested?"), Turn("Who won the 2018 World Cup?", abstained=True)]
+    assert search_questions("When was that?", history) == [KILLED, "And who was arrested?", "When was that?"]
+    assert search_questions("What did the posters in Astana say?", history) == ["What did the posters in Astana say?"]
+    assert search_questions("When was that?", []) == ["When was that?"]
+    assert search_questions("When was that?", [Turn("Who won the 2018 World Cup?", abstained=True)]) == ["When was that?"]
+
+
+def test_history_items_may_be_questions_or_answer_dicts():
+    assert as_turn(KILLED) == Turn(KILLED)
+    assert as_turn({"question": "Who won?", "abstained": True, "passages": []}) == Turn("Who won?", True)
+    with pytest.raises(TypeError, match="each history item must be an earlier question"):
+        as_turn({"text": "no question"})
