@@ -15,3 +15,11 @@ class CorpusError(QAError):
 
 class IndexUnavailable(QAError):
     """The index is missing, damaged or stale and cannot be rebuilt here."""
+
+
+class StaleIndex(IndexUnavailable):
+    """The saved index is missing, damaged or does not match the corpus, model or settings; `reason` says which."""
+
+    def __init__(self, reason: str, index_dir: object):
+        self.reason = reason
+        super().__init__(f"the index in {index_dir} cannot be used: {reason}; run 'python -m qa index' to rebuild it")
