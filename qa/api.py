@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import reprlib
 import threading
 import unicodedata
 
@@ -37,10 +38,12 @@ def validate_question(question: object) -> str:
 
 
 def validate_k(k: object, max_k: int) -> int:
+    """k as given, or InvalidQuestion; the message quotes at most a short form of what was given."""
     if isinstance(k, bool) or not isinstance(k, int):
-        raise InvalidQuestion(f"k must be a whole number from 1 to {max_k}, not {k!r}")
+        raise InvalidQuestion(f"k must be a whole number from 1 to {max_k}, not {reprlib.repr(k)}")
     if not 1 <= k <= max_k:
-        raise InvalidQuestion(f"k is {k}; it must be from 1 to {max_k}")
+        shown = k if k.bit_length() <= 64 else f"a {k.bit_length():,}-bit number"  # str() of a huge int raises
+        raise InvalidQuestion(f"k is {shown}; it must be from 1 to {max_k}")
     return k
 
 
