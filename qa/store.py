@@ -4,6 +4,7 @@
 replaced atomically, so a crash mid-build never leaves a half-written index in use."""
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import io
 import json
@@ -13,6 +14,7 @@ import re
 import shutil
 import tempfile
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -127,6 +129,18 @@ def _npy_bytes(array: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
+@contextmanager
+def _locked(index_dir: Path, exclusive: bool):
+    """One writer or any number of readers per index folder, so that no build is deleted while it is written or read.
+    The lock is on the folder itself: nothing is created, so a read-only folder can be read."""
+    folder = os.open(index_dir, os.O_RDONLY)
+    try:
+        fcntl.flock(folder, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+        yield
+    finally:
+        os.close(folder)  # releases the lock
+
+
 def save(index: Index, index_dir: Path) -> Path:
     """Write `index` to a new build folder under `index_dir` and make it current. Returns the folder.
 
@@ -136,10 +150,22 @@ def save(index: Index, index_dir: Path) -> Path:
     index_dir = Path(index_dir)
     try:
         index_dir.mkdir(parents=True, exist_ok=True)
+        with _locked(index_dir, exclusive=True):
+            return _save_locked(index, index_dir)
+    except OSError as exc:  # the folder cannot be made or opened; failures of the build itself are handled inside
+        raise _unwritable(index_dir, exc) from None
+
+
+def _unwritable(index_dir: Path, exc: OSError) -> IndexUnavailable:
+    return IndexUnavailable(f"cannot write the index to {index_dir} ({exc.strerror or exc}); "
+                            "make it writable or set QA_INDEX_DIR to a writable folder")
+
+
+def _save_locked(index: Index, index_dir: Path) -> Path:
+    try:
         build_dir = Path(tempfile.mkdtemp(prefix="build-", dir=index_dir))
     except OSError as exc:
-        raise IndexUnavailable(f"cannot write the index to {index_dir} ({exc.strerror or exc}); "
-                               "make it writable or set QA_INDEX_DIR to a writable folder") from None
+        raise _unwritable(index_dir, exc) from None
     try:
         files = {"passages.jsonl": "".join(json.dumps(p.to_dict(), ensure_ascii=False) + "\n"
                                            for p in index.passages).encode("utf-8"),
@@ -171,8 +197,6 @@ def save(index: Index, index_dir: Path) -> Path:
 
 def _current_build(index_dir: Path) -> Path:
     pointer = index_dir / "CURRENT"
-    if not pointer.is_file():
-        raise StaleIndex(f"no index in {index_dir}", index_dir)
     try:
         name = pointer.read_text(encoding="utf-8").strip()
     except (OSError, UnicodeDecodeError):
@@ -211,11 +235,9 @@ def _mismatch(index: Index, dim: int) -> str | None:
     return None
 
 
-def load(settings: Settings, encoder: Encoder) -> Index:
-    """The current build, checked before use: its manifest matches the corpus, model and settings, every file matches
-    its checksum, and every passage is its document's text. Otherwise StaleIndex says what is wrong."""
+def _manifest(build_dir: Path, settings: Settings, encoder: Encoder) -> dict:
+    """The build's manifest, if it matches the corpus, model and settings."""
     index_dir = Path(settings.index_dir)
-    build_dir = _current_build(index_dir)
     try:
         manifest = json.loads((build_dir / "manifest.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -227,7 +249,19 @@ def load(settings: Settings, encoder: Encoder) -> Index:
             reason = {"corpus_sha256": "the corpus changed since the index was built"}.get(
                 key, f"the index was built with a different {key}")
             raise StaleIndex(reason, index_dir)
-    data = _read_checked(build_dir, manifest, index_dir)
+    return manifest
+
+
+def load(settings: Settings, encoder: Encoder) -> Index:
+    """The current build, checked before use: its manifest matches the corpus, model and settings, every file matches
+    its checksum, and every passage is its document's text. Otherwise StaleIndex says what is wrong."""
+    index_dir = Path(settings.index_dir)
+    if not (index_dir / "CURRENT").is_file():
+        raise StaleIndex(f"no index in {index_dir}", index_dir)
+    with _locked(index_dir, exclusive=False):
+        build_dir = _current_build(index_dir)
+        manifest = _manifest(build_dir, settings, encoder)
+        data = _read_checked(build_dir, manifest, index_dir)
     documents = {d.id: d for d in load_corpus(settings.corpus_dir)}
     parsed = {}
     for name, read in READERS.items():

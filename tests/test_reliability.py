@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
@@ -431,6 +432,37 @@ def test_half_written_build_left_by_a_killed_process_is_ignored_then_removed(fix
     assert problem(fixture_settings, encoder) is None and current_build(fixture_settings) == previous
     latest = save(build(fixture_settings, encoder), fixture_settings.index_dir)
     assert builds(fixture_settings) == [latest.name]
+
+
+def test_concurrent_rebuilds_never_delete_each_other_s_build(fixture_settings):
+    encoder = WordHashEncoder()
+    index = build(fixture_settings, encoder)
+
+    def rebuild(_):
+        return [save(index, fixture_settings.index_dir) for _ in range(4)]
+    with ThreadPoolExecutor(4) as pool:
+        assert [len(folders) for folders in pool.map(rebuild, range(4))] == [4, 4, 4, 4]
+    assert builds(fixture_settings) == [current_build(fixture_settings).name]
+    assert problem(fixture_settings, encoder) is None
+
+
+def test_a_rebuild_waits_for_a_load_in_progress(fixture_settings, monkeypatch):
+    """A rebuild that starts while the index is being read does not delete the build being read."""
+    encoder = WordHashEncoder()
+    index = build(fixture_settings, encoder)
+    save(index, fixture_settings.index_dir)
+    real = store._read_checked
+    saver = threading.Thread(target=save, args=(index, fixture_settings.index_dir))
+
+    def read_checked(*args):
+        saver.start()
+        saver.join(timeout=1.0)  # without the lock the rebuild finishes here and deletes the build being read
+        assert saver.is_alive()
+        return real(*args)
+    monkeypatch.setattr(store, "_read_checked", read_checked)
+    assert len(load(fixture_settings, encoder).passages) == len(index.passages)
+    saver.join()
+    assert builds(fixture_settings) == [current_build(fixture_settings).name]
 
 
 def test_corpus_error_stops_the_cli_with_file_and_field(tmp_path):
