@@ -70,6 +70,8 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    if hasattr(sys.stdout, "reconfigure"):  # a terminal that is not UTF-8 gets \u escapes, not a traceback
+        sys.stdout.reconfigure(errors="backslashreplace")
     args = parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(name)s: %(message)s")
     from .errors import QAError

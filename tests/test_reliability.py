@@ -152,6 +152,13 @@ def test_cli_refuses_a_question_of_more_than_one_argument_s_worth():
     assert info.value.errno == errno.E2BIG
 
 
+def test_cli_output_survives_a_terminal_that_is_not_utf8(real_qa):
+    result = run_cli("ask", "What did Amnesty International demand?", "-k", "1",
+                     env={"QA_INDEX_DIR": str(real_qa.settings.index_dir), "PYTHONIOENCODING": "ascii"})
+    assert result.returncode == 0 and b"Traceback" not in result.stderr
+    assert "[1] \\u201cKazakhstan's failure to find truth about violent clashes\\u201d" in result.stdout.decode()
+
+
 @pytest.mark.parametrize("question, share", [
     ("Who fired?", 1.0), ("Что случилось в Zhanaozen?", 9 / 22), ("Жаңаөзен", 0.0), ("12345 🔥", 1.0),
     ("Qazaqstan Jañaözen", 1.0),  # Kazakh in the Latin alphabet counts as Latin
