@@ -10,6 +10,8 @@ from .corpus import Document
 from .passages import PassageRecord
 
 ABSTAIN_MESSAGE = "The articles do not answer this question, so nothing is quoted."
+NOT_ENGLISH_MESSAGE = ("This bot reads English only, and no passage of the (English) articles matches this question, "
+                       "so nothing is quoted. Please ask in English.")
 ANSWER_HEADING = "Passages quoted word for word from the articles:"
 SUGGESTIONS_HEADING = "Questions the articles do answer:"
 

@@ -1,10 +1,12 @@
 """The Python API: `QA` loads the index once and answers many questions; `ask()` uses a shared one."""
 from __future__ import annotations
 
+import math
+import reprlib
 import threading
 import unicodedata
 
-from .answer import ABSTAIN_MESSAGE, ANSWER_HEADING, Answer, Passage, highlight_spans
+from .answer import ABSTAIN_MESSAGE, ANSWER_HEADING, NOT_ENGLISH_MESSAGE, Answer, Passage, highlight_spans
 from .config import MAX_QUESTION_CHARS, Settings
 from .corpus import Document, load_examples
 from .encoder import Encoder, MiniLMEncoder
@@ -16,14 +18,21 @@ from .text import tokenize
 
 
 def validate_question(question: object) -> str:
-    """The question with surrounding white space removed, or InvalidQuestion saying what to change."""
+    """The question with surrounding white space removed, or InvalidQuestion saying what to change.
+    The length is checked first, so an oversized question is refused without reading it."""
     if not isinstance(question, str):
         raise InvalidQuestion(f"the question must be text, not {type(question).__name__}")
     if len(question) > MAX_QUESTION_CHARS:
         raise InvalidQuestion(f"the question is {len(question):,} characters long; "
                               f"the limit is {MAX_QUESTION_CHARS:,}. Ask a shorter question.")
-    if any(unicodedata.category(c) == "Cc" and c not in "\t\n\r" for c in question):
-        raise InvalidQuestion("the question contains control characters; remove them and ask again")
+    for position, c in enumerate(question):
+        category = unicodedata.category(c)
+        if category == "Cc" and c not in "\t\n\r":
+            raise InvalidQuestion(f"the question contains control characters (U+{ord(c):04X} at position {position}); "
+                                  "remove them and ask again")
+        if category == "Cs":
+            raise InvalidQuestion(f"the question contains an unpaired surrogate (U+{ord(c):04X} at position {position}), "
+                                  "which is not valid Unicode text; send the question as UTF-8")
     question = question.strip()
     if not question:
         raise InvalidQuestion("the question is empty; type a question about the articles")
@@ -31,11 +40,24 @@ def validate_question(question: object) -> str:
 
 
 def validate_k(k: object, max_k: int) -> int:
+    """k as given, or InvalidQuestion; the message quotes at most a short form of what was given."""
     if isinstance(k, bool) or not isinstance(k, int):
-        raise InvalidQuestion(f"k must be a whole number from 1 to {max_k}, not {k!r}")
+        raise InvalidQuestion(f"k must be a whole number from 1 to {max_k}, not {reprlib.repr(k)}")
     if not 1 <= k <= max_k:
-        raise InvalidQuestion(f"k is {k}; it must be from 1 to {max_k}")
+        shown = k if k.bit_length() <= 64 else f"a {k.bit_length():,}-bit number"  # str() of a huge int raises
+        raise InvalidQuestion(f"k is {shown}; it must be from 1 to {max_k}")
     return k
+
+
+def validate_request(question: object, k: object, settings: Settings) -> tuple[str, int]:
+    """The validated question and k (settings.default_k when k is None)."""
+    return validate_question(question), validate_k(settings.default_k if k is None else k, settings.max_k)
+
+
+def latin_share(text: str) -> float:
+    """The share of the letters in `text` that are Latin; 1.0 when it has no letters."""
+    letters = [c for c in text if c.isalpha()]
+    return sum("LATIN" in unicodedata.name(c, "") for c in letters) / len(letters) if letters else 1.0
 
 
 class QA:
@@ -54,12 +76,15 @@ class QA:
 
     def ask(self, question: str, k: int | None = None, mode: str = "hybrid") -> Answer:
         """Up to `k` passages that answer `question`, best first, or an abstention."""
-        question = validate_question(question)
-        k = validate_k(self.settings.default_k if k is None else k, self.settings.max_k)
+        question, k = validate_request(question, k, self.settings)
         query_vector = self.encoder.encode([question])[0]
         ranking = rank(self.index, question, query_vector, self.settings, mode)
         best = ranking.order[0]
-        if self._off_topic(question, ranking.similarity[best], self.index.passages[best].text):
+        best_text = self.index.passages[best].text
+        # The model reads English; across languages its similarity means nothing, so only shared words count.
+        if latin_share(question) < self.settings.min_latin_share and self._off_topic(question, -math.inf, best_text):
+            return Answer(question, True, [], NOT_ENGLISH_MESSAGE, suggestions=self.examples[:3])
+        if self._off_topic(question, ranking.similarity[best], best_text):
             return Answer(question, True, [], ABSTAIN_MESSAGE, suggestions=self.examples[:3])
         top_score = ranking.scores[best]
         chosen = [i for i in ranking.order[:k]

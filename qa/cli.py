@@ -10,7 +10,8 @@ from .config import Settings
 
 
 def _ask(args) -> int:
-    from .api import QA
+    from .api import QA, validate_request
+    validate_request(args.question, args.k, Settings())  # bad input fails before the model and index load
     answer = QA().ask(args.question, args.k)
     if args.json:
         print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
@@ -27,14 +28,16 @@ def _ask(args) -> int:
 
 def _index(args) -> int:
     from .encoder import MiniLMEncoder
-    from .store import build, open_index, problem, save
+    from .store import build, problem, save
     settings, encoder = Settings(), MiniLMEncoder()
-    if args.if_needed and problem(settings, encoder) is None:
-        print(f"the index in {settings.index_dir} is current")
-        return 0
-    index = open_index(settings, encoder, progress=True) if args.if_needed else build(settings, encoder, progress=True)
-    if not args.if_needed:
-        save(index, settings.index_dir)
+    if args.if_needed:
+        reason = problem(settings, encoder)
+        if reason is None:
+            print(f"the index in {settings.index_dir} is current")
+            return 0
+        print(f"rebuilding the index: {reason}")
+    index = build(settings, encoder, progress=True)
+    save(index, settings.index_dir)
     print(f"indexed {len(index.passages)} passages from {len(index.documents)} documents into {settings.index_dir}")
     return 0
 
@@ -67,6 +70,8 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    if hasattr(sys.stdout, "reconfigure"):  # a terminal that is not UTF-8 gets \u escapes, not a traceback
+        sys.stdout.reconfigure(errors="backslashreplace")
     args = parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(name)s: %(message)s")
     from .errors import QAError

@@ -34,6 +34,10 @@ class Settings:
     min_similarity: float = 0.25
     # ... unless at least this share of its content words (stop words removed) occur in that passage.
     min_shared_terms: float = 0.67
+    # Not English: less than this share of the question's letters are Latin (Cyrillic, Arabic, Hebrew ...). Such a
+    # question is answered only when the best passage holds min_shared_terms of its words, else it abstains with
+    # NOT_ENGLISH_MESSAGE. Every labelled question and every corpus passage is 100% Latin (docs/RELIABILITY.md).
+    min_latin_share: float = 0.5
     # Keep further passages only while their fused score stays within this fraction of the best.
     relative_cutoff: float = 0.6
     default_k: int = 3

@@ -13,7 +13,19 @@ from .errors import CorpusError
 
 COMMENT_MARKER = re.compile(r"^## Reader comment: (\S+)[ \t]*$", re.MULTILINE)
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2})?)?$")
+DOC_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")  # no '/' or '#': they separate comment and passage ids
+WORD = re.compile(r"\w")
 REQUIRED = ("id", "title", "publisher")
+TEXT_FIELDS = ("id", "title", "publisher", "url", "seed")
+
+
+class _Loader(yaml.SafeLoader):
+    """Safe YAML that keeps dates as written, so that an impossible date is reported with its field's name."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
 
 
 @dataclass(frozen=True)
@@ -44,21 +56,46 @@ def normalise_body(text: str) -> str:
 def _iso(value, path: Path, field: str) -> str | None:
     if value in (None, ""):
         return None
-    if isinstance(value, (dt.date, dt.datetime)):
-        value = value.isoformat()
     value = str(value)
-    if not ISO_DATE.match(value):
-        raise CorpusError(f"{path.name}: field '{field}' is {value!r}; write an ISO date such as 2011-12-19, or leave it empty")
+    try:
+        if not ISO_DATE.match(value):
+            raise ValueError
+        dt.datetime.fromisoformat(value)  # a real date: not 2011-02-30
+    except ValueError:
+        raise CorpusError(f"{path.name}: field '{field}' is {value!r}; "
+                          "write an ISO date such as 2011-12-19, or leave it empty") from None
     return value
 
 
+def _check_fields(meta: dict, path: Path) -> None:
+    """Required fields present; text fields are text, lists are lists: never a traceback, never a guess."""
+    for name in REQUIRED:
+        if not str(meta.get(name) or "").strip():
+            raise CorpusError(f"{path.name}: field '{name}' is missing or empty")
+    for name in TEXT_FIELDS:
+        if isinstance(meta.get(name), (list, dict)):
+            raise CorpusError(f"{path.name}: field '{name}' must be text, not a {type(meta[name]).__name__}")
+    if not DOC_ID.match(str(meta["id"])):
+        raise CorpusError(f"{path.name}: field 'id' is {str(meta['id'])!r}; use letters, digits, '.', '_' and '-' only")
+    authors = meta.get("authors") or []
+    if not isinstance(authors, list) or any(isinstance(a, (list, dict)) for a in authors):
+        raise CorpusError(f"{path.name}: field 'authors' must be a list of names, such as [Ann Writer]")
+    comments = meta.get("comments") or []
+    if not isinstance(comments, list) or not all(isinstance(c, dict) for c in comments):
+        raise CorpusError(f"{path.name}: field 'comments' must be a list of entries with an id and an author")
+
+
 def _split_front_matter(path: Path) -> tuple[dict, str]:
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_bytes().decode("utf-8-sig").replace("\r\n", "\n")
+    except UnicodeDecodeError as exc:
+        raise CorpusError(f"{path.name}: not UTF-8 (byte {exc.object[exc.start]:#04x} at offset {exc.start}); "
+                          "save the file as UTF-8") from None
     match = re.match(r"^---\n(.*?)\n---\n(.*)$", text, re.DOTALL)
     if not match:
         raise CorpusError(f"{path.name}: no front matter; start the file with a '---' line, the YAML fields, then '---'")
     try:
-        meta = yaml.safe_load(match.group(1))
+        meta = yaml.load(match.group(1), Loader=_Loader)
     except yaml.YAMLError as exc:
         raise CorpusError(f"{path.name}: front matter is not valid YAML ({exc})") from None
     if not isinstance(meta, dict):
@@ -69,9 +106,7 @@ def _split_front_matter(path: Path) -> tuple[dict, str]:
 def load_file(path: Path) -> list[Document]:
     """The article in `path` followed by its reader comments, each a Document."""
     meta, text = _split_front_matter(path)
-    for name in REQUIRED:
-        if not str(meta.get(name) or "").strip():
-            raise CorpusError(f"{path.name}: field '{name}' is missing or empty")
+    _check_fields(meta, path)
     parts = COMMENT_MARKER.split(text)
     article = Document(
         id=str(meta["id"]), title=str(meta["title"]), publisher=str(meta["publisher"]),
@@ -91,8 +126,9 @@ def load_file(path: Path) -> list[Document]:
             comment_author=str(info["author"]), comment_location=info.get("location") or None, parent_id=article.id,
         ))
     for doc in docs:
-        if not doc.body:
-            raise CorpusError(f"{path.name}: document '{doc.id}' has no text")
+        if not WORD.search(doc.body):
+            raise CorpusError(f"{path.name}: document '{doc.id}' has no text (no words to quote); write its text "
+                              "below the front matter or remove the file")
     return docs
 
 

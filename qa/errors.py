@@ -22,3 +22,11 @@ class UnknownSource(QAError, KeyError):
 
     def __str__(self) -> str:  # KeyError would show the message in quotes
         return str(self.args[0])
+
+
+class StaleIndex(IndexUnavailable):
+    """The saved index is missing, damaged or does not match the corpus, model or settings; `reason` says which."""
+
+    def __init__(self, reason: str, index_dir: object):
+        self.reason = reason
+        super().__init__(f"the index in {index_dir} cannot be used: {reason}; run 'python -m qa index' to rebuild it")

@@ -4,13 +4,17 @@
 replaced atomically, so a crash mid-build never leaves a half-written index in use."""
 from __future__ import annotations
 
+import fcntl
 import hashlib
+import io
 import json
 import logging
 import os
+import re
 import shutil
 import tempfile
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -21,14 +25,21 @@ import numpy as np
 from .config import Settings
 from .corpus import Document, corpus_checksum, load_corpus
 from .encoder import Encoder
-from .errors import IndexUnavailable
+from .errors import IndexUnavailable, StaleIndex
 from .lexical import LexicalIndex
 from .passages import PassageRecord, split_document
 from .text import tokenize
 
 log = logging.getLogger("qa")
 FORMAT_VERSION = 2
-FILES = ("passages.jsonl", "dense.faiss", "sentences.npy")
+# Each index file and how it is read from its bytes (never with pickle).
+READERS = {
+    "passages.jsonl": lambda data: [PassageRecord.from_dict(json.loads(line)) for line in data.decode().splitlines()],
+    "dense.faiss": lambda data: faiss.deserialize_index(np.frombuffer(data, dtype=np.uint8)),
+    "sentences.npy": lambda data: np.load(io.BytesIO(data), allow_pickle=False),
+}
+FILES = tuple(READERS)
+BUILD_NAME = re.compile(r"^build-[A-Za-z0-9_]+$")
 
 
 @dataclass
@@ -52,10 +63,6 @@ def index_text(passage: PassageRecord, doc: Document, settings: Settings) -> str
 def _versions() -> dict[str, str]:
     names = ("faiss-cpu", "rank-bm25", "sentence-transformers", "PyStemmer")
     return {n: metadata.version(n) for n in names}
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def expected_identity(settings: Settings, encoder: Encoder) -> dict:
@@ -100,77 +107,199 @@ def _lexical(passages: list[PassageRecord], documents: dict[str, Document], sett
     return LexicalIndex(tokenized, settings.bm25_variant, settings.bm25_k1, settings.bm25_b)
 
 
+def _write(path: Path, data: bytes) -> None:
+    """Write `data` and flush it to disk, so that a build is complete on disk before CURRENT names it."""
+    with open(path, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def _sync_folder(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _npy_bytes(array: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    np.save(buffer, array, allow_pickle=False)
+    return buffer.getvalue()
+
+
+@contextmanager
+def _locked(index_dir: Path, exclusive: bool):
+    """One writer or any number of readers per index folder, so that no build is deleted while it is written or read.
+    The lock is on the folder itself: nothing is created, so a read-only folder can be read."""
+    folder = os.open(index_dir, os.O_RDONLY)
+    try:
+        fcntl.flock(folder, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+        yield
+    finally:
+        os.close(folder)  # releases the lock
+
+
 def save(index: Index, index_dir: Path) -> Path:
-    """Write `index` to a new build folder under `index_dir` and make it current. Returns the folder."""
+    """Write `index` to a new build folder under `index_dir` and make it current. Returns the folder.
+
+    Every file is written and synced into a fresh `build-*` folder first; only then is CURRENT replaced (one atomic
+    rename). A failure or crash before that leaves the previous build current and intact; a failed build removes its
+    folder. IndexUnavailable says what failed and how to fix it."""
     index_dir = Path(index_dir)
     try:
         index_dir.mkdir(parents=True, exist_ok=True)
+        with _locked(index_dir, exclusive=True):
+            return _save_locked(index, index_dir)
+    except OSError as exc:  # the folder cannot be made or opened; failures of the build itself are handled inside
+        raise _unwritable(index_dir, exc) from None
+
+
+def _unwritable(index_dir: Path, exc: OSError) -> IndexUnavailable:
+    return IndexUnavailable(f"cannot write the index to {index_dir} ({exc.strerror or exc}); "
+                            "make it writable or set QA_INDEX_DIR to a writable folder")
+
+
+def _save_locked(index: Index, index_dir: Path) -> Path:
+    try:
         build_dir = Path(tempfile.mkdtemp(prefix="build-", dir=index_dir))
     except OSError as exc:
-        raise IndexUnavailable(f"cannot write the index to {index_dir} ({exc.strerror}); "
-                               "make it writable or set QA_INDEX_DIR to a writable folder") from None
+        raise _unwritable(index_dir, exc) from None
     try:
-        with open(build_dir / "passages.jsonl", "w", encoding="utf-8") as f:
-            f.writelines(json.dumps(p.to_dict(), ensure_ascii=False) + "\n" for p in index.passages)
-        faiss.write_index(index.dense, str(build_dir / "dense.faiss"))
-        np.save(build_dir / "sentences.npy", index.sentence_vectors, allow_pickle=False)
-        index.manifest["files"] = {name: _sha256(build_dir / name) for name in FILES}
-        (build_dir / "manifest.json").write_text(json.dumps(index.manifest, indent=2) + "\n")
-        pointer = index_dir / "CURRENT.tmp"
-        pointer.write_text(build_dir.name + "\n")
-        os.replace(pointer, index_dir / "CURRENT")
-    except OSError as exc:
+        files = {"passages.jsonl": "".join(json.dumps(p.to_dict(), ensure_ascii=False) + "\n"
+                                           for p in index.passages).encode("utf-8"),
+                 "dense.faiss": faiss.serialize_index(index.dense).tobytes(),
+                 "sentences.npy": _npy_bytes(index.sentence_vectors)}
+        for name, data in files.items():
+            _write(build_dir / name, data)
+        index.manifest["files"] = {name: hashlib.sha256(data).hexdigest() for name, data in files.items()}
+        _write(build_dir / "manifest.json", (json.dumps(index.manifest, indent=2) + "\n").encode())
+        _write(build_dir / "CURRENT", (build_dir.name + "\n").encode())
+        _sync_folder(build_dir)
+        os.replace(build_dir / "CURRENT", index_dir / "CURRENT")
+    except BaseException as exc:
         shutil.rmtree(build_dir, ignore_errors=True)
-        raise IndexUnavailable(f"writing the index to {index_dir} failed ({exc.strerror}); "
-                               "free disk space or set QA_INDEX_DIR, then run 'python -m qa index'") from None
+        if isinstance(exc, OSError):
+            raise IndexUnavailable(f"writing the index to {index_dir} failed ({exc.strerror or exc}); the previous index "
+                                   "is left as it was. Free disk space or set QA_INDEX_DIR to a writable folder, "
+                                   "then run 'python -m qa index'") from None
+        raise
+    try:
+        _sync_folder(index_dir)
+    except OSError as exc:  # CURRENT is replaced; after a power cut the checks on load would catch a lost rename
+        log.warning("could not sync %s (%s)", index_dir, exc.strerror)
     for old in index_dir.glob("build-*"):
         if old != build_dir:
             shutil.rmtree(old, ignore_errors=True)
     return build_dir
 
 
-def problem(settings: Settings, encoder: Encoder) -> str | None:
-    """Why the saved index cannot be used as it is, or None when it is current and intact."""
-    index_dir = Path(settings.index_dir)
+def _current_build(index_dir: Path) -> Path:
     pointer = index_dir / "CURRENT"
-    if not pointer.is_file():
-        return f"no index in {index_dir}"
-    build_dir = index_dir / pointer.read_text().strip()
     try:
-        manifest = json.loads((build_dir / "manifest.json").read_text())
-    except (OSError, ValueError):
-        return f"the manifest in {build_dir} is missing or unreadable"
-    for key, value in expected_identity(settings, encoder).items():
-        if manifest.get(key) != value:
-            return {"corpus_sha256": "the corpus changed since the index was built"}.get(
-                key, f"the index was built with a different {key}")
+        name = pointer.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        raise StaleIndex(f"{pointer} cannot be read", index_dir) from None
+    if not BUILD_NAME.match(name):
+        raise StaleIndex(f"{pointer} does not name a build folder", index_dir)
+    return index_dir / name
+
+
+def _read_checked(build_dir: Path, manifest: dict, index_dir: Path) -> dict[str, bytes]:
+    """Each file's bytes, read once and checked against the manifest's sha256: the bytes checked are the bytes used."""
+    data = {}
     for name in FILES:
-        path = build_dir / name
-        if not path.is_file() or _sha256(path) != manifest.get("files", {}).get(name):
-            return f"{name} does not match its checksum in the manifest"
+        try:
+            data[name] = (build_dir / name).read_bytes()
+        except OSError:
+            raise StaleIndex(f"{name} is missing or unreadable", index_dir) from None
+        if hashlib.sha256(data[name]).hexdigest() != (manifest.get("files") or {}).get(name):
+            raise StaleIndex(f"{name} does not match its checksum in the manifest", index_dir)
+    return data
+
+
+def _mismatch(index: Index, dim: int) -> str | None:
+    """Why the loaded files disagree with each other or with the corpus, or None."""
+    n = len(index.passages)
+    if index.dense.ntotal != n or index.dense.d != dim or index.manifest.get("passages") != n:
+        return "dense.faiss does not match passages.jsonl"
+    if index.sentence_vectors.shape != (index.sentence_offsets[-1], dim):
+        return "sentences.npy does not match passages.jsonl"
+    for p in index.passages:
+        doc = index.documents.get(p.doc_id)
+        if doc is None or doc.body[p.start:p.end] != p.text:
+            return f"passage {p.passage_id} is not the text of its document in the corpus"
+    if {p.doc_id for p in index.passages} != set(index.documents):
+        return "the passages do not cover the corpus documents"
     return None
 
 
-def load(settings: Settings) -> Index:
-    """Read the current build; call `problem()` first to know it is intact and current."""
+def _manifest(build_dir: Path, settings: Settings, encoder: Encoder) -> dict:
+    """The build's manifest, if it matches the corpus, model and settings."""
     index_dir = Path(settings.index_dir)
-    build_dir = index_dir / (index_dir / "CURRENT").read_text().strip()
-    manifest = json.loads((build_dir / "manifest.json").read_text())
+    try:
+        manifest = json.loads((build_dir / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        raise StaleIndex(f"the manifest in {build_dir} is missing or unreadable", index_dir) from None
+    if not isinstance(manifest, dict):
+        raise StaleIndex(f"the manifest in {build_dir} is not a JSON object", index_dir)
+    for key, value in expected_identity(settings, encoder).items():
+        if manifest.get(key) != value:
+            reason = {"corpus_sha256": "the corpus changed since the index was built"}.get(
+                key, f"the index was built with a different {key}")
+            raise StaleIndex(reason, index_dir)
+    return manifest
+
+
+def load(settings: Settings, encoder: Encoder) -> Index:
+    """The current build, checked before use: its manifest matches the corpus, model and settings, every file matches
+    its checksum, and every passage is its document's text. Otherwise StaleIndex says what is wrong."""
+    index_dir = Path(settings.index_dir)
+    if not (index_dir / "CURRENT").is_file():
+        raise StaleIndex(f"no index in {index_dir}", index_dir)
+    with _locked(index_dir, exclusive=False):
+        build_dir = _current_build(index_dir)
+        manifest = _manifest(build_dir, settings, encoder)
+        data = _read_checked(build_dir, manifest, index_dir)
     documents = {d.id: d for d in load_corpus(settings.corpus_dir)}
-    with open(build_dir / "passages.jsonl", encoding="utf-8") as f:
-        passages = [PassageRecord.from_dict(json.loads(line)) for line in f]
-    dense = faiss.read_index(str(build_dir / "dense.faiss"))
-    sentence_vectors = np.load(build_dir / "sentences.npy", allow_pickle=False)
-    return Index(documents, passages, dense, sentence_vectors, _sentence_offsets(passages),
-                 _lexical(passages, documents, settings), manifest)
+    parsed = {}
+    for name, read in READERS.items():
+        try:
+            parsed[name] = read(data[name])
+        except (ValueError, KeyError, TypeError, RuntimeError):  # RuntimeError: FAISS
+            raise StaleIndex(f"{name} cannot be read", index_dir) from None
+    passages = parsed["passages.jsonl"]
+    index = Index(documents, passages, parsed["dense.faiss"], parsed["sentences.npy"], _sentence_offsets(passages),
+                  _lexical(passages, documents, settings), manifest)
+    reason = _mismatch(index, encoder.dim)
+    if reason:
+        raise StaleIndex(reason, index_dir)
+    return index
+
+
+def problem(settings: Settings, encoder: Encoder) -> str | None:
+    """Why the saved index cannot be used as it is, or None when it is current and intact."""
+    try:
+        load(settings, encoder)
+    except StaleIndex as exc:
+        return exc.reason
+    return None
 
 
 def open_index(settings: Settings, encoder: Encoder, progress: bool = False) -> Index:
-    """The current index, rebuilt first (with a log line saying why) when it is missing, stale or damaged."""
-    reason = problem(settings, encoder)
-    if reason is None:
-        return load(settings)
-    log.warning("rebuilding the index: %s", reason)
+    """The current index, rebuilt first (with a log line saying why) when it is missing, stale or damaged.
+
+    When the rebuilt index cannot be saved (read-only folder, disk full), it is used from memory for this process
+    and the log says so and how to fix it: it was built from the current corpus, so its answers are right; only the
+    next start pays for the build again (see docs/RELIABILITY.md)."""
+    try:
+        return load(settings, encoder)
+    except StaleIndex as exc:
+        log.warning("rebuilding the index: %s", exc.reason)
     index = build(settings, encoder, progress)
-    save(index, settings.index_dir)
+    try:
+        save(index, settings.index_dir)
+    except IndexUnavailable as exc:
+        log.warning("%s. Answering from the index just built in memory; it is lost when this process ends.", exc)
     return index
