@@ -14,6 +14,8 @@ NOT_ENGLISH_MESSAGE = ("This bot reads English only, and no passage of the (Engl
                        "so nothing is quoted. Please ask in English.")
 ANSWER_HEADING = "Passages quoted word for word from the articles:"
 SUGGESTIONS_HEADING = "Questions the articles do answer:"
+SEARCHED_PREFIX = "Searched for: "  # then the user's own questions that a follow-up was searched with
+NOTICE_PREFIX = "Sources differ: "  # then each figure as its passage words it, with its source
 
 
 def citation(source: Document | Passage, markdown: bool = False) -> str:
@@ -61,6 +63,8 @@ class Passage:
     comment_author: str | None
     comment_location: str | None
     citation: str
+    # The same claim in near-identical words from other sources, shown once with every citation.
+    also_in: list[Passage] = field(default_factory=list)
 
     @classmethod
     def quote(cls, record: PassageRecord, doc: Document, score: float, highlights: list[tuple[int, int]]) -> Passage:
@@ -72,18 +76,51 @@ class Passage:
 
 
 @dataclass(frozen=True)
+class Figure:
+    """A figure as a quoted passage words it: `text == passage.text[start:end]`."""
+
+    text: str  # the qualifier and the number, e.g. "at least sixteen"
+    measure: str  # what it counts: "killed" | "injured" | "detained"
+    passage_id: str
+    start: int
+    end: int
+    source: str  # the passage's source as the notice names it
+
+
+@dataclass(frozen=True)
+class Disagreement:
+    """Figures for the same thing that differ between sources, and the notice listing them."""
+
+    measure: str
+    figures: list[Figure]
+    notice: str
+
+
+@dataclass(frozen=True)
 class Answer:
     question: str
     abstained: bool
     passages: list[Passage] = field(default_factory=list)
     message: str = ""
     suggestions: list[str] = field(default_factory=list)  # when abstaining: example questions the corpus answers
+    searched_for: str | None = None  # a follow-up searched together with the turns it leans on
+    disagreement: Disagreement | None = None
 
     def to_dict(self) -> dict:
         data = asdict(self)
-        for p in data["passages"]:
+        for p in data["passages"] + [q for p in data["passages"] for q in p["also_in"]]:
             p["highlights"] = [list(h) for h in p["highlights"]]
         return data
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Answer:
+        """The Answer that `to_dict()` gave, e.g. as received from the `/ask` endpoint."""
+        def passage(p: dict) -> Passage:
+            return Passage(**{**p, "highlights": [tuple(h) for h in p["highlights"]],
+                              "also_in": [passage(q) for q in p.get("also_in", [])]})
+        d = data.get("disagreement")
+        disagreement = Disagreement(d["measure"], [Figure(**f) for f in d["figures"]], d["notice"]) if d else None
+        return cls(**{**data, "passages": [passage(p) for p in data["passages"]], "disagreement": disagreement})
 
     def to_markdown(self) -> str:
         """Markdown for people. Quoted text is escaped so it shows as written, never as markup."""
@@ -91,9 +128,14 @@ class Answer:
             examples = "".join(f"\n- {escape_markdown(q)}" for q in self.suggestions)
             return self.message + (f"\n\n{SUGGESTIONS_HEADING}{examples}" if examples else "")
         blocks = [self.message]
+        if self.searched_for:
+            blocks.append(f"*{SEARCHED_PREFIX}{escape_markdown(self.searched_for)}*")
+        if self.disagreement:
+            blocks.append(f"**{escape_markdown(self.disagreement.notice)}**")
         for n, p in enumerate(self.passages, 1):
             quote = _marked(p.text, p.highlights).replace("\n\n", "\n>\n> ")
-            blocks.append(f"**[{n}]** {citation(p, markdown=True)}\n\n> {quote}")
+            cited = "; ".join(citation(q, markdown=True) for q in [p, *p.also_in])
+            blocks.append(f"**[{n}]** {cited}\n\n> {quote}")
         return "\n\n".join(blocks)
 
 

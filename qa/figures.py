@@ -5,9 +5,8 @@ computed: the notice repeats each figure exactly as its passage words it, next t
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
-from .answer import Passage
+from .answer import NOTICE_PREFIX, Disagreement, Figure, Passage
 
 UNITS = "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen " \
         "eighteen nineteen".split()
@@ -29,33 +28,6 @@ ASKS = {"killed": r"\b(?:kill\w*|died|dead|death\w*|die|toll|victims?|lives|bodi
 FIGURE = re.compile(rf"\b(?:(?P<qualifier>{QUALIFIER})\s+)?(?P<number>{NUMBER})"
                     rf"(?P<noun>(?:\s+(?!(?:were|was|have|had|are|been)\b)[a-z]+){{0,2}}?)\s+"
                     rf"(?P<measure>{'|'.join(f'(?P<{m}>{p})' for m, p in MEASURES.items())})", re.IGNORECASE)
-NOTICE_PREFIX = "Sources differ: "
-
-
-@dataclass(frozen=True)
-class Figure:
-    """A figure as a passage words it: `passage.text[start:end] == text`."""
-
-    text: str  # the qualifier and number, e.g. "at least sixteen"
-    measure: str  # "killed" | "injured" | "detained"
-    passage_id: str
-    start: int
-    end: int
-    source: str  # the passage's source, as named in the notice
-
-    @property
-    def key(self) -> tuple[str, str]:
-        """What two figures must share to say the same: qualifier and number as written, case aside."""
-        return self.measure, self.text.lower()
-
-
-@dataclass(frozen=True)
-class Disagreement:
-    """Figures for one measure that differ between sources, and the notice that lists them."""
-
-    measure: str
-    figures: list[Figure]
-    notice: str
 
 
 def source_label(p: Passage) -> str:
@@ -86,7 +58,8 @@ def find_disagreement(question: str, passages: list[Passage]) -> Disagreement | 
     figures = [f for p in passages for f in find_figures(p)]
     for measure in asked_measures(question):
         mine = [f for f in figures if f.measure == measure]
-        if len({f.source for f in mine}) > 1 and len({f.key for f in mine}) > 1:
+        # Figures say the same when qualifier and number are worded alike, case aside.
+        if len({f.source for f in mine}) > 1 and len({f.text.lower() for f in mine}) > 1:
             listed = "; ".join(f"{f.text} ({f.source})" for f in mine)
             return Disagreement(measure, mine, NOTICE_PREFIX + listed)
     return None

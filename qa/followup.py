@@ -13,7 +13,6 @@ PRONOUN = re.compile(r"\b(?:it|its|they|them|their|he|him|his|she|her)\b"
                      r"|\b(?:that|this|those|these|there|then)\W*$"  # 'When was that?'
                      r"|\b(?:did|does|do|was|is|were|are|has|had|will|would|can|could)\s+(?:that|this|those|these)\b",
                      re.IGNORECASE)
-SEARCHED_PREFIX = "Searched for: "
 
 
 MAX_CHAIN = 3  # questions searched together at most: this one and the two it leans on
