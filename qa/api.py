@@ -4,13 +4,13 @@ from __future__ import annotations
 import threading
 import unicodedata
 
+from .abstain import closest_meaning, evidence_sentences, known_share, lacks_answer_type, vocabulary
 from .answer import ABSTAIN_MESSAGE, ANSWER_HEADING, Answer, Passage, highlight_spans
 from .config import MAX_QUESTION_CHARS, Settings
 from .encoder import Encoder, MiniLMEncoder
 from .errors import InvalidQuestion
 from .retrieval import Ranking, rank
 from .store import Index, open_index
-from .text import tokenize
 
 
 def validate_question(question: object) -> str:
@@ -43,6 +43,7 @@ class QA:
         self.settings = settings or Settings()
         self.encoder = encoder or MiniLMEncoder()
         self.index = index or open_index(self.settings, self.encoder)
+        self._vocabulary = vocabulary(self.index)
 
     def warm(self) -> None:
         """Load the model now rather than on the first question."""
@@ -54,25 +55,29 @@ class QA:
         k = validate_k(self.settings.default_k if k is None else k, self.settings.max_k)
         query_vector = self.encoder.encode([question])[0]
         ranking = rank(self.index, question, query_vector, self.settings, mode)
-        best = ranking.order[0]
-        if self._off_topic(question, ranking.similarity[best], self.index.passages[best].text):
+        if self._off_topic(question, ranking) or self._unanswered(question, ranking):
             return Answer(question, True, [], ABSTAIN_MESSAGE)
+        best = ranking.order[0]
         top_score = ranking.scores[best]
         chosen = [i for i in ranking.order[:k]
                   if i == best or ranking.scores[i] >= self.settings.relative_cutoff * top_score]
         passages = [self._quote(i, ranking) for i in chosen]
         return Answer(question, False, passages, ANSWER_HEADING)
 
-    def _off_topic(self, question: str, similarity: float, best_text: str) -> bool:
-        """Too far in meaning from the best passage, and sharing too few of the question's words with it
-        (a bare name such as 'Virginie Coulloudon' is close in words but not in meaning)."""
-        if similarity >= self.settings.min_similarity:
+    def _off_topic(self, question: str, ranking: Ranking) -> bool:
+        """Far in meaning from every passage (by the dense score: passage and best-sentence cosine blended), and
+        with too few of its content words anywhere in the corpus (a bare name such as 'Virginie Coulloudon' is close
+        in words but not in meaning)."""
+        return (closest_meaning(self.index, ranking, self.settings) < self.settings.min_similarity
+                and known_share(question, self._vocabulary) < self.settings.min_known_terms)
+
+    def _unanswered(self, question: str, ranking: Ranking) -> bool:
+        """Asks for a name, quantity or time that none of the best-matching sentences contains."""
+        s = self.settings
+        if not s.answer_type_check:
             return False
-        terms = set(tokenize(question, stem=True, stopwords=True))
-        if not terms:
-            return True
-        shared = terms & set(tokenize(best_text, stem=True, stopwords=True))
-        return len(shared) / len(terms) < self.settings.min_shared_terms
+        sentences = evidence_sentences(self.index, ranking, s.evidence_passages, s.evidence_sentences, s.evidence_margin)
+        return lacks_answer_type(question, sentences)
 
     def _quote(self, i: int, ranking: Ranking) -> Passage:
         record = self.index.passages[i]
