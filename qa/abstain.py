@@ -87,8 +87,8 @@ def has_answer(kind: str, sentence: str, question: str) -> bool:
         return bool(quantities(sentence) - quantities(question))
     if kind == "time":
         return bool(times(sentence) - times(question))
-    asked = {w.lower() for w in _words(question)}
-    return any(not {w.lower() for w in _words(n)} <= asked for n in names(sentence))
+    asked = set(tokenize(question, stem=False, stopwords=False))
+    return any(not set(tokenize(n, stem=False, stopwords=False)) <= asked for n in names(sentence))
 
 
 def lacks_answer_type(question: str, sentences: Iterable[str]) -> bool:
