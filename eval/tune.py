@@ -9,8 +9,9 @@ Prints the best settings by hybrid (hit@3, MRR), best last, and for each setting
 (hit@3, MRR) reachable with it, which shows which choices matter and which are ties.
 
 Abstention: for each threshold setting, which dev questions would abstain. Off-topic questions must all abstain
-and answerable ones never; among the settings that do that, the one catching most on-topic unanswerable
-questions wins (ties: the most lenient, to keep a margin for answerable questions)."""
+and answerable ones never. Off-topic thresholds: the middle of the range that does that. Answer-type evidence:
+among the settings that abstain on no answerable question, the one catching most on-topic unanswerable questions
+(ties: the most lenient, to keep a margin for answerable questions)."""
 from __future__ import annotations
 
 import argparse
