@@ -1,11 +1,11 @@
 """The Python API: `QA` loads the index once and answers many questions; `ask()` uses a shared one."""
 from __future__ import annotations
 
-import math
 import reprlib
 import threading
 import unicodedata
 
+from .abstain import closest_meaning, evidence_sentences, known_share, lacks_answer_type, vocabulary
 from .answer import ABSTAIN_MESSAGE, ANSWER_HEADING, NOT_ENGLISH_MESSAGE, Answer, Passage, highlight_spans
 from .config import MAX_QUESTION_CHARS, Settings
 from .corpus import Document, load_examples
@@ -14,7 +14,6 @@ from .errors import InvalidQuestion, UnknownSource
 from .passages import PassageRecord
 from .retrieval import Ranking, rank
 from .store import Index, open_index
-from .text import tokenize
 
 
 def validate_question(question: object) -> str:
@@ -69,6 +68,7 @@ class QA:
         self.index = index or open_index(self.settings, self.encoder)
         self.examples = load_examples(self.settings.corpus_dir)
         self._passages_by_id: dict[str, PassageRecord] = {p.passage_id: p for p in self.index.passages}
+        self._vocabulary = vocabulary(self.index)
 
     def warm(self) -> None:
         """Load the model now rather than on the first question."""
@@ -79,13 +79,13 @@ class QA:
         question, k = validate_request(question, k, self.settings)
         query_vector = self.encoder.encode([question])[0]
         ranking = rank(self.index, question, query_vector, self.settings, mode)
-        best = ranking.order[0]
-        best_text = self.index.passages[best].text
-        # The model reads English; across languages its similarity means nothing, so only shared words count.
-        if latin_share(question) < self.settings.min_latin_share and self._off_topic(question, -math.inf, best_text):
-            return Answer(question, True, [], NOT_ENGLISH_MESSAGE, suggestions=self.examples[:3])
-        if self._off_topic(question, ranking.similarity[best], best_text):
+        # The model reads English; across languages its similarity means nothing, so only known words count.
+        if latin_share(question) < self.settings.min_latin_share:
+            if known_share(question, self._vocabulary) < self.settings.min_known_terms:
+                return Answer(question, True, [], NOT_ENGLISH_MESSAGE, suggestions=self.examples[:3])
+        elif self._off_topic(question, ranking) or self._unanswered(question, ranking):
             return Answer(question, True, [], ABSTAIN_MESSAGE, suggestions=self.examples[:3])
+        best = ranking.order[0]
         top_score = ranking.scores[best]
         chosen = [i for i in ranking.order[:k]
                   if i == best or ranking.scores[i] >= self.settings.relative_cutoff * top_score]
@@ -105,16 +105,20 @@ class QA:
             raise UnknownSource(f"no passage or document has the id {key!r}; choose one of the answer's citations")
         return self.index.documents[record.doc_id], record.start, record.end
 
-    def _off_topic(self, question: str, similarity: float, best_text: str) -> bool:
-        """Too far in meaning from the best passage, and sharing too few of the question's words with it
-        (a bare name such as 'Virginie Coulloudon' is close in words but not in meaning)."""
-        if similarity >= self.settings.min_similarity:
+    def _off_topic(self, question: str, ranking: Ranking) -> bool:
+        """Far in meaning from every passage (by the dense score: passage and best-sentence cosine blended), and
+        with too few of its content words anywhere in the corpus (a bare name such as 'Virginie Coulloudon' is close
+        in words but not in meaning)."""
+        return (closest_meaning(self.index, ranking, self.settings) < self.settings.min_similarity
+                and known_share(question, self._vocabulary) < self.settings.min_known_terms)
+
+    def _unanswered(self, question: str, ranking: Ranking) -> bool:
+        """Asks for a name, quantity or time that none of the best-matching sentences contains."""
+        s = self.settings
+        if not s.answer_type_check:
             return False
-        terms = set(tokenize(question, stem=True, stopwords=True))
-        if not terms:
-            return True
-        shared = terms & set(tokenize(best_text, stem=True, stopwords=True))
-        return len(shared) / len(terms) < self.settings.min_shared_terms
+        sentences = evidence_sentences(self.index, ranking, s.evidence_passages, s.evidence_sentences, s.evidence_margin)
+        return lacks_answer_type(question, sentences)
 
     def _quote(self, i: int, ranking: Ranking) -> Passage:
         record = self.index.passages[i]

@@ -17,26 +17,35 @@ class Settings:
     # Passages: paragraphs shorter than this many words are joined to a neighbour.
     min_passage_words: int = 30
     # Lexical ranking (rank-bm25).
-    bm25_variant: str = "l"  # okapi | plus | l
+    bm25_variant: str = "plus"  # okapi | plus | l
     bm25_k1: float = 1.2
     bm25_b: float = 0.75
     stem: bool = True
     stopwords: bool = False
     # Text indexed alongside each passage (never quoted): the document title.
-    index_title: bool = False
+    index_title: bool = True
     # Dense score: this share comes from the passage's best sentence, the rest from the whole passage.
-    sentence_weight: float = 0.5
+    sentence_weight: float = 0.75
     # Fusion: weighted sum of min-max normalised scores.
     fusion: str = "minmax"  # minmax | rrf
     dense_weight: float = 0.6
     rrf_k: int = 60
-    # Answering: abstain when the best passage's cosine similarity to the question is below this ...
-    min_similarity: float = 0.25
-    # ... unless at least this share of its content words (stop words removed) occur in that passage.
-    min_shared_terms: float = 0.67
+    # Abstaining (qa/abstain.py), off-topic: when no passage's dense score (cosine similarity, blended as above)
+    # reaches this ...
+    min_similarity: float = 0.33
+    # ... and less than this share of its content words (stemmed, stop words removed) occur in the corpus.
+    min_known_terms: float = 0.75
+    # Answer type: a question asking for a name, quantity or time abstains when none of the `evidence_sentences`
+    # sentences most similar to it in the top `evidence_passages` passages (the ones an answer shows by default),
+    # keeping those within `evidence_margin` of the best, contains one.
+    answer_type_check: bool = True
+    evidence_passages: int = 3
+    evidence_sentences: int = 2
+    evidence_margin: float = 0.2
     # Not English: less than this share of the question's letters are Latin (Cyrillic, Arabic, Hebrew ...). Such a
-    # question is answered only when the best passage holds min_shared_terms of its words, else it abstains with
-    # NOT_ENGLISH_MESSAGE. Every labelled question and every corpus passage is 100% Latin (docs/RELIABILITY.md).
+    # question is answered only when min_known_terms of its words occur in the corpus (the model's similarity means
+    # nothing across languages), else it abstains with NOT_ENGLISH_MESSAGE. Every labelled question and every corpus
+    # passage is 100% Latin (docs/RELIABILITY.md).
     min_latin_share: float = 0.5
     # Keep further passages only while their fused score stays within this fraction of the best.
     relative_cutoff: float = 0.6

@@ -48,6 +48,24 @@ def test_off_topic_questions_abstain(real_qa, question):
     assert answer.abstained and answer.passages == []
 
 
+@pytest.mark.parametrize("question", ["What were the names of the people killed in Zhanaozen?",
+                                      "How much was BGR Gabara paid by the Kazakh embassy?",
+                                      "When did the trial of the four police officers begin?"])
+def test_on_topic_questions_asking_for_a_name_number_or_date_the_articles_lack_abstain(real_qa, question):
+    answer = real_qa.ask(question)
+    assert answer.abstained and answer.passages == []
+
+
+@pytest.mark.parametrize("question, passage_id", [
+    ("Who is Virginie Coulloudon?", "intelhub-probe#p4"),  # far in meaning, but every word is in the corpus
+    ("When was the Zhanaozen shooting video posted on YouTube?", "rferl-ambassador-video#p2"),
+    ("How many people did an eyewitness say were shot dead in front of her?", "rferl-ambassador-video/comment-1#p1"),
+])
+def test_answerable_name_number_and_date_questions_are_answered_first(real_qa, question, passage_id):
+    answer = real_qa.ask(question)
+    assert not answer.abstained and answer.passages[0].passage_id == passage_id
+
+
 def test_hospital_workers_count_is_cited_as_a_reader_comment(real_qa):
     answer = real_qa.ask("How many victims did a hospital worker say she closed the eyes of?")
     top = answer.passages[0]

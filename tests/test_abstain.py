@@ -1,0 +1,76 @@
+"""Abstention signals: answer types, the values that satisfy them, and whole answers on the fixture corpus."""
+import pytest
+
+from qa.abstain import answer_type, has_answer, known_share, lacks_answer_type, names, quantities, times
+
+
+@pytest.mark.parametrize("question, kind", [
+    ("What were the names of the people killed?", "name"),
+    ("Who was the mayor of the town?", "name"),
+    ("Who is Virginie Coulloudon?", None),
+    ("How many people died?", "quantity"),
+    ("Exactly how much of a wage increase did they want?", "quantity"),
+    ("How long was the curfew?", "quantity"),
+    ("When was the video posted?", "time"),
+    ("On what date did the clashes happen?", "time"),
+    ("How did staff respond when journalists called?", None),
+    ("What did Amnesty demand?", None),
+])
+def test_answer_type(question, kind):
+    assert answer_type(question) == kind
+
+
+def test_quantities_skip_days_of_the_month_and_years():
+    text = "On 16 December 2011, 20 years after independence, 14 people died; services returned on December 20."
+    assert quantities(text) == {"20", "14"}
+    assert quantities("a 71-year-old steelworker, a three-week emergency, twenty-three victims") == {"71", "three", "twenty"}
+
+
+def test_times_and_names():
+    assert times("The clashes erupted on Friday morning in December 2011.") == {"friday", "morning", "december", "2011"}
+    assert names("Those detained include Alga! leader Vladimir Kozlov and Igor Vinyavsky, editor.") == {
+        "Vladimir Kozlov", "Igor Vinyavsky"}
+    assert names("Internet services went down on December 16 in Zhanaozen.") == set()
+
+
+@pytest.mark.parametrize("kind, sentence, question, expected", [
+    ("quantity", "Officials said 14 people were killed.", "How many people were killed?", True),
+    ("quantity", "Oil workers on strike since May 2011.", "How many oil workers went on strike in May 2011?", False),
+    ("quantity", "The strike lasted 7 months.", "How many months did the 7 strikers stay?", False),
+    ("time", "It was posted on YouTube on December 20.", "When was the video posted?", True),
+    ("time", "Every police officer took the decision themselves.", "When did the trial begin?", False),
+    ("name", "Those detained include Igor Vinyavsky, editor of Vzglyad newspaper.", "Who is the editor of Vzglyad?", True),
+    ("name", "A regional deputy police head is being sued.", "What is the name of the deputy police head?", False),
+    ("name", "He sacked Timur Kulibayev.", "What is the name of Timur Kulibayev's successor?", False),
+])
+def test_has_answer(kind, sentence, question, expected):
+    assert has_answer(kind, sentence, question) is expected
+
+
+def test_lacks_answer_type_only_for_typed_questions():
+    assert lacks_answer_type("How many died?", ["Many people died.", "The police fired."])
+    assert not lacks_answer_type("How many died?", ["Many people died.", "Ten people died."])
+    assert not lacks_answer_type("Why did they strike?", [])
+
+
+def test_known_share_counts_stemmed_content_words():
+    assert known_share("Who won the football cup?", frozenset({"polic", "fire"})) == 0.0
+    assert known_share("Did the police fire on the strikers?", frozenset({"polic", "fire"})) == pytest.approx(2 / 3)
+    assert known_share("Who is he?", frozenset({"polic"})) == 0.0
+
+
+def test_name_question_the_corpus_cannot_answer_abstains(fixture_qa):
+    answer = fixture_qa.ask("What is the name of the nurse who counted the bodies at the hospital?")
+    assert answer.abstained and answer.passages == []
+
+
+def test_time_question_without_a_date_in_the_evidence_abstains(fixture_qa):
+    assert fixture_qa.ask("When did the government open the investigation into police weapons?").abstained
+
+
+def test_typed_questions_with_their_answer_in_the_corpus_are_answered(fixture_qa):
+    quantity = fixture_qa.ask("How many bodies did the nurse count at the hospital?", k=1)
+    assert [p.passage_id for p in quantity.passages] == ["alpha/comment-1#p1"]
+    duration = fixture_qa.ask("How long had the strike over wages lasted?", k=1)
+    assert [p.passage_id for p in duration.passages] == ["alpha#p2"]
+    assert "seven months" in duration.passages[0].text
