@@ -30,16 +30,17 @@ PRIVATE = {"api_visibility": "private"}  # UI events are not API endpoints; `/as
 def build_app(qa: QA) -> gr.Blocks:
     sources = sources_html(qa.sources())
 
-    def respond(question: str, history: list[dict]):
+    def respond(question: str, messages: list[dict], turns: list[dict]):
         try:
-            answer = qa.ask(question)
+            answer = qa.ask(question, history=turns)
             reply, choices = answer.to_markdown(), passage_choices(answer.passages)
+            turns = turns + [{"question": answer.question, "abstained": answer.abstained}]
         except QAError as exc:
             reply, choices = f"Sorry, {escape_markdown(str(exc))}.", []
         # The question is escaped so it shows as the text typed, never as markup.
-        history = history + [{"role": "user", "content": escape_markdown(question)},
-                             {"role": "assistant", "content": reply}]
-        return "", history, gr.Radio(choices=choices, value=None, visible=bool(choices))
+        messages = messages + [{"role": "user", "content": escape_markdown(question)},
+                               {"role": "assistant", "content": reply}]
+        return "", messages, turns, gr.Radio(choices=choices, value=None, visible=bool(choices))
 
     def open_source(key: str | None):
         if not key:
@@ -50,12 +51,13 @@ def build_app(qa: QA) -> gr.Blocks:
             return f"<p>{html.escape(str(exc))}</p>"
 
     def clear():
-        return [], "", gr.Radio(choices=[], value=None, visible=False), sources
+        return [], [], "", gr.Radio(choices=[], value=None, visible=False), sources
 
-    def ask(question: str, k: int = 3) -> dict:
-        """Answer.to_dict() for the question: up to k passages quoted from the articles, or an abstention."""
+    def ask(question: str, k: int | None = None, history: list[str] | None = None) -> dict:
+        """Answer.to_dict() for the question: up to k passages quoted from the articles (3 by default, more for a
+        question about a count on which sources differ), or an abstention. `history`: the chat's earlier questions."""
         try:
-            return qa.ask(question, k).to_dict()
+            return qa.ask(question, k, history=history or []).to_dict()
         except QAError as exc:
             raise gr.Error(str(exc)) from None
 
@@ -73,12 +75,13 @@ def build_app(qa: QA) -> gr.Blocks:
                 pick = gr.Radio(label="Open a quoted passage in its article", choices=[], visible=False)
                 viewer = gr.HTML(sources, elem_id="source-viewer", label="Source viewer", show_label=True, max_height=600,
                                  container=True)
-        outputs = [box, chat, pick]
-        box.submit(respond, [box, chat], outputs, **PRIVATE).then(None, js=SCROLL_TO_REPLY, **PRIVATE)
+        turns = gr.State([])  # this browser session's earlier questions, for follow-ups
+        outputs = [box, chat, turns, pick]
+        box.submit(respond, [box, chat, turns], outputs, **PRIVATE).then(None, js=SCROLL_TO_REPLY, **PRIVATE)
         for button in examples:
-            button.click(respond, [button, chat], outputs, **PRIVATE).then(None, js=SCROLL_TO_REPLY, **PRIVATE)
+            button.click(respond, [button, chat, turns], outputs, **PRIVATE).then(None, js=SCROLL_TO_REPLY, **PRIVATE)
         pick.change(open_source, pick, viewer, **PRIVATE).then(None, js=SCROLL_TO_QUOTE, **PRIVATE)
-        clear_button.click(clear, None, [chat, box, pick, viewer], **PRIVATE)
+        clear_button.click(clear, None, [chat, turns, box, pick, viewer], **PRIVATE)
         gr.api(ask, api_name="ask")
     return app
 

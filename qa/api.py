@@ -4,13 +4,18 @@ from __future__ import annotations
 import reprlib
 import threading
 import unicodedata
+from collections.abc import Sequence
+from dataclasses import replace
 
 from .abstain import closest_meaning, evidence_sentences, known_share, lacks_answer_type, vocabulary
 from .answer import ABSTAIN_MESSAGE, ANSWER_HEADING, NOT_ENGLISH_MESSAGE, Answer, Passage, highlight_spans
+from .compose import collapse_duplicates, group_by_source
 from .config import MAX_QUESTION_CHARS, Settings
 from .corpus import Document, load_examples
 from .encoder import Encoder, MiniLMEncoder
 from .errors import InvalidQuestion, UnknownSource
+from .figures import asked_measures, find_disagreement, find_figures
+from .followup import Turn, as_turn, search_questions
 from .passages import PassageRecord
 from .retrieval import Ranking, rank
 from .store import Index, open_index
@@ -53,6 +58,20 @@ def validate_request(question: object, k: object, settings: Settings) -> tuple[s
     return validate_question(question), validate_k(settings.default_k if k is None else k, settings.max_k)
 
 
+def validate_history(history: Sequence[object]) -> list[Turn]:
+    """The chat's earlier turns; each earlier question must itself be a valid question."""
+    if isinstance(history, (str, bytes)) or not isinstance(history, Sequence):
+        raise InvalidQuestion("history must be a list of earlier questions or answers, oldest first")
+    turns = []
+    for n, item in enumerate(history, 1):
+        turn = as_turn(item)
+        try:
+            turns.append(replace(turn, question=validate_question(turn.question)))
+        except InvalidQuestion as exc:
+            raise InvalidQuestion(f"history item {n}: {exc}") from None
+    return turns
+
+
 def latin_share(text: str) -> float:
     """The share of the letters in `text` that are Latin; 1.0 when it has no letters."""
     letters = [c for c in text if c.isalpha()]
@@ -74,23 +93,35 @@ class QA:
         """Load the model now rather than on the first question."""
         self.encoder.encode(["warm up"])
 
-    def ask(self, question: str, k: int | None = None, mode: str = "hybrid") -> Answer:
-        """Up to `k` passages that answer `question`, best first, or an abstention."""
+    def ask(self, question: str, k: int | None = None, mode: str = "hybrid", history: Sequence[object] = ()) -> Answer:
+        """Up to `k` passages that answer `question`, best first, or an abstention. `history` holds the chat's
+        earlier questions (or their Answers, or Answer.to_dict()s), oldest first: a follow-up that leans on them
+        is searched together with them. Without `k`, a question about a count quotes every source's figure."""
+        every_source = k is None
         question, k = validate_request(question, k, self.settings)
-        query_vector = self.encoder.encode([question])[0]
-        ranking = rank(self.index, question, query_vector, self.settings, mode)
+        searched = search_questions(question, validate_history(history))
+        search = " ".join(searched)
+        query_vector = self.encoder.encode([search])[0]
+        ranking = rank(self.index, search, query_vector, self.settings, mode)
         # The model reads English; across languages its similarity means nothing, so only known words count.
         if latin_share(question) < self.settings.min_latin_share:
             if known_share(question, self._vocabulary) < self.settings.min_known_terms:
                 return Answer(question, True, [], NOT_ENGLISH_MESSAGE, suggestions=self.examples[:3])
-        elif self._off_topic(question, ranking) or self._unanswered(question, ranking):
+        elif self._off_topic(search, ranking) or self._unanswered(question, ranking):
             return Answer(question, True, [], ABSTAIN_MESSAGE, suggestions=self.examples[:3])
         best = ranking.order[0]
         top_score = ranking.scores[best]
         chosen = [i for i in ranking.order[:k]
                   if i == best or ranking.scores[i] >= self.settings.relative_cutoff * top_score]
         passages = [self._quote(i, ranking) for i in chosen]
-        return Answer(question, False, passages, ANSWER_HEADING)
+        if every_source:
+            passages += self._other_sources_figures(question, chosen, ranking)
+        passages = collapse_duplicates(passages, self.settings.duplicate_overlap)
+        if find_disagreement(question, passages):
+            passages = group_by_source(passages)
+        disagreement = find_disagreement(question, passages)  # figures listed in the order of the quotes
+        return Answer(question, False, passages, ANSWER_HEADING, searched_for=search if len(searched) > 1 else None,
+                      disagreement=disagreement)
 
     def sources(self) -> list[Document]:
         """The articles, in corpus order (reader comments are reached through their article)."""
@@ -120,6 +151,29 @@ class QA:
         sentences = evidence_sentences(self.index, ranking, s.evidence_passages, s.evidence_sentences, s.evidence_margin)
         return lacks_answer_type(question, sentences)
 
+    def _other_sources_figures(self, question: str, chosen: list[int], ranking: Ranking) -> list[Passage]:
+        """For a question about a count (killed, injured, detained): passages among the best `figure_depth` that
+        give such a figure from a source not yet quoted, or a figure not yet quoted, so every version is seen."""
+        measures = asked_measures(question)
+        if not measures:
+            return []
+        quoted = [self._quote(i, ranking) for i in chosen]
+        sources = {p.doc_id for p in quoted}
+        figures = {f.text.lower() for p in quoted for f in find_figures(p) if f.measure in measures}
+        extra = []
+        for i in ranking.order[:self.settings.figure_depth]:
+            if len(chosen) + len(extra) >= self.settings.max_k:
+                break
+            if i in chosen:
+                continue
+            passage = self._quote(i, ranking)
+            found = {f.text.lower() for f in find_figures(passage) if f.measure in measures}
+            if found and (passage.doc_id not in sources or found - figures):
+                extra.append(passage)
+                sources.add(passage.doc_id)
+                figures |= found
+        return extra
+
     def _quote(self, i: int, ranking: Ranking) -> Passage:
         record = self.index.passages[i]
         lo, hi = self.index.sentence_offsets[i], self.index.sentence_offsets[i + 1]
@@ -131,10 +185,10 @@ _default: QA | None = None
 _default_lock = threading.Lock()
 
 
-def ask(question: str, k: int | None = None) -> Answer:
+def ask(question: str, k: int | None = None, history: Sequence[object] = ()) -> Answer:
     """Answer with the default corpus and index (loaded, or rebuilt, on first call)."""
     global _default
     with _default_lock:
         if _default is None:
             _default = QA()
-    return _default.ask(question, k)
+    return _default.ask(question, k, history=history)

@@ -47,6 +47,11 @@ class Settings:
     # nothing across languages), else it abstains with NOT_ENGLISH_MESSAGE. Every labelled question and every corpus
     # passage is 100% Latin (docs/RELIABILITY.md).
     min_latin_share: float = 0.5
+    # A question about a count (killed, injured, detained), asked without k, also quotes, from the best `figure_depth`
+    # passages, those giving such a figure from a source not yet quoted (up to max_k), so differing sources are seen.
+    figure_depth: int = 10
+    # Passages from two documents sharing at least this share of their words (Jaccard) are shown once, both cited.
+    duplicate_overlap: float = 0.8
     # Keep further passages only while their fused score stays within this fraction of the best.
     relative_cutoff: float = 0.6
     default_k: int = 3

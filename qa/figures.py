@@ -30,6 +30,11 @@ FIGURE = re.compile(rf"\b(?:(?P<qualifier>{QUALIFIER})\s+)?(?P<number>{NUMBER})"
                     rf"(?P<measure>{'|'.join(f'(?P<{m}>{p})' for m, p in MEASURES.items())})", re.IGNORECASE)
 
 
+# Counts under ten are left out: in news of this kind they tell of single incidents ('one person was shot dead',
+# 'eight people were shot in front of her'), not of the totals that sources disagree on.
+SMALL = re.compile(r"\d|" + "|".join(UNITS[:9]), re.IGNORECASE)
+
+
 def source_label(p: Passage) -> str:
     if p.kind == "comment":
         return f"reader comment by {p.comment_author}" + (f", {p.date[:10]}" if p.date else "")
@@ -40,6 +45,8 @@ def find_figures(p: Passage) -> list[Figure]:
     """Every figure in the passage, in order."""
     figures = []
     for match in FIGURE.finditer(p.text):
+        if SMALL.fullmatch(match.group("number")):
+            continue
         measure = next(m for m in MEASURES if match.group(m))
         start = match.start("qualifier") if match.group("qualifier") else match.start("number")
         figures.append(Figure(p.text[start:match.end("number")], measure, p.passage_id, start, match.end("number"),
@@ -48,15 +55,15 @@ def find_figures(p: Passage) -> list[Figure]:
 
 
 def asked_measures(question: str) -> list[str]:
-    """The measures the question asks about, or all of them when it names none."""
-    asked = [m for m, pattern in ASKS.items() if re.search(pattern, question, re.IGNORECASE)]
-    return asked or list(MEASURES)
+    """The measures the question names, if any."""
+    return [m for m, pattern in ASKS.items() if re.search(pattern, question, re.IGNORECASE)]
 
 
 def find_disagreement(question: str, passages: list[Passage]) -> Disagreement | None:
-    """The first measure the question asks about for which two sources give different figures."""
+    """The first measure the question asks about (any, when it names none) for which two sources give different
+    figures."""
     figures = [f for p in passages for f in find_figures(p)]
-    for measure in asked_measures(question):
+    for measure in asked_measures(question) or list(MEASURES):
         mine = [f for f in figures if f.measure == measure]
         # Figures say the same when qualifier and number are worded alike, case aside.
         if len({f.source for f in mine}) > 1 and len({f.text.lower() for f in mine}) > 1:

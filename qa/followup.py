@@ -7,6 +7,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from .errors import InvalidQuestion
+
 # A question that opens with a connective, or refers back with a pronoun, leans on the previous turn.
 CONNECTIVE = re.compile(r"^\W*(?:and|but|also|so|then|what about|how about|what else)\b", re.IGNORECASE)
 PRONOUN = re.compile(r"\b(?:it|its|they|them|their|he|him|his|she|her)\b"
@@ -36,7 +38,7 @@ def as_turn(item: object) -> Turn:
         return Turn(item)
     data = item if isinstance(item, dict) else getattr(item, "__dict__", {})
     if not isinstance(data.get("question"), str):
-        raise TypeError("each history item must be an earlier question (text), an Answer or Answer.to_dict()")
+        raise InvalidQuestion("each history item must be an earlier question (text), an Answer or Answer.to_dict()")
     return Turn(data["question"], data.get("abstained") is True)
 
 

@@ -53,5 +53,13 @@ def test_sources_that_agree_or_one_source_get_no_notice():
 
 
 def test_a_question_naming_no_measure_looks_at_all_of_them():
-    assert asked_measures("What happened in Zhanaozen?") == ["killed", "injured", "detained"]
     assert asked_measures("What was the death toll?") == ["killed"]
+    assert asked_measures("What happened in Zhanaozen?") == []
+    passages = [_passage("20 people had been detained", "a#p1", "A"),
+                _passage("About 12 demonstrators were detained", "b#p1", "B")]
+    assert find_disagreement("What happened in Zhanaozen?", passages).measure == "detained"
+
+
+def test_counts_under_ten_are_single_incidents_not_totals():
+    text = "One person was shot dead. An eyewitness said eight people were shot and killed. 9 were wounded."
+    assert find_figures(_passage(text, "a#p1", "A")) == []

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pytest
 
+from qa import InvalidQuestion
 from qa.followup import Turn, as_turn, leans_on_history, search_questions
 
 KILLED = "How many people were killed in Zhanaozen?"
@@ -34,5 +35,5 @@ def test_a_follow_up_is_searched_with_the_turns_it_leans_on():
 def test_history_items_may_be_questions_or_answer_dicts():
     assert as_turn(KILLED) == Turn(KILLED)
     assert as_turn({"question": "Who won?", "abstained": True, "passages": []}) == Turn("Who won?", True)
-    with pytest.raises(TypeError, match="each history item must be an earlier question"):
+    with pytest.raises(InvalidQuestion, match="each history item must be an earlier question"):
         as_turn({"text": "no question"})

@@ -1,0 +1,57 @@
+"""Follow-ups and disagreeing sources on the real corpus with the real model."""
+from __future__ import annotations
+
+from qa.answer import NOTICE_PREFIX, SEARCHED_PREFIX
+
+KILLED = "How many people were killed?"
+
+
+def test_death_toll_question_shows_each_source_and_the_disagreement(real_qa):
+    answer = real_qa.ask(KILLED)
+    assert [p.passage_id for p in answer.passages] == [
+        "mt-third-day#p4", "mt-third-day#p1", "rferl-ambassador-video#p4", "rferl-ambassador-video/comment-1#p1",
+        "rferl-ambassador-video/comment-2#p2", "intelhub-probe#p3", "intelhub-probe#p1", "mt-four-officers#p3",
+        "mt-four-officers#p1"]
+    assert len({p.doc_id for p in answer.passages}) >= 3
+    assert answer.disagreement.notice == NOTICE_PREFIX + (
+        "14 (The Moscow Times, 2011-12-19); at least 15 (The Moscow Times, 2011-12-19); 14 (RFE/RL, 2011-12-21); "
+        "only fourteen (reader comment by William Courtney, 2011-12-21); "
+        "twenty-three (reader comment by William Courtney, 2011-12-21); "
+        "more than fourteen (reader comment by William Courtney, 2011-12-21); at least sixteen (The Intel Hub, 2011-12-30); "
+        "more than a dozen (The Intel Hub, 2011-12-30); 16 (The Moscow Times); 17 (The Moscow Times)")
+    assert f"**{NOTICE_PREFIX}14 \\(The Moscow Times, 2011-12-19\\); at least 15" in answer.to_markdown()
+
+
+def test_each_figure_is_the_words_of_its_quoted_passage(real_qa):
+    answer = real_qa.ask(KILLED)
+    quoted = {p.passage_id: p for p in answer.passages}
+    for figure in answer.disagreement.figures:
+        assert quoted[figure.passage_id].text[figure.start:figure.end] == figure.text
+    dated = [p.date[:10] for p in answer.passages if p.date]
+    assert dated == sorted(dated), "quotes are grouped by source in date order, undated last"
+
+
+def test_sources_that_agree_get_no_notice(real_qa):
+    answer = real_qa.ask("What did Amnesty International call for?")
+    assert not answer.abstained and answer.disagreement is None
+    assert NOTICE_PREFIX not in answer.to_markdown()
+
+
+def test_explicit_k_is_kept_for_a_count_question(real_qa):
+    assert len(real_qa.ask(KILLED, k=2).passages) == 2
+
+
+def test_follow_up_is_searched_with_the_earlier_question(real_qa):
+    history = ["Who is being prosecuted for the Zhanaozen shootings?"]
+    answer = real_qa.ask("What are they charged with?", history=history)
+    assert answer.searched_for == "Who is being prosecuted for the Zhanaozen shootings? What are they charged with?"
+    charges = "mt-four-officers#p2"  # '... sued for dereliction of duty, while three other senior officers ...'
+    assert [p.passage_id for p in answer.passages] == ["mt-third-day#p7", charges, "rferl-ambassador-video#p1"]
+    assert charges not in [p.passage_id for p in real_qa.ask("What are they charged with?").passages]
+    assert f"*{SEARCHED_PREFIX}Who is being prosecuted" in answer.to_markdown()
+
+
+def test_standalone_question_ignores_history(real_qa):
+    alone = real_qa.ask("What did the posters in Astana say?")
+    after = real_qa.ask("What did the posters in Astana say?", history=[KILLED, real_qa.ask(KILLED)])
+    assert after == alone and after.searched_for is None
