@@ -30,6 +30,11 @@ class Settings:
     fusion: str = "minmax"  # minmax | rrf
     dense_weight: float = 0.6
     rrf_k: int = 60
+    # Large corpora: past this many passages only the best `candidates` passages by BM25 and as many by dense
+    # search are scored in full (sentence similarities, fusion). Up to it every passage is, so rankings on small
+    # corpora are exact.
+    exact_max_passages: int = 20_000
+    candidates: int = 100
     # Answering: abstain when the best passage's cosine similarity to the question is below this ...
     min_similarity: float = 0.25
     # ... unless at least this share of its content words (stop words removed) occur in that passage.

@@ -160,7 +160,8 @@ def load(settings: Settings) -> Index:
     with open(build_dir / "passages.jsonl", encoding="utf-8") as f:
         passages = [PassageRecord.from_dict(json.loads(line)) for line in f]
     dense = faiss.read_index(str(build_dir / "dense.faiss"))
-    sentence_vectors = np.load(build_dir / "sentences.npy", allow_pickle=False)
+    # Memory-mapped: only the rows of candidate passages are read (at a million passages the file is gigabytes).
+    sentence_vectors = np.load(build_dir / "sentences.npy", mmap_mode="r", allow_pickle=False)
     return Index(documents, passages, dense, sentence_vectors, _sentence_offsets(passages),
                  _lexical(passages, documents, settings), manifest)
 
