@@ -7,6 +7,7 @@ passage in Python for every query term; here only the postings of the query term
 from __future__ import annotations
 
 import math
+from array import array
 from collections import Counter
 from collections.abc import Iterable
 
@@ -24,7 +25,8 @@ class LexicalIndex:
         self.variant, self.k1, self.b = variant, k1, b
         # Term ids in order of first appearance, as rank-bm25's document-frequency dict (Okapi's mean idf sums in it).
         self.vocabulary: dict[str, int] = {}
-        terms, counts, lengths, unique = [], [], [], []
+        # Compact int arrays rather than lists: at a million passages there are tens of millions of postings.
+        terms, counts, lengths, unique = array("i"), array("i"), array("q"), array("i")
         for tokens in tokenized:
             freq = Counter(tokens)
             terms.extend(self.vocabulary.setdefault(t, len(self.vocabulary)) for t in freq)
@@ -34,17 +36,17 @@ class LexicalIndex:
         self.size = len(lengths)
         if not self.size:
             raise ValueError("BM25 needs at least one passage")
-        term_ids = np.array(terms, dtype=np.int32)
-        docs = np.repeat(np.arange(self.size, dtype=np.int32), unique)
+        term_ids = np.frombuffer(terms, dtype=np.int32)
+        docs = np.repeat(np.arange(self.size, dtype=np.int32), np.frombuffer(unique, dtype=np.int32))
         # Postings grouped by term, passages ascending within each term.
         by_term = np.argsort(term_ids, kind="stable")
         self.postings = docs[by_term]
-        self.frequencies = np.array(counts, dtype=np.int32)[by_term]
+        self.frequencies = np.frombuffer(counts, dtype=np.int32)[by_term]
         df = np.bincount(term_ids, minlength=len(self.vocabulary))
         self.starts = np.concatenate([[0], np.cumsum(df)])
         avgdl = sum(lengths) / self.size
         # rank-bm25's length normalisation, 1 - b + b * |d| / avgdl, once per passage.
-        self.length_norm = 1 - b + b * np.array(lengths, dtype=np.int64) / avgdl
+        self.length_norm = 1 - b + b * np.frombuffer(lengths, dtype=np.int64) / avgdl
         self.idf = self._idf(df.tolist())
 
     def _idf(self, df: list[int]) -> list[float]:

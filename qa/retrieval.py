@@ -83,7 +83,7 @@ def rank(index: Index, question: str, query_vector: np.ndarray, settings: Settin
             ids = np.union1d(ids, index.lexical.top(lexical, settings.candidates))
         ids = np.unique(ids)
         similarity = np.full(n, np.nan)
-        similarity[ids] = index.dense.reconstruct_batch(ids) @ query_vector
+        similarity[ids] = index.vectors[ids] @ query_vector  # exact, whatever the dense index
         rows, starts = _sentence_rows(index, ids)
         sentence_similarity = np.full(len(index.sentence_vectors), np.nan, dtype=np.float32)
         sentence_similarity[rows] = index.sentence_vectors[rows] @ query_vector

@@ -27,8 +27,12 @@ from .passages import PassageRecord, split_document
 from .text import tokenize
 
 log = logging.getLogger("qa")
-FORMAT_VERSION = 2
-FILES = ("passages.jsonl", "dense.faiss", "sentences.npy")
+FORMAT_VERSION = 3
+FILES = ("passages.jsonl", "dense.faiss", "vectors.npy", "sentences.npy")
+# Up to this many passages dense search is exact (flat). Past it, it scans 8-bit scalar-quantised codes (a quarter
+# of the memory and memory traffic) for candidates that rank() re-scores exactly from the float vectors
+# (top-10 recall against exact search is measured by `python -m qa bench`, docs/PERFORMANCE.md).
+FLAT_MAX_PASSAGES = 200_000
 
 
 @dataclass
@@ -38,7 +42,8 @@ class Index:
     documents: dict[str, Document]
     passages: list[PassageRecord]
     dense: faiss.Index
-    sentence_vectors: np.ndarray  # one row per sentence, passages in order
+    vectors: np.ndarray  # one row per passage (memory-mapped once saved)
+    sentence_vectors: np.ndarray  # one row per sentence, passages in order (memory-mapped once saved)
     sentence_offsets: np.ndarray  # passage i owns rows [offsets[i], offsets[i + 1])
     lexical: LexicalIndex
     manifest: dict
@@ -71,12 +76,21 @@ def build(settings: Settings, encoder: Encoder, progress: bool = False) -> Index
     texts = [index_text(p, documents[p.doc_id], settings) for p in passages]
     sentences = [p.text[a:b] for p in passages for a, b in p.sentences]
     vectors = _encode(encoder, texts + sentences, progress)
-    dense = faiss.IndexFlatIP(encoder.dim)
+    dense = dense_index(encoder.dim, len(texts))
+    if not dense.is_trained:
+        dense.train(vectors[: len(texts)])
     dense.add(vectors[: len(texts)])
     manifest = {**expected_identity(settings, encoder), "versions": _versions(), "passages": len(passages),
                 "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
-    return Index(documents, passages, dense, vectors[len(texts):], _sentence_offsets(passages),
+    return Index(documents, passages, dense, vectors[: len(texts)], vectors[len(texts):], _sentence_offsets(passages),
                  _lexical(passages, documents, settings), manifest)
+
+
+def dense_index(dim: int, passages: int) -> faiss.Index:
+    """An empty inner-product index for this many passages: flat up to FLAT_MAX_PASSAGES, 8-bit codes past it."""
+    if passages <= FLAT_MAX_PASSAGES:
+        return faiss.IndexFlatIP(dim)
+    return faiss.IndexScalarQuantizer(dim, faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT)
 
 
 def _sentence_offsets(passages: list[PassageRecord]) -> np.ndarray:
@@ -113,6 +127,7 @@ def save(index: Index, index_dir: Path) -> Path:
         with open(build_dir / "passages.jsonl", "w", encoding="utf-8") as f:
             f.writelines(json.dumps(p.to_dict(), ensure_ascii=False) + "\n" for p in index.passages)
         faiss.write_index(index.dense, str(build_dir / "dense.faiss"))
+        np.save(build_dir / "vectors.npy", index.vectors, allow_pickle=False)
         np.save(build_dir / "sentences.npy", index.sentence_vectors, allow_pickle=False)
         index.manifest["files"] = {name: _sha256(build_dir / name) for name in FILES}
         (build_dir / "manifest.json").write_text(json.dumps(index.manifest, indent=2) + "\n")
@@ -160,9 +175,10 @@ def load(settings: Settings) -> Index:
     with open(build_dir / "passages.jsonl", encoding="utf-8") as f:
         passages = [PassageRecord.from_dict(json.loads(line)) for line in f]
     dense = faiss.read_index(str(build_dir / "dense.faiss"))
-    # Memory-mapped: only the rows of candidate passages are read (at a million passages the file is gigabytes).
+    # Memory-mapped: only the rows of candidate passages are read (at a million passages these are gigabytes).
+    vectors = np.load(build_dir / "vectors.npy", mmap_mode="r", allow_pickle=False)
     sentence_vectors = np.load(build_dir / "sentences.npy", mmap_mode="r", allow_pickle=False)
-    return Index(documents, passages, dense, sentence_vectors, _sentence_offsets(passages),
+    return Index(documents, passages, dense, vectors, sentence_vectors, _sentence_offsets(passages),
                  _lexical(passages, documents, settings), manifest)
 
 
