@@ -72,7 +72,7 @@ def parser() -> argparse.ArgumentParser:
     e.set_defaults(run=_eval)
     b = sub.add_parser("bench", help="measure latency, cold start, index build, memory and scale (docs/PERFORMANCE.md)")
     b.add_argument("--runs", type=int, default=3, help="repetitions of every timing (default 3)")
-    b.add_argument("--scifact-docs", type=int, default=300, help="SciFact abstracts indexed for the build rate")
+    b.add_argument("--scifact-docs", type=int, default=100, help="SciFact abstracts indexed for the build rate")
     b.add_argument("--sizes", type=int, nargs="*", default=[10_000, 100_000, 1_000_000], help="generated corpus sizes")
     b.add_argument("--no-app", action="store_true", help="skip the `make run` cold start")
     b.add_argument("--json", action="store_true")

@@ -24,6 +24,7 @@ from .encoder import Encoder
 from .errors import IndexUnavailable
 from .lexical import LexicalIndex
 from .passages import PassageRecord, split_document
+from .rows import Rows, open_rows
 from .text import tokenize
 
 log = logging.getLogger("qa")
@@ -42,8 +43,8 @@ class Index:
     documents: dict[str, Document]
     passages: list[PassageRecord]
     dense: faiss.Index
-    vectors: np.ndarray  # one row per passage (memory-mapped once saved)
-    sentence_vectors: np.ndarray  # one row per sentence, passages in order (memory-mapped once saved)
+    vectors: np.ndarray | Rows  # one row per passage (read from disk row by row when large)
+    sentence_vectors: np.ndarray | Rows  # one row per sentence, passages in order (likewise)
     sentence_offsets: np.ndarray  # passage i owns rows [offsets[i], offsets[i + 1])
     lexical: LexicalIndex
     manifest: dict
@@ -175,9 +176,7 @@ def load(settings: Settings) -> Index:
     with open(build_dir / "passages.jsonl", encoding="utf-8") as f:
         passages = [PassageRecord.from_dict(json.loads(line)) for line in f]
     dense = faiss.read_index(str(build_dir / "dense.faiss"))
-    # Memory-mapped: only the rows of candidate passages are read (at a million passages these are gigabytes).
-    vectors = np.load(build_dir / "vectors.npy", mmap_mode="r", allow_pickle=False)
-    sentence_vectors = np.load(build_dir / "sentences.npy", mmap_mode="r", allow_pickle=False)
+    vectors, sentence_vectors = open_rows(build_dir / "vectors.npy"), open_rows(build_dir / "sentences.npy")
     return Index(documents, passages, dense, vectors, sentence_vectors, _sentence_offsets(passages),
                  _lexical(passages, documents, settings), manifest)
 
