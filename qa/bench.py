@@ -118,6 +118,40 @@ def bench_scifact(docs: int, runs: int, work: Path) -> dict:
             / statistics.median(times)}
 
 
+def bench_encoders(docs: int, work: Path) -> list[dict]:
+    """Encoding rate of the texts a build encodes (passages and sentences of `docs` SciFact abstracts) for the
+    sentence-transformers reference and for qa.encoder with and without length-sorted batches; cosine to the
+    reference."""
+    from .corpus import load_corpus
+    from .encoder import MiniLMEncoder, model_path
+    from .passages import split_document
+
+    corpus = work / "scifact-corpus"
+    passages = [p for d in load_corpus(corpus)[:docs] for p in split_document(d, Settings().min_passage_words)]
+    texts = [p.text for p in passages] + [p.text[a:b] for p in passages for a, b in p.sentences]
+    from sentence_transformers import SentenceTransformer
+    reference_model = SentenceTransformer(str(model_path()), device="cpu")
+    encoder = MiniLMEncoder()
+    encoder.encode(["warm up"])
+    runs = {
+        "sentence-transformers, batch 64": lambda: reference_model.encode(
+            texts, batch_size=64, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False),
+        "qa.encoder, batch 32, length-sorted": lambda: encoder.encode(texts),
+        "qa.encoder, batch 32, corpus order": lambda: np.concatenate(
+            [encoder._model(texts[i:i + 32]) for i in range(0, len(texts), 32)]),
+        "qa.encoder, batch 128, length-sorted": lambda: MiniLMEncoder(batch_size=128).encode(texts),
+    }
+    out, reference = [], None
+    for name, encode in runs.items():
+        t = time.perf_counter()
+        vectors = encode()
+        seconds = time.perf_counter() - t
+        reference = vectors if reference is None else reference
+        out.append({"encoder": name, "texts": len(texts), "texts_per_s": len(texts) / seconds,
+                    "min_cosine": float(np.einsum("ij,ij->i", vectors, reference).min())})
+    return out
+
+
 # --- cold start -------------------------------------------------------------------------------------------------
 
 def _env(index_dir: Path) -> dict:
@@ -416,7 +450,7 @@ def bench_scale(sizes: list[int], runs: int) -> list[dict]:
 # --- report ----------------------------------------------------------------------------------------------------
 
 def run(runs: int = 3, scifact_docs: int = 100, sizes: tuple[int, ...] = (10_000, 100_000, 1_000_000),
-        app: bool = True) -> dict:
+        app: bool = True, encoders: bool = False) -> dict:
     started = time.perf_counter()
     report: dict = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "runs": runs,
                     "machine": f"{os.cpu_count()} cores, {platform.python_implementation()} {platform.python_version()}"
@@ -430,6 +464,8 @@ def run(runs: int = 3, scifact_docs: int = 100, sizes: tuple[int, ...] = (10_000
             report["app"] = bench_app(runs, index_dir)
         if SCIFACT.is_file() and scifact_docs:
             report["scifact"] = bench_scifact(scifact_docs, runs, work)
+            if encoders:
+                report["encoders"] = bench_encoders(min(scifact_docs, 30), work)
         report["scale"] = bench_scale(list(sizes), runs)
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -465,6 +501,9 @@ def format_report(r: dict) -> str:
                      f"{f['sentences']} sentences")
         lines.append(f"  index build           {_fmt(f['build_s'], 's')}  {f['passages_per_s']:.1f} passages/s "
                      f"({f['texts_per_s']:.0f} texts encoded/s)")
+    for e in r.get("encoders", []):
+        lines.append(f"  encoding {e['texts']} build texts: {e['encoder']:38} {e['texts_per_s']:6.1f} texts/s, "
+                     f"min cosine to sentence-transformers {e['min_cosine']:.6f}")
     lines.append("scale: GENERATED passages (Zipfian words over a SciFact-ranked vocabulary, seed-corpus passage lengths) "
                  "and RANDOM unit vectors; labelled questions encoded by the real model")
     for row in r["scale"]:

@@ -50,7 +50,7 @@ def _eval(args) -> int:
 
 def _bench(args) -> int:
     from .bench import format_report, run
-    report = run(args.runs, args.scifact_docs, tuple(args.sizes), app=not args.no_app)
+    report = run(args.runs, args.scifact_docs, tuple(args.sizes), app=not args.no_app, encoders=args.encoders)
     print(json.dumps(report, indent=2) if args.json else format_report(report))
     return 0
 
@@ -75,6 +75,8 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--scifact-docs", type=int, default=100, help="SciFact abstracts indexed for the build rate")
     b.add_argument("--sizes", type=int, nargs="*", default=[10_000, 100_000, 1_000_000], help="generated corpus sizes")
     b.add_argument("--no-app", action="store_true", help="skip the `make run` cold start")
+    b.add_argument("--encoders", action="store_true",
+                   help="also compare encoding rates and vectors with sentence-transformers (about 2 min more)")
     b.add_argument("--json", action="store_true")
     b.set_defaults(run=_bench)
     return p
