@@ -49,22 +49,30 @@ def _dir_bytes(folder: Path) -> int:
 
 # --- seed corpus: warm latency, floor, build ------------------------------------------------------------------
 
+def _timed_builds(settings: Settings, encoder, runs: int, save_to: Path | None = None):
+    """Build (and save, with `save_to`) the index `runs` times with a warm encoder: the last index, seconds per build."""
+    from .store import build, save
+
+    encoder.encode(["warm up"])
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        index = build(settings, encoder)
+        if save_to:
+            save(index, save_to)
+        times.append(time.perf_counter() - t)
+    return index, times
+
+
 def bench_seed(runs: int, index_dir: Path) -> dict:
     from .api import QA
     from .encoder import MiniLMEncoder
     from .evaluate import load_questions
-    from .store import build, save
 
     questions = [q.question for q in load_questions()]
     settings = replace(Settings(), index_dir=index_dir)
     encoder = MiniLMEncoder()
-    encoder.encode(["warm up"])
-    builds = []
-    for _ in range(runs):
-        t = time.perf_counter()
-        index = build(settings, encoder)
-        save(index, index_dir)
-        builds.append(time.perf_counter() - t)
+    index, builds = _timed_builds(settings, encoder, runs, save_to=index_dir)
     qa = QA(settings, encoder)
     for q in questions:  # warm-up pass
         qa.ask(q)
@@ -94,7 +102,6 @@ def bench_seed(runs: int, index_dir: Path) -> dict:
 def bench_scifact(docs: int, runs: int, work: Path) -> dict:
     """Index build on the first `docs` SciFact abstracts, written as corpus documents."""
     from .encoder import MiniLMEncoder
-    from .store import build
 
     corpus = work / "scifact-corpus"
     corpus.mkdir()
@@ -105,13 +112,7 @@ def bench_scifact(docs: int, runs: int, work: Path) -> dict:
             (corpus / f"s{row['_id']}.md").write_text(
                 f"---\nid: s{row['_id']}\ntitle: {title}\npublisher: SciFact\n---\n\n{row['text']}\n", encoding="utf-8")
     settings = replace(Settings(), corpus_dir=corpus, index_dir=work / "scifact-index")
-    encoder = MiniLMEncoder()
-    encoder.encode(["warm up"])
-    times = []
-    for _ in range(runs):
-        t = time.perf_counter()
-        index = build(settings, encoder)
-        times.append(time.perf_counter() - t)
+    index, times = _timed_builds(settings, MiniLMEncoder(), runs)
     n = len(index.passages)
     return {"documents": docs, "passages": n, "sentences": len(index.sentence_vectors), "build_s": _row(times),
             "passages_per_s": n / statistics.median(times), "texts_per_s": (n + len(index.sentence_vectors))
@@ -504,7 +505,8 @@ def format_report(r: dict) -> str:
     for e in r.get("encoders", []):
         lines.append(f"  encoding {e['texts']} build texts: {e['encoder']:38} {e['texts_per_s']:6.1f} texts/s, "
                      f"min cosine to sentence-transformers {e['min_cosine']:.6f}")
-    lines.append("scale: GENERATED passages (Zipfian words over a SciFact-ranked vocabulary, seed-corpus passage lengths) "
+    if r["scale"]:
+        lines.append("scale: GENERATED passages (Zipfian words over a SciFact-ranked vocabulary, seed-corpus passage lengths) "
                  "and RANDOM unit vectors; labelled questions encoded by the real model")
     for row in r["scale"]:
         lines.append(f"  {row['passages']:>9,} passages  ask() p50 {_fmt(row['ask_p50_ms'], 'ms')}")
