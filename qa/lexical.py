@@ -37,12 +37,14 @@ class LexicalIndex:
         if not self.size:
             raise ValueError("BM25 needs at least one passage")
         term_ids = np.frombuffer(terms, dtype=np.int32)
-        docs = np.repeat(np.arange(self.size, dtype=np.int32), np.frombuffer(unique, dtype=np.int32))
-        # Postings grouped by term, passages ascending within each term.
-        by_term = np.argsort(term_ids, kind="stable")
-        self.postings = docs[by_term]
-        self.frequencies = np.frombuffer(counts, dtype=np.int32)[by_term]
         df = np.bincount(term_ids, minlength=len(self.vocabulary))
+        # Postings grouped by term, passages ascending within each term. Each temporary is dropped as soon as
+        # possible: at a million passages each is hundreds of MB, and this is the peak of a build's memory.
+        by_term = np.argsort(term_ids, kind="stable")
+        del term_ids, terms
+        self.postings = np.repeat(np.arange(self.size, dtype=np.int32), np.frombuffer(unique, dtype=np.int32))[by_term]
+        self.frequencies = np.frombuffer(counts, dtype=np.int32)[by_term]
+        del by_term, counts
         self.starts = np.concatenate([[0], np.cumsum(df)])
         avgdl = sum(lengths) / self.size
         # rank-bm25's length normalisation, 1 - b + b * |d| / avgdl, once per passage.
