@@ -15,8 +15,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from .config import Settings
-from .retrieval import Ranking, dense_scores
+import numpy as np
+
+from .retrieval import Ranking
 from .store import Index
 from .text import WORD, tokenize
 
@@ -97,9 +98,9 @@ def lacks_answer_type(question: str, sentences: Iterable[str]) -> bool:
     return kind is not None and not any(has_answer(kind, s, question) for s in sentences)
 
 
-def closest_meaning(index: Index, ranking: Ranking, settings: Settings) -> float:
+def closest_meaning(ranking: Ranking) -> float:
     """The best dense score of any passage: its cosine similarity blended with its best sentence's."""
-    return float(dense_scores(index, ranking.similarity, ranking.sentence_similarity, settings).max())
+    return float(np.nanmax(ranking.dense))
 
 
 def known_share(question: str, vocabulary: frozenset[str]) -> float:

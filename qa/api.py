@@ -140,7 +140,7 @@ class QA:
         """Far in meaning from every passage (by the dense score: passage and best-sentence cosine blended), and
         with too few of its content words anywhere in the corpus (a bare name such as 'Virginie Coulloudon' is close
         in words but not in meaning)."""
-        return (closest_meaning(self.index, ranking, self.settings) < self.settings.min_similarity
+        return (closest_meaning(ranking) < self.settings.min_similarity
                 and known_share(question, self._vocabulary) < self.settings.min_known_terms)
 
     def _unanswered(self, question: str, ranking: Ranking) -> bool:

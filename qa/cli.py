@@ -1,4 +1,4 @@
-"""Command line: `python -m qa ask "question"`, `python -m qa index`, `python -m qa eval`."""
+"""Command line: `python -m qa ask "question"`, `python -m qa index`, `python -m qa eval`, `python -m qa bench`."""
 from __future__ import annotations
 
 import argparse
@@ -51,6 +51,13 @@ def _eval(args) -> int:
     return 0
 
 
+def _bench(args) -> int:
+    from .bench import format_report, run
+    report = run(args.runs, args.scifact_docs, tuple(args.sizes), app=not args.no_app, encoders=args.encoders)
+    print(json.dumps(report, indent=2) if args.json else format_report(report))
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m qa", description="Answers with passages quoted from the articles.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -66,6 +73,15 @@ def parser() -> argparse.ArgumentParser:
     e.add_argument("--split", choices=("dev", "test", "all"), default="test")
     e.add_argument("--json", action="store_true")
     e.set_defaults(run=_eval)
+    b = sub.add_parser("bench", help="measure latency, cold start, index build, memory and scale (docs/PERFORMANCE.md)")
+    b.add_argument("--runs", type=int, default=3, help="repetitions of every timing (default 3)")
+    b.add_argument("--scifact-docs", type=int, default=100, help="SciFact abstracts indexed for the build rate")
+    b.add_argument("--sizes", type=int, nargs="*", default=[10_000, 100_000, 1_000_000], help="generated corpus sizes")
+    b.add_argument("--no-app", action="store_true", help="skip the `make run` cold start")
+    b.add_argument("--encoders", action="store_true",
+                   help="also compare encoding rates and vectors with sentence-transformers (about 2 min more)")
+    b.add_argument("--json", action="store_true")
+    b.set_defaults(run=_bench)
     return p
 
 

@@ -30,6 +30,11 @@ class Settings:
     fusion: str = "minmax"  # minmax | rrf
     dense_weight: float = 0.6
     rrf_k: int = 60
+    # Large corpora: past this many passages only the best `candidates` passages by BM25 and as many by dense
+    # search are scored in full (sentence similarities, fusion). Up to it every passage is, so rankings on small
+    # corpora are exact.
+    exact_max_passages: int = 20_000
+    candidates: int = 100
     # Abstaining (qa/abstain.py), off-topic: when no passage's dense score (cosine similarity, blended as above)
     # reaches this ...
     min_similarity: float = 0.33

@@ -14,12 +14,16 @@ MODES = ("bm25", "dense", "hybrid")
 
 @dataclass(frozen=True)
 class Ranking:
-    """Passage indices best first, with each one's fused score and dense cosine similarity."""
+    """Passage indices best first, with each one's fused score and dense cosine similarity.
+
+    On corpora larger than `Settings.exact_max_passages` only candidate passages are ranked: `order` holds them
+    alone, and the arrays are NaN for every other passage."""
 
     order: np.ndarray
     scores: np.ndarray
     similarity: np.ndarray  # cosine similarity of every passage to the question (used to abstain)
     sentence_similarity: np.ndarray  # cosine similarity of every sentence, rows as in index.sentence_vectors
+    dense: np.ndarray  # dense score of every passage: its similarity blended with its best sentence's
 
 
 def _minmax(x: np.ndarray) -> np.ndarray:
@@ -43,27 +47,54 @@ def fuse(lexical: np.ndarray, dense: np.ndarray, settings: Settings) -> np.ndarr
     return (1 - w) * _minmax(lexical) + w * _minmax(dense)
 
 
-def dense_scores(index: Index, similarity: np.ndarray, sentence_similarity: np.ndarray, settings: Settings) -> np.ndarray:
-    """Passage similarity blended with its best sentence's, so one sentence that answers is not diluted."""
+def dense_scores(similarity: np.ndarray, sentence_similarity: np.ndarray, sentence_starts: np.ndarray,
+                 settings: Settings) -> np.ndarray:
+    """Passage similarity blended with its best sentence's, so one sentence that answers is not diluted.
+    Passage i's sentences start at row `sentence_starts[i]` of `sentence_similarity`."""
     w = settings.sentence_weight
     if w == 0:
         return similarity
-    best_sentence = np.maximum.reduceat(sentence_similarity, index.sentence_offsets[:-1])
+    best_sentence = np.maximum.reduceat(sentence_similarity, sentence_starts)
     return (1 - w) * similarity + w * best_sentence
+
+
+def _sentence_rows(index: Index, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The sentence rows of passages `ids`, concatenated, and where each passage's rows start among them."""
+    lo, hi = index.sentence_offsets[ids], index.sentence_offsets[ids + 1]
+    starts = np.concatenate([[0], np.cumsum(hi - lo)[:-1]])
+    return np.repeat(lo - starts, hi - lo) + np.arange((hi - lo).sum()), starts
 
 
 def rank(index: Index, question: str, query_vector: np.ndarray, settings: Settings, mode: str = "hybrid") -> Ranking:
     n = len(index.passages)
-    sims, ids = index.dense.search(query_vector.reshape(1, -1), n)
-    similarity = np.empty(n, dtype=np.float64)
-    similarity[ids[0]] = sims[0]
-    sentence_similarity = index.sentence_vectors @ query_vector
-    dense = dense_scores(index, similarity, sentence_similarity, settings)
-    if mode == "dense":
-        scores = dense
+    lexical = None if mode == "dense" else index.lexical.scores(tokenize(question, settings.stem, settings.stopwords))
+    query = query_vector.reshape(1, -1)
+    if n <= settings.exact_max_passages:
+        ids = np.arange(n)
+        sims, found = index.dense.search(query, n)
+        similarity = np.empty(n, dtype=np.float64)
+        similarity[found[0]] = sims[0]
+        sentence_similarity = index.sentence_vectors @ query_vector
+        dense = dense_scores(similarity, sentence_similarity, index.sentence_offsets[:-1], settings)
     else:
-        lexical = index.lexical.scores(tokenize(question, settings.stem, settings.stopwords))
-        scores = lexical if mode == "bm25" else fuse(lexical, dense, settings)
+        # Candidates: the dense search's best and BM25's best; the rest are never touched.
+        found = index.dense.search(query, settings.candidates)[1][0]
+        ids = found[found >= 0]
+        if lexical is not None:
+            ids = np.union1d(ids, index.lexical.top(lexical, settings.candidates))
+        ids = np.unique(ids)
+        similarity = np.full(n, np.nan)
+        similarity[ids] = index.vectors[ids] @ query_vector  # exact, whatever the dense index
+        rows, starts = _sentence_rows(index, ids)
+        sentence_similarity = np.full(len(index.sentence_vectors), np.nan, dtype=np.float32)
+        sentence_similarity[rows] = index.sentence_vectors[rows] @ query_vector
+        dense = dense_scores(similarity[ids], sentence_similarity[rows], starts, settings)
+    if mode == "dense":
+        candidate_scores = dense
+    else:
+        candidate_scores = lexical[ids] if mode == "bm25" else fuse(lexical[ids], dense, settings)
+    scores, dense_all = np.full(n, np.nan), np.full(n, np.nan)
+    scores[ids], dense_all[ids] = candidate_scores, dense
     # Ties broken by passage order, so rankings are deterministic.
-    order = np.lexsort((np.arange(n), -scores))
-    return Ranking(order, scores, similarity, sentence_similarity)
+    order = ids[np.lexsort((ids, -candidate_scores))]
+    return Ranking(order, scores, similarity, sentence_similarity, dense_all)

@@ -28,18 +28,25 @@ from .encoder import Encoder
 from .errors import IndexUnavailable, StaleIndex
 from .lexical import LexicalIndex
 from .passages import PassageRecord, split_document
+from .rows import IN_MEMORY_BYTES, Rows, open_rows
 from .text import tokenize
 
 log = logging.getLogger("qa")
-FORMAT_VERSION = 2
-# Each index file and how it is read from its bytes (never with pickle).
+FORMAT_VERSION = 3
+# Each index file and how it is read (never with pickle): from its bytes, or, for a vector file too large to hold in
+# memory, from its path row by row (qa/rows.py).
 READERS = {
     "passages.jsonl": lambda data: [PassageRecord.from_dict(json.loads(line)) for line in data.decode().splitlines()],
     "dense.faiss": lambda data: faiss.deserialize_index(np.frombuffer(data, dtype=np.uint8)),
-    "sentences.npy": lambda data: np.load(io.BytesIO(data), allow_pickle=False),
+    "vectors.npy": lambda data: open_rows(data) if isinstance(data, Path) else np.load(io.BytesIO(data), allow_pickle=False),
+    "sentences.npy": lambda data: open_rows(data) if isinstance(data, Path) else np.load(io.BytesIO(data), allow_pickle=False),
 }
 FILES = tuple(READERS)
 BUILD_NAME = re.compile(r"^build-[A-Za-z0-9_]+$")
+# Up to this many passages dense search is exact (flat). Past it, it scans 8-bit scalar-quantised codes (a quarter
+# of the memory and memory traffic) for candidates that rank() re-scores exactly from the float vectors
+# (top-10 recall against exact search is measured by `python -m qa bench`, docs/PERFORMANCE.md).
+FLAT_MAX_PASSAGES = 200_000
 
 
 @dataclass
@@ -49,7 +56,8 @@ class Index:
     documents: dict[str, Document]
     passages: list[PassageRecord]
     dense: faiss.Index
-    sentence_vectors: np.ndarray  # one row per sentence, passages in order
+    vectors: np.ndarray | Rows  # one row per passage (read from disk row by row when large)
+    sentence_vectors: np.ndarray | Rows  # one row per sentence, passages in order (likewise)
     sentence_offsets: np.ndarray  # passage i owns rows [offsets[i], offsets[i + 1])
     lexical: LexicalIndex
     manifest: dict
@@ -78,12 +86,21 @@ def build(settings: Settings, encoder: Encoder, progress: bool = False) -> Index
     texts = [index_text(p, documents[p.doc_id], settings) for p in passages]
     sentences = [p.text[a:b] for p in passages for a, b in p.sentences]
     vectors = _encode(encoder, texts + sentences, progress)
-    dense = faiss.IndexFlatIP(encoder.dim)
+    dense = dense_index(encoder.dim, len(texts))
+    if not dense.is_trained:
+        dense.train(vectors[: len(texts)])
     dense.add(vectors[: len(texts)])
     manifest = {**expected_identity(settings, encoder), "versions": _versions(), "passages": len(passages),
                 "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
-    return Index(documents, passages, dense, vectors[len(texts):], _sentence_offsets(passages),
+    return Index(documents, passages, dense, vectors[: len(texts)], vectors[len(texts):], _sentence_offsets(passages),
                  _lexical(passages, documents, settings), manifest)
+
+
+def dense_index(dim: int, passages: int) -> faiss.Index:
+    """An empty inner-product index for this many passages: flat up to FLAT_MAX_PASSAGES, 8-bit codes past it."""
+    if passages <= FLAT_MAX_PASSAGES:
+        return faiss.IndexFlatIP(dim)
+    return faiss.IndexScalarQuantizer(dim, faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT)
 
 
 def _sentence_offsets(passages: list[PassageRecord]) -> np.ndarray:
@@ -170,6 +187,7 @@ def _save_locked(index: Index, index_dir: Path) -> Path:
         files = {"passages.jsonl": "".join(json.dumps(p.to_dict(), ensure_ascii=False) + "\n"
                                            for p in index.passages).encode("utf-8"),
                  "dense.faiss": faiss.serialize_index(index.dense).tobytes(),
+                 "vectors.npy": _npy_bytes(index.vectors),
                  "sentences.npy": _npy_bytes(index.sentence_vectors)}
         for name, data in files.items():
             _write(build_dir / name, data)
@@ -206,17 +224,31 @@ def _current_build(index_dir: Path) -> Path:
     return index_dir / name
 
 
-def _read_checked(build_dir: Path, manifest: dict, index_dir: Path) -> dict[str, bytes]:
-    """Each file's bytes, read once and checked against the manifest's sha256: the bytes checked are the bytes used."""
-    data = {}
+def _read_checked(build_dir: Path, manifest: dict, index_dir: Path) -> dict[str, bytes | Path]:
+    """Each file's bytes, read once and checked against the manifest's sha256, so the bytes checked are the bytes
+    used; a vector file too large to hold in memory is checked in chunks and then read row by row from its path."""
+    data: dict[str, bytes | Path] = {}
     for name in FILES:
+        path = build_dir / name
         try:
-            data[name] = (build_dir / name).read_bytes()
+            if name.endswith(".npy") and path.stat().st_size > IN_MEMORY_BYTES:
+                data[name], digest = path, _sha256_chunked(path)
+            else:
+                data[name] = path.read_bytes()
+                digest = hashlib.sha256(data[name]).hexdigest()
         except OSError:
             raise StaleIndex(f"{name} is missing or unreadable", index_dir) from None
-        if hashlib.sha256(data[name]).hexdigest() != (manifest.get("files") or {}).get(name):
+        if digest != (manifest.get("files") or {}).get(name):
             raise StaleIndex(f"{name} does not match its checksum in the manifest", index_dir)
     return data
+
+
+def _sha256_chunked(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(2**24):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def _mismatch(index: Index, dim: int) -> str | None:
@@ -224,6 +256,8 @@ def _mismatch(index: Index, dim: int) -> str | None:
     n = len(index.passages)
     if index.dense.ntotal != n or index.dense.d != dim or index.manifest.get("passages") != n:
         return "dense.faiss does not match passages.jsonl"
+    if index.vectors.shape != (n, dim):
+        return "vectors.npy does not match passages.jsonl"
     if index.sentence_vectors.shape != (index.sentence_offsets[-1], dim):
         return "sentences.npy does not match passages.jsonl"
     for p in index.passages:
@@ -270,8 +304,8 @@ def load(settings: Settings, encoder: Encoder) -> Index:
         except (ValueError, KeyError, TypeError, RuntimeError):  # RuntimeError: FAISS
             raise StaleIndex(f"{name} cannot be read", index_dir) from None
     passages = parsed["passages.jsonl"]
-    index = Index(documents, passages, parsed["dense.faiss"], parsed["sentences.npy"], _sentence_offsets(passages),
-                  _lexical(passages, documents, settings), manifest)
+    index = Index(documents, passages, parsed["dense.faiss"], parsed["vectors.npy"], parsed["sentences.npy"],
+                  _sentence_offsets(passages), _lexical(passages, documents, settings), manifest)
     reason = _mismatch(index, encoder.dim)
     if reason:
         raise StaleIndex(reason, index_dir)

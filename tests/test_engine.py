@@ -1,15 +1,14 @@
 """The engine on a tiny fixture corpus with a deterministic encoder: exact ids and order."""
 import json
-import random
+from dataclasses import replace
 
 import numpy as np
 import pytest
-import rank_bm25
 from conftest import WordHashEncoder
 
 from qa import MAX_QUESTION_CHARS, InvalidQuestion
 from qa.answer import ABSTAIN_MESSAGE, SUGGESTIONS_HEADING, escape_markdown, safe_url
-from qa.lexical import LexicalIndex
+from qa.retrieval import rank
 from qa.store import build, open_index, problem, save
 
 
@@ -97,23 +96,6 @@ def test_damaged_index_file_is_detected(fixture_settings):
     assert not list(fixture_settings.index_dir.rglob("*.pkl"))
 
 
-@pytest.mark.parametrize("variant", ["okapi", "plus", "l"])
-def test_sparse_bm25_scoring_equals_full_scoring(variant):
-    rng = random.Random(7)
-    vocab = [f"w{i}" for i in range(3000)]
-    weights = [1 / (i + 1) for i in range(len(vocab))]  # Zipf-like, as in real text
-    corpus = [rng.choices(vocab, weights, k=rng.randint(5, 60)) for _ in range(4000)]
-    lexical = LexicalIndex(corpus, variant)
-    full = type(lexical.bm25)(corpus, k1=1.2, b=0.75)
-    for _ in range(20):
-        query = rng.choices(vocab, weights, k=rng.randint(1, 6)) + ["unseen-term"]
-        expected = full.get_scores(query)
-        got = lexical.scores(query)
-        assert np.allclose(got, expected)
-        assert list(np.argsort(-got, kind="stable")[:50]) == list(np.argsort(-expected, kind="stable")[:50])
-    assert isinstance(full, (rank_bm25.BM25Okapi, rank_bm25.BM25Plus, rank_bm25.BM25L))
-
-
 @pytest.mark.parametrize("text, escaped", [
     ("<script>alert(1)</script>", "&lt;script&gt;alert\\(1\\)&lt;/script&gt;"),
     ("<img src=x onerror=alert(1)>", "&lt;img src=x onerror=alert\\(1\\)&gt;"),
@@ -140,3 +122,17 @@ def test_markdown_puts_linked_citation_before_quote_with_marked_highlight(fixtur
 ])
 def test_only_plain_http_links_are_made(url, expected):
     assert safe_url(url) == expected
+
+
+def test_candidate_ranking_equals_exact_ranking_when_candidates_cover_the_corpus(fixture_settings):
+    encoder = WordHashEncoder()
+    index = build(fixture_settings, encoder)
+    question = "police fired on striking oil workers"
+    vector = encoder.encode([question])[0]
+    exact = rank(index, question, vector, fixture_settings)
+    covered = rank(index, question, vector, replace(fixture_settings, exact_max_passages=0, candidates=100))
+    assert list(covered.order) == list(exact.order)
+    assert covered.scores == pytest.approx(exact.scores)
+    few = rank(index, question, vector, replace(fixture_settings, exact_max_passages=0, candidates=1))
+    assert len(few.order) <= 2 and few.order[0] == exact.order[0]
+    assert np.isnan(few.scores).sum() == len(index.passages) - len(few.order)

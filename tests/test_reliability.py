@@ -293,7 +293,7 @@ def test_missing_index_folder_is_built(fixture_settings, caplog):
     assert f"rebuilding the index: no index in {fixture_settings.index_dir}" in caplog.text
     assert (current_build(fixture_settings) / "manifest.json").is_file()
     assert sorted(p.name for p in current_build(fixture_settings).iterdir()) == [
-        "dense.faiss", "manifest.json", "passages.jsonl", "sentences.npy"]
+        "dense.faiss", "manifest.json", "passages.jsonl", "sentences.npy", "vectors.npy"]
 
 
 def test_corpus_change_after_build_is_never_answered_from_the_old_index(fixture_settings):
@@ -373,7 +373,7 @@ def test_saving_into_a_read_only_folder_is_a_clear_error(fixture_settings, read_
         save(build(fixture_settings, WordHashEncoder()), fixture_settings.index_dir)
 
 
-FILES_WRITTEN = ["passages.jsonl", "dense.faiss", "sentences.npy", "manifest.json", "CURRENT"]
+FILES_WRITTEN = ["passages.jsonl", "dense.faiss", "vectors.npy", "sentences.npy", "manifest.json", "CURRENT"]
 
 
 @pytest.fixture

@@ -1,0 +1,57 @@
+"""The inverted-index BM25 against rank-bm25 itself, the reference implementation."""
+import random
+from collections import Counter
+
+import numpy as np
+import pytest
+import rank_bm25
+from conftest import ROOT
+
+from qa.corpus import load_corpus
+from qa.evaluate import load_questions
+from qa.lexical import LexicalIndex
+from qa.text import tokenize
+
+REFERENCE = {"okapi": rank_bm25.BM25Okapi, "plus": rank_bm25.BM25Plus, "l": rank_bm25.BM25L}
+
+
+@pytest.fixture(scope="module")
+def passages_and_queries():
+    """5,000 passages drawn from the seed corpus's words with their Zipfian frequencies; 40 labelled questions
+    and 20 random queries with repeated and unseen terms."""
+    rng = random.Random(7)
+    counts = Counter(t for d in load_corpus(ROOT / "corpus") for t in tokenize(d.body, stem=True, stopwords=False))
+    words, weights = zip(*counts.most_common())
+    passages = [rng.choices(words, weights, k=rng.randint(3, 120)) for _ in range(5000)]
+    passages[17] = []  # an empty passage
+    queries = [tokenize(q.question, stem=True, stopwords=False) for q in load_questions()[:40]]
+    queries += [rng.choices(words, weights, k=rng.randint(1, 8)) + ["unseen-term"] for _ in range(20)]
+    return passages, queries
+
+
+@pytest.mark.parametrize("variant, k1, b", [("okapi", 1.2, 0.75), ("plus", 1.2, 0.75), ("l", 1.2, 0.75), ("l", 0.9, 0.4)])
+def test_scores_and_ranking_equal_rank_bm25(passages_and_queries, variant, k1, b):
+    passages, queries = passages_and_queries
+    lexical = LexicalIndex(passages, variant, k1, b)
+    reference = REFERENCE[variant](passages, k1=k1, b=b)
+    for query in queries:
+        expected = reference.get_scores(query)
+        got = lexical.scores(query)
+        assert got == pytest.approx(expected, rel=1e-12, abs=0)
+        assert np.array_equal(got, expected)  # the same arithmetic, so not even the last bit differs
+        passage_order = np.arange(len(passages))
+        assert np.array_equal(np.lexsort((passage_order, -got)), np.lexsort((passage_order, -expected)))
+
+
+def test_top_returns_the_best_passages(passages_and_queries):
+    passages, queries = passages_and_queries
+    lexical = LexicalIndex(passages, "l")
+    scores = lexical.scores(queries[0])
+    best = lexical.top(scores, 20)
+    assert sorted(scores[best], reverse=True) == sorted(scores, reverse=True)[:20]
+    assert np.array_equal(np.sort(lexical.top(scores, 10_000)), np.arange(len(passages)))
+
+
+def test_unknown_variant_is_refused():
+    with pytest.raises(ValueError, match="unknown BM25 variant 'bm99'"):
+        LexicalIndex([["a"]], "bm99")
