@@ -15,3 +15,11 @@ class CorpusError(QAError):
 
 class IndexUnavailable(QAError):
     """The index is missing, damaged or stale and cannot be rebuilt here."""
+
+
+class UngroundedAnswer(QAError, AssertionError):
+    """An answer says something its sources do not; `problems` lists each finding of `qa.verify`."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = list(problems)
+        super().__init__("the answer is not grounded:\n- " + "\n- ".join(self.problems))
