@@ -37,6 +37,8 @@ def main() -> None:
     args = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     args.add_argument("path", type=Path)
     args.add_argument("--cache", type=Path, default=Settings().index_dir / "beir-cache")
+    args.add_argument("--sentence-weights", type=float, nargs="+", default=FUSION["sentence_weight"],
+                      help="best-sentence shares to try (0 alone needs no sentence vectors)")
     args = args.parse_args()
     data, encoder, base = load_beir(args.path), MiniLMEncoder(), Settings()
     judged = judged_queries(data, "train")
@@ -54,18 +56,18 @@ def main() -> None:
         lexical_runs.append((mean_ndcg(scores), params, scores))
         print(f"bm25 nDCG@10 {lexical_runs[-1][0]:.4f} {params}", flush=True)
     lexical_runs = sorted(lexical_runs, key=lambda r: r[0])[-2:]
-    index = index_beir(data, encoder, base, args.cache)
+    index = index_beir(data, encoder, replace(base, sentence_weight=max(args.sentence_weights)), args.cache)
     vectors = encode_cached(encoder, [data.queries[q] for q in qids], args.cache)
     similarity = [index.vectors @ v for v in vectors]
     sentence_similarity = [index.sentence_vectors @ v for v in vectors]
     dense_runs = {}
-    for weight in FUSION["sentence_weight"]:
+    for weight in args.sentence_weights:
         settings = replace(base, sentence_weight=weight)
         dense = [dense_scores(index, s, ss, settings) for s, ss in zip(similarity, sentence_similarity)]
         dense_runs[weight] = (mean_ndcg(dense), dense)
     results = []
     for bm25_ndcg, lexical_params, lexical_scores in lexical_runs:
-        for params in grid(FUSION):
+        for params in grid({**FUSION, "sentence_weight": args.sentence_weights}):
             settings = replace(base, **lexical_params, **params)
             dense_ndcg, dense = dense_runs[settings.sentence_weight]
             hybrid = mean_ndcg([fuse(lx, d, settings) for lx, d in zip(lexical_scores, dense)])
