@@ -9,7 +9,8 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 from .answer import Answer, Passage
 from .api import QA, ask
 from .config import MAX_QUESTION_CHARS, Settings
-from .errors import CorpusError, IndexUnavailable, InvalidQuestion, QAError
+from .errors import CorpusError, IndexUnavailable, InvalidQuestion, QAError, UngroundedAnswer
+from .verify import assert_grounded, verify
 
 __all__ = ["QA", "Answer", "Passage", "Settings", "ask", "QAError", "InvalidQuestion", "CorpusError",
-           "IndexUnavailable", "MAX_QUESTION_CHARS"]
+           "IndexUnavailable", "UngroundedAnswer", "MAX_QUESTION_CHARS", "verify", "assert_grounded"]

@@ -5,8 +5,11 @@ import argparse
 import json
 import logging
 import sys
+from dataclasses import replace
+from pathlib import Path
 
 from .config import Settings
+from .errors import QAError
 
 
 def _ask(args) -> int:
@@ -42,12 +45,42 @@ def _index(args) -> int:
     return 0
 
 
+def _with_params(settings: Settings, pairs: list[str]) -> Settings:
+    """`settings` with each `name=value` applied, the value read as the field's type."""
+    changes = {}
+    for pair in pairs:
+        name, _, value = pair.partition("=")
+        current = getattr(settings, name, None)
+        if not isinstance(current, (bool, int, float, str)) or not value:
+            raise QAError(f"--param {pair!r}: write name=value with a retrieval setting from qa/config.py, "
+                          "such as bm25_k1=0.9")
+        try:
+            changes[name] = value.lower() in ("1", "true", "yes") if isinstance(current, bool) else type(current)(value)
+        except ValueError:
+            raise QAError(f"--param {pair!r}: {name} needs a {type(current).__name__} value") from None
+    return replace(settings, **changes)
+
+
 def _eval(args) -> int:
+    from .encoder import MiniLMEncoder
+    settings, encoder = _with_params(Settings(), args.param), MiniLMEncoder()
+    split = args.split or "test"
+    if args.beir:
+        from .beir import format_beir, run_beir
+        report = run_beir(args.beir, encoder, settings, args.cache or settings.index_dir / "beir-cache", split)
+        report["params"] = args.param
+        print(json.dumps(report, indent=2) if args.json else format_beir(report))
+        return 0
     from .api import QA
     from .evaluate import evaluate, format_report, load_questions
-    report = evaluate(QA(), load_questions(split=args.split))
-    report["split"] = args.split
-    print(json.dumps(report, indent=2) if args.json else f"split: {args.split}\n" + format_report(report))
+    from .store import build, open_index, problem
+    if split == "train":
+        raise QAError("the question set has dev and test splits; train is for --beir folders")
+    # Overridden settings are measured on an index built in memory, leaving the saved one as it is.
+    index = build(settings, encoder) if args.param and problem(settings, encoder) else open_index(settings, encoder)
+    report = evaluate(QA(settings, encoder, index), load_questions(split=split))
+    report["split"] = split
+    print(json.dumps(report, indent=2) if args.json else f"split: {split}\n" + format_report(report))
     return 0
 
 
@@ -69,9 +102,17 @@ def parser() -> argparse.ArgumentParser:
     i = sub.add_parser("index", help="rebuild the index from the corpus")
     i.add_argument("--if-needed", action="store_true", help="rebuild only when the index is missing or stale")
     i.set_defaults(run=_index)
-    e = sub.add_parser("eval", help="measure retrieval and abstention on the labelled questions")
-    e.add_argument("--split", choices=("dev", "test", "all"), default="test")
+    e = sub.add_parser("eval", help="measure retrieval, abstention and grounding on the labelled questions, "
+                                    "or retrieval on a BEIR folder")
+    e.add_argument("--split", choices=("dev", "test", "train", "all"), default=None,
+                   help="question split (default test); with --beir, the qrels file (test or train)")
     e.add_argument("--json", action="store_true")
+    e.add_argument("--beir", type=Path, metavar="PATH",
+                   help="a BEIR folder (corpus.jsonl, queries.jsonl, qrels/*.tsv): nDCG@10 and Recall@100 per mode")
+    e.add_argument("--cache", type=Path, metavar="DIR", help="where --beir keeps encoded vectors "
+                   "(default: beir-cache in the index folder)")
+    e.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                   help="override a retrieval setting of qa/config.py for this run (repeatable)")
     e.set_defaults(run=_eval)
     b = sub.add_parser("bench", help="measure latency, cold start, index build, memory and scale (docs/PERFORMANCE.md)")
     b.add_argument("--runs", type=int, default=3, help="repetitions of every timing (default 3)")
@@ -90,7 +131,6 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout.reconfigure(errors="backslashreplace")
     args = parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(name)s: %(message)s")
-    from .errors import QAError
     try:
         return args.run(args)
     except QAError as exc:

@@ -30,3 +30,11 @@ class StaleIndex(IndexUnavailable):
     def __init__(self, reason: str, index_dir: object):
         self.reason = reason
         super().__init__(f"the index in {index_dir} cannot be used: {reason}; run 'python -m qa index' to rebuild it")
+
+
+class UngroundedAnswer(QAError, AssertionError):
+    """An answer says something its sources do not; `problems` lists each finding of `qa.verify`."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = list(problems)
+        super().__init__("the answer is not grounded:\n- " + "\n- ".join(self.problems))

@@ -9,6 +9,7 @@ from pathlib import Path
 from .api import QA
 from .config import ROOT
 from .retrieval import MODES, rank
+from .verify import verify
 
 QUESTIONS = ROOT / "eval" / "questions.jsonl"
 ABSTAIN_TYPES = ("offtopic", "unanswerable")
@@ -46,11 +47,13 @@ def gold_passages(qa: QA, question: Question) -> set[int]:
 
 
 def evaluate(qa: QA, questions: list[Question]) -> dict:
-    """hit@1, hit@3, MRR and nDCG@10 per mode on answerable questions; abstention precision/recall of `ask()`."""
+    """Per mode: hit@1, hit@3, MRR and nDCG@10 on answerable questions, then the abstention precision and recall
+    and the grounding rate (share of answers `verify` passes) of `ask()` on every question."""
     report: dict = {"questions": len(questions)}
     answerable = [q for q in questions if q.answerable]
     golds = {q.id: gold_passages(qa, q) for q in answerable}
     vectors = dict(zip([q.id for q in questions], qa.encoder.encode([q.question for q in questions])))
+    should = {q.id for q in questions if not q.answerable}
     for mode in MODES:
         hit1 = hit3 = rr = ndcg = 0.0
         for q in answerable:
@@ -63,26 +66,32 @@ def evaluate(qa: QA, questions: list[Question]) -> dict:
             ideal = sum(1 / math.log2(r + 1) for r in range(1, min(len(ranks), 10) + 1))
             ndcg += sum(1 / math.log2(r + 1) for r in ranks if r <= 10) / ideal
         n = max(len(answerable), 1)
-        report[mode] = {"hit@1": hit1 / n, "hit@3": hit3 / n, "mrr": rr / n, "ndcg@10": ndcg / n}
-    abstained = {q.id: qa.ask(q.question).abstained for q in questions}
-    should = {q.id for q in questions if not q.answerable}
-    did = {i for i, a in abstained.items() if a}
-    report["abstention"] = {
-        "precision": len(did & should) / len(did) if did else 1.0,
-        "recall": len(did & should) / len(should) if should else 1.0,
-        "answerable_abstained": sorted(did - should),
-        "unanswerable_answered": sorted(should - did),
-    }
+        answers = {q.id: qa.ask(q.question, mode=mode) for q in questions}
+        did = {i for i, a in answers.items() if a.abstained}
+        ungrounded = {i: problems for i, a in answers.items() if (problems := verify(a, qa.index.documents))}
+        report[mode] = {
+            "hit@1": hit1 / n, "hit@3": hit3 / n, "mrr": rr / n, "ndcg@10": ndcg / n,
+            "abstention_precision": len(did & should) / len(did) if did else 1.0,
+            "abstention_recall": len(did & should) / len(should) if should else 1.0,
+            "grounding_rate": 1 - len(ungrounded) / max(len(questions), 1),
+            "answerable_abstained": sorted(did - should),
+            "unanswerable_answered": sorted(should - did),
+            "ungrounded": ungrounded,
+        }
     return report
 
 
 def format_report(report: dict) -> str:
-    lines = [f"{report['questions']} questions", f"{'mode':8} {'hit@1':>6} {'hit@3':>6} {'MRR':>6} {'nDCG@10':>8}"]
+    """One table, a row per mode; then the questions each mode abstained on wrongly, and any ungrounded answer."""
+    lines = [f"{report['questions']} questions",
+             f"{'mode':8} {'hit@1':>6} {'hit@3':>6} {'MRR':>6} {'nDCG@10':>8} {'abst-P':>7} {'abst-R':>7} {'grounded':>9}"]
     for mode in MODES:
         m = report[mode]
-        lines.append(f"{mode:8} {m['hit@1']:6.3f} {m['hit@3']:6.3f} {m['mrr']:6.3f} {m['ndcg@10']:8.3f}")
-    a = report["abstention"]
-    lines.append(f"abstention precision {a['precision']:.3f}  recall {a['recall']:.3f}")
-    lines.append(f"answerable questions abstained: {', '.join(a['answerable_abstained']) or 'none'}")
-    lines.append(f"unanswerable questions answered: {', '.join(a['unanswerable_answered']) or 'none'}")
+        lines.append(f"{mode:8} {m['hit@1']:6.3f} {m['hit@3']:6.3f} {m['mrr']:6.3f} {m['ndcg@10']:8.3f} "
+                     f"{m['abstention_precision']:7.3f} {m['abstention_recall']:7.3f} {m['grounding_rate']:9.1%}")
+    for mode in MODES:
+        m = report[mode]
+        lines.append(f"{mode}: answerable questions abstained: {', '.join(m['answerable_abstained']) or 'none'}; "
+                     f"unanswerable questions answered: {', '.join(m['unanswerable_answered']) or 'none'}")
+        lines += [f"{mode}: {qid} is not grounded: {'; '.join(problems)}" for qid, problems in m["ungrounded"].items()]
     return "\n".join(lines)

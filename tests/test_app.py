@@ -14,6 +14,7 @@ import pytest
 from gradio_client import Client
 from playwright.sync_api import Page, expect, sync_playwright
 
+from qa import Answer, verify
 from qa.answer import ABSTAIN_MESSAGE, SUGGESTIONS_HEADING
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -174,6 +175,7 @@ def test_ask_endpoint_returns_what_the_api_returns(app_url, real_qa):
     client = Client(app_url, verbose=False)
     for question in (POSTERS, "Who won the 2018 World Cup?"):
         got, expected = client.predict(question, api_name="/ask"), real_qa.ask(question).to_dict()
+        assert verify(Answer.from_dict(got)) == []
         assert [p["passage_id"] for p in got["passages"]] == [p["passage_id"] for p in expected["passages"]]
         for p in got["passages"] + expected["passages"]:
             p["score"] = pytest.approx(p["score"], abs=1e-4)

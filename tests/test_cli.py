@@ -1,15 +1,19 @@
 """The CLI through its real entry point, `python -m qa`."""
 import json
+import os
 import subprocess
 import sys
 
 import pytest
 from conftest import ROOT
 
+from qa import Answer, Passage, verify
+from qa.evaluate import format_report, load_questions
 
-def run(*args):
+
+def run(*args, env=None):
     return subprocess.run([sys.executable, "-m", "qa", *args], cwd=ROOT, capture_output=True, text=True,
-                          timeout=300, check=False)
+                          timeout=300, check=False, env={**os.environ, **(env or {})})
 
 
 def test_ask_json_prints_the_answer():
@@ -17,6 +21,8 @@ def test_ask_json_prints_the_answer():
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     assert [p["passage_id"] for p in data["passages"]] == ["mt-third-day#p9"]
+    passages = [Passage(**{**p, "highlights": [tuple(h) for h in p["highlights"]]}) for p in data["passages"]]
+    assert verify(Answer(**{**data, "passages": passages})) == []
 
 
 def test_ask_prints_quotes_and_citations():
@@ -38,3 +44,22 @@ def test_bad_input_exits_non_zero_without_traceback(args, message):
     assert result.returncode == 2
     assert message in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_eval_prints_one_table_and_json_with_grounding_for_every_mode(real_qa):
+    result = run("eval", "--split", "dev", "--json", env={"QA_INDEX_DIR": str(real_qa.settings.index_dir)})
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["split"] == "dev" and report["questions"] == len(load_questions(split="dev"))
+    for mode in ("bm25", "dense", "hybrid"):
+        m = report[mode]
+        assert set(m) == {"hit@1", "hit@3", "mrr", "ndcg@10", "abstention_precision", "abstention_recall",
+                          "grounding_rate", "answerable_abstained", "unanswerable_answered", "ungrounded"}
+        assert (m["grounding_rate"], m["ungrounded"]) == (1.0, {})
+    lines = format_report(report).splitlines()
+    assert lines[:2] == [f"{report['questions']} questions",
+                         "mode      hit@1  hit@3    MRR  nDCG@10  abst-P  abst-R  grounded"]
+    for line, mode in zip(lines[2:5], ("bm25", "dense", "hybrid")):
+        m = report[mode]
+        assert line == (f"{mode:8} {m['hit@1']:6.3f} {m['hit@3']:6.3f} {m['mrr']:6.3f} {m['ndcg@10']:8.3f} "
+                        f"{m['abstention_precision']:7.3f} {m['abstention_recall']:7.3f}    100.0%")

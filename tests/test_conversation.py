@@ -1,6 +1,7 @@
 """Follow-ups and disagreeing sources on the real corpus with the real model."""
 from __future__ import annotations
 
+from qa import verify
 from qa.answer import NOTICE_PREFIX, SEARCHED_PREFIX
 
 KILLED = "How many people were killed?"
@@ -8,6 +9,7 @@ KILLED = "How many people were killed?"
 
 def test_death_toll_question_shows_each_source_and_the_disagreement(real_qa):
     answer = real_qa.ask(KILLED)
+    assert verify(answer) == []
     assert [p.passage_id for p in answer.passages] == [
         "mt-third-day#p4", "mt-third-day#p1", "rferl-ambassador-video#p4", "rferl-ambassador-video/comment-1#p1",
         "rferl-ambassador-video/comment-2#p2", "intelhub-probe#p3", "intelhub-probe#p1", "mt-four-officers#p3",
@@ -33,17 +35,20 @@ def test_each_figure_is_the_words_of_its_quoted_passage(real_qa):
 
 def test_sources_that_agree_get_no_notice(real_qa):
     answer = real_qa.ask("What did Amnesty International call for?")
+    assert verify(answer) == []
     assert not answer.abstained and answer.disagreement is None
     assert NOTICE_PREFIX not in answer.to_markdown()
 
 
 def test_explicit_k_is_kept_for_a_count_question(real_qa):
-    assert len(real_qa.ask(KILLED, k=2).passages) == 2
+    answer = real_qa.ask(KILLED, k=2)
+    assert verify(answer) == [] and len(answer.passages) == 2
 
 
 def test_follow_up_is_searched_with_the_earlier_question(real_qa):
     history = ["Who is being prosecuted for the Zhanaozen shootings?"]
     answer = real_qa.ask("What are they charged with?", history=history)
+    assert verify(answer) == []
     assert answer.searched_for == "Who is being prosecuted for the Zhanaozen shootings? What are they charged with?"
     charges = "mt-four-officers#p2"  # '... sued for dereliction of duty, while three other senior officers ...'
     assert [p.passage_id for p in answer.passages] == ["mt-third-day#p7", charges, "rferl-ambassador-video#p1"]
@@ -54,4 +59,4 @@ def test_follow_up_is_searched_with_the_earlier_question(real_qa):
 def test_standalone_question_ignores_history(real_qa):
     alone = real_qa.ask("What did the posters in Astana say?")
     after = real_qa.ask("What did the posters in Astana say?", history=[KILLED, real_qa.ask(KILLED)])
-    assert after == alone and after.searched_for is None
+    assert after == alone and after.searched_for is None and verify(after) == []

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from conftest import WordHashEncoder
 
-from qa import MAX_QUESTION_CHARS, InvalidQuestion
+from qa import MAX_QUESTION_CHARS, InvalidQuestion, verify
 from qa.answer import ABSTAIN_MESSAGE, SUGGESTIONS_HEADING, escape_markdown, safe_url
 from qa.retrieval import rank
 from qa.store import build, open_index, problem, save
@@ -14,6 +14,7 @@ from qa.store import build, open_index, problem, save
 
 def test_ranking_and_citations_are_exact(fixture_qa):
     answer = fixture_qa.ask("investigation into police weapons")
+    assert verify(answer, fixture_qa.index.documents) == []
     assert not answer.abstained
     assert [p.passage_id for p in answer.passages] == ["beta#p1"]
     assert answer.passages[0].citation == "“Beta bulletin”, Beta Wire, date not stated"
@@ -21,25 +22,31 @@ def test_ranking_and_citations_are_exact(fixture_qa):
 
 def test_comment_is_cited_as_a_reader_comment(fixture_qa):
     answer = fixture_qa.ask("How many bodies did the nurse count at the hospital?", k=1)
+    assert verify(answer, fixture_qa.index.documents) == []
     (p,) = answer.passages
     assert (p.passage_id, p.kind, p.comment_author) == ("alpha/comment-1#p1", "comment", "Reader One")
     assert p.citation.startswith("Reader comment by Reader One, 2011-12-20 10:00")
 
 
 def test_highlight_marks_the_answering_sentence(fixture_qa):
-    p = fixture_qa.ask("How many people died according to officials?", k=1).passages[0]
+    answer = fixture_qa.ask("How many people died according to officials?", k=1)
+    assert verify(answer, fixture_qa.index.documents) == []
+    p = answer.passages[0]
     assert p.passage_id == "alpha#p1"
     assert [p.text[a:b] for a, b in p.highlights] == ["Officials said ten people died."]
 
 
 def test_every_quote_is_its_document_body_slice(fixture_qa):
     for question in ("police", "strike wages", "rights groups activists"):
-        for p in fixture_qa.ask(question, k=3).passages:
+        answer = fixture_qa.ask(question, k=3)
+        assert verify(answer, fixture_qa.index.documents) == []
+        for p in answer.passages:
             assert fixture_qa.index.documents[p.doc_id].body[p.start:p.end] == p.text
 
 
 def test_unrelated_question_abstains(fixture_qa):
     answer = fixture_qa.ask("Who won the football cup?")
+    assert verify(answer, fixture_qa.index.documents) == []
     assert answer.abstained and answer.passages == []
     assert answer.suggestions == ["How many people died?", "What did rights groups demand?"]
     assert answer.to_markdown() == (f"{ABSTAIN_MESSAGE}\n\n{SUGGESTIONS_HEADING}\n"
@@ -65,7 +72,9 @@ def test_bad_input_raises_a_clear_value_error(fixture_qa, question, k, message):
 
 
 def test_answer_to_dict_is_json(fixture_qa):
-    data = json.loads(json.dumps(fixture_qa.ask("police fired on oil workers").to_dict()))
+    answer = fixture_qa.ask("police fired on oil workers")
+    assert verify(answer, fixture_qa.index.documents) == []
+    data = json.loads(json.dumps(answer.to_dict()))
     assert data["abstained"] is False and data["passages"][0]["passage_id"] == "alpha#p1"
 
 
@@ -107,7 +116,9 @@ def test_markdown_escaping_shows_text_as_written(text, escaped):
 
 
 def test_markdown_puts_linked_citation_before_quote_with_marked_highlight(fixture_qa):
-    markdown = fixture_qa.ask("How many people died according to officials?", k=1).to_markdown()
+    answer = fixture_qa.ask("How many people died according to officials?", k=1)
+    assert verify(answer, fixture_qa.index.documents) == []
+    markdown = answer.to_markdown()
     assert markdown.splitlines()[2] == ("**[1]** [“Alpha report”](https://example.org/alpha), Alpha Times, 2011-12-19, "
                                         "by Ann Writer")
     assert "<mark>Officials said ten people died.</mark>" in markdown

@@ -5,7 +5,7 @@ from dataclasses import replace
 
 import pytest
 
-from qa import QAError
+from qa import QAError, verify
 from qa.present import passage_choices, source_html, sources_html
 
 
@@ -57,5 +57,6 @@ def test_sources_list_and_comment_byline(fixture_qa):
 
 def test_passage_choices_are_numbered_like_the_answer(fixture_qa):
     answer = fixture_qa.ask("How many bodies did the nurse count at the hospital?", k=2)
+    assert verify(answer, fixture_qa.index.documents) == []
     assert passage_choices(answer.passages)[0] == (
         "[1] Reader comment by Reader One, below “Alpha report”", "alpha/comment-1#p1")

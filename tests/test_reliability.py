@@ -20,7 +20,7 @@ import pytest
 import yaml
 from conftest import ROOT, WordHashEncoder
 
-from qa import MAX_QUESTION_CHARS, QA, IndexUnavailable, InvalidQuestion, Settings, store
+from qa import MAX_QUESTION_CHARS, QA, Answer, IndexUnavailable, InvalidQuestion, Settings, store, verify
 from qa import corpus as corpus_module
 from qa.answer import ABSTAIN_MESSAGE, ANSWER_HEADING, NOT_ENGLISH_MESSAGE
 from qa.api import latin_share
@@ -77,6 +77,7 @@ CLI_ROWS = {"russian", "emoji-in-question", "html-in-question"}  # rows that rea
 def check_answer(answer, qa, question, expect, message):
     """The outcome is the expected one and everything shown is fixed wording or a verbatim quote."""
     assert answer.question == question.strip()
+    assert verify(answer, qa.index.documents) == []
     if expect == GROUNDED:
         expect, message = (ABSTAIN, ABSTAIN_MESSAGE) if answer.abstained else (ANSWER, "")
     if expect in (ABSTAIN, NOT_ENGLISH):
@@ -497,6 +498,7 @@ def test_ask_from_8_threads_equals_single_threaded(real_qa):
     labelled = [q.question for q in load_questions()]
     questions = [labelled[i * len(labelled) // 50] for i in range(50)]  # every type, answerable or not
     expected = [real_qa.ask(q).to_dict() for q in questions]
+    assert all(verify(Answer.from_dict(a)) == [] for a in expected)
 
     def worker(seed: int) -> list[dict]:
         order = random.Random(seed).sample(range(len(questions)), len(questions))  # each thread its own order
