@@ -7,6 +7,8 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import replace
 
+import numpy as np
+
 from .abstain import closest_meaning, evidence_sentences, known_share, lacks_answer_type, vocabulary
 from .answer import ABSTAIN_MESSAGE, ANSWER_HEADING, NOT_ENGLISH_MESSAGE, Answer, Passage, highlight_spans
 from .compose import collapse_duplicates, group_by_source
@@ -100,8 +102,7 @@ class QA:
         every_source = k is None
         question, k = validate_request(question, k, self.settings)
         searched = search_questions(question, validate_history(history))
-        search = " ".join(searched)
-        query_vector = self.encoder.encode([search])[0]
+        search, query_vector = self.query(question, searched)
         ranking = rank(self.index, search, query_vector, self.settings, mode)
         # The model reads English; across languages its similarity means nothing, so only known words count.
         if latin_share(question) < self.settings.min_latin_share:
@@ -122,6 +123,15 @@ class QA:
         disagreement = find_disagreement(question, passages)  # figures listed in the order of the quotes
         return Answer(question, False, passages, ANSWER_HEADING, searched_for=search if len(searched) > 1 else None,
                       disagreement=disagreement)
+
+    def query(self, question: str, searched: list[str]) -> tuple[str, np.ndarray]:
+        """The text and vector to search with. A follow-up's text adds the earlier questions it leans on; its vector
+        blends the meaning of that text with the question's own (chosen on the dev follow-ups, docs/EVALUATION.md)."""
+        text = " ".join(searched)
+        if len(searched) == 1:
+            return text, self.encoder.encode([text])[0]
+        own, joint = self.encoder.encode([question, text])
+        return text, (own + joint) / np.linalg.norm(own + joint)
 
     def sources(self) -> list[Document]:
         """The articles, in corpus order (reader comments are reached through their article)."""

@@ -72,13 +72,15 @@ def _eval(args) -> int:
         print(json.dumps(report, indent=2) if args.json else format_beir(report))
         return 0
     from .api import QA
-    from .evaluate import evaluate, format_report, load_questions
+    from .evaluate import FOLLOWUPS, evaluate, evaluate_followups, format_report, load_questions
     from .store import build, open_index, problem
     if split == "train":
         raise QAError("the question set has dev and test splits; train is for --beir folders")
     # Overridden settings are measured on an index built in memory, leaving the saved one as it is.
     index = build(settings, encoder) if args.param and problem(settings, encoder) else open_index(settings, encoder)
-    report = evaluate(QA(settings, encoder, index), load_questions(split=split))
+    qa = QA(settings, encoder, index)
+    report = evaluate(qa, load_questions(split=split))
+    report["followups"] = evaluate_followups(qa, load_questions(FOLLOWUPS, split=split))
     report["split"] = split
     print(json.dumps(report, indent=2) if args.json else f"split: {split}\n" + format_report(report))
     return 0

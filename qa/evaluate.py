@@ -8,10 +8,12 @@ from pathlib import Path
 
 from .api import QA
 from .config import ROOT
+from .followup import Turn, search_questions
 from .retrieval import MODES, rank
 from .verify import verify
 
 QUESTIONS = ROOT / "eval" / "questions.jsonl"
+FOLLOWUPS = ROOT / "eval" / "followups.jsonl"  # second questions of a chat, each with the questions before it
 ABSTAIN_TYPES = ("offtopic", "unanswerable")
 
 
@@ -22,6 +24,7 @@ class Question:
     type: str
     question: str
     gold: tuple[tuple[str, str], ...]  # (doc id, verbatim quote)
+    history: tuple[str, ...] = ()  # earlier questions in the same chat, oldest first
 
     @property
     def answerable(self) -> bool:
@@ -30,8 +33,8 @@ class Question:
 
 def load_questions(path: Path = QUESTIONS, split: str | None = None) -> list[Question]:
     rows = [json.loads(line) for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip()]
-    return [Question(r["id"], r["split"], r["type"], r["question"], tuple((g["doc"], g["quote"]) for g in r["gold"]))
-            for r in rows if split in (None, "all", r["split"])]
+    return [Question(r["id"], r["split"], r["type"], r["question"], tuple((g["doc"], g["quote"]) for g in r["gold"]),
+                     tuple(r.get("history", ()))) for r in rows if split in (None, "all", r["split"])]
 
 
 def gold_passages(qa: QA, question: Question) -> set[int]:
@@ -81,6 +84,31 @@ def evaluate(qa: QA, questions: list[Question]) -> dict:
     return report
 
 
+def _first_rank(order: list[int], gold: set[int]) -> int:
+    return min(order.index(i) + 1 for i in gold)
+
+
+def evaluate_followups(qa: QA, questions: list[Question]) -> dict:
+    """Hybrid hit@3 and MRR of each question type (followup, standalone) searched as `ask(question, history)`
+    searches it, and searched alone; and the grounding rate of those answers."""
+    report: dict = {}
+    for kind in sorted({q.type for q in questions}):
+        rows = [q for q in questions if q.type == kind]
+        ranks: dict[str, list[int]] = {"with_history": [], "without": []}
+        grounded = 0
+        for q in rows:
+            gold = gold_passages(qa, q)
+            searched = search_questions(q.question, [Turn(h) for h in q.history])
+            for key, questions_searched in (("with_history", searched), ("without", [q.question])):
+                order = list(rank(qa.index, *qa.query(q.question, questions_searched), qa.settings).order)
+                ranks[key].append(_first_rank(order, gold))
+            grounded += verify(qa.ask(q.question, history=q.history), qa.index.documents) == []
+        report[kind] = {"questions": len(rows), "grounding_rate": grounded / len(rows)} | {
+            key: {"hit@3": sum(r <= 3 for r in found) / len(found), "mrr": sum(1 / r for r in found) / len(found)}
+            for key, found in ranks.items()}
+    return report
+
+
 def format_report(report: dict) -> str:
     """One table, a row per mode; then the questions each mode abstained on wrongly, and any ungrounded answer."""
     lines = [f"{report['questions']} questions",
@@ -94,4 +122,9 @@ def format_report(report: dict) -> str:
         lines.append(f"{mode}: answerable questions abstained: {', '.join(m['answerable_abstained']) or 'none'}; "
                      f"unanswerable questions answered: {', '.join(m['unanswerable_answered']) or 'none'}")
         lines += [f"{mode}: {qid} is not grounded: {'; '.join(problems)}" for qid, problems in m["ungrounded"].items()]
+    for kind, f in report.get("followups", {}).items():
+        lines.append(f"{kind} questions after an earlier one ({f['questions']}, hybrid): "
+                     f"hit@3 {f['with_history']['hit@3']:.3f} with history, {f['without']['hit@3']:.3f} without; "
+                     f"MRR {f['with_history']['mrr']:.3f} with, {f['without']['mrr']:.3f} without; "
+                     f"grounded {f['grounding_rate']:.0%}")
     return "\n".join(lines)
