@@ -129,14 +129,19 @@ class Answer:
             return self.message + (f"\n\n{SUGGESTIONS_HEADING}{examples}" if examples else "")
         blocks = [self.message]
         if self.searched_for:
-            blocks.append(f"*{SEARCHED_PREFIX}{escape_markdown(self.searched_for)}*")
+            blocks.append(_labelled(SEARCHED_PREFIX, self.searched_for))
         if self.disagreement:
-            blocks.append(f"**{escape_markdown(self.disagreement.notice)}**")
+            blocks.append(_labelled(NOTICE_PREFIX, self.disagreement.notice.removeprefix(NOTICE_PREFIX)))
         for n, p in enumerate(self.passages, 1):
             quote = _marked(p.text, p.highlights).replace("\n\n", "\n>\n> ")
             cited = "; ".join(citation(q, markdown=True) for q in [p, *p.also_in])
             blocks.append(f"**[{n}]** {cited}\n\n> {quote}")
         return "\n\n".join(blocks)
+
+
+def _labelled(label: str, text: str) -> str:
+    """A fixed label in bold, then escaped text: 'Searched for: …', 'Sources differ: …'."""
+    return f"**{label.rstrip()}** {escape_markdown(text)}"
 
 
 def _marked(text: str, highlights: list[tuple[int, int]]) -> str:

@@ -149,11 +149,12 @@ def _markdown_problems(answer: Answer, documents: Mapping[str, Document]) -> lis
             problems.append("the Markdown of the abstention holds more than its message and example questions")
         return problems
     if answer.searched_for is not None:
-        if not rest or _plain(rest[0], f"*{SEARCHED_PREFIX}", "*") != answer.searched_for:
+        if not rest or _plain(rest[0], f"**{SEARCHED_PREFIX.rstrip()}** ", "") != answer.searched_for:
             problems.append("the Markdown does not show exactly what was searched for")
         rest = rest[1:]
     if answer.disagreement is not None:
-        if not rest or _plain(rest[0], "**", "**") != answer.disagreement.notice:
+        notice = _plain(rest[0], f"**{NOTICE_PREFIX.rstrip()}** ", "") if rest else None
+        if notice is None or NOTICE_PREFIX + notice != answer.disagreement.notice:
             problems.append("the Markdown does not show exactly the disagreement notice")
         rest = rest[1:]
     if len(rest) != 2 * len(answer.passages):

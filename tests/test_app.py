@@ -191,3 +191,19 @@ def test_ask_endpoint_returns_what_the_api_returns(app_url, real_qa):
 def test_ask_endpoint_reports_bad_input_clearly(app_url, question, k, message):
     with pytest.raises(Exception, match=message):
         Client(app_url, verbose=False).predict(question, k, api_name="/ask")
+
+
+def test_follow_up_shows_what_was_searched(page):
+    _ask(page, "Who is being prosecuted for the Zhanaozen shootings?")
+    reply = _ask(page, "What are they charged with?")
+    expect(reply).to_contain_text("Searched for: Who is being prosecuted for the Zhanaozen shootings? "
+                                  "What are they charged with?")
+    expect(reply).to_contain_text("dereliction of duty")
+
+
+def test_death_toll_shows_where_sources_differ(page):
+    reply = _ask(page, "How many people were killed?")
+    expect(reply).to_contain_text("Sources differ: 14 (The Moscow Times, 2011-12-19); at least 15 (The Moscow Times")
+    expect(reply).to_contain_text("twenty-three (reader comment by William Courtney, 2011-12-21)")
+    for source in ("The Intel Hub, 2011-12-30", "RFE/RL, 2011-12-21", "Reader comment by William Courtney"):
+        expect(reply).to_contain_text(source)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from qa import verify
-from qa.answer import NOTICE_PREFIX, SEARCHED_PREFIX
+from qa.answer import NOTICE_PREFIX
 
 KILLED = "How many people were killed?"
 
@@ -21,7 +21,7 @@ def test_death_toll_question_shows_each_source_and_the_disagreement(real_qa):
         "twenty-three (reader comment by William Courtney, 2011-12-21); "
         "more than fourteen (reader comment by William Courtney, 2011-12-21); at least sixteen (The Intel Hub, 2011-12-30); "
         "more than a dozen (The Intel Hub, 2011-12-30); 16 (The Moscow Times); 17 (The Moscow Times)")
-    assert f"**{NOTICE_PREFIX}14 \\(The Moscow Times, 2011-12-19\\); at least 15" in answer.to_markdown()
+    assert "\n\n**Sources differ:** 14 \\(The Moscow Times, 2011-12-19\\); at least 15" in answer.to_markdown()
 
 
 def test_each_figure_is_the_words_of_its_quoted_passage(real_qa):
@@ -53,7 +53,7 @@ def test_follow_up_is_searched_with_the_earlier_question(real_qa):
     charges = "mt-four-officers#p2"  # '... sued for dereliction of duty, while three other senior officers ...'
     assert [p.passage_id for p in answer.passages] == [charges, "mt-third-day#p7", "intelhub-probe#p2"]
     assert charges not in [p.passage_id for p in real_qa.ask("What are they charged with?").passages]
-    assert f"*{SEARCHED_PREFIX}Who is being prosecuted" in answer.to_markdown()
+    assert "\n\n**Searched for:** Who is being prosecuted" in answer.to_markdown()
 
 
 def test_standalone_question_ignores_history(real_qa):
