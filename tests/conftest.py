@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from qa import QA, Settings
+from qa.answer import Passage
 from qa.text import tokenize
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -53,6 +54,14 @@ How many people died?
 What did rights groups demand?
 """,
 }
+
+
+def make_passage(text: str, passage_id: str, publisher: str, date: str | None = None, comment_author: str | None = None):
+    """A Passage for unit tests of answer composition (not checked against any corpus)."""
+    kind = "comment" if comment_author else "article"
+    return Passage(text=text, doc_id=passage_id.split("#")[0], passage_id=passage_id, start=0, end=len(text), score=1.0,
+                   highlights=[], title="T", publisher=publisher, date=date, url=None, authors=[], kind=kind,
+                   comment_author=comment_author, comment_location=None, citation="c")
 
 
 class WordHashEncoder:

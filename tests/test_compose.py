@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from test_figures import _passage
+from conftest import make_passage
 
 from qa import verify
 from qa.compose import collapse_duplicates, group_by_source
@@ -12,10 +12,10 @@ WIRE = "Police opened fire on striking oil workers in Zhanaozen on Friday, offic
 
 
 def test_the_same_claim_in_two_sources_is_shown_once_with_both_citations():
-    first = _passage(WIRE, "a#p1", "A", "2011-12-17")
-    reworded = _passage(WIRE.replace("Friday", "Saturday"), "b#p3", "B", "2011-12-18")
-    other = _passage("Rights groups demanded an inquiry.", "c#p1", "C")
-    same_doc = _passage(WIRE, "a#p2", "A", "2011-12-17")
+    first = make_passage(WIRE, "a#p1", "A", "2011-12-17")
+    reworded = make_passage(WIRE.replace("Friday", "Saturday"), "b#p3", "B", "2011-12-18")
+    other = make_passage("Rights groups demanded an inquiry.", "c#p1", "C")
+    same_doc = make_passage(WIRE, "a#p2", "A", "2011-12-17")
     collapsed = collapse_duplicates([first, other, reworded, same_doc], min_overlap=0.8)
     assert [(p.passage_id, [q.passage_id for q in p.also_in]) for p in collapsed] == [
         ("a#p1", ["b#p3"]), ("c#p1", []), ("a#p2", [])]
@@ -23,9 +23,9 @@ def test_the_same_claim_in_two_sources_is_shown_once_with_both_citations():
 
 
 def test_quotes_are_grouped_by_source_in_date_order_best_first_within_a_source():
-    ranked = [_passage("x", "mt#p4", "MT", "2011-12-19"), _passage("x", "undated#p1", "U"),
-              _passage("x", "rferl#p4", "RFE/RL", "2011-12-21"), _passage("x", "intel#p3", "Intel", "2011-12-30"),
-              _passage("x", "mt#p1", "MT", "2011-12-19"), _passage("x", "amnesty#p1", "AI", "2012-03-22")]
+    ranked = [make_passage("x", "mt#p4", "MT", "2011-12-19"), make_passage("x", "undated#p1", "U"),
+              make_passage("x", "rferl#p4", "RFE/RL", "2011-12-21"), make_passage("x", "intel#p3", "Intel", "2011-12-30"),
+              make_passage("x", "mt#p1", "MT", "2011-12-19"), make_passage("x", "amnesty#p1", "AI", "2012-03-22")]
     assert [p.passage_id for p in group_by_source(ranked)] == [
         "mt#p4", "mt#p1", "rferl#p4", "intel#p3", "amnesty#p1", "undated#p1"]
 

@@ -2,16 +2,9 @@
 from __future__ import annotations
 
 import pytest
+from conftest import make_passage
 
-from qa.answer import Passage
 from qa.figures import asked_measures, find_disagreement, find_figures
-
-
-def _passage(text: str, passage_id: str, publisher: str, date: str | None = None, comment_author: str | None = None):
-    kind = "comment" if comment_author else "article"
-    return Passage(text=text, doc_id=passage_id.split("#")[0], passage_id=passage_id, start=0, end=len(text), score=1.0,
-                   highlights=[], title="T", publisher=publisher, date=date, url=None, authors=[], kind=kind,
-                   comment_author=comment_author, comment_location=None, citation="c")
 
 
 @pytest.mark.parametrize("text, figures", [
@@ -25,16 +18,16 @@ def _passage(text: str, passage_id: str, publisher: str, date: str | None = None
     ("The strike lasted seven months and 300 demonstrators blocked the railway.", []),
 ])
 def test_figures_are_read_as_written(text, figures):
-    found = find_figures(_passage(text, "a#p1", "A"))
+    found = find_figures(make_passage(text, "a#p1", "A"))
     assert [(f.text, f.measure) for f in found] == figures
     assert all(text[f.start:f.end] == f.text for f in found)
 
 
 def test_sources_that_differ_get_a_notice_listing_each_figure_with_its_source():
-    passages = [_passage("Officials said 14 people were killed.", "rferl#p4", "RFE/RL", "2011-12-21"),
-                _passage("an oil town where 17 people were killed", "mt#p1", "The Moscow Times"),
-                _passage("A nurse closed the eyes of twenty-three victims.", "rferl/comment-1#p1", "RFE/RL", "2011-12-21T17:15",
-                         comment_author="William Courtney")]
+    passages = [make_passage("Officials said 14 people were killed.", "rferl#p4", "RFE/RL", "2011-12-21"),
+                make_passage("an oil town where 17 people were killed", "mt#p1", "The Moscow Times"),
+                make_passage("A nurse closed the eyes of twenty-three victims.", "rferl/comment-1#p1", "RFE/RL",
+                             "2011-12-21T17:15", comment_author="William Courtney")]
     found = find_disagreement("How many people were killed?", passages)
     assert found.measure == "killed"
     assert [(f.passage_id, f.text) for f in found.figures] == [("rferl#p4", "14"), ("mt#p1", "17"),
@@ -44,22 +37,22 @@ def test_sources_that_differ_get_a_notice_listing_each_figure_with_its_source():
 
 
 def test_sources_that_agree_or_one_source_get_no_notice():
-    agree = [_passage("more than 80 others were injured", "a#p1", "A"), _passage("and more than 80 wounded", "b#p1", "B")]
+    agree = [make_passage("more than 80 others were injured", "a#p1", "A"), make_passage("and more than 80 wounded", "b#p1", "B")]
     assert find_disagreement("How many were injured?", agree) is None
-    one_source = [_passage("14 people were killed", "a#p1", "A"), _passage("17 people were killed", "a#p2", "A")]
+    one_source = [make_passage("14 people were killed", "a#p1", "A"), make_passage("17 people were killed", "a#p2", "A")]
     assert find_disagreement("How many were killed?", one_source) is None
-    other_measure = [_passage("14 people were killed", "a#p1", "A"), _passage("17 people were killed", "b#p1", "B")]
+    other_measure = [make_passage("14 people were killed", "a#p1", "A"), make_passage("17 people were killed", "b#p1", "B")]
     assert find_disagreement("How many were detained?", other_measure) is None
 
 
 def test_a_question_naming_no_measure_looks_at_all_of_them():
     assert asked_measures("What was the death toll?") == ["killed"]
     assert asked_measures("What happened in Zhanaozen?") == []
-    passages = [_passage("20 people had been detained", "a#p1", "A"),
-                _passage("About 12 demonstrators were detained", "b#p1", "B")]
+    passages = [make_passage("20 people had been detained", "a#p1", "A"),
+                make_passage("About 12 demonstrators were detained", "b#p1", "B")]
     assert find_disagreement("What happened in Zhanaozen?", passages).measure == "detained"
 
 
 def test_counts_under_ten_are_single_incidents_not_totals():
     text = "One person was shot dead. An eyewitness said eight people were shot and killed. 9 were wounded."
-    assert find_figures(_passage(text, "a#p1", "A")) == []
+    assert find_figures(make_passage(text, "a#p1", "A")) == []
