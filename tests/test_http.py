@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import http.client
 import json
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -14,7 +16,7 @@ import pytest
 from qa import Answer, verify
 from qa.answer import ABSTAIN_MESSAGE, NOT_ENGLISH_MESSAGE
 from qa.evaluate import load_questions
-from qa.launch import running_app
+from qa.launch import free_port, running_app
 from qa.loadtest import Reply, call_ask, is_busy, run_load
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -112,6 +114,23 @@ def test_short_load_is_answered_and_grounded(app):
     assert report.errors == [] and report.ungrounded == []
     assert report.answered > 0 and report.busy == 0  # 4 clients never fill a queue of 32
     assert report.rss_mb and min(report.rss_mb) > 0
+
+
+def test_load_command_against_a_running_app(app):
+    result = subprocess.run([sys.executable, "-m", "qa", "load", "--url", app.url, "--clients", "2", "--seconds", "2",
+                             "--json"], cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert (report["clients"], report["errors"], report["ungrounded"], report["busy"]) == (2, 0, 0, 0)
+    assert report["answered"] > 0 and report["rss_mb_first"] is None  # the memory of an app given by --url is not read
+
+
+def test_load_command_names_an_app_it_cannot_reach():
+    url = f"http://127.0.0.1:{free_port()}"
+    result = subprocess.run([sys.executable, "-m", "qa", "load", "--url", url, "--seconds", "1"], cwd=ROOT,
+                            capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"error: cannot reach the app at {url} (")
 
 
 def test_full_queue_answers_busy_and_the_rest_are_answered(app):
