@@ -118,11 +118,13 @@ def main() -> None:
     # show_error: an error Gradio raises itself (a file path it will not read, say) reaches the caller as its
     # message, not as "error": null; the engine's own errors are gr.Error messages either way.
     # max_file_size=0: the app takes no files, so /gradio_api/upload refuses any instead of storing it.
+    # run_history=False: no record of questions in the browser, and no run-history routes (which reach Hugging Face
+    # buckets, for a local caller with the host's own saved token).
     # state_session_capacity: Gradio keeps the state of its last 10,000 sessions by default, and every /ask call is a
     # session, so memory grew with every call until then (docs/RELIABILITY.md, Load).
     build_app(qa).queue(default_concurrency_limit=args.concurrency, max_size=args.queue_size).launch(
         server_name=args.host, server_port=args.port, share=args.share, css=CSS, show_error=True,
-        max_file_size=0, state_session_capacity=args.sessions)
+        max_file_size=0, state_session_capacity=args.sessions, run_history=False)
 
 
 if __name__ == "__main__":

@@ -247,6 +247,13 @@ def test_uploads_are_refused(app):
     assert (response.status_code, response.text) == (413, "File size exceeded maximum allowed size of 0 bytes.")
 
 
+@pytest.mark.parametrize("path", ["/gradio_api/runs", "/gradio_api/run-history/records?bucket=a/b",
+                                  "/gradio_api/run-history/records/ask/r1/assets/a1?bucket=a/b"])
+def test_run_history_routes_are_off(app, path):
+    """`run_history=False`: no page or route of Gradio's run history, which proxies files from Hugging Face buckets."""
+    assert httpx.get(app.url + path, timeout=SECONDS_PER_REQUEST).status_code == 404
+
+
 def test_file_data_as_a_question_reads_no_file(app, client):
     """A question shaped as Gradio file data naming a file on the server: refused, with Gradio's message."""
     reply = call_ask(client, app.url, body({"path": "/etc/passwd", "meta": {"_type": "gradio.FileData"}}, 3, None))
