@@ -25,6 +25,17 @@ SCROLL_TO_QUOTE = f"() => document.getElementById('{QUOTED_ID}')?.scrollIntoView
 SCROLL_TO_REPLY = ("() => { const replies = document.querySelectorAll('[data-testid=bot]');"
                    " replies[replies.length - 1]?.scrollIntoView({block: 'start'}); }")
 PRIVATE = {"api_visibility": "private"}  # UI events are not API endpoints; `/ask` is the one API
+log = logging.getLogger("app")
+
+
+class Chat(gr.Blocks):
+    """A plain HTTP call to `/ask` may leave out k and history, as gradio_client does: they get the defaults of
+    `ask()`'s signature. (Gradio itself refuses such a call with `"error": null`, its message hidden.)"""
+
+    def validate_inputs(self, block_fn, inputs: list) -> None:
+        if block_fn.api_name == "ask":
+            inputs.extend(block.value for block in block_fn.inputs[len(inputs):])
+        super().validate_inputs(block_fn, inputs)
 
 
 def build_app(qa: QA) -> gr.Blocks:
@@ -59,9 +70,10 @@ def build_app(qa: QA) -> gr.Blocks:
         try:
             return qa.ask(question, k, history=history or []).to_dict()
         except QAError as exc:
-            raise gr.Error(str(exc)) from None
+            log.info("refused: %s", exc)  # one line per refused request, not a traceback
+            raise gr.Error(str(exc), print_exception=False) from None
 
-    with gr.Blocks(title="Zhanaozen 2011: answers quoted from the articles") as app:
+    with Chat(title="Zhanaozen 2011: answers quoted from the articles") as app:
         gr.Markdown(f"## Zhanaozen 2011: answers quoted from the articles\n{INTRO}")
         with gr.Row(equal_height=False):
             with gr.Column(scale=3, min_width=300):
@@ -94,14 +106,25 @@ def main() -> None:
                    help="questions answered at once (env QA_CONCURRENCY)")
     p.add_argument("--queue-size", type=int, default=int(os.environ.get("QA_QUEUE_SIZE", "32")),
                    help="questions waiting at most; beyond it users are told the app is busy (env QA_QUEUE_SIZE)")
+    p.add_argument("--sessions", type=int, default=int(os.environ.get("QA_SESSIONS", "1000")),
+                   help="sessions whose state is kept in memory, the least recently used dropped first: every /ask call "
+                        "is a session of its own (env QA_SESSIONS)")
     p.add_argument("--share", action="store_true", help="also make a public gradio.live link (off by default)")
     args = p.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
     qa = QA()
     # The page is served while the model loads, so the first question does not wait for both.
     threading.Thread(target=qa.warm, daemon=True).start()
+    # show_error: an error Gradio raises itself (a file path it will not read, say) reaches the caller as its
+    # message, not as "error": null; the engine's own errors are gr.Error messages either way.
+    # max_file_size=0: the app takes no files, so /gradio_api/upload refuses any instead of storing it.
+    # run_history=False: no record of questions in the browser, and no run-history routes (which reach Hugging Face
+    # buckets, for a local caller with the host's own saved token).
+    # state_session_capacity: Gradio keeps the state of its last 10,000 sessions by default, and every /ask call is a
+    # session, so memory grew with every call until then (docs/RELIABILITY.md, Load).
     build_app(qa).queue(default_concurrency_limit=args.concurrency, max_size=args.queue_size).launch(
-        server_name=args.host, server_port=args.port, share=args.share, css=CSS)
+        server_name=args.host, server_port=args.port, share=args.share, css=CSS, show_error=True,
+        max_file_size=0, state_session_capacity=args.sessions, run_history=False)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,6 @@ import os
 import platform
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -25,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from .config import ROOT, Settings
+from .launch import descendants, free_port, make_run_command
 
 SCIFACT = ROOT.parent / "shared" / "benchmarks" / "scifact" / "corpus.jsonl"
 COLD_QUESTION = "How many people were killed in Zhanaozen?"
@@ -176,26 +176,6 @@ def bench_cli(runs: int, index_dir: Path) -> dict:
     return {"first_answer_s": _row(times), "peak_rss_mb": _row(rss)}
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _descendants(pid: int) -> list[int]:
-    found, todo = [], [pid]
-    while todo:
-        p = todo.pop()
-        for task in Path(f"/proc/{p}/task").glob("*"):
-            try:
-                children = [int(c) for c in (task / "children").read_text().split()]
-            except OSError:
-                continue
-            found += children
-            todo += children
-    return found
-
-
 def _peak_rss_mb(pids: list[int]) -> float:
     peak = 0.0
     for pid in pids:
@@ -217,15 +197,11 @@ def _has_ask_endpoint(url: str) -> bool:
 def _app_once(index_dir: Path) -> dict:
     """`make run` on a free port; polls until the page is served, then asks through the `/ask` API when the app
     has one (gradio_client), which returns once the model has answered."""
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = {**_env(index_dir), "QA_PORT": str(port), "QA_HOST": "127.0.0.1"}
-    venv = Path(sys.prefix)
     t0 = time.perf_counter()
-    # The install is done (that is what is measured): --assume-old keeps make from reinstalling into this venv
-    # because pyproject.toml is newer than its stamp.
-    proc = subprocess.Popen(["make", "--no-print-directory", f"--assume-old={venv / '.installed'}", "run", f"VENV={venv}"],
-                            cwd=ROOT, env=env,
+    proc = subprocess.Popen(make_run_command(), cwd=ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     result = {}
     try:
@@ -248,7 +224,7 @@ def _app_once(index_dir: Path) -> dict:
             result["answer_s"] = time.perf_counter() - t0
         else:
             time.sleep(3)  # let the background model load finish, so the peak RSS includes the model
-        result["peak_rss_mb"] = _peak_rss_mb(_descendants(proc.pid))
+        result["peak_rss_mb"] = _peak_rss_mb(descendants(proc.pid))
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         try:

@@ -1,4 +1,5 @@
-"""Command line: `python -m qa ask "question"`, `python -m qa index`, `python -m qa eval`, `python -m qa bench`."""
+"""Command line: `python -m qa ask "question"`, `python -m qa index`, `python -m qa eval`, `python -m qa bench`,
+`python -m qa load`."""
 from __future__ import annotations
 
 import argparse
@@ -93,6 +94,15 @@ def _bench(args) -> int:
     return 0
 
 
+def _load(args) -> int:
+    from .loadtest import load, summary
+    if args.clients < 1 or args.seconds <= 0:
+        raise QAError("--clients must be at least 1 and --seconds more than 0")
+    report = load(args.url, args.clients, args.seconds)
+    print(json.dumps(report.to_dict(), indent=2) if args.json else summary(report))
+    return 0 if not report.errors and not report.ungrounded else 1
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m qa", description="Answers with passages quoted from the articles.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -125,6 +135,13 @@ def parser() -> argparse.ArgumentParser:
                    help="also compare encoding rates and vectors with sentence-transformers (about 2 min more)")
     b.add_argument("--json", action="store_true")
     b.set_defaults(run=_bench)
+    ld = sub.add_parser("load", help="concurrent clients asking the labelled questions through the app's /ask endpoint "
+                                     "(docs/RELIABILITY.md)")
+    ld.add_argument("--url", help="a running app (default: start one as `make run` does, on a free port)")
+    ld.add_argument("--clients", type=int, default=16, help="concurrent clients (default 16)")
+    ld.add_argument("--seconds", type=float, default=60, help="how long they ask (default 60)")
+    ld.add_argument("--json", action="store_true")
+    ld.set_defaults(run=_load)
     return p
 
 

@@ -4,24 +4,21 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
-import socket
-import subprocess
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 
 from .answer import Answer
-from .config import ROOT
+from .errors import QAError
+from .evaluate import load_questions
+from .launch import descendants, running_app
 from .verify import verify
 
 BUSY_STATUS = 503  # Gradio's answer when its queue is full: 'Queue is full. Max size is N …'
+BUSY_RETRY_S = 1.0  # a client told the app is busy asks again after this long, as a person would
 
 
 @dataclass
@@ -46,21 +43,44 @@ class LoadReport:
                 "p50_ms": round(1000 * self.percentile(0.50), 1), "p95_ms": round(1000 * self.percentile(0.95), 1),
                 "p99_ms": round(1000 * self.percentile(0.99), 1),
                 "rss_mb_first": self.rss_mb[0] if self.rss_mb else None,
+                "rss_mb_mid": self.rss_mb[len(self.rss_mb) // 2] if self.rss_mb else None,
                 "rss_mb_max": max(self.rss_mb) if self.rss_mb else None,
                 "rss_mb_last": self.rss_mb[-1] if self.rss_mb else None,
-                "first_errors": self.errors[:3]}
+                "rss_mb_every_10s": self.rss_mb[::10], "first_errors": self.errors[:3], "first_ungrounded": self.ungrounded[:3]}
 
 
-def ask_over_http(client: httpx.Client, url: str, question: str, k: int = 3) -> tuple[int, dict | str]:
-    """(HTTP status, Answer.to_dict() or the error text) for one question through the `/ask` endpoint."""
-    posted = client.post(f"{url}/gradio_api/call/ask", json={"data": [question, k]})
+@dataclass(frozen=True)
+class Reply:
+    """What one call to `/ask` got: `answer` (Answer.to_dict()) when it was answered, else `error`: Gradio's detail
+    for a refused request (status 4xx/5xx) or the message of the result stream's `event: error` (None when Gradio
+    gave no message)."""
+    status: int
+    answer: dict | None = None
+    error: str | None = None
+
+
+def call_ask(client: httpx.Client, url: str, body: bytes) -> Reply:
+    """POST `body` (JSON: {"data": [question, k, history]}) to `/ask`, then read its result stream."""
+    posted = client.post(f"{url}/gradio_api/call/ask", content=body, headers={"Content-Type": "application/json"})
     if posted.status_code != 200:
-        return posted.status_code, posted.text
+        try:
+            detail = posted.json().get("detail")
+        except ValueError:
+            detail = None
+        return Reply(posted.status_code, error=detail if isinstance(detail, str) else posted.text)
     stream = client.get(f"{url}/gradio_api/call/ask/{posted.json()['event_id']}")
-    event, _, data = stream.text.strip().partition("\n")
-    if event != "event: complete":
-        return 500 if stream.status_code == 200 else stream.status_code, stream.text
-    return 200, json.loads(data.removeprefix("data: "))[0]
+    for block in stream.text.split("\n\n"):  # server-sent events; heartbeats come before the result
+        event, _, data = block.strip().partition("\n")
+        payload = json.loads(data.removeprefix("data: ")) if data.startswith("data: ") else None
+        if event == "event: complete":
+            return Reply(stream.status_code, answer=payload[0])
+        if event == "event: error":
+            return Reply(stream.status_code, error=payload.get("error") if isinstance(payload, dict) else payload)
+    return Reply(stream.status_code, error=f"no result in the stream: {stream.text[:200]!r}")
+
+
+def ask_over_http(client: httpx.Client, url: str, question: str, k: int | None = None) -> Reply:
+    return call_ask(client, url, json.dumps({"data": [question, k, None]}).encode())
 
 
 def run_load(url: str, questions: list[str], clients: int, seconds: float, app_pid: int | None = None) -> LoadReport:
@@ -74,22 +94,23 @@ def run_load(url: str, questions: list[str], clients: int, seconds: float, app_p
                 question, n = questions[n % len(questions)], n + 1
                 began = time.perf_counter()
                 try:
-                    status, body = ask_over_http(client, url, question)
+                    reply = ask_over_http(client, url, question)
                 except httpx.HTTPError as exc:
-                    status, body = 0, f"{type(exc).__name__}: {exc}"
+                    reply = Reply(0, error=f"{type(exc).__name__}: {exc}")
                 elapsed = time.perf_counter() - began
                 with lock:
-                    if status == 200:
+                    if reply.answer is not None:
                         report.answered += 1
                         report.latencies.append(elapsed)
-                        problems = verify(Answer.from_dict(body))
+                        problems = verify(Answer.from_dict(reply.answer))
                         if problems:
                             report.ungrounded.append(f"{question!r}: {problems}")
-                    elif status == BUSY_STATUS and "Queue is full" in str(body):
+                    elif is_busy(reply):
                         report.busy += 1
-                        time.sleep(0.05)  # a refused client tries again shortly, as a person would
                     else:
-                        report.errors.append(f"{question!r}: HTTP {status} {str(body)[:200]}")
+                        report.errors.append(f"{question!r}: HTTP {reply.status} {str(reply.error)[:200]}")
+                if is_busy(reply):
+                    time.sleep(BUSY_RETRY_S)
 
     threads = [threading.Thread(target=client_loop, args=(i,)) for i in range(clients)]
     began = time.monotonic()
@@ -103,54 +124,20 @@ def run_load(url: str, questions: list[str], clients: int, seconds: float, app_p
     return report
 
 
+def is_busy(reply: Reply) -> bool:
+    return reply.status == BUSY_STATUS and (reply.error or "").startswith("Queue is full")
+
+
 def rss_mb(pid: int) -> float:
     """Resident memory of `pid` and its descendants, in MB (Linux /proc)."""
-    children: dict[int, list[int]] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
+    total = 0
+    for p in [pid, *descendants(pid)]:
         try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
-    total, todo = 0, [pid]
-    while todo:
-        current = todo.pop()
-        todo += children.get(current, [])
-        try:
-            status = Path(f"/proc/{current}/status").read_text()
+            status = Path(f"/proc/{p}/status").read_text()
         except OSError:
             continue
         total += next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")), 0)
     return round(total / 1024, 1)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextmanager
-def running_app(env: dict[str, str] | None = None, timeout: float = 180) -> Iterator[tuple[str, int]]:
-    """(url, pid) of the app started with `make run` on a free port; stopped on exit."""
-    port = free_port()
-    env = {**os.environ, **(env or {}), "QA_PORT": str(port)}
-    proc = subprocess.Popen(["make", "--no-print-directory", "run"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, start_new_session=True)
-    url, deadline = f"http://127.0.0.1:{port}", time.monotonic() + timeout
-    try:
-        while True:
-            try:
-                httpx.get(url, timeout=2)
-                break
-            except httpx.HTTPError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"`make run` did not serve {url} within {timeout:.0f} s") from None
-                time.sleep(0.5)
-        yield url, proc.pid
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=30)
 
 
 def summary(report: LoadReport) -> str:
@@ -158,5 +145,31 @@ def summary(report: LoadReport) -> str:
     return (f"{d['clients']} clients, {d['seconds']} s: {d['answered']} answered ({d['throughput_per_s']}/s), "
             f"{d['busy']} told busy, {d['errors']} errors, {d['ungrounded']} ungrounded; "
             f"latency p50 {d['p50_ms']} ms, p95 {d['p95_ms']} ms, p99 {d['p99_ms']} ms; "
-            f"app RSS first {d['rss_mb_first']} MB, max {d['rss_mb_max']} MB, last {d['rss_mb_last']} MB"
-            + (f"\nfirst errors: {d['first_errors']}" if d["errors"] else ""))
+            + (f"app RSS first {d['rss_mb_first']} MB, half-way {d['rss_mb_mid']} MB, max {d['rss_mb_max']} MB, "
+               f"last {d['rss_mb_last']} MB"
+               if report.rss_mb else "app RSS not measured (an app given by --url)")
+            + (f"\nfirst errors: {d['first_errors']}" if d["errors"] else "")
+            + (f"\nfirst ungrounded: {d['first_ungrounded']}" if d["ungrounded"] else ""))
+
+
+def load(url: str | None, clients: int, seconds: float) -> LoadReport:
+    """The labelled questions asked round-robin by `clients` for `seconds`, against `url` or, without one, against the
+    app started as `make run` starts it. One question is answered first, so the clock starts with the model loaded."""
+    questions = [q.question for q in load_questions()]
+    if url:
+        return _warm_then_run(url, questions, clients, seconds, app_pid=None)
+    with running_app() as app:
+        return _warm_then_run(app.url, questions, clients, seconds, app_pid=app.pid)
+
+
+def _warm_then_run(url: str, questions: list[str], clients: int, seconds: float, app_pid: int | None) -> LoadReport:
+    url = url.rstrip("/")
+    with httpx.Client(timeout=300) as client:
+        try:
+            first = ask_over_http(client, url, questions[0])
+        except httpx.HTTPError as exc:
+            raise QAError(f"cannot reach the app at {url} ({exc}); start it with `make run` or leave out --url") from None
+    if first.answer is None:
+        raise QAError(f"the app at {url} did not answer its first question: HTTP {first.status} {first.error}")
+    return run_load(url, questions, clients, seconds, app_pid)
+

@@ -7,6 +7,7 @@ import pytest
 
 from qa import QA, Settings
 from qa.answer import Passage
+from qa.launch import RunningApp, running_app
 from qa.text import tokenize
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -106,3 +107,17 @@ def real_qa(tmp_path_factory) -> QA:
     """The real corpus and the real model, with an index built in a temporary folder."""
     settings = replace(Settings(), corpus_dir=ROOT / "corpus", index_dir=tmp_path_factory.mktemp("real-index"))
     return QA(settings)
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory) -> RunningApp:
+    """The chat started with `make run` on a free port, QA_HOST unset (the default bind address), its index built
+    in a temporary folder and its output in `app.log`."""
+    folder = tmp_path_factory.mktemp("app")
+    with running_app({"QA_INDEX_DIR": str(folder / "index"), "QA_HOST": None}, log=folder / "app.log") as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def app_url(app) -> str:
+    return app.url

@@ -2,12 +2,6 @@
 and its `/ask` endpoint called with gradio_client."""
 from __future__ import annotations
 
-import os
-import signal
-import socket
-import subprocess
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -17,44 +11,12 @@ from playwright.sync_api import Page, expect, sync_playwright
 from qa import Answer, verify
 from qa.answer import ABSTAIN_MESSAGE, SUGGESTIONS_HEADING
 
-ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
 # Flags a machine with no network needs; without them Chromium keeps trying to reach Google's hosts.
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
 POSTERS = "What did the posters in Astana say?"
 SLOGANS = "\"Don't shoot people\" and \"Blood is cheaper than oil,\" read their posters."
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def app_url(tmp_path_factory):
-    """`make run` on a free port, with its index built in a temporary folder."""
-    port = _free_port()
-    env = {**os.environ, "QA_PORT": str(port), "QA_INDEX_DIR": str(tmp_path_factory.mktemp("app-index"))}
-    log = (tmp_path_factory.mktemp("app-log") / "app.log").open("w")
-    proc = subprocess.Popen(["make", "--no-print-directory", "run"], cwd=ROOT, env=env, stdout=log,
-                            stderr=subprocess.STDOUT, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 180
-    while True:
-        try:
-            urllib.request.urlopen(url, timeout=2)
-            break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                os.killpg(proc.pid, signal.SIGTERM)
-                pytest.fail(f"the app did not start; see {log.name}")
-            time.sleep(0.5)
-    yield url
-    os.killpg(proc.pid, signal.SIGTERM)
-    proc.wait(timeout=30)
-    log.close()
 
 
 @pytest.fixture(scope="module")
