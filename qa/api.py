@@ -12,7 +12,7 @@ import numpy as np
 from .abstain import closest_meaning, evidence_sentences, known_share, lacks_answer_type, vocabulary
 from .answer import ABSTAIN_MESSAGE, ANSWER_HEADING, NOT_ENGLISH_MESSAGE, Answer, Passage, highlight_spans
 from .compose import collapse_duplicates, group_by_source
-from .config import MAX_QUESTION_CHARS, Settings
+from .config import MAX_HISTORY_TURNS, MAX_QUESTION_CHARS, Settings
 from .corpus import Document, load_examples
 from .encoder import Encoder, MiniLMEncoder
 from .errors import InvalidQuestion, UnknownSource
@@ -61,11 +61,13 @@ def validate_request(question: object, k: object, settings: Settings) -> tuple[s
 
 
 def validate_history(history: Sequence[object]) -> list[Turn]:
-    """The chat's earlier turns; each earlier question must itself be a valid question."""
+    """The chat's latest MAX_HISTORY_TURNS turns (a follow-up leans on the last few only, and the time spent stays
+    bounded however long the chat); each earlier question must itself be a valid question."""
     if isinstance(history, (str, bytes)) or not isinstance(history, Sequence):
         raise InvalidQuestion("history must be a list of earlier questions or answers, oldest first")
     turns = []
-    for n, item in enumerate(history, 1):
+    skipped = max(len(history) - MAX_HISTORY_TURNS, 0)
+    for n, item in enumerate(history[skipped:], skipped + 1):
         turn = as_turn(item)
         try:
             turns.append(replace(turn, question=validate_question(turn.question)))

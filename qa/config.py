@@ -7,6 +7,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 MAX_QUESTION_CHARS = 1000
+MAX_HISTORY_TURNS = 20  # earlier turns of a chat that ask() reads; older ones are ignored
 MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 
 from qa import InvalidQuestion
+from qa.config import MAX_HISTORY_TURNS
 from qa.followup import Turn, as_turn, leans_on_history, search_questions
 
 KILLED = "How many people were killed in Zhanaozen?"
@@ -37,3 +38,11 @@ def test_history_items_may_be_questions_or_answer_dicts():
     assert as_turn({"question": "Who won?", "abstained": True, "passages": []}) == Turn("Who won?", True)
     with pytest.raises(InvalidQuestion, match="each history item must be an earlier question"):
         as_turn({"text": "no question"})
+
+
+def test_only_the_latest_turns_of_a_long_chat_are_read(fixture_qa):
+    history = ["\x00 not a question"] + ["How many people died?"] * MAX_HISTORY_TURNS
+    answer = fixture_qa.ask("And what did rights groups demand?", history=history)
+    assert answer.searched_for == "How many people died? And what did rights groups demand?"
+    with pytest.raises(InvalidQuestion, match="history item 2: the question contains control characters"):
+        fixture_qa.ask("When was that?", history=["How many people died?", "\x00"])
