@@ -85,7 +85,7 @@ def evaluate_fusions(index: Index, base: Settings, sigs: list[Signals]) -> list[
     dense_by_share: dict[float, dict] = {}
     for params in FUSION_GRID:
         settings = replace(base, **params)
-        dense = [dense_scores(index, s.similarity, s.sentence_similarity, settings) for s in sigs]
+        dense = [dense_scores(s.similarity, s.sentence_similarity, index.sentence_offsets[:-1], settings) for s in sigs]
         if settings.sentence_weight not in dense_by_share:
             dense_by_share[settings.sentence_weight] = metrics([first_gold_rank(d, s.gold) for d, s in zip(dense, sigs)])
         hybrid = metrics([first_gold_rank(fuse(s.lexical, d, settings), s.gold) for d, s in zip(dense, sigs)])
@@ -105,7 +105,7 @@ def calibrate_abstention(questions: list[Question]) -> None:
     index = build(settings, encoder)
     words = vocabulary(index)
     rankings = [rank(index, q.question, v, settings) for q, v in zip(questions, encoder.encode([q.question for q in questions]))]
-    sims = [closest_meaning(index, r, settings) for r in rankings]
+    sims = [closest_meaning(r) for r in rankings]
     known = [known_share(q.question, words) for q in questions]
     print("best dense score and share of content words known to the corpus, lowest similarity first:")
     for kind in ("offtopic", "unanswerable", *sorted({q.type for q in questions if q.answerable})):
