@@ -118,11 +118,12 @@ class QA:
                   if i == best or ranking.scores[i] >= self.settings.relative_cutoff * top_score]
         passages = [self._quote(i, ranking) for i in chosen]
         if every_source:
-            passages += self._other_sources_figures(question, chosen, ranking)
+            passages += self._other_sources_figures(question, chosen, passages, ranking)
         passages = collapse_duplicates(passages, self.settings.duplicate_overlap)
-        if find_disagreement(question, passages):
+        disagreement = find_disagreement(question, passages)
+        if disagreement:  # quotes grouped by source in date order, and the notice's figures listed in that order
             passages = group_by_source(passages)
-        disagreement = find_disagreement(question, passages)  # figures listed in the order of the quotes
+            disagreement = find_disagreement(question, passages)
         return Answer(question, False, passages, ANSWER_HEADING, searched_for=search if len(searched) > 1 else None,
                       disagreement=disagreement)
 
@@ -163,13 +164,14 @@ class QA:
         sentences = evidence_sentences(self.index, ranking, s.evidence_passages, s.evidence_sentences, s.evidence_margin)
         return lacks_answer_type(question, sentences)
 
-    def _other_sources_figures(self, question: str, chosen: list[int], ranking: Ranking) -> list[Passage]:
+    def _other_sources_figures(self, question: str, chosen: list[int], quoted: list[Passage],
+                               ranking: Ranking) -> list[Passage]:
         """For a question about a count (killed, injured, detained): passages among the best `figure_depth` that
-        give such a figure from a source not yet quoted, or a figure not yet quoted, so every version is seen."""
+        give such a figure from a source not yet quoted, or a figure not yet quoted, so every version is seen.
+        `quoted` are the passages of `chosen`, already quoted."""
         measures = asked_measures(question)
         if not measures:
             return []
-        quoted = [self._quote(i, ranking) for i in chosen]
         sources = {p.doc_id for p in quoted}
         figures = {f.text.lower() for p in quoted for f in find_figures(p) if f.measure in measures}
         extra = []
