@@ -26,14 +26,23 @@ def citation(source: Document | Passage, markdown: bool = False) -> str:
     link = safe_url(source.url) if markdown else None
     if link:
         title = f"[{title}]({link})"
-    date = source.date.replace("T", " ") if source.date else "date not stated"
+    date = shown_date(source.date)
     if source.kind == "comment":
-        where = f" ({source.comment_location})" if source.comment_location else ""
-        return text(f"Reader comment by {source.comment_author}{where}, {date}, posted below ") + title + \
+        return text(f"Reader comment by {source.comment_author}{shown_location(source)}, {date}, posted below ") + title + \
             text(f" ({source.publisher})")
     by = f", by {', '.join(source.authors)}" if source.authors else ""
     url = f", {source.url}" if source.url and not markdown else ""
     return title + text(f", {source.publisher}, {date}{by}{url}")
+
+
+def shown_date(date: str | None) -> str:
+    """A stated date as people read it ('2011-12-21 17:15'), or that none is stated."""
+    return date.replace("T", " ") if date else "date not stated"
+
+
+def shown_location(source: Document | Passage) -> str:
+    """' (Washington DC)' for a reader comment that states where it was posted from, else ''."""
+    return f" ({source.comment_location})" if source.comment_location else ""
 
 
 def safe_url(url: str | None) -> str | None:

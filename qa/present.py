@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from html import escape
 
-from .answer import Passage, safe_url
+from .answer import Passage, safe_url, shown_date, shown_location
 from .corpus import Document
 from .text import paragraph_spans
 
@@ -13,10 +13,9 @@ QUOTED_ID = "quoted-passage"  # the first marked stretch, scrolled into view by 
 
 
 def _byline(doc: Document) -> str:
-    parts = [doc.publisher, doc.date.replace("T", " ") if doc.date else "date not stated"]
+    parts = [doc.publisher, shown_date(doc.date)]
     if doc.kind == "comment":
-        where = f" ({doc.comment_location})" if doc.comment_location else ""
-        parts.insert(0, f"Reader comment by {doc.comment_author}{where}, posted below this article")
+        parts.insert(0, f"Reader comment by {doc.comment_author}{shown_location(doc)}, posted below this article")
     elif doc.authors:
         parts.append("by " + ", ".join(doc.authors))
     return escape(" · ".join(parts))
