@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from .config import ROOT, Settings
-from .launch import descendants, free_port, make_run_command
+from .launch import descendants, free_port, make_run_command, status_mb
 
 SCIFACT = ROOT.parent / "shared" / "benchmarks" / "scifact" / "corpus.jsonl"
 COLD_QUESTION = "How many people were killed in Zhanaozen?"
@@ -177,16 +177,7 @@ def bench_cli(runs: int, index_dir: Path) -> dict:
 
 
 def _peak_rss_mb(pids: list[int]) -> float:
-    peak = 0.0
-    for pid in pids:
-        try:
-            status = Path(f"/proc/{pid}/status").read_text()
-        except OSError:
-            continue
-        for line in status.splitlines():
-            if line.startswith("VmHWM:"):
-                peak = max(peak, int(line.split()[1]) / 1024)
-    return peak
+    return max((status_mb(pid, "VmHWM:") for pid in pids), default=0.0)
 
 
 def _has_ask_endpoint(url: str) -> bool:
@@ -370,13 +361,6 @@ def dense_recall(index, queries: np.ndarray, path: Path, k: int = 10) -> float:
     return hits / (k * len(queries))
 
 
-def _status_mb(field: str) -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith(field):
-            return int(line.split()[1]) / 1024
-    return 0.0
-
-
 def scale_worker(n: int, runs: int) -> dict:
     """Run in a child process: build a generated index of `n` passages and time `QA.ask` on the labelled questions."""
     from .api import QA
@@ -406,7 +390,7 @@ def scale_worker(n: int, runs: int) -> dict:
         lex = index.lexical
         ram = (index.dense.sa_code_size() * n + lex.postings.nbytes + lex.frequencies.nbytes
                + lex.length_norm.nbytes + index.sentence_offsets.nbytes)
-        peak, rss = _status_mb("VmHWM:"), _status_mb("VmRSS:")
+        peak, rss = status_mb("self", "VmHWM:"), status_mb("self", "VmRSS:")
         recall = dense_recall(index.dense, encoder.encode(questions[:30]), Path(tmp) / "vectors.npy")
         return {"dense_index": type(index.dense).__name__, "recall_at_10": recall, "passages": n,
                 "sentences": len(index.sentence_vectors), "generate_s": built_s,

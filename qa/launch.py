@@ -46,6 +46,15 @@ def descendants(pid: int) -> list[int]:
     return found
 
 
+def status_mb(pid: int | str, field: str) -> float:
+    """A memory field of /proc/PID/status ('VmRSS:', 'VmHWM:') in MB; 0 when the process is gone."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0.0
+    return next((int(line.split()[1]) / 1024 for line in status.splitlines() if line.startswith(field)), 0.0)
+
+
 def make_run_command() -> list[str]:
     """`make run` with this interpreter's venv, its install assumed done: --assume-old keeps make from reinstalling
     into the venv when pyproject.toml is newer than its stamp, and VENV keeps it from making a new one here."""

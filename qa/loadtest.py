@@ -7,14 +7,13 @@ import json
 import threading
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import httpx
 
 from .answer import Answer
 from .errors import QAError
 from .evaluate import load_questions
-from .launch import descendants, running_app
+from .launch import descendants, running_app, status_mb
 from .verify import verify
 
 BUSY_STATUS = 503  # Gradio's answer when its queue is full: 'Queue is full. Max size is N …'
@@ -130,14 +129,7 @@ def is_busy(reply: Reply) -> bool:
 
 def rss_mb(pid: int) -> float:
     """Resident memory of `pid` and its descendants, in MB (Linux /proc)."""
-    total = 0
-    for p in [pid, *descendants(pid)]:
-        try:
-            status = Path(f"/proc/{p}/status").read_text()
-        except OSError:
-            continue
-        total += next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")), 0)
-    return round(total / 1024, 1)
+    return round(sum(status_mb(p, "VmRSS:") for p in [pid, *descendants(pid)]), 1)
 
 
 def summary(report: LoadReport) -> str:
