@@ -13,7 +13,7 @@ import threading
 import gradio as gr
 
 from qa import QA, QAError
-from qa.answer import escape_markdown
+from qa.answer.model import escape_markdown
 from qa.present import QUOTED_ID, passage_choices, source_html, sources_html
 
 INTRO = ("Ask about the December 2011 shootings of striking oil workers in Zhanaozen, Kazakhstan. "

@@ -6,11 +6,11 @@ import os
 # Read when those libraries load, so it is set before anything imports them.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-from .answer import Answer, Passage
-from .api import QA, ask
-from .config import MAX_QUESTION_CHARS, Settings
-from .errors import CorpusError, IndexUnavailable, InvalidQuestion, QAError, UngroundedAnswer
-from .verify import assert_grounded, verify
+from qa.answer.model import Answer, Passage
+from qa.api import QA, ask
+from qa.config import MAX_QUESTION_CHARS, Settings
+from qa.errors import CorpusError, IndexUnavailable, InvalidQuestion, QAError, UngroundedAnswer
+from qa.verify import assert_grounded, verify
 
 __all__ = ["QA", "Answer", "Passage", "Settings", "ask", "QAError", "InvalidQuestion", "CorpusError",
            "IndexUnavailable", "UngroundedAnswer", "MAX_QUESTION_CHARS", "verify", "assert_grounded"]

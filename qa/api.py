@@ -9,18 +9,18 @@ from dataclasses import replace
 
 import numpy as np
 
-from .abstain import closest_meaning, evidence_sentences, known_share, lacks_answer_type, vocabulary
-from .answer import ABSTAIN_MESSAGE, ANSWER_HEADING, NOT_ENGLISH_MESSAGE, Answer, Passage, highlight_spans
-from .compose import collapse_duplicates, group_by_source
-from .config import MAX_HISTORY_TURNS, MAX_QUESTION_CHARS, Settings
-from .corpus import Document, load_examples
-from .encoder import Encoder, MiniLMEncoder
-from .errors import InvalidQuestion, UnknownSource
-from .figures import asked_measures, find_disagreement, find_figures
-from .followup import Turn, as_turn, search_questions
-from .passages import PassageRecord
-from .retrieval import Ranking, rank
-from .store import Index, open_index
+from qa.answer.compose import collapse_duplicates, group_by_source
+from qa.answer.decide import closest_meaning, evidence_sentences, known_share, lacks_answer_type, vocabulary
+from qa.answer.figures import asked_measures, find_disagreement, find_figures
+from qa.answer.model import ABSTAIN_MESSAGE, ANSWER_HEADING, NOT_ENGLISH_MESSAGE, Answer, Passage, highlight_spans
+from qa.config import MAX_HISTORY_TURNS, MAX_QUESTION_CHARS, Settings
+from qa.corpus.documents import Document, load_examples
+from qa.corpus.passages import PassageRecord
+from qa.errors import InvalidQuestion, UnknownSource
+from qa.index.encoder import Encoder, MiniLMEncoder
+from qa.index.store import Index, open_index
+from qa.search.followup import Turn, as_turn, search_questions
+from qa.search.retrieval import Ranking, rank
 
 
 def validate_question(question: object) -> str:

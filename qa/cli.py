@@ -9,12 +9,12 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from .config import Settings
-from .errors import QAError
+from qa.config import Settings
+from qa.errors import QAError
 
 
 def _ask(args) -> int:
-    from .api import QA, validate_request
+    from qa.api import QA, validate_request
     validate_request(args.question, args.k, Settings())  # bad input fails before the model and index load
     answer = QA().ask(args.question, args.k)
     if args.json:
@@ -31,8 +31,8 @@ def _ask(args) -> int:
 
 
 def _index(args) -> int:
-    from .encoder import MiniLMEncoder
-    from .store import build, problem, save
+    from qa.index.encoder import MiniLMEncoder
+    from qa.index.store import build, problem, save
     settings, encoder = Settings(), MiniLMEncoder()
     if args.if_needed:
         reason = problem(settings, encoder)
@@ -63,18 +63,18 @@ def _with_params(settings: Settings, pairs: list[str]) -> Settings:
 
 
 def _eval(args) -> int:
-    from .encoder import MiniLMEncoder
+    from qa.index.encoder import MiniLMEncoder
     settings, encoder = _with_params(Settings(), args.param), MiniLMEncoder()
     split = args.split or "test"
     if args.beir:
-        from .beir import format_beir, run_beir
+        from qa_tools.beir import format_beir, run_beir
         report = run_beir(args.beir, encoder, settings, args.cache or settings.index_dir / "beir-cache", split)
         report["params"] = args.param
         print(json.dumps(report, indent=2) if args.json else format_beir(report))
         return 0
-    from .api import QA
-    from .evaluate import FOLLOWUPS, evaluate, evaluate_followups, format_report, load_questions
-    from .store import build, open_index, problem
+    from qa.api import QA
+    from qa.index.store import build, open_index, problem
+    from qa_tools.evaluate import FOLLOWUPS, evaluate, evaluate_followups, format_report, load_questions
     if split == "train":
         raise QAError("the question set has dev and test splits; train is for --beir folders")
     # Overridden settings are measured on an index built in memory, leaving the saved one as it is.
@@ -88,14 +88,14 @@ def _eval(args) -> int:
 
 
 def _bench(args) -> int:
-    from .bench import format_report, run
+    from qa_tools.bench import format_report, run
     report = run(args.runs, args.scifact_docs, tuple(args.sizes), app=not args.no_app, encoders=args.encoders)
     print(json.dumps(report, indent=2) if args.json else format_report(report))
     return 0
 
 
 def _load(args) -> int:
-    from .loadtest import load, summary
+    from qa_tools.loadtest import load, summary
     if args.clients < 1 or args.seconds <= 0:
         raise QAError("--clients must be at least 1 and --seconds more than 0")
     report = load(args.url, args.clients, args.seconds)

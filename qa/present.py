@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from html import escape
 
-from .answer import Passage, safe_url, shown_date, shown_location
-from .corpus import Document
-from .text import paragraph_spans
+from qa.answer.model import Passage, safe_url, shown_date, shown_location
+from qa.corpus.documents import Document
+from qa.corpus.text import paragraph_spans
 
 QUOTED_ID = "quoted-passage"  # the first marked stretch, scrolled into view by the chat
 

@@ -8,7 +8,8 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 
-from .answer import (
+from qa.answer.figures import source_label
+from qa.answer.model import (
     ABSTAIN_MESSAGE,
     ANSWER_HEADING,
     NOT_ENGLISH_MESSAGE,
@@ -19,10 +20,9 @@ from .answer import (
     Passage,
     citation,
 )
-from .config import Settings
-from .corpus import Document, corpus_checksum, load_corpus, load_examples
-from .errors import UngroundedAnswer
-from .figures import source_label
+from qa.config import Settings
+from qa.corpus.documents import Document, corpus_checksum, load_corpus, load_examples
+from qa.errors import UngroundedAnswer
 
 # The only wording an answer may add, one entry per message line. To add a line (a translated abstention,
 # 'Searched for: {question}', a 'Sources differ: ...' notice), add its template here. A `{name}` slot

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from qa import QA, Settings
-from qa.answer import Passage
-from qa.launch import RunningApp, running_app
-from qa.text import tokenize
+from qa.answer.model import Passage
+from qa.corpus.text import tokenize
+from qa_tools.launch import RunningApp, running_app
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "corpus" / "seeds"  # the raw pages the corpus documents were made from

@@ -9,7 +9,7 @@ from gradio_client import Client
 from playwright.sync_api import Page, expect, sync_playwright
 
 from qa import Answer, verify
-from qa.answer import ABSTAIN_MESSAGE, SUGGESTIONS_HEADING
+from qa.answer.model import ABSTAIN_MESSAGE, SUGGESTIONS_HEADING
 
 CHROMIUM = "/usr/bin/chromium"
 # Flags a machine with no network needs; without them Chromium keeps trying to reach Google's hosts.

@@ -9,7 +9,7 @@ import pytest
 from conftest import ROOT, WordHashEncoder
 
 from qa import Settings
-from qa.beir import encode_cached, load_beir, run_beir
+from qa_tools.beir import encode_cached, load_beir, run_beir
 
 DOCS = [
     ("d1", "Vitamin D and bone density", "Vitamin D supplements increase bone density in older women. The trial ran two years."),

@@ -8,7 +8,7 @@ import pytest
 from conftest import ROOT
 
 from qa import Answer, Passage, verify
-from qa.evaluate import format_report, load_questions
+from qa_tools.evaluate import format_report, load_questions
 
 
 def run(*args, env=None):

@@ -6,7 +6,7 @@ from dataclasses import replace
 from conftest import make_passage
 
 from qa import verify
-from qa.compose import collapse_duplicates, group_by_source
+from qa.answer.compose import collapse_duplicates, group_by_source
 
 WIRE = "Police opened fire on striking oil workers in Zhanaozen on Friday, officials said."
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from qa import verify
-from qa.answer import NOTICE_PREFIX
+from qa.answer.model import NOTICE_PREFIX
 
 KILLED = "How many people were killed?"
 

@@ -1,9 +1,9 @@
 import pytest
 
-from qa.corpus import load_corpus, normalise_body
+from qa.corpus.documents import load_corpus, normalise_body
+from qa.corpus.passages import split_document
+from qa.corpus.text import sentence_spans, tokenize
 from qa.errors import CorpusError
-from qa.passages import split_document
-from qa.text import sentence_spans, tokenize
 
 
 def test_fixture_corpus_loads_articles_and_comments(fixture_settings):

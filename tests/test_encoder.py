@@ -3,9 +3,9 @@ import numpy as np
 import pytest
 from conftest import ROOT
 
-from qa.corpus import load_corpus
-from qa.encoder import MiniLMEncoder, model_path
-from qa.passages import split_document
+from qa.corpus.documents import load_corpus
+from qa.corpus.passages import split_document
+from qa.index.encoder import MiniLMEncoder, model_path
 
 
 @pytest.mark.slow

@@ -7,9 +7,9 @@ import pytest
 from conftest import WordHashEncoder
 
 from qa import MAX_QUESTION_CHARS, InvalidQuestion, verify
-from qa.answer import ABSTAIN_MESSAGE, SUGGESTIONS_HEADING, escape_markdown, safe_url
-from qa.retrieval import rank
-from qa.store import build, open_index, problem, save
+from qa.answer.model import ABSTAIN_MESSAGE, SUGGESTIONS_HEADING, escape_markdown, safe_url
+from qa.index.store import build, open_index, problem, save
+from qa.search.retrieval import rank
 
 
 def test_ranking_and_citations_are_exact(fixture_qa):

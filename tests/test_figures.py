@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from conftest import make_passage
 
-from qa.figures import asked_measures, find_disagreement, find_figures
+from qa.answer.figures import asked_measures, find_disagreement, find_figures
 
 
 @pytest.mark.parametrize("text, figures", [

@@ -5,7 +5,7 @@ import pytest
 
 from qa import InvalidQuestion
 from qa.config import MAX_HISTORY_TURNS
-from qa.followup import Turn, as_turn, leans_on_history, search_questions
+from qa.search.followup import Turn, as_turn, leans_on_history, search_questions
 
 KILLED = "How many people were killed in Zhanaozen?"
 

@@ -14,10 +14,10 @@ import httpx
 import pytest
 
 from qa import Answer, verify
-from qa.answer import ABSTAIN_MESSAGE, NOT_ENGLISH_MESSAGE
-from qa.evaluate import load_questions
-from qa.launch import free_port, running_app
-from qa.loadtest import Reply, call_ask, is_busy, run_load
+from qa.answer.model import ABSTAIN_MESSAGE, NOT_ENGLISH_MESSAGE
+from qa_tools.evaluate import load_questions
+from qa_tools.launch import free_port, running_app
+from qa_tools.loadtest import Reply, call_ask, is_busy, run_load
 
 ROOT = Path(__file__).resolve().parent.parent
 SECONDS_PER_REQUEST = 15  # the bound on one request's time; they take well under 2 s

@@ -7,10 +7,10 @@ import pytest
 import rank_bm25
 from conftest import ROOT
 
-from qa.corpus import load_corpus
-from qa.evaluate import load_questions
-from qa.lexical import LexicalIndex
-from qa.text import tokenize
+from qa.corpus.documents import load_corpus
+from qa.corpus.text import tokenize
+from qa.index.lexical import LexicalIndex
+from qa_tools.evaluate import load_questions
 
 REFERENCE = {"okapi": rank_bm25.BM25Okapi, "plus": rank_bm25.BM25Plus, "l": rank_bm25.BM25L}
 

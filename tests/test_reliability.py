@@ -20,12 +20,13 @@ import pytest
 import yaml
 from conftest import ROOT, WordHashEncoder
 
-from qa import MAX_QUESTION_CHARS, QA, Answer, IndexUnavailable, InvalidQuestion, Settings, store, verify
-from qa import corpus as corpus_module
-from qa.answer import ABSTAIN_MESSAGE, ANSWER_HEADING, NOT_ENGLISH_MESSAGE
+from qa import MAX_QUESTION_CHARS, QA, Answer, IndexUnavailable, InvalidQuestion, Settings, verify
+from qa.answer.model import ABSTAIN_MESSAGE, ANSWER_HEADING, NOT_ENGLISH_MESSAGE
 from qa.api import latin_share
-from qa.evaluate import load_questions
-from qa.store import build, load, open_index, problem, save
+from qa.corpus import documents as corpus_module
+from qa.index import store
+from qa.index.store import build, load, open_index, problem, save
+from qa_tools.evaluate import load_questions
 
 REQUEST_BUDGET_S = 15.0  # "never a hang": generous, since the 2-core test machine is shared
 ARG_MAX_CHARS = 131071  # Linux refuses a single argument longer than this (MAX_ARG_STRLEN), so 10 MB cannot reach the CLI

@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from qa import rows
 from qa.errors import IndexUnavailable
+from qa.index import rows
 
 
 @pytest.fixture

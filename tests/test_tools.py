@@ -1,9 +1,9 @@
 """The dev tuning grid scores passages exactly as the engine does, so what it chooses is what ships."""
 from __future__ import annotations
 
-from eval import tune
-from qa.evaluate import Question, gold_passages
-from qa.retrieval import rank
+from qa.search.retrieval import rank
+from qa_tools import tune
+from qa_tools.evaluate import Question, gold_passages
 
 
 def test_tuning_grid_ranks_as_the_engine_does(fixture_qa, monkeypatch):

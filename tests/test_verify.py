@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 import qa
 from qa import Answer, InvalidQuestion, UngroundedAnswer, assert_grounded, verify
-from qa.answer import ABSTAIN_MESSAGE, ANSWER_HEADING
+from qa.answer.model import ABSTAIN_MESSAGE, ANSWER_HEADING
 
 CITED = ("title", "publisher", "date", "url", "authors", "kind", "comment_author", "citation")
 

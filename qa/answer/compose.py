@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from .answer import Passage
-from .text import tokenize
+from qa.answer.model import Passage
+from qa.corpus.text import tokenize
 
 
 def _words(p: Passage) -> set[str]:

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .corpus import Document
-from .text import paragraph_spans, sentence_spans
+from qa.corpus.documents import Document
+from qa.corpus.text import paragraph_spans, sentence_spans
 
 
 @dataclass(frozen=True)

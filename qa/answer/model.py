@@ -6,8 +6,8 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from .corpus import Document
-from .passages import PassageRecord
+from qa.corpus.documents import Document
+from qa.corpus.passages import PassageRecord
 
 ABSTAIN_MESSAGE = "The articles do not answer this question, so nothing is quoted."
 NOT_ENGLISH_MESSAGE = ("This bot reads English only, and no passage of the (English) articles matches this question, "

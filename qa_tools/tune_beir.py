@@ -1,6 +1,6 @@
 """Tune BM25 and fusion settings for a BEIR folder on its TRAIN queries (never test).
 
-    .venv/bin/python eval/tune_beir.py ../shared/benchmarks/scifact [--cache DIR]
+    .venv/bin/python -m qa_tools.tune_beir ../shared/benchmarks/scifact [--cache DIR]
 
 Stage 1 ranks BM25 settings (variant, k1, b, stop words) by BM25 nDCG@10; stage 2 tries fusion settings (min-max or
 RRF, dense weight, best-sentence share) with the two best. Vectors come from the same cache as `qa eval --beir`.
@@ -9,20 +9,17 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import sys
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from qa.beir import encode_cached, index_beir, judged_queries, load_beir, ndcg_recall  # noqa: E402
 from qa.config import Settings  # noqa: E402
-from qa.encoder import MiniLMEncoder  # noqa: E402
-from qa.lexical import LexicalIndex  # noqa: E402
-from qa.retrieval import dense_scores, fuse  # noqa: E402
-from qa.text import tokenize  # noqa: E402
+from qa.corpus.text import tokenize  # noqa: E402
+from qa.index.encoder import MiniLMEncoder  # noqa: E402
+from qa.index.lexical import LexicalIndex  # noqa: E402
+from qa.search.retrieval import dense_scores, fuse  # noqa: E402
+from qa_tools.beir import encode_cached, index_beir, judged_queries, load_beir, ndcg_recall  # noqa: E402
 
 LEXICAL = {"bm25_variant": ("okapi", "l"), "bm25_k1": (0.9, 1.2), "bm25_b": (0.4,), "stopwords": (True,)}
 FUSION = {"fusion": ("minmax", "rrf"), "dense_weight": (0.3, 0.4, 0.5, 0.6, 0.7),

@@ -5,9 +5,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .config import Settings
-from .store import Index
-from .text import tokenize
+from qa.config import Settings
+from qa.corpus.text import tokenize
+from qa.index.store import Index
 
 MODES = ("bm25", "dense", "hybrid")
 

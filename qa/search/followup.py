@@ -7,7 +7,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .errors import InvalidQuestion
+from qa.errors import InvalidQuestion
 
 # A question that opens with a connective, or refers back with a pronoun, leans on the previous turn.
 CONNECTIVE = re.compile(r"^\W*(?:and|but|also|so|then|what about|how about|what else)\b", re.IGNORECASE)

@@ -17,9 +17,9 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from .retrieval import Ranking
-from .store import Index
-from .text import WORD, tokenize
+from qa.corpus.text import WORD, tokenize
+from qa.index.store import Index
+from qa.search.retrieval import Ranking
 
 MONTHS = frozenset("""january february march april may june july august september october november december
 jan feb mar apr jun jul aug sep sept oct nov dec""".split())

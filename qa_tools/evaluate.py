@@ -6,11 +6,11 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from .api import QA
-from .config import ROOT
-from .followup import Turn, search_questions
-from .retrieval import MODES, rank
-from .verify import verify
+from qa.api import QA
+from qa.config import ROOT
+from qa.search.followup import Turn, search_questions
+from qa.search.retrieval import MODES, rank
+from qa.verify import verify
 
 QUESTIONS = ROOT / "eval" / "questions.jsonl"
 FOLLOWUPS = ROOT / "eval" / "followups.jsonl"  # second questions of a chat, each with the questions before it

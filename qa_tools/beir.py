@@ -11,12 +11,12 @@ from pathlib import Path
 
 import numpy as np
 
-from .config import Settings
-from .encoder import Encoder
-from .errors import QAError
-from .lexical import LexicalIndex
-from .retrieval import MODES, dense_scores, fuse
-from .text import sentence_spans, tokenize
+from qa.config import Settings
+from qa.corpus.text import sentence_spans, tokenize
+from qa.errors import QAError
+from qa.index.encoder import Encoder
+from qa.index.lexical import LexicalIndex
+from qa.search.retrieval import MODES, dense_scores, fuse
 
 
 @dataclass(frozen=True)

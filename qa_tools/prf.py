@@ -1,4 +1,4 @@
-"""Pseudo-relevance feedback on the dev split: `python -m eval.prf [--split dev]`.
+"""Pseudo-relevance feedback on the dev split: `python -m qa_tools.prf [--split dev]`.
 Run it as a module from the repository root so that this checkout's `qa` package is the one imported.
 
 The first pass is the engine's own hybrid `rank`. Its top m passages then feed back into a second `rank`:
@@ -20,11 +20,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from qa.api import QA
-from qa.evaluate import gold_passages, load_questions
-from qa.retrieval import rank
-from qa.text import STOPWORDS, WORD, tokenize
-
-from .tune import metrics
+from qa.corpus.text import STOPWORDS, WORD, tokenize
+from qa.search.retrieval import rank
+from qa_tools.evaluate import gold_passages, load_questions
+from qa_tools.tune import metrics
 
 
 @dataclass(frozen=True)
@@ -78,7 +77,7 @@ def feedback_rank(qa: QA, question: str, vector: np.ndarray, fb: Feedback) -> np
 
 
 def scores(orders: list[np.ndarray], golds: list[set[int]]) -> dict[str, float]:
-    """hit@1, hit@3 and MRR (eval.tune's `metrics`) and nDCG@10, as `qa.evaluate.evaluate` computes them."""
+    """hit@1, hit@3 and MRR (qa_tools.tune's `metrics`) and nDCG@10, as `qa.evaluate.evaluate` computes them."""
     ranks = [sorted(list(order).index(i) + 1 for i in gold) for order, gold in zip(orders, golds)]
     ndcg = [sum(1 / math.log2(r + 1) for r in found if r <= 10)
             / sum(1 / math.log2(r + 1) for r in range(1, min(len(found), 10) + 1)) for found in ranks]

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from .answer import NOTICE_PREFIX, Disagreement, Figure, Passage
+from qa.answer.model import NOTICE_PREFIX, Disagreement, Figure, Passage
 
 UNITS = "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen " \
         "eighteen nineteen".split()

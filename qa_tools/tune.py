@@ -1,5 +1,5 @@
-"""Tune on the dev split: `python -m eval.tune [--split dev] [--top 15]` (retrieval grid) and
-`python -m eval.tune --abstention` (abstention thresholds for the retrieval defaults in qa/config.py).
+"""Tune on the dev split: `python -m qa_tools.tune [--split dev] [--top 15]` (retrieval grid) and
+`python -m qa_tools.tune --abstention` (abstention thresholds for the retrieval defaults in qa/config.py).
 Run it as a module from the repository root so that this checkout's `qa` package is the one imported.
 
 For every index setting (passage merge, title, BM25 variant/k1/b, stemming, stop words) it computes each
@@ -22,13 +22,13 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from qa.abstain import closest_meaning, evidence_sentences, known_share, lacks_answer_type, vocabulary
+from qa.answer.decide import closest_meaning, evidence_sentences, known_share, lacks_answer_type, vocabulary
 from qa.api import QA
 from qa.config import Settings
-from qa.encoder import MiniLMEncoder
-from qa.evaluate import Question, gold_passages, load_questions
-from qa.retrieval import dense_scores, fuse, rank
-from qa.store import Index, build
+from qa.index.encoder import MiniLMEncoder
+from qa.index.store import Index, build
+from qa.search.retrieval import dense_scores, fuse, rank
+from qa_tools.evaluate import Question, gold_passages, load_questions
 
 INDEX_GRID = {"min_passage_words": (10, 20, 30, 40), "index_title": (False, True), "bm25_variant": ("okapi", "plus", "l"),
               "bm25_k1": (0.9, 1.2, 1.6), "bm25_b": (0.5, 0.75, 1.0), "stem": (True, False), "stopwords": (False, True)}

@@ -14,8 +14,8 @@ from typing import Protocol
 
 import numpy as np
 
-from .config import MODEL_NAME
-from .errors import QAError
+from qa.config import MODEL_NAME
+from qa.errors import QAError
 
 MAX_TOKENS = 256  # the model's max_seq_length (sentence_bert_config.json)
 

@@ -10,11 +10,11 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from .answer import Answer
-from .errors import QAError
-from .evaluate import load_questions
-from .launch import descendants, running_app, status_mb
-from .verify import verify
+from qa.answer.model import Answer
+from qa.errors import QAError
+from qa.verify import verify
+from qa_tools.evaluate import load_questions
+from qa_tools.launch import descendants, running_app, status_mb
 
 BUSY_STATUS = 503  # Gradio's answer when its queue is full: 'Queue is full. Max size is N …'
 BUSY_RETRY_S = 1.0  # a client told the app is busy asks again after this long, as a person would

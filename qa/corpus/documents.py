@@ -9,7 +9,7 @@ from pathlib import Path
 
 import yaml
 
-from .errors import CorpusError
+from qa.errors import CorpusError
 
 COMMENT_MARKER = re.compile(r"^## Reader comment: (\S+)[ \t]*$", re.MULTILINE)
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2})?)?$")

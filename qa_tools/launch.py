@@ -13,8 +13,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from .config import ROOT
-from .errors import QAError
+from qa.config import ROOT
+from qa.errors import QAError
 
 
 @dataclass(frozen=True)

@@ -23,8 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .config import ROOT, Settings
-from .launch import descendants, free_port, make_run_command, status_mb
+from qa.config import ROOT, Settings
+from qa_tools.launch import descendants, free_port, make_run_command, status_mb
 
 SCIFACT = ROOT.parent / "shared" / "benchmarks" / "scifact" / "corpus.jsonl"
 COLD_QUESTION = "How many people were killed in Zhanaozen?"
@@ -51,7 +51,7 @@ def _dir_bytes(folder: Path) -> int:
 
 def _timed_builds(settings: Settings, encoder, runs: int, save_to: Path | None = None):
     """Build (and save, with `save_to`) the index `runs` times with a warm encoder: the last index, seconds per build."""
-    from .store import build, save
+    from qa.index.store import build, save
 
     encoder.encode(["warm up"])
     times = []
@@ -65,9 +65,9 @@ def _timed_builds(settings: Settings, encoder, runs: int, save_to: Path | None =
 
 
 def bench_seed(runs: int, index_dir: Path) -> dict:
-    from .api import QA
-    from .encoder import MiniLMEncoder
-    from .evaluate import load_questions
+    from qa.api import QA
+    from qa.index.encoder import MiniLMEncoder
+    from qa_tools.evaluate import load_questions
 
     questions = [q.question for q in load_questions()]
     settings = replace(Settings(), index_dir=index_dir)
@@ -101,7 +101,7 @@ def bench_seed(runs: int, index_dir: Path) -> dict:
 
 def bench_scifact(docs: int, runs: int, work: Path) -> dict:
     """Index build on the first `docs` SciFact abstracts, written as corpus documents."""
-    from .encoder import MiniLMEncoder
+    from qa.index.encoder import MiniLMEncoder
 
     corpus = work / "scifact-corpus"
     corpus.mkdir()
@@ -123,9 +123,9 @@ def bench_encoders(docs: int, work: Path) -> list[dict]:
     """Encoding rate of the texts a build encodes (passages and sentences of `docs` SciFact abstracts) for the
     sentence-transformers reference and for qa.encoder with and without length-sorted batches; cosine to the
     reference."""
-    from .corpus import load_corpus
-    from .encoder import MiniLMEncoder, model_path
-    from .passages import split_document
+    from qa.corpus.documents import load_corpus
+    from qa.corpus.passages import split_document
+    from qa.index.encoder import MiniLMEncoder, model_path
 
     corpus = work / "scifact-corpus"
     passages = [p for d in load_corpus(corpus)[:docs] for p in split_document(d, Settings().min_passage_words)]
@@ -238,8 +238,8 @@ def bench_app(runs: int, index_dir: Path) -> dict:
 
 def _vocabulary(size: int) -> list[str]:
     """Words ranked by their frequency in SciFact and the seed corpus, padded with made-up words."""
-    from .corpus import load_corpus
-    from .text import tokenize
+    from qa.corpus.documents import load_corpus
+    from qa.corpus.text import tokenize
 
     counts: Counter[str] = Counter()
     if SCIFACT.is_file():
@@ -259,7 +259,7 @@ def _unit(rng: np.random.Generator, rows: int, dim: int = 384) -> np.ndarray:
 
 
 def _write_npy(path: Path, rows: int, chunks) -> np.ndarray:
-    from .rows import open_rows
+    from qa.index.rows import open_rows
 
     """Write float32 rows of 384 to an .npy file, then open it as `store.load` does."""
     with open(path, "wb") as f:
@@ -271,11 +271,11 @@ def _write_npy(path: Path, rows: int, chunks) -> np.ndarray:
 
 def build_generated(n: int, work: Path, seed: int = 0):
     """An Index of `n` generated passages, built as `store.build` builds one and held as `store.load` holds it."""
-    from .corpus import Document, load_corpus
-    from .lexical import LexicalIndex
-    from .passages import PassageRecord, split_document
-    from .store import Index, _sentence_offsets, dense_index
-    from .text import tokenize
+    from qa.corpus.documents import Document, load_corpus
+    from qa.corpus.passages import PassageRecord, split_document
+    from qa.corpus.text import tokenize
+    from qa.index.lexical import LexicalIndex
+    from qa.index.store import Index, _sentence_offsets, dense_index
 
     settings = Settings()
     rng = np.random.default_rng(seed)
@@ -338,7 +338,7 @@ def build_generated(n: int, work: Path, seed: int = 0):
 def dense_recall(index, queries: np.ndarray, path: Path, k: int = 10) -> float:
     """Top-k recall of the dense candidates (re-scored exactly, as rank() does) against exact search over the
     float vectors, read in blocks."""
-    from .config import Settings
+    from qa.config import Settings
     candidates = Settings().candidates
     exact = np.full((len(queries), 0), 0, dtype=np.int64)
     best = np.full((len(queries), 0), 0, dtype=np.float32)
@@ -351,7 +351,7 @@ def dense_recall(index, queries: np.ndarray, path: Path, k: int = 10) -> float:
         sims = np.concatenate([best, sims], 1)
         top = np.argsort(-sims, axis=1)[:, :k]
         exact, best = np.take_along_axis(ids, top, 1), np.take_along_axis(sims, top, 1)
-    from .rows import open_rows
+    from qa.index.rows import open_rows
     vectors = open_rows(path)
     hits = 0
     for q, truth in zip(queries, exact):
@@ -363,9 +363,9 @@ def dense_recall(index, queries: np.ndarray, path: Path, k: int = 10) -> float:
 
 def scale_worker(n: int, runs: int) -> dict:
     """Run in a child process: build a generated index of `n` passages and time `QA.ask` on the labelled questions."""
-    from .api import QA
-    from .encoder import MiniLMEncoder
-    from .evaluate import load_questions
+    from qa.api import QA
+    from qa.index.encoder import MiniLMEncoder
+    from qa_tools.evaluate import load_questions
 
     questions = [q.question for q in load_questions()]
     with tempfile.TemporaryDirectory(prefix="qa-bench-") as tmp:
@@ -403,7 +403,7 @@ def scale_worker(n: int, runs: int) -> dict:
 def bench_scale(sizes: list[int], runs: int) -> list[dict]:
     out = []
     for n in sizes:
-        proc = subprocess.run([sys.executable, "-m", "qa.bench", str(n), str(runs)], cwd=ROOT,
+        proc = subprocess.run([sys.executable, "-m", "qa_tools.bench", str(n), str(runs)], cwd=ROOT,
                               env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True)
         if proc.returncode != 0:
             raise RuntimeError(f"scale run at {n:,} passages failed:\n{proc.stderr[-2000:]}")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import IndexUnavailable
+from qa.errors import IndexUnavailable
 
 IN_MEMORY_BYTES = 256 * 2**20  # smaller files are simply loaded (this covers corpora ranked exactly)
 

@@ -22,14 +22,14 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-from .config import Settings
-from .corpus import Document, corpus_checksum, load_corpus
-from .encoder import Encoder
-from .errors import IndexUnavailable, StaleIndex
-from .lexical import LexicalIndex
-from .passages import PassageRecord, split_document
-from .rows import IN_MEMORY_BYTES, Rows, open_rows
-from .text import tokenize
+from qa.config import Settings
+from qa.corpus.documents import Document, corpus_checksum, load_corpus
+from qa.corpus.passages import PassageRecord, split_document
+from qa.corpus.text import tokenize
+from qa.errors import IndexUnavailable, StaleIndex
+from qa.index.encoder import Encoder
+from qa.index.lexical import LexicalIndex
+from qa.index.rows import IN_MEMORY_BYTES, Rows, open_rows
 
 log = logging.getLogger("qa")
 FORMAT_VERSION = 3
