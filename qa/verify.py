@@ -202,8 +202,9 @@ def verify(answer: Answer, documents: Mapping[str, Document] | None = None) -> l
     then also bound the suggestions); empty when it is."""
     examples = None
     if documents is None:
-        documents = _corpus(Settings().corpus_dir)
-        examples = load_examples(Settings().corpus_dir)
+        corpus_dir = Settings.load().corpus_dir
+        documents = _corpus(corpus_dir)
+        examples = load_examples(corpus_dir)
     problems = _message_problems(answer)
     if answer.abstained and answer.passages:
         problems.append(f"the answer abstains but quotes {len(answer.passages)} passages")

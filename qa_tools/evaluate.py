@@ -9,6 +9,7 @@ from pathlib import Path
 from qa.api import QA
 from qa.config import ROOT
 from qa.search.followup import Turn, search_questions
+from qa.search.query import query_for
 from qa.search.retrieval import MODES, rank
 from qa.verify import verify
 
@@ -98,9 +99,10 @@ def evaluate_followups(qa: QA, questions: list[Question]) -> dict:
         grounded = 0
         for q in rows:
             gold = gold_passages(qa, q)
-            searched = search_questions(q.question, [Turn(h) for h in q.history])
+            searched = search_questions(q.question, [Turn(h) for h in q.history], qa.settings.max_chain)
             for key, questions_searched in (("with_history", searched), ("without", [q.question])):
-                order = list(rank(qa.index, *qa.query(q.question, questions_searched), qa.settings).order)
+                query = query_for(q.question, questions_searched, qa.encoder)
+                order = list(rank(qa.index, query.text, query.vector, qa.settings).order)
                 ranks[key].append(_first_rank(order, gold))
             grounded += verify(qa.ask(q.question, history=q.history), qa.index.documents) == []
         report[kind] = {"questions": len(rows), "grounding_rate": grounded / len(rows)} | {

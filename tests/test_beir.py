@@ -97,8 +97,8 @@ def test_cli_beir_prints_one_row_per_mode(beir_dir, tmp_path):
 @pytest.mark.parametrize("args, message", [
     (("--beir", "/nonexistent"), "is not a readable BEIR folder"),
     (("--split", "train"), "train is for --beir folders"),
-    (("--param", "bm25_k1"), "write name=value"),
-    (("--param", "nonsense=1"), "write name=value"),
+    (("--param", "bm25_k1"), "write NAME=VALUE"),
+    (("--param", "nonsense=1"), "write NAME=VALUE"),
     (("--param", "bm25_k1=high"), "bm25_k1 needs a float value"),
 ])
 def test_cli_eval_bad_arguments_give_a_clear_error(args, message):

@@ -21,8 +21,8 @@ import yaml
 from conftest import ROOT, WordHashEncoder
 
 from qa import MAX_QUESTION_CHARS, QA, Answer, IndexUnavailable, InvalidQuestion, Settings, verify
+from qa.answer.decide import latin_share
 from qa.answer.model import ABSTAIN_MESSAGE, ANSWER_HEADING, NOT_ENGLISH_MESSAGE
-from qa.api import latin_share
 from qa.corpus import documents as corpus_module
 from qa.index import store
 from qa.index.store import build, load, open_index, problem, save

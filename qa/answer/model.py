@@ -4,8 +4,6 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass, field
 
-import numpy as np
-
 from qa.corpus.documents import Document
 from qa.corpus.passages import PassageRecord
 
@@ -169,11 +167,3 @@ def escape_markdown(text: str) -> str:
     entities = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
     specials = "\\`*_{}[]()#+!|~"
     return "".join(entities.get(c) or ("\\" + c if c in specials else c) for c in text)
-
-
-def highlight_spans(record: PassageRecord, sentence_sims: np.ndarray, margin: float) -> list[tuple[int, int]]:
-    """The passage's best sentence, and any within `margin` of it, as spans in the passage text."""
-    if not len(sentence_sims):
-        return [(0, len(record.text))]
-    best = float(sentence_sims.max())
-    return [span for span, sim in zip(record.sentences, sentence_sims) if sim >= best - margin]

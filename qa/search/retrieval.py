@@ -5,11 +5,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from qa.config import Settings
+from qa.config import MODES, Settings
 from qa.corpus.text import tokenize
 from qa.index.store import Index
-
-MODES = ("bm25", "dense", "hybrid")
 
 
 @dataclass(frozen=True)
@@ -66,6 +64,9 @@ def _sentence_rows(index: Index, ids: np.ndarray) -> tuple[np.ndarray, np.ndarra
 
 
 def rank(index: Index, question: str, query_vector: np.ndarray, settings: Settings, mode: str = "hybrid") -> Ranking:
+    """Every passage (every candidate, on large corpora) ranked for the question, by `mode`: bm25, dense or hybrid."""
+    if mode not in MODES:
+        raise ValueError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
     n = len(index.passages)
     lexical = None if mode == "dense" else index.lexical.scores(tokenize(question, settings.stem, settings.stopwords))
     query = query_vector.reshape(1, -1)
