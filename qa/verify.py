@@ -68,7 +68,7 @@ def _message_problems(answer: Answer) -> list[str]:
     return problems
 
 
-def _passage_problems(n: int, p: Passage, documents: Mapping[str, Document]) -> list[str]:
+def _passage_problems(n: int | str, p: Passage, documents: Mapping[str, Document]) -> list[str]:
     where = f"passage {n} ({p.passage_id})"
     doc = documents.get(p.doc_id)
     if doc is None:
@@ -161,8 +161,9 @@ def _markdown_problems(answer: Answer, documents: Mapping[str, Document]) -> lis
         return problems + [f"the Markdown has {len(rest)} blocks after the message; "
                            f"expected a citation and a quote for each of {len(answer.passages)} passages"]
     for n, (p, head, quote) in enumerate(zip(answer.passages, rest[::2], rest[1::2]), 1):
-        sources = [documents.get(q.doc_id) for q in [p, *p.also_in]]
-        if None in sources or head != f"**[{n}]** " + "; ".join(citation(d, markdown=True) for d in sources):
+        found = [documents.get(q.doc_id) for q in [p, *p.also_in]]
+        sources = [d for d in found if d is not None]
+        if len(sources) < len(found) or head != f"**[{n}]** " + "; ".join(citation(d, markdown=True) for d in sources):
             problems.append(f"the Markdown citation of passage {n} is not exactly the citation of its sources")
         lines = quote.split("\n")
         if not all(line == ">" or line.startswith("> ") for line in lines):

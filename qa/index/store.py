@@ -15,10 +15,12 @@ import re
 import shutil
 import tempfile
 import time
+from collections.abc import Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 import faiss
 import numpy as np
@@ -122,7 +124,7 @@ def _read_npy(data: bytes | Path, in_memory_bytes: int) -> np.ndarray | Rows:
 
 
 def _encode(encoder: Encoder, texts: list[str], batch: int, progress: bool) -> np.ndarray:
-    chunks = range(0, len(texts), batch)
+    chunks: Iterable[int] = range(0, len(texts), batch)
     if progress:
         from tqdm import tqdm
         chunks = tqdm(chunks, desc="encoding", unit="batch")
@@ -199,8 +201,8 @@ def _save_locked(index: Index, index_dir: Path) -> Path:
         files = {"passages.jsonl": "".join(json.dumps(p.to_dict(), ensure_ascii=False) + "\n"
                                            for p in index.passages).encode("utf-8"),
                  "dense.faiss": faiss.serialize_index(index.dense).tobytes(),
-                 "vectors.npy": _npy_bytes(index.vectors),
-                 "sentences.npy": _npy_bytes(index.sentence_vectors)}
+                 "vectors.npy": _npy_bytes(np.asarray(index.vectors)),
+                 "sentences.npy": _npy_bytes(np.asarray(index.sentence_vectors))}
         for name, data in files.items():
             _write(build_dir / name, data)
         index.manifest["files"] = {name: hashlib.sha256(data).hexdigest() for name, data in files.items()}
@@ -246,8 +248,8 @@ def _read_checked(build_dir: Path, manifest: dict, index_dir: Path, in_memory_by
             if name.endswith(".npy") and path.stat().st_size > in_memory_bytes:
                 data[name], digest = path, _sha256_chunked(path)
             else:
-                data[name] = path.read_bytes()
-                digest = hashlib.sha256(data[name]).hexdigest()
+                content = path.read_bytes()
+                data[name], digest = content, hashlib.sha256(content).hexdigest()
         except OSError:
             raise StaleIndex(f"{name} is missing or unreadable", index_dir) from None
         if digest != (manifest.get("files") or {}).get(name):
@@ -310,7 +312,7 @@ def load(settings: Settings, encoder: Encoder) -> Index:
         manifest = _manifest(build_dir, settings, encoder)
         data = _read_checked(build_dir, manifest, index_dir, settings.in_memory_bytes)
     documents = {d.id: d for d in load_corpus(settings.corpus_dir)}
-    parsed = {}
+    parsed: dict[str, Any] = {}
     for name, read in READERS.items():
         try:
             parsed[name] = read(data[name], settings.in_memory_bytes)

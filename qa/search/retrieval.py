@@ -90,7 +90,7 @@ def rank(index: Index, question: str, query_vector: np.ndarray, settings: Settin
         sentence_similarity = np.full(len(index.sentence_vectors), np.nan, dtype=np.float32)
         sentence_similarity[rows] = index.sentence_vectors[rows] @ query_vector
         dense = dense_scores(similarity[ids], sentence_similarity[rows], starts, settings)
-    if mode == "dense":
+    if lexical is None:  # dense mode
         candidate_scores = dense
     else:
         candidate_scores = lexical[ids] if mode == "bm25" else fuse(lexical[ids], dense, settings)

@@ -1,0 +1,169 @@
+"""Answers: quoted passages with citations, or an abstention. Only fixed wording is added."""
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+
+from qa.corpus.documents import Document
+from qa.corpus.passages import PassageRecord
+
+ABSTAIN_MESSAGE = "The articles do not answer this question, so nothing is quoted."
+NOT_ENGLISH_MESSAGE = ("This bot reads English only, and no passage of the (English) articles matches this question, "
+                       "so nothing is quoted. Please ask in English.")
+ANSWER_HEADING = "Passages quoted word for word from the articles:"
+SUGGESTIONS_HEADING = "Questions the articles do answer:"
+SEARCHED_PREFIX = "Searched for: "  # then the user's own questions that a follow-up was searched with
+NOTICE_PREFIX = "Sources differ: "  # then each figure as its passage words it, with its source
+
+
+def citation(source: Document | Passage, markdown: bool = False) -> str:
+    """One readable citation built only from the source's stated fields. As Markdown, the text is escaped and
+    the title links to the source when its URL is known."""
+    text = escape_markdown if markdown else str
+    title = text(f"“{source.title}”")
+    link = safe_url(source.url) if markdown else None
+    if link:
+        title = f"[{title}]({link})"
+    date = shown_date(source.date)
+    if source.kind == "comment":
+        return text(f"Reader comment by {source.comment_author}{shown_location(source)}, {date}, posted below ") + title + \
+            text(f" ({source.publisher})")
+    by = f", by {', '.join(source.authors)}" if source.authors else ""
+    url = f", {source.url}" if source.url and not markdown else ""
+    return title + text(f", {source.publisher}, {date}{by}{url}")
+
+
+def shown_date(date: str | None) -> str:
+    """A stated date as people read it ('2011-12-21 17:15'), or that none is stated."""
+    return date.replace("T", " ") if date else "date not stated"
+
+
+def shown_location(source: Document | Passage) -> str:
+    """' (Washington DC)' for a reader comment that states where it was posted from, else ''."""
+    return f" ({source.comment_location})" if source.comment_location else ""
+
+
+def safe_url(url: str | None) -> str | None:
+    """`url` when it is a plain http(s) link that can sit inside Markdown's (…), otherwise None."""
+    if url and re.fullmatch(r"https?://[^\s()<>\"']+", url):
+        return url
+    return None
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A passage quoted verbatim: `text == body[start:end]` of document `doc_id`."""
+
+    text: str
+    doc_id: str
+    passage_id: str
+    start: int
+    end: int
+    score: float
+    highlights: list[tuple[int, int]]  # spans in `text` of the sentences that best answer the question
+    title: str
+    publisher: str
+    date: str | None
+    url: str | None
+    authors: list[str]
+    kind: str  # "article" | "comment"
+    comment_author: str | None
+    comment_location: str | None
+    citation: str
+    # The same claim in near-identical words from other sources, shown once with every citation.
+    also_in: list[Passage] = field(default_factory=list)
+
+    @classmethod
+    def quote(cls, record: PassageRecord, doc: Document, score: float, highlights: list[tuple[int, int]]) -> Passage:
+        return cls(text=record.text, doc_id=doc.id, passage_id=record.passage_id, start=record.start, end=record.end,
+                   score=round(float(score), 6), highlights=highlights, title=doc.title, publisher=doc.publisher,
+                   date=doc.date, url=doc.url, authors=list(doc.authors), kind=doc.kind,
+                   comment_author=doc.comment_author, comment_location=doc.comment_location,
+                   citation=citation(doc))
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A figure as a quoted passage words it: `text == passage.text[start:end]`."""
+
+    text: str  # the qualifier and the number, e.g. "at least sixteen"
+    measure: str  # what it counts: "killed" | "injured" | "detained"
+    passage_id: str
+    start: int
+    end: int
+    source: str  # the passage's source as the notice names it
+
+
+@dataclass(frozen=True)
+class Disagreement:
+    """Figures for the same thing that differ between sources, and the notice listing them."""
+
+    measure: str
+    figures: list[Figure]
+    notice: str
+
+
+@dataclass(frozen=True)
+class Answer:
+    question: str
+    abstained: bool
+    passages: list[Passage] = field(default_factory=list)
+    message: str = ""
+    suggestions: list[str] = field(default_factory=list)  # when abstaining: example questions the corpus answers
+    searched_for: str | None = None  # a follow-up searched together with the turns it leans on
+    disagreement: Disagreement | None = None
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        for p in data["passages"] + [q for p in data["passages"] for q in p["also_in"]]:
+            p["highlights"] = [list(h) for h in p["highlights"]]
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Answer:
+        """The Answer that `to_dict()` gave, e.g. as received from the `/ask` endpoint."""
+        def passage(p: dict) -> Passage:
+            return Passage(**{**p, "highlights": [tuple(h) for h in p["highlights"]],
+                              "also_in": [passage(q) for q in p.get("also_in", [])]})
+        d = data.get("disagreement")
+        disagreement = Disagreement(d["measure"], [Figure(**f) for f in d["figures"]], d["notice"]) if d else None
+        return cls(**{**data, "passages": [passage(p) for p in data["passages"]], "disagreement": disagreement})
+
+    def to_markdown(self) -> str:
+        """Markdown for people. Quoted text is escaped so it shows as written, never as markup."""
+        if self.abstained:
+            examples = "".join(f"\n- {escape_markdown(q)}" for q in self.suggestions)
+            return self.message + (f"\n\n{SUGGESTIONS_HEADING}{examples}" if examples else "")
+        blocks = [self.message]
+        if self.searched_for:
+            blocks.append(_labelled(SEARCHED_PREFIX, self.searched_for))
+        if self.disagreement:
+            blocks.append(_labelled(NOTICE_PREFIX, self.disagreement.notice.removeprefix(NOTICE_PREFIX)))
+        for n, p in enumerate(self.passages, 1):
+            quote = _marked(p.text, p.highlights).replace("\n\n", "\n>\n> ")
+            cited = "; ".join(citation(q, markdown=True) for q in [p, *p.also_in])
+            blocks.append(f"**[{n}]** {cited}\n\n> {quote}")
+        return "\n\n".join(blocks)
+
+
+def _labelled(label: str, text: str) -> str:
+    """A fixed label in bold, then escaped text: 'Searched for: …', 'Sources differ: …'."""
+    return f"**{label.rstrip()}** {escape_markdown(text)}"
+
+
+def _marked(text: str, highlights: list[tuple[int, int]]) -> str:
+    """Escaped text with the highlighted sentences inside <mark> (the only tag, from this fixed template)."""
+    out, pos = [], 0
+    for start, end in highlights:
+        out += [escape_markdown(text[pos:start]), "<mark>", escape_markdown(text[start:end]), "</mark>"]
+        pos = end
+    return "".join(out + [escape_markdown(text[pos:])])
+
+
+def escape_markdown(text: str) -> str:
+    """Escape Markdown and HTML so that `text` shows exactly as written: `&`, `<` and `>` become entities
+    (a renderer that passes raw HTML through would otherwise build tags), inline markup gets a backslash.
+    `.` and `-` are left alone so that a URL stays a working link."""
+    entities = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+    specials = "\\`*_{}[]()#+!|~"
+    return "".join(entities.get(c) or ("\\" + c if c in specials else c) for c in text)

@@ -1,0 +1,354 @@
+"""The index on disk: a folder of readable files (FAISS, JSONL, npy, JSON manifest), never pickle.
+
+`index/CURRENT` names the live build folder. A build is written to a new folder and CURRENT is then
+replaced atomically, so a crash mid-build never leaves a half-written index in use."""
+from __future__ import annotations
+
+import fcntl
+import functools
+import hashlib
+import io
+import json
+import logging
+import os
+import re
+import shutil
+import tempfile
+import time
+from collections.abc import Iterable
+from contextlib import contextmanager
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import faiss
+import numpy as np
+
+import qa.corpus.passages
+import qa.corpus.text
+from qa.config import Settings
+from qa.corpus.documents import Document, corpus_checksum, load_corpus
+from qa.corpus.passages import PassageRecord, split_document
+from qa.corpus.text import tokenize
+from qa.errors import IndexUnavailable, StaleIndex
+from qa.index.encoder import Encoder
+from qa.index.lexical import LexicalIndex
+from qa.index.rows import Rows, open_rows
+
+log = logging.getLogger("qa")
+FORMAT_VERSION = 3
+# Each index file and how it is read (never with pickle): from its bytes, or, for a vector file too large to hold in
+# memory, from its path row by row (qa/rows.py).
+READERS = {
+    "passages.jsonl": lambda data, _: [PassageRecord.from_dict(json.loads(line)) for line in data.decode().splitlines()],
+    "dense.faiss": lambda data, _: faiss.deserialize_index(np.frombuffer(data, dtype=np.uint8)),
+    "vectors.npy": lambda data, limit: _read_npy(data, limit),
+    "sentences.npy": lambda data, limit: _read_npy(data, limit),
+}
+FILES = tuple(READERS)
+BUILD_NAME = re.compile(r"^build-[A-Za-z0-9_]+$")
+
+
+@dataclass
+class Index:
+    """Everything retrieval needs, in memory."""
+
+    documents: dict[str, Document]
+    passages: list[PassageRecord]
+    dense: faiss.Index
+    vectors: np.ndarray | Rows  # one row per passage (read from disk row by row when large)
+    sentence_vectors: np.ndarray | Rows  # one row per sentence, passages in order (likewise)
+    sentence_offsets: np.ndarray  # passage i owns rows [offsets[i], offsets[i + 1])
+    lexical: LexicalIndex
+    manifest: dict
+
+
+def index_text(passage: PassageRecord, doc: Document, settings: Settings) -> str:
+    """What is indexed for a passage: its text, with the document title in front when configured."""
+    return f"{doc.title}\n{passage.text}" if settings.index_title else passage.text
+
+
+def _versions() -> dict[str, str]:
+    names = ("faiss-cpu", "PyStemmer", "numpy", "torch")
+    return {n: metadata.version(n) for n in names}
+
+
+@functools.cache
+def code_version() -> str:
+    """sha256 of the code that turns documents into indexed passages and tokens: a change to how text is split or
+    tokenised makes a saved index stale, as a change of its settings does."""
+    digest = hashlib.sha256()
+    for module in (qa.corpus.text, qa.corpus.passages):
+        digest.update(Path(module.__file__ or "").read_bytes())
+    return digest.hexdigest()
+
+
+def expected_identity(settings: Settings, encoder: Encoder) -> dict:
+    """The fields a manifest must carry for its index to be current."""
+    return {"format": FORMAT_VERSION, "corpus_sha256": corpus_checksum(settings.corpus_dir),
+            "model": encoder.name, "params": settings.index_params(), "code": code_version()}
+
+
+def build(settings: Settings, encoder: Encoder, progress: bool = False) -> Index:
+    """Build the index from the corpus in memory (nothing is written)."""
+    documents = {d.id: d for d in load_corpus(settings.corpus_dir)}
+    passages = [p for d in documents.values() for p in split_document(d, settings.min_passage_words)]
+    texts = [index_text(p, documents[p.doc_id], settings) for p in passages]
+    sentences = [p.text[a:b] for p in passages for a, b in p.sentences]
+    vectors = _encode(encoder, texts + sentences, settings.encode_batch, progress)
+    dense = dense_index(encoder.dim, len(texts), settings.flat_max_passages)
+    if not dense.is_trained:
+        dense.train(vectors[: len(texts)])
+    dense.add(vectors[: len(texts)])
+    manifest = {**expected_identity(settings, encoder), "versions": _versions(), "passages": len(passages),
+                "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    return Index(documents, passages, dense, vectors[: len(texts)], vectors[len(texts):], _sentence_offsets(passages),
+                 _lexical(passages, documents, settings), manifest)
+
+
+def dense_index(dim: int, passages: int, flat_max_passages: int) -> faiss.Index:
+    """An empty inner-product index for this many passages: flat up to `flat_max_passages`, 8-bit codes past it."""
+    if passages <= flat_max_passages:
+        return faiss.IndexFlatIP(dim)
+    return faiss.IndexScalarQuantizer(dim, faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT)
+
+
+def _sentence_offsets(passages: list[PassageRecord]) -> np.ndarray:
+    """Passage i owns sentence rows [offsets[i], offsets[i + 1])."""
+    return np.cumsum([0] + [len(p.sentences) for p in passages]).astype(np.int64)
+
+
+def _read_npy(data: bytes | Path, in_memory_bytes: int) -> np.ndarray | Rows:
+    return open_rows(data, in_memory_bytes) if isinstance(data, Path) else np.load(io.BytesIO(data), allow_pickle=False)
+
+
+def _encode(encoder: Encoder, texts: list[str], batch: int, progress: bool) -> np.ndarray:
+    chunks: Iterable[int] = range(0, len(texts), batch)
+    if progress:
+        from tqdm import tqdm
+        chunks = tqdm(chunks, desc="encoding", unit="batch")
+    parts = [encoder.encode(texts[i:i + batch]) for i in chunks]
+    return np.concatenate(parts) if parts else np.zeros((0, encoder.dim), np.float32)
+
+
+def _lexical(passages: list[PassageRecord], documents: dict[str, Document], settings: Settings) -> LexicalIndex:
+    tokenized = [tokenize(index_text(p, documents[p.doc_id], settings), settings.stem, settings.stopwords)
+                 for p in passages]
+    return LexicalIndex(tokenized, settings.bm25_variant, settings.bm25_k1, settings.bm25_b)
+
+
+def _write(path: Path, data: bytes) -> None:
+    """Write `data` and flush it to disk, so that a build is complete on disk before CURRENT names it."""
+    with open(path, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def _sync_folder(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _npy_bytes(array: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    np.save(buffer, array, allow_pickle=False)
+    return buffer.getvalue()
+
+
+@contextmanager
+def _locked(index_dir: Path, exclusive: bool):
+    """One writer or any number of readers per index folder, so that no build is deleted while it is written or read.
+    The lock is on the folder itself: nothing is created, so a read-only folder can be read."""
+    folder = os.open(index_dir, os.O_RDONLY)
+    try:
+        fcntl.flock(folder, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+        yield
+    finally:
+        os.close(folder)  # releases the lock
+
+
+def save(index: Index, index_dir: Path) -> Path:
+    """Write `index` to a new build folder under `index_dir` and make it current. Returns the folder.
+
+    Every file is written and synced into a fresh `build-*` folder first; only then is CURRENT replaced (one atomic
+    rename). A failure or crash before that leaves the previous build current and intact; a failed build removes its
+    folder. IndexUnavailable says what failed and how to fix it."""
+    index_dir = Path(index_dir)
+    try:
+        index_dir.mkdir(parents=True, exist_ok=True)
+        with _locked(index_dir, exclusive=True):
+            return _save_locked(index, index_dir)
+    except OSError as exc:  # the folder cannot be made or opened; failures of the build itself are handled inside
+        raise _unwritable(index_dir, exc) from None
+
+
+def _unwritable(index_dir: Path, exc: OSError) -> IndexUnavailable:
+    return IndexUnavailable(f"cannot write the index to {index_dir} ({exc.strerror or exc}); "
+                            "make it writable or set QA_INDEX_DIR to a writable folder")
+
+
+def _save_locked(index: Index, index_dir: Path) -> Path:
+    try:
+        build_dir = Path(tempfile.mkdtemp(prefix="build-", dir=index_dir))
+    except OSError as exc:
+        raise _unwritable(index_dir, exc) from None
+    try:
+        files = {"passages.jsonl": "".join(json.dumps(p.to_dict(), ensure_ascii=False) + "\n"
+                                           for p in index.passages).encode("utf-8"),
+                 "dense.faiss": faiss.serialize_index(index.dense).tobytes(),
+                 "vectors.npy": _npy_bytes(np.asarray(index.vectors)),
+                 "sentences.npy": _npy_bytes(np.asarray(index.sentence_vectors))}
+        for name, data in files.items():
+            _write(build_dir / name, data)
+        index.manifest["files"] = {name: hashlib.sha256(data).hexdigest() for name, data in files.items()}
+        _write(build_dir / "manifest.json", (json.dumps(index.manifest, indent=2) + "\n").encode())
+        _write(build_dir / "CURRENT", (build_dir.name + "\n").encode())
+        _sync_folder(build_dir)
+        os.replace(build_dir / "CURRENT", index_dir / "CURRENT")
+    except BaseException as exc:
+        shutil.rmtree(build_dir, ignore_errors=True)
+        if isinstance(exc, OSError):
+            raise IndexUnavailable(f"writing the index to {index_dir} failed ({exc.strerror or exc}); the previous index "
+                                   "is left as it was. Free disk space or set QA_INDEX_DIR to a writable folder, "
+                                   "then run 'python -m qa index'") from None
+        raise
+    try:
+        _sync_folder(index_dir)
+    except OSError as exc:  # CURRENT is replaced; after a power cut the checks on load would catch a lost rename
+        log.warning("could not sync %s (%s)", index_dir, exc.strerror)
+    for old in index_dir.glob("build-*"):
+        if old != build_dir:
+            shutil.rmtree(old, ignore_errors=True)
+    return build_dir
+
+
+def _current_build(index_dir: Path) -> Path:
+    pointer = index_dir / "CURRENT"
+    try:
+        name = pointer.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        raise StaleIndex(f"{pointer} cannot be read", index_dir) from None
+    if not BUILD_NAME.match(name):
+        raise StaleIndex(f"{pointer} does not name a build folder", index_dir)
+    return index_dir / name
+
+
+def _read_checked(build_dir: Path, manifest: dict, index_dir: Path, in_memory_bytes: int) -> dict[str, bytes | Path]:
+    """Each file's bytes, read once and checked against the manifest's sha256, so the bytes checked are the bytes
+    used; a vector file too large to hold in memory is checked in chunks and then read row by row from its path."""
+    data: dict[str, bytes | Path] = {}
+    for name in FILES:
+        path = build_dir / name
+        try:
+            if name.endswith(".npy") and path.stat().st_size > in_memory_bytes:
+                data[name], digest = path, _sha256_chunked(path)
+            else:
+                content = path.read_bytes()
+                data[name], digest = content, hashlib.sha256(content).hexdigest()
+        except OSError:
+            raise StaleIndex(f"{name} is missing or unreadable", index_dir) from None
+        if digest != (manifest.get("files") or {}).get(name):
+            raise StaleIndex(f"{name} does not match its checksum in the manifest", index_dir)
+    return data
+
+
+def _sha256_chunked(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(2**24):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _mismatch(index: Index, dim: int) -> str | None:
+    """Why the loaded files disagree with each other or with the corpus, or None."""
+    n = len(index.passages)
+    if index.dense.ntotal != n or index.dense.d != dim or index.manifest.get("passages") != n:
+        return "dense.faiss does not match passages.jsonl"
+    if index.vectors.shape != (n, dim):
+        return "vectors.npy does not match passages.jsonl"
+    if index.sentence_vectors.shape != (index.sentence_offsets[-1], dim):
+        return "sentences.npy does not match passages.jsonl"
+    for p in index.passages:
+        doc = index.documents.get(p.doc_id)
+        if doc is None or doc.body[p.start:p.end] != p.text:
+            return f"passage {p.passage_id} is not the text of its document in the corpus"
+    if {p.doc_id for p in index.passages} != set(index.documents):
+        return "the passages do not cover the corpus documents"
+    return None
+
+
+def _manifest(build_dir: Path, settings: Settings, encoder: Encoder) -> dict:
+    """The build's manifest, if it matches the corpus, model and settings."""
+    index_dir = Path(settings.index_dir)
+    try:
+        manifest = json.loads((build_dir / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        raise StaleIndex(f"the manifest in {build_dir} is missing or unreadable", index_dir) from None
+    if not isinstance(manifest, dict):
+        raise StaleIndex(f"the manifest in {build_dir} is not a JSON object", index_dir)
+    for key, value in expected_identity(settings, encoder).items():
+        if manifest.get(key) != value:
+            reason = {"corpus_sha256": "the corpus changed since the index was built",
+                      "code": "the index was built by a different version of the splitting or tokenising code"}.get(
+                key, f"the index was built with a different {key}")
+            raise StaleIndex(reason, index_dir)
+    return manifest
+
+
+def load(settings: Settings, encoder: Encoder) -> Index:
+    """The current build, checked before use: its manifest matches the corpus, model and settings, every file matches
+    its checksum, and every passage is its document's text. Otherwise StaleIndex says what is wrong."""
+    index_dir = Path(settings.index_dir)
+    if not (index_dir / "CURRENT").is_file():
+        raise StaleIndex(f"no index in {index_dir}", index_dir)
+    with _locked(index_dir, exclusive=False):
+        build_dir = _current_build(index_dir)
+        manifest = _manifest(build_dir, settings, encoder)
+        data = _read_checked(build_dir, manifest, index_dir, settings.in_memory_bytes)
+    documents = {d.id: d for d in load_corpus(settings.corpus_dir)}
+    parsed: dict[str, Any] = {}
+    for name, read in READERS.items():
+        try:
+            parsed[name] = read(data[name], settings.in_memory_bytes)
+        except (ValueError, KeyError, TypeError, RuntimeError):  # RuntimeError: FAISS
+            raise StaleIndex(f"{name} cannot be read", index_dir) from None
+    passages = parsed["passages.jsonl"]
+    index = Index(documents, passages, parsed["dense.faiss"], parsed["vectors.npy"], parsed["sentences.npy"],
+                  _sentence_offsets(passages), _lexical(passages, documents, settings), manifest)
+    reason = _mismatch(index, encoder.dim)
+    if reason:
+        raise StaleIndex(reason, index_dir)
+    return index
+
+
+def problem(settings: Settings, encoder: Encoder) -> str | None:
+    """Why the saved index cannot be used as it is, or None when it is current and intact."""
+    try:
+        load(settings, encoder)
+    except StaleIndex as exc:
+        return exc.reason
+    return None
+
+
+def open_index(settings: Settings, encoder: Encoder, progress: bool = False) -> Index:
+    """The current index, rebuilt first (with a log line saying why) when it is missing, stale or damaged.
+
+    When the rebuilt index cannot be saved (read-only folder, disk full), it is used from memory for this process
+    and the log says so and how to fix it: it was built from the current corpus, so its answers are right; only the
+    next start pays for the build again (see docs/RELIABILITY.md)."""
+    try:
+        return load(settings, encoder)
+    except StaleIndex as exc:
+        log.warning("rebuilding the index: %s", exc.reason)
+    index = build(settings, encoder, progress)
+    try:
+        save(index, settings.index_dir)
+    except IndexUnavailable as exc:
+        log.warning("%s. Answering from the index just built in memory; it is lost when this process ends.", exc)
+    return index

@@ -1,0 +1,101 @@
+"""Rank passages for a question: BM25, dense, and their fusion."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from qa.config import MODES, Settings
+from qa.corpus.text import tokenize
+from qa.index.store import Index
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """Passage indices best first, with each one's fused score and dense cosine similarity.
+
+    On corpora larger than `Settings.exact_max_passages` only candidate passages are ranked: `order` holds them
+    alone, and the arrays are NaN for every other passage."""
+
+    order: np.ndarray
+    scores: np.ndarray
+    similarity: np.ndarray  # cosine similarity of every passage to the question (used to abstain)
+    sentence_similarity: np.ndarray  # cosine similarity of every sentence, rows as in index.sentence_vectors
+    dense: np.ndarray  # dense score of every passage: its similarity blended with its best sentence's
+
+
+def _minmax(x: np.ndarray) -> np.ndarray:
+    span = x.max() - x.min()
+    return (x - x.min()) / span if span > 0 else np.zeros_like(x)
+
+
+def _rrf(*score_lists: np.ndarray, k: int, weights: tuple[float, ...]) -> np.ndarray:
+    fused = np.zeros_like(score_lists[0])
+    for scores, weight in zip(score_lists, weights):
+        ranks = np.empty(len(scores))
+        ranks[np.argsort(-scores, kind="stable")] = np.arange(1, len(scores) + 1)
+        fused += weight / (k + ranks)
+    return fused
+
+
+def fuse(lexical: np.ndarray, dense: np.ndarray, settings: Settings) -> np.ndarray:
+    w = settings.dense_weight
+    if settings.fusion == "rrf":
+        return _rrf(lexical, dense, k=settings.rrf_k, weights=(1 - w, w))
+    return (1 - w) * _minmax(lexical) + w * _minmax(dense)
+
+
+def dense_scores(similarity: np.ndarray, sentence_similarity: np.ndarray, sentence_starts: np.ndarray,
+                 settings: Settings) -> np.ndarray:
+    """Passage similarity blended with its best sentence's, so one sentence that answers is not diluted.
+    Passage i's sentences start at row `sentence_starts[i]` of `sentence_similarity`."""
+    w = settings.sentence_weight
+    if w == 0:
+        return similarity
+    best_sentence = np.maximum.reduceat(sentence_similarity, sentence_starts)
+    return (1 - w) * similarity + w * best_sentence
+
+
+def _sentence_rows(index: Index, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The sentence rows of passages `ids`, concatenated, and where each passage's rows start among them."""
+    lo, hi = index.sentence_offsets[ids], index.sentence_offsets[ids + 1]
+    starts = np.concatenate([[0], np.cumsum(hi - lo)[:-1]])
+    return np.repeat(lo - starts, hi - lo) + np.arange((hi - lo).sum()), starts
+
+
+def rank(index: Index, question: str, query_vector: np.ndarray, settings: Settings, mode: str = "hybrid") -> Ranking:
+    """Every passage (every candidate, on large corpora) ranked for the question, by `mode`: bm25, dense or hybrid."""
+    if mode not in MODES:
+        raise ValueError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
+    n = len(index.passages)
+    lexical = None if mode == "dense" else index.lexical.scores(tokenize(question, settings.stem, settings.stopwords))
+    query = query_vector.reshape(1, -1)
+    if n <= settings.exact_max_passages:
+        ids = np.arange(n)
+        sims, found = index.dense.search(query, n)
+        similarity = np.empty(n, dtype=np.float64)
+        similarity[found[0]] = sims[0]
+        sentence_similarity = index.sentence_vectors @ query_vector
+        dense = dense_scores(similarity, sentence_similarity, index.sentence_offsets[:-1], settings)
+    else:
+        # Candidates: the dense search's best and BM25's best; the rest are never touched.
+        found = index.dense.search(query, settings.candidates)[1][0]
+        ids = found[found >= 0]
+        if lexical is not None:
+            ids = np.union1d(ids, index.lexical.top(lexical, settings.candidates))
+        ids = np.unique(ids)
+        similarity = np.full(n, np.nan)
+        similarity[ids] = index.vectors[ids] @ query_vector  # exact, whatever the dense index
+        rows, starts = _sentence_rows(index, ids)
+        sentence_similarity = np.full(len(index.sentence_vectors), np.nan, dtype=np.float32)
+        sentence_similarity[rows] = index.sentence_vectors[rows] @ query_vector
+        dense = dense_scores(similarity[ids], sentence_similarity[rows], starts, settings)
+    if lexical is None:  # dense mode
+        candidate_scores = dense
+    else:
+        candidate_scores = lexical[ids] if mode == "bm25" else fuse(lexical[ids], dense, settings)
+    scores, dense_all = np.full(n, np.nan), np.full(n, np.nan)
+    scores[ids], dense_all[ids] = candidate_scores, dense
+    # Ties broken by passage order, so rankings are deterministic.
+    order = ids[np.lexsort((ids, -candidate_scores))]
+    return Ranking(order, scores, similarity, sentence_similarity, dense_all)

@@ -1,0 +1,490 @@
+"""Speed and memory benchmark: `python -m qa bench` (docs/PERFORMANCE.md has the results and how to read them).
+
+Every timing is repeated `--runs` times and shown as the median with min and max. The scale rows use generated
+passages (words drawn with Zipf's law over a vocabulary ranked by SciFact's word frequencies, passage and sentence
+lengths like the seed corpus) and random unit vectors; each size runs in its own process so its peak RSS is its own."""
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections import Counter
+from dataclasses import replace
+from itertools import accumulate
+from pathlib import Path
+
+import numpy as np
+
+from qa.config import ROOT, Settings
+from qa.index.rows import Rows
+from qa_tools.launch import descendants, free_port, make_run_command, status_mb
+
+SCIFACT = ROOT.parent / "shared" / "benchmarks" / "scifact" / "corpus.jsonl"
+COLD_QUESTION = "How many people were killed in Zhanaozen?"
+APP_TIMEOUT = 90.0
+
+
+def _row(values: list[float]) -> dict:
+    return {"median": statistics.median(values), "min": min(values), "max": max(values), "runs": len(values)}
+
+
+def _fmt(stat: dict, unit: str) -> str:
+    return f"{stat['median']:9.2f} {unit:3} (min {stat['min']:.2f}, max {stat['max']:.2f}, {stat['runs']} runs)"
+
+
+def _percentiles(samples_ms: list[float]) -> tuple[float, float]:
+    return float(np.percentile(samples_ms, 50)), float(np.percentile(samples_ms, 95))
+
+
+def _dir_bytes(folder: Path) -> int:
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+
+
+# --- seed corpus: warm latency, floor, build ------------------------------------------------------------------
+
+def _timed_builds(settings: Settings, encoder, runs: int, save_to: Path | None = None):
+    """Build (and save, with `save_to`) the index `runs` times with a warm encoder: the last index, seconds per build."""
+    from qa.index.store import build, save
+
+    encoder.encode(["warm up"])
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        index = build(settings, encoder)
+        if save_to:
+            save(index, save_to)
+        times.append(time.perf_counter() - t)
+    return index, times
+
+
+def bench_seed(runs: int, index_dir: Path, settings: Settings) -> dict:
+    from qa.api import QA
+    from qa.index.encoder import MiniLMEncoder
+    from qa_tools.evaluate import load_questions
+
+    questions = [q.question for q in load_questions()]
+    settings = replace(settings, index_dir=index_dir)
+    encoder = MiniLMEncoder()
+    index, builds = _timed_builds(settings, encoder, runs, save_to=index_dir)
+    qa = QA(settings, encoder)
+    for q in questions:  # warm-up pass
+        qa.ask(q)
+    p50, p95, floor, ratio = [], [], [], []
+    for _ in range(runs):
+        ask_ms, enc_ms = [], []
+        for q in questions:
+            t = time.perf_counter()
+            qa.ask(q)
+            ask_ms.append((time.perf_counter() - t) * 1000)
+            t = time.perf_counter()
+            encoder.encode([q])
+            enc_ms.append((time.perf_counter() - t) * 1000)
+        a50, a95 = _percentiles(ask_ms)
+        p50.append(a50)
+        p95.append(a95)
+        floor.append(float(np.median(enc_ms)))
+        ratio.append(a50 / floor[-1])
+    n = len(index.passages)
+    build_dir = index_dir / (index_dir / "CURRENT").read_text().strip()
+    return {"questions": len(questions), "passages": n, "sentences": len(index.sentence_vectors),
+            "ask_p50_ms": _row(p50), "ask_p95_ms": _row(p95), "floor_ms": _row(floor), "ratio": _row(ratio),
+            "build_s": _row(builds), "build_passages_per_s": n / statistics.median(builds),
+            "index_bytes_per_passage": _dir_bytes(build_dir) / n}
+
+
+def bench_scifact(docs: int, runs: int, work: Path, settings: Settings) -> dict:
+    """Index build on the first `docs` SciFact abstracts, written as corpus documents."""
+    from qa.index.encoder import MiniLMEncoder
+
+    corpus = work / "scifact-corpus"
+    corpus.mkdir()
+    with open(SCIFACT, encoding="utf-8") as f:
+        for line, _ in zip(f, range(docs)):
+            row = json.loads(line)
+            title = json.dumps(row["title"])
+            (corpus / f"s{row['_id']}.md").write_text(
+                f"---\nid: s{row['_id']}\ntitle: {title}\npublisher: SciFact\n---\n\n{row['text']}\n", encoding="utf-8")
+    settings = replace(settings, corpus_dir=corpus, index_dir=work / "scifact-index")
+    index, times = _timed_builds(settings, MiniLMEncoder(), runs)
+    n = len(index.passages)
+    return {"documents": docs, "passages": n, "sentences": len(index.sentence_vectors), "build_s": _row(times),
+            "passages_per_s": n / statistics.median(times), "texts_per_s": (n + len(index.sentence_vectors))
+            / statistics.median(times)}
+
+
+def bench_encoders(docs: int, work: Path) -> list[dict]:
+    """Encoding rate of the texts a build encodes (passages and sentences of `docs` SciFact abstracts) for the
+    sentence-transformers reference and for qa.encoder with and without length-sorted batches; cosine to the
+    reference."""
+    from qa.corpus.documents import load_corpus
+    from qa.corpus.passages import split_document
+    from qa.index.encoder import MiniLMEncoder, model_path
+
+    corpus = work / "scifact-corpus"
+    passages = [p for d in load_corpus(corpus)[:docs] for p in split_document(d, Settings().min_passage_words)]
+    texts = [p.text for p in passages] + [p.text[a:b] for p in passages for a, b in p.sentences]
+    from sentence_transformers import SentenceTransformer
+    reference_model = SentenceTransformer(str(model_path()), device="cpu")
+    encoder = MiniLMEncoder()
+    encoder.encode(["warm up"])
+    model = encoder._model
+    assert model is not None  # loaded by the warm-up
+    runs = {
+        "sentence-transformers, batch 64": lambda: reference_model.encode(
+            texts, batch_size=64, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False),
+        "qa.encoder, batch 32, length-sorted": lambda: encoder.encode(texts),
+        "qa.encoder, batch 32, corpus order": lambda: np.concatenate(
+            [model(texts[i:i + 32]) for i in range(0, len(texts), 32)]),
+        "qa.encoder, batch 128, length-sorted": lambda: MiniLMEncoder(batch_size=128).encode(texts),
+    }
+    out, reference = [], None
+    for name, encode in runs.items():
+        t = time.perf_counter()
+        vectors = encode()
+        seconds = time.perf_counter() - t
+        reference = vectors if reference is None else reference
+        out.append({"encoder": name, "texts": len(texts), "texts_per_s": len(texts) / seconds,
+                    "min_cosine": float(np.einsum("ij,ij->i", vectors, reference).min())})
+    return out
+
+
+# --- cold start -------------------------------------------------------------------------------------------------
+
+def _env(index_dir: Path) -> dict:
+    return {**os.environ, "QA_INDEX_DIR": str(index_dir), "PYTHONPATH": str(ROOT)}
+
+
+def bench_cli(runs: int, index_dir: Path) -> dict:
+    """Process start to the first answer printed, for `python -m qa ask`."""
+    times, rss = [], []
+    for _ in range(runs):
+        t = time.perf_counter()
+        proc = subprocess.Popen([sys.executable, "-m", "qa", "ask", COLD_QUESTION], cwd=ROOT, env=_env(index_dir),
+                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        out = proc.communicate()[0]
+        _, status, usage = os.wait4(proc.pid, 0)
+        times.append(time.perf_counter() - t)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        if proc.returncode != 0 or b"[1]" not in out:
+            raise RuntimeError(f"python -m qa ask failed (exit {proc.returncode}): {out[:300]!r}")
+        rss.append(usage.ru_maxrss / 1024)
+    return {"first_answer_s": _row(times), "peak_rss_mb": _row(rss)}
+
+
+def _peak_rss_mb(pids: list[int]) -> float:
+    return max((status_mb(pid, "VmHWM:") for pid in pids), default=0.0)
+
+
+def _has_ask_endpoint(url: str) -> bool:
+    with urllib.request.urlopen(f"{url}/gradio_api/info", timeout=5) as r:
+        return "/ask" in json.loads(r.read()).get("named_endpoints", {})
+
+
+def _app_once(index_dir: Path) -> dict:
+    """`make run` on a free port; polls until the page is served, then asks through the `/ask` API when the app
+    has one (gradio_client), which returns once the model has answered."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {**_env(index_dir), "QA_PORT": str(port), "QA_HOST": "127.0.0.1"}
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(make_run_command(), cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    result = {}
+    try:
+        while "page_s" not in result:
+            if proc.poll() is not None:
+                raise RuntimeError(f"make run exited with {proc.returncode} before serving the page")
+            if time.perf_counter() - t0 > APP_TIMEOUT:
+                raise RuntimeError(f"make run served no page within {APP_TIMEOUT:.0f} s")
+            try:
+                with urllib.request.urlopen(url, timeout=2) as r:
+                    if r.status == 200:
+                        result["page_s"] = time.perf_counter() - t0
+            except OSError:
+                time.sleep(0.1)
+        if _has_ask_endpoint(url):
+            from gradio_client import Client
+            answer = Client(url, verbose=False).predict(COLD_QUESTION, api_name="/ask")
+            if not answer:
+                raise RuntimeError("the app's /ask endpoint returned an empty answer")
+            result["answer_s"] = time.perf_counter() - t0
+        else:
+            time.sleep(3)  # let the background model load finish, so the peak RSS includes the model
+        result["peak_rss_mb"] = _peak_rss_mb(descendants(proc.pid))
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    return result
+
+
+def bench_app(runs: int, index_dir: Path) -> dict:
+    results = [_app_once(index_dir) for _ in range(runs)]
+    out = {"page_s": _row([r["page_s"] for r in results]), "peak_rss_mb": _row([r["peak_rss_mb"] for r in results])}
+    if all("answer_s" in r for r in results):
+        out["answer_s"] = _row([r["answer_s"] for r in results])
+    return out
+
+
+# --- scale: generated corpora ----------------------------------------------------------------------------------
+
+def _vocabulary(size: int) -> list[str]:
+    """Words ranked by their frequency in SciFact and the seed corpus, padded with made-up words."""
+    from qa.corpus.documents import load_corpus
+    from qa.corpus.text import tokenize
+
+    counts: Counter[str] = Counter()
+    if SCIFACT.is_file():
+        with open(SCIFACT, encoding="utf-8") as f:
+            for line in f:
+                counts.update(tokenize(json.loads(line)["text"], stem=True, stopwords=False))
+    for doc in load_corpus(Settings().corpus_dir):
+        counts.update(tokenize(doc.body, stem=True, stopwords=False))
+    words = [w for w, _ in counts.most_common(size)]
+    return words + [f"zz{i}" for i in range(size - len(words))]
+
+
+def _unit(rng: np.random.Generator, rows: int, dim: int = 384) -> np.ndarray:
+    v = rng.random((rows, dim), dtype=np.float32) - np.float32(0.5)  # uniform in a cube, then onto the sphere
+    v /= np.linalg.norm(v, axis=1, keepdims=True)
+    return v
+
+
+def _write_npy(path: Path, rows: int, chunks) -> np.ndarray | Rows:
+    """Write float32 rows of 384 to an .npy file, then open it as `store.load` does."""
+    from qa.index.rows import open_rows
+
+    with open(path, "wb") as f:
+        np.lib.format.write_array_header_1_0(f, {"descr": "<f4", "fortran_order": False, "shape": (rows, 384)})
+        for chunk in chunks:
+            f.write(np.ascontiguousarray(chunk, dtype=np.float32).tobytes())
+    return open_rows(path, Settings().in_memory_bytes)
+
+
+def build_generated(n: int, work: Path, settings: Settings, seed: int = 0):
+    """An Index of `n` generated passages, built as `store.build` builds one and held as `store.load` holds it."""
+    from qa.corpus.documents import Document, load_corpus
+    from qa.corpus.passages import PassageRecord, split_document
+    from qa.corpus.text import tokenize
+    from qa.index.lexical import LexicalIndex
+    from qa.index.store import Index, _sentence_offsets, dense_index
+
+    rng = np.random.default_rng(seed)
+    seed_passages = [p for d in load_corpus(settings.corpus_dir) for p in split_document(d, settings.min_passage_words)]
+    lengths = np.array([len(tokenize(p.text, stem=True, stopwords=False)) for p in seed_passages])
+    step = max(1, round(lengths.sum() / sum(len(p.sentences) for p in seed_passages)))  # words per sentence
+    words = _vocabulary(200_000)
+    word_chars = [len(w) + 1 for w in words]  # with the following space
+    cdf = np.cumsum(1.0 / np.arange(1, len(words) + 1))  # Zipf's law, exponent 1
+    cdf /= cdf[-1]
+    per_doc, chunk = 10, 10_000
+    documents: dict[str, Document] = {}
+    passages: list[PassageRecord] = []
+
+    def generate():
+        for first in range(0, n, chunk):
+            sizes = rng.choice(lengths, min(chunk, n - first))
+            ids = np.searchsorted(cdf, rng.random(int(sizes.sum())))
+            ends = np.cumsum(sizes)
+            texts: list[str] = []
+            for i, (size, end) in enumerate(zip(sizes.tolist(), ends.tolist())):
+                tokens = [words[t] for t in ids[end - size:end].tolist()]
+                text = " ".join(tokens)
+                pos = [0, *accumulate(word_chars[t] for t in ids[end - size:end].tolist())]
+                spans = tuple((pos[c], min(pos[c + step], pos[size]) - 1) for c in range(0, size, step) if c + step < size)
+                spans += ((pos[(size - 1) // step * step], len(text)),)
+                number = first + i
+                doc_id = f"gen{number // per_doc}"
+                offset = sum(len(t) + 2 for t in texts[len(texts) - number % per_doc:]) if number % per_doc else 0
+                passages.append(PassageRecord(f"{doc_id}#p{number % per_doc + 1}", doc_id, offset, offset + len(text),
+                                              text, spans))
+                texts.append(text)
+                if number % per_doc == per_doc - 1 or number == n - 1:
+                    documents[doc_id] = Document(doc_id, f"Generated {doc_id}", "generated", None, (), None, None,
+                                                 "\n\n".join(texts[len(texts) - number % per_doc - 1:]))
+                yield tokens
+
+    lexical = LexicalIndex(generate(), settings.bm25_variant, settings.bm25_k1, settings.bm25_b)
+    offsets = _sentence_offsets(passages)
+    dense = dense_index(384, n, settings.flat_max_passages)
+    blocks = [_unit(rng, min(100_000, n - i)) for i in range(0, min(n, 100_000), 100_000)]
+    if not dense.is_trained:
+        dense.train(blocks[0])
+
+    def passage_blocks():
+        for i in range(0, n, 100_000):
+            block = blocks.pop() if blocks else _unit(rng, min(100_000, n - i))
+            dense.add(block)
+            yield block
+
+    vectors = _write_npy(work / "vectors.npy", n, passage_blocks())
+    # Sentence vectors: a pool of random unit vectors repeated (their values do not change the timing).
+    pool = _unit(rng, 65_536)
+    rows = int(offsets[-1])
+    sentences = _write_npy(work / "sentences.npy", rows,
+                           (pool[: min(len(pool), rows - i)] for i in range(0, rows, len(pool))))
+    return Index(documents, passages, dense, vectors, sentences, offsets, lexical, {"passages": n, "generated": True})
+
+
+def dense_recall(index, queries: np.ndarray, path: Path, candidates: int, k: int = 10) -> float:
+    """Top-k recall of the dense candidates (re-scored exactly, as rank() does) against exact search over the
+    float vectors, read in blocks."""
+    exact = np.full((len(queries), 0), 0, dtype=np.int64)
+    best = np.full((len(queries), 0), 0, dtype=np.float32)
+    header = path.stat().st_size - index.ntotal * 384 * 4
+    for start in range(0, index.ntotal, 100_000):
+        block = np.fromfile(path, dtype=np.float32, count=min(100_000, index.ntotal - start) * 384,
+                            offset=header + start * 384 * 4).reshape(-1, 384)
+        sims = queries @ block.T
+        ids = np.concatenate([exact, np.arange(start, start + len(block))[None, :].repeat(len(queries), 0)], 1)
+        sims = np.concatenate([best, sims], 1)
+        top = np.argsort(-sims, axis=1)[:, :k]
+        exact, best = np.take_along_axis(ids, top, 1), np.take_along_axis(sims, top, 1)
+    from qa.index.rows import open_rows
+    vectors = open_rows(path, Settings().in_memory_bytes)
+    hits = 0
+    for q, truth in zip(queries, exact):
+        found = index.search(q[None, :], candidates)[1][0]
+        rescored = found[np.argsort(-(vectors[found] @ q))[:k]]
+        hits += len(set(rescored.tolist()) & set(truth.tolist()))
+    return hits / (k * len(queries))
+
+
+def scale_worker(n: int, runs: int, settings: Settings) -> dict:
+    """Run in a child process: build a generated index of `n` passages and time `QA.ask` on the labelled questions."""
+    from qa.api import QA
+    from qa.index.encoder import MiniLMEncoder
+    from qa_tools.evaluate import load_questions
+
+    questions = [q.question for q in load_questions()]
+    with tempfile.TemporaryDirectory(prefix="qa-bench-") as tmp:
+        encoder = MiniLMEncoder()
+        encoder.encode(["warm up"])
+        t = time.perf_counter()
+        index = build_generated(n, Path(tmp), settings)
+        built_s = time.perf_counter() - t
+        qa = QA(settings, encoder, index)
+        for q in questions[:10]:
+            qa.ask(q)
+        p50, p95 = [], []
+        for _ in range(runs):
+            ms = []
+            for q in questions:
+                t = time.perf_counter()
+                qa.ask(q)
+                ms.append((time.perf_counter() - t) * 1000)
+            a, b = _percentiles(ms)
+            p50.append(a)
+            p95.append(b)
+        lex = index.lexical
+        ram = (index.dense.sa_code_size() * n + lex.postings.nbytes + lex.frequencies.nbytes
+               + lex.length_norm.nbytes + index.sentence_offsets.nbytes)
+        peak, rss = status_mb("self", "VmHWM:"), status_mb("self", "VmRSS:")
+        recall = dense_recall(index.dense, encoder.encode(questions[:30]), Path(tmp) / "vectors.npy", settings.candidates)
+        return {"dense_index": type(index.dense).__name__, "recall_at_10": recall, "passages": n,
+                "sentences": len(index.sentence_vectors), "generate_s": built_s,
+                "ask_p50_ms": _row(p50), "ask_p95_ms": _row(p95),
+                "rss_mb": rss, "peak_rss_mb": peak, "ram_index_bytes_per_passage": ram / n,
+                "disk_vector_bytes_per_passage": (index.vectors.nbytes + index.sentence_vectors.nbytes) / n,
+                "mean_postings_per_passage": len(lex.postings) / n}
+
+
+def bench_scale(sizes: list[int], runs: int, params: list[str], config: Path | None) -> list[dict]:
+    out = []
+    for n in sizes:
+        env = {**os.environ, "PYTHONPATH": str(ROOT), **({"QA_CONFIG": str(config)} if config else {})}
+        proc = subprocess.run([sys.executable, "-m", "qa_tools.bench", str(n), str(runs), *params], cwd=ROOT, env=env,
+                              capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise RuntimeError(f"scale run at {n:,} passages failed:\n{proc.stderr[-2000:]}")
+        out.append(json.loads(proc.stdout.strip().splitlines()[-1]))
+    return out
+
+
+# --- report ----------------------------------------------------------------------------------------------------
+
+def run(runs: int = 3, scifact_docs: int = 100, sizes: tuple[int, ...] = (10_000, 100_000, 1_000_000),
+        app: bool = True, encoders: bool = False, params: tuple[str, ...] = (), config: Path | None = None) -> dict:
+    settings = Settings.load(params, config)
+    started = time.perf_counter()
+    report: dict = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "runs": runs,
+                    "machine": f"{os.cpu_count()} cores, {platform.python_implementation()} {platform.python_version()}"
+                               f", load average {os.getloadavg()[0]:.1f} at start"}
+    work = Path(tempfile.mkdtemp(prefix="qa-bench-"))
+    try:
+        index_dir = work / "index"
+        report["seed"] = bench_seed(runs, index_dir, settings)
+        report["cli"] = bench_cli(runs, index_dir)
+        if app:
+            report["app"] = bench_app(runs, index_dir)
+        if SCIFACT.is_file() and scifact_docs:
+            report["scifact"] = bench_scifact(scifact_docs, runs, work, settings)
+            if encoders:
+                report["encoders"] = bench_encoders(min(scifact_docs, 30), work)
+        report["scale"] = bench_scale(list(sizes), runs, list(params), config)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    report["load_average_end"] = os.getloadavg()[0]
+    report["total_s"] = time.perf_counter() - started
+    return report
+
+
+def format_report(r: dict) -> str:
+    s = r["seed"]
+    lines = [f"python -m qa bench, {r['date']}, {r['machine']}; medians of {r['runs']} runs (min, max)",
+             f"seed corpus: {s['passages']} passages, {s['sentences']} sentences, {s['questions']} labelled questions",
+             f"  warm ask() p50        {_fmt(s['ask_p50_ms'], 'ms')}",
+             f"  warm ask() p95        {_fmt(s['ask_p95_ms'], 'ms')}",
+             f"  floor (encode 1 q)    {_fmt(s['floor_ms'], 'ms')}",
+             f"  ask p50 / floor       {_fmt(s['ratio'], 'x')}   target <= 1.5",
+             f"  index build           {_fmt(s['build_s'], 's')}  {s['build_passages_per_s']:.1f} passages/s",
+             f"  index on disk         {s['index_bytes_per_passage']:,.0f} bytes per passage",
+             "cold start",
+             f"  python -m qa ask      {_fmt(r['cli']['first_answer_s'], 's')}   target <= 10 (stretch 3); "
+             f"peak RSS {r['cli']['peak_rss_mb']['median']:.0f} MB"]
+    if "app" in r:
+        a = r["app"]
+        lines.append(f"  make run: page served {_fmt(a['page_s'], 's')}")
+        if "answer_s" in a:
+            lines.append(f"  make run: first answer {_fmt(a['answer_s'], 's')}  target <= 12")
+        else:
+            lines.append("  make run: first answer  not measured: app.py has no /ask API endpoint yet")
+        lines.append(f"  app peak RSS          {_fmt(a['peak_rss_mb'], 'MB')}")
+    if "scifact" in r:
+        f = r["scifact"]
+        lines.append(f"SciFact sample: first {f['documents']} of 5,183 abstracts -> {f['passages']} passages, "
+                     f"{f['sentences']} sentences")
+        lines.append(f"  index build           {_fmt(f['build_s'], 's')}  {f['passages_per_s']:.1f} passages/s "
+                     f"({f['texts_per_s']:.0f} texts encoded/s)")
+    for e in r.get("encoders", []):
+        lines.append(f"  encoding {e['texts']} build texts: {e['encoder']:38} {e['texts_per_s']:6.1f} texts/s, "
+                     f"min cosine to sentence-transformers {e['min_cosine']:.6f}")
+    if r["scale"]:
+        lines.append("scale: GENERATED passages (Zipfian words over a SciFact-ranked vocabulary, seed-corpus passage lengths) "
+                 "and RANDOM unit vectors; labelled questions encoded by the real model")
+    for row in r["scale"]:
+        lines.append(f"  {row['passages']:>9,} passages  ask() p50 {_fmt(row['ask_p50_ms'], 'ms')}")
+        lines.append(f"  {'':>9}            p95 {_fmt(row['ask_p95_ms'], 'ms')}")
+        lines.append(f"  {'':>9}            peak RSS {row['peak_rss_mb']:,.0f} MB (after the timed runs "
+                     f"{row['rss_mb']:,.0f} MB); generated in {row['generate_s']:.0f} s")
+        lines.append(f"  {'':>9}            dense {row['dense_index']}, top-10 recall vs exact {row['recall_at_10']:.3f}; "
+                     f"index {row['ram_index_bytes_per_passage']:,.0f} B/passage in RAM (dense codes, postings) + "
+                     f"{row['disk_vector_bytes_per_passage']:,.0f} B/passage of float vectors on disk, read per question")
+    lines.append(f"load average {r['load_average_end']:.1f} at the end (2 cores shared with other engineers); "
+                 f"benchmark took {r['total_s']:.0f} s")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":  # the child process of one scale size: python -m qa_tools.bench N RUNS [NAME=VALUE ...]
+    print(json.dumps(scale_worker(int(sys.argv[1]), int(sys.argv[2]), Settings.load(sys.argv[3:]))))
