@@ -12,6 +12,7 @@ from qa.answer.figures import source_label
 from qa.answer.model import (
     ABSTAIN_MESSAGE,
     ANSWER_HEADING,
+    NO_MATCH_MESSAGE,
     NOT_ENGLISH_MESSAGE,
     NOTICE_PREFIX,
     SEARCHED_PREFIX,
@@ -27,7 +28,7 @@ from qa.errors import UngroundedAnswer
 # The only wording an answer may add, one entry per message line. To add a line (a translated abstention,
 # 'Searched for: {question}', a 'Sources differ: ...' notice), add its template here. A `{name}` slot
 # matches any text that SLOTS[name](text, answer) accepts.
-ABSTAIN_TEMPLATES = (ABSTAIN_MESSAGE, NOT_ENGLISH_MESSAGE)  # lines that say the answer abstains
+ABSTAIN_TEMPLATES = (ABSTAIN_MESSAGE, NOT_ENGLISH_MESSAGE, NO_MATCH_MESSAGE)  # lines that say the answer abstains
 ANSWER_TEMPLATES = (ANSWER_HEADING,)  # lines that may introduce quoted passages
 SLOTS = {
     "question": lambda text, answer: bool(text) and text in answer.question,
