@@ -169,7 +169,8 @@ def bench_cli(runs: int, index_dir: Path) -> dict:
         t = time.perf_counter()
         proc = subprocess.Popen([sys.executable, "-m", "qa", "ask", COLD_QUESTION], cwd=ROOT, env=_env(index_dir),
                                 stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-        out = proc.communicate()[0]
+        assert proc.stdout is not None
+        out = proc.stdout.read()  # to the end; the process is then reaped with its resource usage
         _, status, usage = os.wait4(proc.pid, 0)
         times.append(time.perf_counter() - t)
         proc.returncode = os.waitstatus_to_exitcode(status)
