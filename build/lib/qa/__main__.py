@@ -1,5 +1,0 @@
-import sys
-
-from qa.cli import main
-
-sys.exit(main())
