@@ -2,6 +2,7 @@
 chat's or the tools' libraries."""
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -24,10 +25,16 @@ def test_importing_qa_loads_no_web_or_tool_library():
 def test_pip_install_answers_outside_the_checkout(tmp_path):
     """`pip install .` into an empty target (dependencies from this environment), run from another folder with
     QA_CORPUS_DIR pointing at the bundled corpus."""
-    target, elsewhere = tmp_path / "site", tmp_path / "elsewhere"
+    source, target, elsewhere = tmp_path / "source", tmp_path / "site", tmp_path / "elsewhere"
     elsewhere.mkdir()
+    # The project's own files, copied so that the build leaves nothing in the checkout.
+    source.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, source / name)
+    for name in ("qa", "qa_tools"):
+        shutil.copytree(ROOT / name, source / name, ignore=shutil.ignore_patterns("__pycache__"))
     subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
-                    "--target", str(target), str(ROOT)], check=True, capture_output=True, timeout=300)
+                    "--target", str(target), str(source)], check=True, capture_output=True, timeout=300)
     env = {**os.environ, "PYTHONPATH": str(target), "QA_CORPUS_DIR": str(ROOT / "corpus"),
            "QA_INDEX_DIR": str(tmp_path / "index")}
     where = subprocess.run([sys.executable, "-c", "import qa; print(qa.__file__)"], cwd=elsewhere, env=env,
