@@ -71,7 +71,7 @@ def evaluate(qa: QA, questions: list[Question]) -> dict:
         n = max(len(answerable), 1)
         answers = {q.id: qa.ask(q.question, mode=mode) for q in questions}
         did = {i for i, a in answers.items() if a.abstained}
-        ungrounded = {i: problems for i, a in answers.items() if (problems := verify(a, qa.index.documents))}
+        ungrounded = {i: problems for i, a in answers.items() if (problems := verify(a, qa.index))}
         report[mode] = {
             "hit@1": hit1 / n, "hit@3": hit3 / n, "mrr": rr / n, "ndcg@10": ndcg / n,
             "abstention_precision": len(did & should) / len(did) if did else 1.0,
@@ -102,7 +102,7 @@ def evaluate_followups(qa: QA, questions: list[Question]) -> dict:
             for key, questions_searched in (("with_history", searched), ("without", [q.question])):
                 order = list(rank(qa.index, *qa.query(q.question, questions_searched), qa.settings).order)
                 ranks[key].append(_first_rank(order, gold))
-            grounded += verify(qa.ask(q.question, history=q.history), qa.index.documents) == []
+            grounded += verify(qa.ask(q.question, history=q.history), qa.index) == []
         report[kind] = {"questions": len(rows), "grounding_rate": grounded / len(rows)} | {
             key: {"hit@3": sum(r <= 3 for r in found) / len(found), "mrr": sum(1 / r for r in found) / len(found)}
             for key, found in ranks.items()}
