@@ -8,6 +8,7 @@ import argparse
 import html
 import logging
 import os
+import sys
 import threading
 
 import gradio as gr
@@ -15,6 +16,7 @@ import gradio as gr
 from qa import QA, QAError
 from qa.answer.model import escape_markdown
 from qa.present import QUOTED_ID, passage_choices, source_html, sources_html
+from qa.safe_text import printable
 
 INTRO = ("Ask about the December 2011 shootings of striking oil workers in Zhanaozen, Kazakhstan. "
          "The bot answers only with passages quoted word for word from five articles, each with its source; "
@@ -112,7 +114,11 @@ def main() -> None:
     p.add_argument("--share", action="store_true", help="also make a public gradio.live link (off by default)")
     args = p.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
-    qa = QA()
+    try:
+        qa = QA()
+    except QAError as exc:  # a corpus or index the app cannot serve: one line, as the CLI says it, not a traceback
+        print(f"error: {printable(str(exc))}", file=sys.stderr)
+        raise SystemExit(2) from None
     # The page is served while the model loads, so the first question does not wait for both.
     threading.Thread(target=qa.warm, daemon=True).start()
     # show_error: an error Gradio raises itself (a file path it will not read, say) reaches the caller as its

@@ -15,6 +15,10 @@ MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 class Settings:
     corpus_dir: Path = field(default_factory=lambda: Path(os.environ.get("QA_CORPUS_DIR", ROOT / "corpus")))
     index_dir: Path = field(default_factory=lambda: Path(os.environ.get("QA_INDEX_DIR", ROOT / "index")))
+    # Corpus folder (docs/RELIABILITY.md, corpus folder): a symbolic link to a file outside the folder is refused
+    # unless this is True (the folder is then no longer all that is read); a file over max_document_bytes is refused.
+    follow_external_links: bool = False
+    max_document_bytes: int = 5_000_000
     # Passages: paragraphs shorter than this many words are joined to a neighbour.
     min_passage_words: int = 30
     # Lexical ranking (rank-bm25).

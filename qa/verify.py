@@ -29,7 +29,7 @@ from qa.answer.model import (
 from qa.config import Settings
 from qa.corpus.documents import Document, corpus_checksum, load_corpus, load_examples
 from qa.corpus.passages import split_document
-from qa.errors import QAError, UngroundedAnswer
+from qa.errors import CorpusError, QAError, UngroundedAnswer
 from qa.index.store import Index
 from qa.search.followup import leans_on_history, search_questions
 
@@ -46,11 +46,11 @@ CITED_FIELDS = ("title", "publisher", "date", "url", "kind", "comment_author", "
 _cache: dict[tuple[Path, str], dict[str, Document]] = {}
 
 
-def _corpus(corpus_dir: Path) -> dict[str, Document]:
-    """The documents of `corpus_dir`, read again only when its files change."""
-    key = (Path(corpus_dir).resolve(), corpus_checksum(corpus_dir))
+def _corpus(settings: Settings) -> dict[str, Document]:
+    """The documents of the configured corpus folder, read again only when its files change."""
+    key = (Path(settings.corpus_dir).resolve(), corpus_checksum(settings.corpus_dir, settings))
     if key not in _cache:
-        _cache[key] = {d.id: d for d in load_corpus(corpus_dir)}
+        _cache[key] = {d.id: d for d in load_corpus(settings.corpus_dir, settings)}
     return _cache[key]
 
 # --- the answer's shape: every field of the type Answer.to_dict() gives, or a problem naming it --------------------
@@ -437,8 +437,11 @@ def _problems(answer: Answer, documents: Mapping[str, Document] | Index | None, 
               settings: Settings) -> list[str]:
     examples = None
     if documents is None:
-        documents = _corpus(settings.corpus_dir)
-        examples = load_examples(settings.corpus_dir)
+        try:
+            documents = _corpus(settings)
+            examples = load_examples(settings.corpus_dir)
+        except CorpusError as exc:
+            return [f"the corpus cannot be read, so nothing can be checked against it: {exc}"]
     indexed = _Indexed(documents, settings)
     problems = _message_problems(answer)
     if answer.abstained and answer.passages:
