@@ -1,6 +1,7 @@
 """The corpus folder is input: every entry that is not a regular `.md` file is skipped with one log line, what cannot
 be read safely is refused with an error naming it, and nothing hangs or ends in a traceback, from every entry point
 (docs/RELIABILITY.md, corpus folder)."""
+import json
 import logging
 import os
 import socket
@@ -210,3 +211,31 @@ def test_the_cli_skips_every_odd_entry_once_and_answers(fixture_settings):
     asked = _cli("ask", "Who fired on the oil workers?", "-k", "1", env=env)
     assert asked.returncode == 0 and "Traceback" not in asked.stderr
     assert "Police fired on striking oil workers" in asked.stdout
+
+
+# --- terminal control characters from the corpus ----------------------------------------------------------------
+
+@pytest.mark.parametrize("text, shown", [
+    ("\x1b[31mred\x1b[0m", "\\u001b[31mred\\u001b[0m"),  # ANSI colour
+    ("done\rOVERWRITTEN", "done\\u000dOVERWRITTEN"),  # carriage return rewrites the line
+    ("\x9b2J", "\\u009b2J"),  # C1 CSI: clear screen
+    ("bell\x07 del\x7f nul\x00", "bell\\u0007 del\\u007f nul\\u0000"),
+    ("line\nnext\ttab “quote” Жаңаөзен", "line\nnext\ttab “quote” Жаңаөзен"),  # kept as they are
+])
+def test_printable_shows_control_characters_as_escapes(text, shown):
+    from qa.safe_text import printable
+    assert printable(text) == shown
+
+
+@pytest.mark.slow
+def test_cli_prints_control_characters_of_the_corpus_as_escapes(fixture_settings):
+    folder = fixture_settings.corpus_dir
+    _write(folder, "alpha.md", ALPHA.replace("Police fired", "\x1b[2J\x1b[31mPolice\x9b0m fired\r"))
+    env = {"QA_CORPUS_DIR": str(folder), "QA_INDEX_DIR": str(fixture_settings.index_dir)}
+    shown = _cli("ask", "Who fired on the oil workers?", "-k", "1", env=env, timeout=300)
+    assert shown.returncode == 0, shown.stderr
+    assert "\\u001b[2J\\u001b[31mPolice\\u009b0m fired\\u000d" in shown.stdout
+    assert not any(c in shown.stdout for c in "\x1b\x9b\r")
+    as_json = _cli("ask", "Who fired on the oil workers?", "-k", "1", "--json", env=env)
+    assert not any(c in as_json.stdout for c in "\x1b\x9b\r")
+    assert json.loads(as_json.stdout)["passages"][0]["text"].startswith("\x1b[2J\x1b[31mPolice\x9b0m fired\r")
