@@ -13,7 +13,7 @@ import threading
 
 import gradio as gr
 
-from qa import QA, QAError
+from qa import QA, QAError, web
 from qa.answer.model import escape_markdown
 from qa.present import QUOTED_ID, passage_choices, source_html, sources_html
 from qa.safe_text import printable
@@ -112,6 +112,7 @@ def main() -> None:
                    help="sessions whose state is kept in memory, the least recently used dropped first: every /ask call "
                         "is a session of its own (env QA_SESSIONS)")
     p.add_argument("--share", action="store_true", help="also make a public gradio.live link (off by default)")
+    web.add_arguments(p)  # --allowed-host, --max-body-bytes: the HTTP guard (qa/web.py)
     args = p.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
     try:
@@ -128,9 +129,10 @@ def main() -> None:
     # buckets, for a local caller with the host's own saved token).
     # state_session_capacity: Gradio keeps the state of its last 10,000 sessions by default, and every /ask call is a
     # session, so memory grew with every call until then (docs/RELIABILITY.md, Load).
-    build_app(qa).queue(default_concurrency_limit=args.concurrency, max_size=args.queue_size).launch(
+    app = build_app(qa)
+    app.queue(default_concurrency_limit=args.concurrency, max_size=args.queue_size).launch(
         server_name=args.host, server_port=args.port, share=args.share, css=CSS, show_error=True,
-        max_file_size=0, state_session_capacity=args.sessions, run_history=False)
+        max_file_size=0, state_session_capacity=args.sessions, run_history=False, **web.launch_kwargs(app, args))
 
 
 if __name__ == "__main__":
