@@ -7,6 +7,7 @@ from __future__ import annotations
 import functools
 import re
 import reprlib
+import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import fields, is_dataclass
 from pathlib import Path
@@ -172,10 +173,10 @@ def shape_problems(answer: object) -> list[str]:
 
 def _as_answer(answer: object) -> Answer:
     """The Answer of a well-shaped Answer or dict (shape_problems found nothing), with tuples for highlights."""
-    data = dict(_data(answer))  # type: ignore[arg-type]
+    data = dict(_data(answer))  # type: ignore[call-overload]
 
     def passage(p: object) -> Passage:
-        q = dict(_data(p))  # type: ignore[arg-type]
+        q = dict(_data(p))  # type: ignore[call-overload]
         return Passage(**{**q, "highlights": [tuple(h) for h in q["highlights"]],
                           "authors": list(q["authors"]), "also_in": [passage(t) for t in q.get("also_in", [])]})
     d = _data(data.get("disagreement"))
@@ -216,14 +217,26 @@ def _split(doc: Document, min_words: int) -> dict[str, tuple[int, int]]:
     return {r.passage_id: (r.start, r.end) for r in split_document(doc, min_words)}
 
 
+_spans_of_index: dict[int, tuple[weakref.ref, dict[str, tuple[int, int]]]] = {}
+
+
+def _index_spans(index: object) -> dict[str, tuple[int, int]]:
+    """The span of every passage of an Index by id, made once per Index object (an index may hold millions)."""
+    cached = _spans_of_index.get(id(index))
+    if cached is None or cached[0]() is not index:
+        spans = {r.passage_id: (r.start, r.end) for r in index.passages}  # type: ignore[attr-defined]
+        cached = _spans_of_index[id(index)] = (weakref.ref(index), spans)
+        weakref.finalize(index, _spans_of_index.pop, id(index), None)
+    return cached[1]
+
+
 class _Indexed:
     """Where each passage lies in its document, as indexed: read from an Index when one is given, else the documents
     split again with the configured settings."""
 
     def __init__(self, source: object, settings: Settings):
-        records = getattr(source, "passages", None)
-        self.documents: Mapping[str, Document] = getattr(source, "documents", source)  # type: ignore[assignment]
-        self._spans = None if records is None else {r.passage_id: (r.start, r.end) for r in records}
+        self.documents: Mapping[str, Document] = getattr(source, "documents", source)  # type: ignore[arg-type]
+        self._spans = None if getattr(source, "passages", None) is None else _index_spans(source)
         self._min_words = settings.min_passage_words
 
     def span(self, doc: Document, passage_id: str) -> tuple[int, int] | None:

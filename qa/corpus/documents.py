@@ -110,7 +110,8 @@ def _kind_of(value: object) -> str:
         return "a number (put it in quotes to make it text)"
     if isinstance(value, (dt.date, dt.datetime)):
         return "a YAML date (write it as plain text, such as 2011-12-19)"
-    return {list: "a list", dict: "a map of fields", bytes: "binary data", set: "a set"}.get(type(value), type(value).__name__)
+    names: dict[type, str] = {list: "a list", dict: "a map of fields", bytes: "binary data", set: "a set"}
+    return names.get(type(value), type(value).__name__)
 
 
 def _text(meta: dict, name: str, path: Path, where: str = "") -> None:

@@ -37,7 +37,7 @@ def _merge_short(spans: list[tuple[int, int]], body: str, min_words: int) -> lis
     if len(spans) < 2:
         return list(spans)
     words = [len(body[s:e].split()) for s, e in spans]
-    last_visible = []  # position of the last non-space character up to each paragraph's end, -1 if none
+    last_visible: list[int] = []  # position of the last non-space character up to each paragraph's end, -1 if none
     for s, e in spans:
         stripped = len(body[s:e].rstrip())
         last_visible.append(s + stripped - 1 if stripped else (last_visible[-1] if last_visible else -1))
