@@ -54,6 +54,7 @@ def _corpus(settings: Settings) -> dict[str, Document]:
         _cache[key] = {d.id: d for d in load_corpus(settings.corpus_dir, settings)}
     return _cache[key]
 
+
 # --- the answer's shape: every field of the type Answer.to_dict() gives, or a problem naming it --------------------
 
 _TEXT, _OPTIONAL_TEXT, _FLAG, _WHOLE, _NUMBER = "text", "text or null", "true or false", "a whole number", "a number"
@@ -370,7 +371,7 @@ def _searched_problems(answer: Answer, history: Sequence[object] | None) -> list
             searched = search_questions(answer.question, validate_history(history))
         except QAError as exc:
             return [f"the history given to verify cannot be read: {exc}"]
-        expected = " ".join(searched) if len(searched) > 1 else None
+        expected = " ".join(searched) if len(searched) > 1 and not answer.abstained else None  # abstentions show none
         if answer.searched_for != expected:
             return [f"'Searched for' is {answer.searched_for!r}, not the user's own questions {expected!r}"]
         return []

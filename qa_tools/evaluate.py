@@ -102,7 +102,7 @@ def evaluate_followups(qa: QA, questions: list[Question]) -> dict:
             for key, questions_searched in (("with_history", searched), ("without", [q.question])):
                 order = list(rank(qa.index, *qa.query(q.question, questions_searched), qa.settings).order)
                 ranks[key].append(_first_rank(order, gold))
-            grounded += verify(qa.ask(q.question, history=q.history), qa.index) == []
+            grounded += verify(qa.ask(q.question, history=q.history), qa.index, history=q.history) == []
         report[kind] = {"questions": len(rows), "grounding_rate": grounded / len(rows)} | {
             key: {"hit@3": sum(r <= 3 for r in found) / len(found), "mrr": sum(1 / r for r in found) / len(found)}
             for key, found in ranks.items()}

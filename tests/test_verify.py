@@ -273,6 +273,14 @@ def test_searched_for_with_words_the_user_never_typed_is_reported_given_the_hist
         "or Answer.to_dict()"]
 
 
+def test_an_abstained_follow_up_shows_no_searched_for(real_qa):
+    """ask() gives an abstention no 'Searched for' line; with the history, verify expects none (eval follow-up f026)."""
+    history = ["What historical cover-up did the reader William Courtney compare Zhanaozen to?"]
+    answer = real_qa.ask("When did that happen?", history=history)
+    assert answer.abstained and answer.searched_for is None
+    assert verify(answer, real_qa.index, history=history) == []
+
+
 def test_searched_for_without_history_is_checked_as_far_as_the_answer_tells(real_qa, fixture_qa):
     tampered, _ = _searched_extra(real_qa)
     assert verify(replace(tampered, searched_for="Treason. " + tampered.question + " Surely"), real_qa.index) == [
