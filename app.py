@@ -7,16 +7,19 @@ from __future__ import annotations
 import argparse
 import html
 import logging
+import sys
 import threading
+from dataclasses import fields
 from typing import Any
 
 import gradio as gr
 
-from qa import QA, QAError, Settings
+from qa import QA, QAError, Settings, web
 from qa.answer.model import escape_markdown
 from qa.cli import common_options
 from qa.config import ServerSettings
 from qa.present import QUOTED_ID, passage_choices, source_html, sources_html
+from qa.safe_text import printable
 
 INTRO = ("Ask about the December 2011 shootings of striking oil workers in Zhanaozen, Kazakhstan. "
          "The bot answers only with passages quoted word for word from five articles, each with its source; "
@@ -112,14 +115,21 @@ def main() -> None:
     p.add_argument("--sessions", type=int, help="sessions whose state is kept in memory, the least recently used dropped "
                    f"first: every /ask call is a session of its own (default {server.sessions}; env QA_SESSIONS)")
     p.add_argument("--share", action="store_true", default=None, help="also make a public gradio.live link (off by default)")
+    p.add_argument("--allowed-host", action="append", dest="allowed_hosts", metavar="NAME",
+                   help="a host name the app may be reached by besides localhost and the bound address; repeatable "
+                        "(env QA_ALLOWED_HOSTS, comma-separated)")
+    p.add_argument("--max-body-bytes", type=int, help=f"largest request body accepted (default {server.max_body_bytes:,}; "
+                   "env QA_MAX_BODY_BYTES)")
     args = p.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
     try:
-        flags = {name: getattr(args, name) for name in ("host", "port", "concurrency", "queue_size", "sessions", "share")}
+        flags = {name: getattr(args, name) for name in (f.name for f in fields(ServerSettings))}
+        flags["allowed_hosts"] = ",".join(args.allowed_hosts) if args.allowed_hosts else None
         server = ServerSettings.load(config_file=args.config, **{k: v for k, v in flags.items() if v is not None})
         qa = QA(Settings.load(args.param, args.config))
-    except QAError as exc:
-        raise SystemExit(f"error: {exc}") from None
+    except QAError as exc:  # a corpus or index the app cannot serve: one line, as the CLI says it, not a traceback
+        print(f"error: {printable(str(exc))}", file=sys.stderr)
+        raise SystemExit(2) from None
     # The page is served while the model loads, so the first question does not wait for both.
     threading.Thread(target=qa.warm, daemon=True).start()
     # show_error: an error Gradio raises itself (a file path it will not read, say) reaches the caller as its
@@ -129,9 +139,10 @@ def main() -> None:
     # buckets, for a local caller with the host's own saved token).
     # state_session_capacity: Gradio keeps the state of its last 10,000 sessions by default, and every /ask call is a
     # session, so memory grew with every call until then (docs/RELIABILITY.md, Load).
-    build_app(qa).queue(default_concurrency_limit=server.concurrency, max_size=server.queue_size).launch(
+    app = build_app(qa)
+    app.queue(default_concurrency_limit=server.concurrency, max_size=server.queue_size).launch(
         server_name=server.host, server_port=server.port, share=server.share, css=CSS, show_error=True,
-        max_file_size=0, state_session_capacity=server.sessions, run_history=False)
+        max_file_size=0, state_session_capacity=server.sessions, run_history=False, **web.launch_kwargs(app, server))
 
 
 if __name__ == "__main__":

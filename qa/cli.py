@@ -7,14 +7,17 @@ comes from, later winning: default, settings file, environment (`QA_<NAME>`), fl
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
+import os
 import sys
 from importlib import metadata
 from pathlib import Path
 
 from qa.config import Settings
 from qa.errors import QAError
+from qa.safe_text import PrintableStream, printable
 
 COMMANDS_GROUP = "qa.commands"  # entry points: functions that add a subcommand, given (subparsers, common)
 
@@ -92,9 +95,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(name)s: %(message)s")
     try:
-        return args.run(args)
+        with contextlib.redirect_stdout(PrintableStream(sys.stdout)):  # corpus text never drives the terminal
+            return args.run(args)
+    except BrokenPipeError:  # `... | head -n 1` closed the pipe: stop quietly, as a process killed by SIGPIPE does
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # the flush at exit must not fail again
+        return 141
     except QAError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {printable(str(exc))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

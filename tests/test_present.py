@@ -57,6 +57,6 @@ def test_sources_list_and_comment_byline(fixture_qa):
 
 def test_passage_choices_are_numbered_like_the_answer(fixture_qa):
     answer = fixture_qa.ask("How many bodies did the nurse count at the hospital?", k=2)
-    assert verify(answer, fixture_qa.index.documents) == []
+    assert verify(answer, fixture_qa.index) == []
     assert passage_choices(answer.passages)[0] == (
         "[1] Reader comment by Reader One, below “Alpha report”", "alpha/comment-1#p1")

@@ -78,7 +78,7 @@ CLI_ROWS = {"russian", "emoji-in-question", "html-in-question"}  # rows that rea
 def check_answer(answer, qa, question, expect, message):
     """The outcome is the expected one and everything shown is fixed wording or a verbatim quote."""
     assert answer.question == question.strip()
-    assert verify(answer, qa.index.documents) == []
+    assert verify(answer, qa.index) == []
     if expect == GROUNDED:
         expect, message = (ABSTAIN, ABSTAIN_MESSAGE) if answer.abstained else (ANSWER, "")
     if expect in (ABSTAIN, NOT_ENGLISH):
