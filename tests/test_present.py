@@ -5,8 +5,8 @@ from dataclasses import replace
 
 import pytest
 
-from qa import QAError, verify
-from qa.present import passage_choices, source_html, sources_html
+from qa import QAError
+from qa.present import source_html, sources_html
 
 
 def test_locate_finds_passages_and_documents(fixture_qa):
@@ -53,10 +53,3 @@ def test_sources_list_and_comment_byline(fixture_qa):
         "<li>Beta bulletin<br><small>Beta Wire · date not stated</small></li></ol></div>")
     comment = source_html(fixture_qa.index.documents["alpha/comment-1"])
     assert "<small>Reader comment by Reader One, posted below this article · Alpha Times · 2011-12-20 10:00</small>" in comment
-
-
-def test_passage_choices_are_numbered_like_the_answer(fixture_qa):
-    answer = fixture_qa.ask("How many bodies did the nurse count at the hospital?", k=2)
-    assert verify(answer, fixture_qa.index.documents) == []
-    assert passage_choices(answer.passages)[0] == (
-        "[1] Reader comment by Reader One, below “Alpha report”", "alpha/comment-1#p1")
