@@ -1,5 +1,5 @@
-"""Command line: `python -m qa ask "question"`, `python -m qa index`, `python -m qa eval`, `python -m qa bench`,
-`python -m qa load`."""
+"""Command line: `python -m qa ask "question"`, `python -m qa chat`, `python -m qa index`, `python -m qa eval`,
+`python -m qa bench`, `python -m qa load`."""
 from __future__ import annotations
 
 import argparse
@@ -14,20 +14,37 @@ from qa.errors import QAError
 
 
 def _ask(args) -> int:
-    from qa.api import QA, validate_request
+    from qa.answer.export import export
+    from qa.api import QA, validate_history, validate_request
+    from qa.terminal import print_answer
     validate_request(args.question, args.k, Settings())  # bad input fails before the model and index load
-    answer = QA().ask(args.question, args.k)
+    validate_history(args.history)
+    answer = QA().ask(args.question, args.k, history=args.history)
     if args.json:
         print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
-        return 0
-    if answer.abstained:
-        print(answer.message)
-        return 0
-    print(answer.message)
-    for n, p in enumerate(answer.passages, 1):
-        print(f"\n[{n}] {p.citation}")
-        print("    " + p.text.replace("\n\n", "\n    "))
+    elif args.export:
+        print(export([answer], args.export), end="")
+    else:
+        print_answer(answer)
     return 0
+
+
+def _chat(args) -> int:
+    from qa.answer.export import format_of
+    from qa.answer.model import Answer
+    from qa.api import QA, validate_k
+    from qa.terminal import chat
+    if args.k is not None:  # bad options fail before the model and index load
+        validate_k(args.k, Settings().max_k)
+    if args.export:
+        format_of(str(args.export))
+    loaded: list[QA] = []  # loaded with the first question, so that the prompt shows at once
+
+    def ask(question: str, history: list[Answer]) -> Answer:
+        if not loaded:
+            loaded.append(QA())
+        return loaded[0].ask(question, args.k, history=history)
+    return chat(ask, sys.stdin, sys.stdout, sys.stderr, args.export)
 
 
 def _index(args) -> int:
@@ -110,7 +127,17 @@ def parser() -> argparse.ArgumentParser:
     a.add_argument("question")
     a.add_argument("-k", type=int, default=None, help="at most this many passages (1-10, default 3)")
     a.add_argument("--json", action="store_true", help="print Answer.to_dict() as JSON")
+    a.add_argument("--history", action="append", default=[], metavar="QUESTION",
+                   help="an earlier question of the conversation, for a follow-up (repeatable, oldest first)")
+    a.add_argument("--export", choices=("md", "csv", "json"), help="print the quotes with all citation fields as "
+                   "Markdown, CSV or JSON")
     a.set_defaults(run=_ask)
+    c = sub.add_parser("chat", help="a conversation: questions read from standard input, follow-ups searched with "
+                                    "the questions before them")
+    c.add_argument("-k", type=int, default=None, help="at most this many passages per answer (1-10, default 3)")
+    c.add_argument("--export", type=Path, metavar="FILE", help="keep every quote of the conversation in FILE "
+                   "(.md, .csv or .json), rewritten after each answer")
+    c.set_defaults(run=_chat)
     i = sub.add_parser("index", help="rebuild the index from the corpus")
     i.add_argument("--if-needed", action="store_true", help="rebuild only when the index is missing or stale")
     i.set_defaults(run=_index)
