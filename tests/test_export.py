@@ -8,7 +8,8 @@ import json
 import pytest
 from conftest import make_passage
 
-from qa.answer.export import FIELDS, UnknownFormat, answer_text, differ_lines, export, format_of, quote_text
+from qa import export
+from qa.answer.export import FIELDS, UnknownFormat, answer_text, differ_lines, format_of, quote_text
 from qa.answer.figures import find_disagreement
 from qa.answer.model import Answer
 

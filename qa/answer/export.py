@@ -120,10 +120,10 @@ def export(answers: Iterable[Answer | Mapping], fmt: str) -> str:
     per quote, columns FIELDS) or "json" (a list of objects with the keys FIELDS)."""
     if fmt not in FORMATS:
         raise UnknownFormat(f"export format {fmt!r} is not known; use one of {', '.join(FORMATS)}")
-    answers = [a if isinstance(a, Answer) else Answer.from_dict(dict(a)) for a in answers]
+    conversation = [a if isinstance(a, Answer) else Answer.from_dict(dict(a)) for a in answers]
     if fmt == "md":
-        return _markdown(answers)
-    records = [_record(q) for q in quotes(answers)]
+        return _markdown(conversation)
+    records = [_record(q) for q in quotes(conversation)]
     if fmt == "json":
         return json.dumps(records, ensure_ascii=False, indent=2) + "\n"
     out = io.StringIO()
