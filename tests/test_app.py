@@ -186,7 +186,7 @@ TRICKY_PASSAGES = [
     "`code` and <b>tags</b> & ampersands left as they are.",
     "1986. That was the year the oil field opened, long before the strike of 2011, when the oil workers walked out over "
     "wages and working conditions (see the chart in fig.png) and the \\(escaped\\) figures of https://example.org/stats "
-    "were quoted by _everyone_ in the town.",
+    "were quoted by _everyone_ in the town, ${value} and {{x}} included.",
 ]
 TRICKY_CORPUS = {
     "tricky.md": "---\nid: tricky\ntitle: \"Markup *in* the <title> & [more](x)\"\npublisher: Test_Press\n"
@@ -238,6 +238,14 @@ def test_quotes_citations_and_questions_show_exactly_as_written(browser, tricky_
         for selector in (".katex", "math", "li", "em", "strong:not(.label strong, .searched strong)", "code", "b"):
             assert reply.locator(selector).count() == 0, selector
         assert user.locator("*").count() == 0
+        if answer["passages"]:  # the source viewer shows the passage as written too
+            reply.get_by_role("button", name="Open in source viewer: quote 1").click()
+            mark = page.locator("#quoted-passage")
+            expect(mark).to_be_visible()
+            page.wait_for_function("t => document.getElementById('quoted-passage')?.innerText === t",
+                                   arg=answer["passages"][0]["text"])
+            if width < 500:
+                page.get_by_role("button", name="Back to the answer").click()
     assert quoted == {p[:6] for p in TRICKY_PASSAGES}, "both passages were quoted"
     context.close()
 
