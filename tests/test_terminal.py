@@ -5,12 +5,17 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import pty
+import subprocess
+import sys
 
 import pytest
+from conftest import ROOT
 from test_cli import run
 
 from qa.answer.export import export
-from qa.terminal import BOLD_UNDERLINE, RESET, chat, format_answer, marked
+from qa.terminal import BOLD_UNDERLINE, CHAT_HELP, RESET, chat, format_answer, marked
 
 POSTERS = "What did the posters in Astana say?"
 SLOGANS = "\"Don't shoot people\" and \"Blood is cheaper than oil,\" read their posters."
@@ -95,3 +100,26 @@ def test_bad_options_fail_before_loading_with_one_line(args, message):
 def test_export_of_the_cli_equals_the_api(real_qa, real_env):
     result = run("ask", POSTERS, "-k", "2", "--export", "md", env=real_env)
     assert result.stdout == export([real_qa.ask(POSTERS, k=2)], "md")
+
+
+def test_on_a_terminal_the_chat_prompts_and_highlights_in_bold_underline(real_env):
+    """`python -m qa chat` on a pseudo-terminal: the help line, a prompt, highlights in ANSI bold and underline."""
+    main, child = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "qa", "chat", "-k", "1"], cwd=ROOT, stdin=child, stdout=child,
+                            stderr=child, env={**os.environ, **real_env})
+    os.close(child)
+    os.write(main, f"{POSTERS}\n".encode())
+    os.write(main, b"/quit\n")
+    out = b""
+    while True:
+        try:
+            chunk = os.read(main, 65536)
+        except OSError:  # the child closed the terminal
+            break
+        if not chunk:
+            break
+        out += chunk
+    assert proc.wait(timeout=300) == 0
+    text = out.decode()
+    assert CHAT_HELP in text and "question> " in text  # (the terminal also echoes what was typed)
+    assert f"{BOLD_UNDERLINE}Protesters have picketed" in text and "[[" not in text
