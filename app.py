@@ -7,15 +7,17 @@ from __future__ import annotations
 import argparse
 import html
 import logging
-import os
 import tempfile
 import threading
 from pathlib import Path
+from typing import Any
 
 import gradio as gr
 
-from qa import QA, QAError
+from qa import QA, QAError, Settings
 from qa.answer.export import FORMATS, write_export
+from qa.cli import common_options
+from qa.config import ServerSettings
 from qa.present import Turn, conversation_html, source_html, sources_html
 
 INTRO = ("Ask about the December 2011 shootings of striking oil workers in Zhanaozen, Kazakhstan. "
@@ -30,7 +32,7 @@ VIEWER_TEMPLATE = ('<div class="viewer"><div class="viewer-bar"><h2>Source viewe
                    '<div class="viewer-body" role="region" aria-label="Source viewer" tabindex="0">${value}</div></div>')
 JS = Path(__file__).parent / "qa" / "static" / "chat.js"
 CHAT_JS, VIEWER_JS = JS.read_text(encoding="utf-8").split("// --- viewer ---\n")
-PRIVATE = {"api_visibility": "private"}  # UI events are not API endpoints; `/ask` is the one API
+PRIVATE: dict[str, Any] = {"api_visibility": "private"}  # UI events are not API endpoints; `/ask` is the one API
 log = logging.getLogger("app")
 
 
@@ -107,20 +109,25 @@ def build_app(qa: QA, export_dir: Path | None = None) -> gr.Blocks:
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=INTRO)
-    p.add_argument("--host", default=os.environ.get("QA_HOST", "127.0.0.1"))
-    p.add_argument("--port", type=int, default=int(os.environ.get("QA_PORT", "7860")))
-    p.add_argument("--concurrency", type=int, default=int(os.environ.get("QA_CONCURRENCY", "2")),
-                   help="questions answered at once (env QA_CONCURRENCY)")
-    p.add_argument("--queue-size", type=int, default=int(os.environ.get("QA_QUEUE_SIZE", "32")),
-                   help="questions waiting at most; beyond it users are told the app is busy (env QA_QUEUE_SIZE)")
-    p.add_argument("--sessions", type=int, default=int(os.environ.get("QA_SESSIONS", "1000")),
-                   help="sessions whose state is kept in memory, the least recently used dropped first: every /ask call "
-                        "is a session of its own (env QA_SESSIONS)")
-    p.add_argument("--share", action="store_true", help="also make a public gradio.live link (off by default)")
+    server = ServerSettings()
+    p = argparse.ArgumentParser(description=INTRO, parents=[common_options()])
+    p.add_argument("--host", help=f"address to bind (default {server.host}: this machine only; env QA_HOST)")
+    p.add_argument("--port", type=int, help=f"port (default {server.port}; env QA_PORT)")
+    p.add_argument("--concurrency", type=int, help=f"questions answered at once (default {server.concurrency}; "
+                                                   "env QA_CONCURRENCY)")
+    p.add_argument("--queue-size", type=int, help=f"questions waiting at most; beyond it users are told the app is busy "
+                                                  f"(default {server.queue_size}; env QA_QUEUE_SIZE)")
+    p.add_argument("--sessions", type=int, help="sessions whose state is kept in memory, the least recently used dropped "
+                   f"first: every /ask call is a session of its own (default {server.sessions}; env QA_SESSIONS)")
+    p.add_argument("--share", action="store_true", default=None, help="also make a public gradio.live link (off by default)")
     args = p.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
-    qa = QA()
+    try:
+        flags = {name: getattr(args, name) for name in ("host", "port", "concurrency", "queue_size", "sessions", "share")}
+        server = ServerSettings.load(config_file=args.config, **{k: v for k, v in flags.items() if v is not None})
+        qa = QA(Settings.load(args.param, args.config))
+    except QAError as exc:
+        raise SystemExit(f"error: {exc}") from None
     # The page is served while the model loads, so the first question does not wait for both.
     threading.Thread(target=qa.warm, daemon=True).start()
     # show_error: an error Gradio raises itself (a file path it will not read, say) reaches the caller as its
@@ -130,9 +137,9 @@ def main() -> None:
     # buckets, for a local caller with the host's own saved token).
     # state_session_capacity: Gradio keeps the state of its last 10,000 sessions by default, and every /ask call is a
     # session, so memory grew with every call until then (docs/RELIABILITY.md, Load).
-    build_app(qa).queue(default_concurrency_limit=args.concurrency, max_size=args.queue_size).launch(
-        server_name=args.host, server_port=args.port, share=args.share, css=CSS, show_error=True,
-        max_file_size=0, state_session_capacity=args.sessions, run_history=False)
+    build_app(qa).queue(default_concurrency_limit=server.concurrency, max_size=server.queue_size).launch(
+        server_name=server.host, server_port=server.port, share=server.share, css=CSS, show_error=True,
+        max_file_size=0, state_session_capacity=server.sessions, run_history=False)
 
 
 if __name__ == "__main__":

@@ -214,6 +214,7 @@ def _context(browser, width: int):
                                permissions=["clipboard-read", "clipboard-write"])
 
 
+@pytest.mark.slow  # an app of its own
 @pytest.mark.parametrize("width", [1280, 390])
 def test_quotes_citations_and_questions_show_exactly_as_written(browser, tricky_url, width):
     context = _context(browser, width)
