@@ -398,6 +398,9 @@ def test_phone_opens_a_source_in_place_of_the_answer_and_back_is_one_tap(browser
     page.get_by_role("button", name="Back to the answer").click()
     expect(opener).to_be_in_viewport()
     expect(page.get_by_role("button", name="Back to the answer")).to_be_hidden()
+    opener.click()  # the same passage again: the viewer's content does not change, it is shown all the same
+    expect(marked).to_be_in_viewport()
+    expect(page.get_by_role("button", name="Back to the answer")).to_be_focused()
     context.close()
 
 

@@ -27,6 +27,7 @@ element.addEventListener('click', async (event) => {
   }
   window.qaOpenedFrom = button;
   document.getElementById('workspace')?.classList.toggle('reading-source', matchMedia('(max-width: 720px)').matches);
+  window.qaShowSource?.();  // the passage shown now (when it is the one asked for, its value will not change)
   trigger('select', {key: button.dataset.open});
 });
 watch('value', () => {
@@ -50,7 +51,7 @@ element.addEventListener('click', (event) => {
     from.focus({preventScroll: true});
   }
 });
-watch('value', () => {
+function show() {
   const body = element.querySelector('.viewer-body');
   const mark = element.querySelector('#quoted-passage');
   if (!body || !mark) return;
@@ -61,4 +62,6 @@ watch('value', () => {
   } else {
     body.focus({preventScroll: true});
   }
-});
+}
+window.qaShowSource = show;
+watch('value', show);
