@@ -5,6 +5,7 @@ Besides the page it serves one API endpoint, `/ask`, returning `Answer.to_dict()
 from __future__ import annotations
 
 import argparse
+import hashlib
 import html
 import logging
 import tempfile
@@ -50,11 +51,14 @@ def build_app(qa: QA, export_dir: Path | None = None) -> gr.Blocks:
     sources = sources_html(qa.sources())
     export_dir = export_dir or Path(tempfile.mkdtemp(prefix="qa-export-"))
 
-    def downloads(turns: list[Turn], session: str) -> list:
+    def downloads(turns: list[Turn], request: gr.Request) -> list:
+        """The export buttons, each with this session's file. The folder is named by a digest of the session id,
+        which the browser sends, so that no id can name a path."""
         answers = [t.answer for t in turns if t.answer]
         ready = any(a.passages for a in answers)
-        return [gr.DownloadButton(value=write_export(answers, fmt, export_dir / session / f"zhanaozen-quotes.{fmt}")
-                                  if ready else None, interactive=ready) for fmt in FORMATS]
+        folder = export_dir / hashlib.sha256((request.session_hash or "").encode()).hexdigest()[:32]
+        return [gr.DownloadButton(value=write_export(answers, fmt, folder / f"zhanaozen-quotes.{fmt}") if ready else None,
+                                  interactive=ready) for fmt in FORMATS]
 
     def respond(question: str, turns: list[Turn], request: gr.Request):
         try:
@@ -62,7 +66,7 @@ def build_app(qa: QA, export_dir: Path | None = None) -> gr.Blocks:
         except QAError as exc:
             turn = Turn(question, error=str(exc))
         turns = turns + [turn]
-        return "", conversation_html(turns), turns, *downloads(turns, request.session_hash or "shared")
+        return "", conversation_html(turns), turns, *downloads(turns, request)
 
     def open_source(event: gr.EventData):
         try:
@@ -71,7 +75,7 @@ def build_app(qa: QA, export_dir: Path | None = None) -> gr.Blocks:
             return f"<p>{html.escape(str(exc))}</p>"
 
     def clear(request: gr.Request):
-        return [], conversation_html([]), "", sources, *downloads([], request.session_hash or "shared")
+        return [], conversation_html([]), "", sources, *downloads([], request)
 
     def ask(question: str, k: int | None = None, history: list[str] | None = None) -> dict:
         """Answer.to_dict() for the question: up to k passages quoted from the articles (3 by default, more for a
@@ -82,7 +86,8 @@ def build_app(qa: QA, export_dir: Path | None = None) -> gr.Blocks:
             log.info("refused: %s", exc)  # one line per refused request, not a traceback
             raise gr.Error(str(exc), print_exception=False) from None
 
-    with Chat(title="Zhanaozen 2011: answers quoted from the articles") as app:
+    # delete_cache: Gradio copies every export file it serves into its cache; copies older than a day are removed hourly.
+    with Chat(title="Zhanaozen 2011: answers quoted from the articles", delete_cache=(3600, 86400)) as app:
         gr.Markdown(f"## Zhanaozen 2011: answers quoted from the articles\n{INTRO}", elem_id="intro")
         with gr.Row(equal_height=False, elem_id="workspace"):
             with gr.Column(scale=3, min_width=300, elem_id="chat-column"):
