@@ -11,8 +11,8 @@ from qa import Answer, Passage, verify
 from qa_tools.evaluate import format_report, load_questions
 
 
-def run(*args, env=None):
-    return subprocess.run([sys.executable, "-m", "qa", *args], cwd=ROOT, capture_output=True, text=True,
+def run(*args, env=None, input=None):
+    return subprocess.run([sys.executable, "-m", "qa", *args], cwd=ROOT, capture_output=True, text=True, input=input,
                           timeout=300, check=False, env={**os.environ, **(env or {})})
 
 
