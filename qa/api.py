@@ -14,7 +14,8 @@ from qa.answer.compose import compose
 from qa.answer.decide import decide, vocabulary
 from qa.answer.model import NO_MATCH_MESSAGE, Answer
 from qa.config import Settings
-from qa.corpus.documents import Document, load_examples
+from qa.corpus.collection import load_collection
+from qa.corpus.documents import Document
 from qa.corpus.passages import PassageRecord
 from qa.errors import UnknownSource
 from qa.index.encoder import Encoder, MiniLMEncoder
@@ -32,7 +33,8 @@ class QA:
         self.settings = settings or Settings.load()
         self.encoder = encoder or MiniLMEncoder()
         self.index = index or open_index(self.settings, self.encoder)
-        self.examples = load_examples(self.settings.corpus_dir)
+        self.collection = load_collection(self.settings.corpus_dir, self.settings)
+        self.examples = list(self.collection.examples)
         self._passages_by_id: dict[str, PassageRecord] = {p.passage_id: p for p in self.index.passages}
         self._documents = list(self.index.documents.values())
         position = {d.id: n for n, d in enumerate(self._documents)}

@@ -192,7 +192,7 @@ TRICKY_CORPUS = {
     "tricky.md": "---\nid: tricky\ntitle: \"Markup *in* the <title> & [more](x)\"\npublisher: Test_Press\n"
                  "date: 2011-12-19\nauthors: [A. Writer]\nurl: https://example.org/tricky?a=1&b=2\n---\n\n"
                  + "\n\n".join(TRICKY_PASSAGES) + "\n",
-    "examples.txt": "What was painted on the wall of the town hall?\n",
+    "collection.yaml": "examples: [What was painted on the wall of the town hall?]\n",
 }
 TRICKY_QUESTIONS = ["What was painted on the wall of the town hall?", "When did the oil field open?",
                     "$$\\color{red}{X}$$ www.q.example - Who fired?"]

@@ -150,14 +150,7 @@ def _split_front_matter(path: Path, data: bytes) -> tuple[dict, str]:
     match = re.match(r"^---\n(.*?)\n---\n(.*)$", text, re.DOTALL)
     if not match:
         raise CorpusError(f"{path.name}: no front matter; start the file with a '---' line, the YAML fields, then '---'")
-    try:
-        meta = yaml.load(match.group(1), Loader=_Loader)
-    except _Refused as exc:
-        raise CorpusError(f"{path.name}: front matter {exc}") from None
-    except yaml.YAMLError as exc:
-        raise CorpusError(f"{path.name}: front matter is not valid YAML ({exc})") from None
-    except RecursionError:
-        raise CorpusError(f"{path.name}: front matter is nested too deeply to read; write plain fields") from None
+    meta = load_yaml(match.group(1), f"{path.name}: front matter")
     if not isinstance(meta, dict):
         raise CorpusError(f"{path.name}: front matter must be YAML fields (key: value)")
     return meta, match.group(2)
@@ -319,19 +312,32 @@ def corpus_checksum(corpus_dir: Path, settings: Settings | None = None) -> str:
     return digest.hexdigest()
 
 
-def load_examples(corpus_dir: Path) -> list[str]:
-    """Example questions from `examples.txt` in the corpus folder (one per line, `#` starts a comment); none if absent."""
-    path = Path(corpus_dir) / "examples.txt"
+def read_optional(folder: Path, name: str, settings: Settings | None = None) -> str | None:
+    """The text of the folder's own file `name` (collection.yaml), None when there is none; anything but a regular
+    UTF-8 file is skipped with a log line or refused, as corpus files are."""
+    path = Path(folder) / name
     try:
-        if not stat.S_ISREG(os.stat(path).st_mode):
-            _skip(path.parent, path.name, _not_regular(os.stat(path).st_mode))
-            return []
+        mode = os.stat(path).st_mode
     except OSError:  # absent, or a link to nothing
-        return []
+        return None
+    if not stat.S_ISREG(mode):
+        _skip(path.parent, path.name, _not_regular(mode))
+        return None
     try:
-        text = read_document(path, Settings()).decode("utf-8")
+        return read_document(path, settings or Settings()).decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise CorpusError(f"examples.txt: not UTF-8 (byte {exc.object[exc.start]:#04x} at offset {exc.start}); "
+        raise CorpusError(f"{name}: not UTF-8 (byte {exc.object[exc.start]:#04x} at offset {exc.start}); "
                           "save the file as UTF-8") from None
-    lines = (line.strip() for line in text.splitlines())
-    return [line for line in lines if line and not line.startswith("#")]
+
+
+def load_yaml(text: str, where: str) -> object:
+    """YAML as the corpus reads it: no anchors or aliases, no key twice, dates kept as written. `where` names the
+    text in messages ('alpha.md: front matter', 'collection.yaml')."""
+    try:
+        return yaml.load(text, Loader=_Loader)
+    except _Refused as exc:
+        raise CorpusError(f"{where} {exc}") from None
+    except yaml.YAMLError as exc:
+        raise CorpusError(f"{where} is not valid YAML ({exc})") from None
+    except RecursionError:
+        raise CorpusError(f"{where} is nested too deeply to read; write plain fields") from None
