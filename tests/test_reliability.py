@@ -262,7 +262,7 @@ DAMAGE = [
     (drop_manifest_checksums, "passages.jsonl does not match its checksum in the manifest"),
     (break_manifest_json, "the manifest in {build} is missing or unreadable"),
     (truncate_faiss_and_resign, "dense.faiss cannot be read"),
-    (edit_passages_and_resign, "passage alpha#p1 is not the text of its document in the corpus"),
+    (edit_passages_and_resign, "passages.jsonl line 1: offsets [0, 127] do not span its 123 characters of text"),
     (drop_sentences_row_and_resign, "sentences.npy does not match passages.jsonl"),
     (point_current_outside, "{index}/CURRENT does not name a build folder"),
     (delete_build, "the manifest in {build} is missing or unreadable"),
@@ -295,7 +295,7 @@ def test_missing_index_folder_is_built(fixture_settings, caplog):
     assert f"rebuilding the index: no index in {fixture_settings.index_dir}" in caplog.text
     assert (current_build(fixture_settings) / "manifest.json").is_file()
     assert sorted(p.name for p in current_build(fixture_settings).iterdir()) == [
-        "dense.faiss", "manifest.json", "passages.jsonl", "sentences.npy", "vectors.npy"]
+        "dense.faiss", "keys.npy", "manifest.json", "passages.jsonl", "sentences.npy", "vectors.npy"]
 
 
 def test_corpus_change_after_build_is_never_answered_from_the_old_index(fixture_settings):
@@ -375,7 +375,8 @@ def test_saving_into_a_read_only_folder_is_a_clear_error(fixture_settings, read_
         save(build(fixture_settings, WordHashEncoder()), fixture_settings.index_dir)
 
 
-FILES_WRITTEN = ["passages.jsonl", "dense.faiss", "vectors.npy", "sentences.npy", "manifest.json", "CURRENT"]
+FILES_WRITTEN = ["passages.jsonl", "dense.faiss", "vectors.npy", "sentences.npy", "keys.npy", "manifest.json",
+                 "CURRENT"]
 
 
 @pytest.fixture
