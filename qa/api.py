@@ -8,29 +8,36 @@ import threading
 from collections.abc import Sequence
 
 from qa.answer.compose import compose
-from qa.answer.decide import decide, vocabulary
+from qa.answer.decide import decide
 from qa.answer.model import Answer
 from qa.config import Settings
-from qa.corpus.documents import Document, load_examples
-from qa.corpus.passages import PassageRecord
+from qa.corpus.documents import Document
 from qa.errors import UnknownSource
 from qa.index.encoder import Encoder, MiniLMEncoder
-from qa.index.store import Index, open_index
+from qa.index.live import LiveIndex
+from qa.index.store import Index
 from qa.request import validate
 from qa.search.query import build_query
 from qa.search.retrieval import rank
 
 
 class QA:
-    """Answers questions with passages quoted from the corpus. Safe to call from several threads."""
+    """Answers questions with passages quoted from the corpus as it is now (qa/index/live.py: a change to the
+    corpus folder or the index is noticed within corpus_check_seconds). Safe to call from several threads."""
 
     def __init__(self, settings: Settings | None = None, encoder: Encoder | None = None, index: Index | None = None):
         self.settings = settings or Settings.load()
         self.encoder = encoder or MiniLMEncoder()
-        self.index = index or open_index(self.settings, self.encoder)
-        self.examples = load_examples(self.settings.corpus_dir)
-        self._passages_by_id: dict[str, PassageRecord] = {p.passage_id: p for p in self.index.passages}
-        self._vocabulary = vocabulary(self.index)
+        self.live = LiveIndex(self.settings, self.encoder, index)
+
+    @property
+    def index(self) -> Index:
+        """The index answers come from now (it is replaced, never changed, when the corpus changes)."""
+        return self.live.snapshot.index
+
+    @property
+    def examples(self) -> list[str]:
+        return self.live.snapshot.examples
 
     def warm(self) -> None:
         """Load the model now rather than on the first question."""
@@ -43,26 +50,28 @@ class QA:
         `mode` ranks by bm25, dense or hybrid (the default) scores."""
         s = self.settings
         request = validate(question, k, history, s, mode)
+        now = self.live.current()  # one snapshot for the whole answer, of the corpus as it is now
         query = build_query(request.question, request.history, self.encoder, s.max_chain)
-        ranking = rank(self.index, query.text, query.vector, s, request.mode)
-        decision = decide(request.question, query.text, ranking, self.index, self._vocabulary, s)
+        ranking = rank(now.index, query.text, query.vector, s, request.mode)
+        decision = decide(request.question, query.text, ranking, now.index, now.vocabulary, s)
         if decision.abstained:
-            return Answer(request.question, True, [], decision.message, suggestions=self.examples[:3])
-        return compose(request.question, request.k, request.every_source, query, ranking, self.index, s,
+            return Answer(request.question, True, [], decision.message, suggestions=now.examples[:3])
+        return compose(request.question, request.k, request.every_source, query, ranking, now.index, s,
                        decision.message)
 
     def sources(self) -> list[Document]:
         """The articles, in corpus order (reader comments are reached through their article)."""
-        return [doc for doc in self.index.documents.values() if doc.kind == "article"]
+        return [doc for doc in self.live.current().index.documents.values() if doc.kind == "article"]
 
     def locate(self, key: str) -> tuple[Document, int | None, int | None]:
         """The document and character span a passage id names, or a whole document for a document id."""
-        if key in self.index.documents:
-            return self.index.documents[key], None, None
-        record = self._passages_by_id.get(key)
+        now = self.live.current()
+        if key in now.index.documents:
+            return now.index.documents[key], None, None
+        record = now.passages_by_id.get(key)
         if record is None:
             raise UnknownSource(f"no passage or document has the id {key!r}; choose one of the answer's citations")
-        return self.index.documents[record.doc_id], record.start, record.end
+        return now.index.documents[record.doc_id], record.start, record.end
 
 
 _default: QA | None = None

@@ -52,7 +52,9 @@ def _index(args: argparse.Namespace) -> int:
         print(f"rebuilding the index: {reason}")
     index = rebuild(settings, encoder, progress=True)  # reuses the vectors of unchanged text
     save(index, settings.index_dir)
-    print(f"indexed {len(index.passages)} passages from {len(index.documents)} documents into {settings.index_dir}")
+    texts = index.manifest["texts"]
+    print(f"indexed {len(index.passages)} passages from {len(index.documents)} documents into {settings.index_dir} "
+          f"({texts['encoded']} texts encoded, {texts['reused']} reused)")
     return 0
 
 

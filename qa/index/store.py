@@ -42,6 +42,7 @@ BUILD_NAME = re.compile(r"^build-[A-Za-z0-9_]+$")
 # passages.jsonl line is always one line, whichever way it is read.
 LINE_SEPARATORS = {"\u2028": "\\u2028", "\u2029": "\\u2029", "\x85": "\\u0085"}
 PASSAGE_FIELDS = {"passage_id": str, "doc_id": str, "start": int, "end": int, "text": str, "sentences": list}
+KIND_NAMES = {str: "text", int: "an integer", list: "a list"}
 
 
 class Malformed(ValueError):
@@ -55,7 +56,7 @@ def _passage(row: object, line: int) -> PassageRecord:
         raise Malformed(f"{where} is not a passage (an object with {', '.join(PASSAGE_FIELDS)})")
     for name, kind in PASSAGE_FIELDS.items():
         if not isinstance(row[name], kind) or isinstance(row[name], bool):
-            raise Malformed(f"{where}: {name} is not a {kind.__name__}")
+            raise Malformed(f"{where}: {name} is not {KIND_NAMES[kind]}")
     text, start, end = row["text"], row["start"], row["end"]
     if not 0 <= start or end - start != len(text):
         raise Malformed(f"{where}: offsets [{start}, {end}] do not span its {len(text)} characters of text")
