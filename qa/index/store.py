@@ -75,7 +75,7 @@ def _read_passages(data: bytes) -> list[PassageRecord]:
     """passages.jsonl, one JSON object per "\n"-terminated line (split on "\n" only, never str.splitlines)."""
     text = data.decode("utf-8")
     if text and not text.endswith("\n"):
-        raise Malformed("its last line is cut off")
+        raise Malformed("has its last line cut off")
     return [_passage(json.loads(line), n) for n, line in enumerate(text.split("\n")[:-1], 1)]
 
 
