@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 import faiss
 import numpy as np
@@ -385,7 +386,7 @@ def load(settings: Settings, encoder: Encoder) -> Index:
         manifest = _manifest(build_dir, settings, encoder)
         data = _read_checked(build_dir, manifest, index_dir, settings.in_memory_bytes)
     documents = {d.id: d for d in load_corpus(settings.corpus_dir)}
-    parsed = {}
+    parsed: dict[str, Any] = {}
     for name, read in READERS.items():
         try:
             parsed[name] = read(data[name], settings.in_memory_bytes)
