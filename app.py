@@ -8,6 +8,7 @@ import argparse
 import html
 import logging
 import threading
+from typing import Any
 
 import gradio as gr
 
@@ -25,7 +26,7 @@ SCROLL_TO_QUOTE = f"() => document.getElementById('{QUOTED_ID}')?.scrollIntoView
 # Long answers: show the start of the newest reply, where its best passage is, not its end.
 SCROLL_TO_REPLY = ("() => { const replies = document.querySelectorAll('[data-testid=bot]');"
                    " replies[replies.length - 1]?.scrollIntoView({block: 'start'}); }")
-PRIVATE = {"api_visibility": "private"}  # UI events are not API endpoints; `/ask` is the one API
+PRIVATE: dict[str, Any] = {"api_visibility": "private"}  # UI events are not API endpoints; `/ask` is the one API
 log = logging.getLogger("app")
 
 

@@ -5,11 +5,12 @@ rank (qa/search/retrieval.py) → decide (qa/answer/decide.py) → compose (qa/a
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from datetime import date
 
 from qa.answer.compose import compose
 from qa.answer.decide import decide
-from qa.answer.model import Answer
+from qa.answer.model import NO_MATCH_MESSAGE, Answer
 from qa.config import Settings
 from qa.corpus.documents import Document
 from qa.errors import UnknownSource
@@ -17,6 +18,7 @@ from qa.index.encoder import Encoder, MiniLMEncoder
 from qa.index.live import LiveIndex
 from qa.index.store import Index
 from qa.request import validate
+from qa.search.filters import allowed_passages
 from qa.search.query import build_query
 from qa.search.retrieval import rank
 
@@ -43,16 +45,24 @@ class QA:
         """Load the model now rather than on the first question."""
         self.encoder.encode(["warm up"])
 
-    def ask(self, question: str, k: int | None = None, mode: str = "hybrid", history: Sequence[object] = ()) -> Answer:
+    def ask(self, question: str, k: int | None = None, mode: str = "hybrid", history: Sequence[object] = (),
+            sources: Iterable[str] | None = None, since: str | date | None = None,
+            until: str | date | None = None) -> Answer:
         """Up to `k` passages that answer `question`, best first, or an abstention. `history` holds the chat's
         earlier questions (or their Answers, or Answer.to_dict()s), oldest first: a follow-up that leans on them
         is searched together with them. Without `k`, a question about a count quotes every source's figure.
-        `mode` ranks by bm25, dense or hybrid (the default) scores."""
+        `mode` ranks by bm25, dense or hybrid (the default) scores. `sources` (document ids), `since` and `until`
+        (ISO dates, inclusive) limit the answer to those documents; an undated document is outside any date range."""
         s = self.settings
-        request = validate(question, k, history, s, mode)
         now = self.live.current()  # one snapshot for the whole answer, of the corpus as it is now
+        request = validate(question, k, history, s, mode, sources, since, until, now.index.documents)
+        allowed = None
+        if request.limit is not None:
+            allowed = allowed_passages(now.documents, now.doc_of_passage, request.limit)
+            if not allowed.any():
+                return Answer(request.question, True, [], NO_MATCH_MESSAGE)
         query = build_query(request.question, request.history, self.encoder, s.max_chain)
-        ranking = rank(now.index, query.text, query.vector, s, request.mode)
+        ranking = rank(now.index, query.text, query.vector, s, request.mode, allowed)
         decision = decide(request.question, query.text, ranking, now.index, now.vocabulary, s)
         if decision.abstained:
             return Answer(request.question, True, [], decision.message, suggestions=now.examples[:3])
@@ -78,10 +88,11 @@ _default: QA | None = None
 _default_lock = threading.Lock()
 
 
-def ask(question: str, k: int | None = None, history: Sequence[object] = ()) -> Answer:
-    """Answer with the default corpus and index (loaded, or rebuilt, on first call)."""
+def ask(question: str, k: int | None = None, history: Sequence[object] = (), sources: Iterable[str] | None = None,
+        since: str | date | None = None, until: str | date | None = None) -> Answer:
+    """Answer with the default corpus and index (loaded, or rebuilt, on first call); arguments as `QA.ask`."""
     global _default
     with _default_lock:
         if _default is None:
             _default = QA()
-    return _default.ask(question, k, history=history)
+    return _default.ask(question, k, history=history, sources=sources, since=since, until=until)

@@ -28,8 +28,8 @@ def _ask(args: argparse.Namespace) -> int:
     from qa.api import QA
     from qa.request import validate
     settings = settings_from(args)
-    validate(args.question, args.k, (), settings)  # bad input fails before the model and index load
-    answer = QA(settings).ask(args.question, args.k)
+    validate(args.question, args.k, (), settings, since=args.since, until=args.until)  # before the model loads
+    answer = QA(settings).ask(args.question, args.k, sources=args.source, since=args.since, until=args.until)
     if args.json:
         print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
         return 0
@@ -75,6 +75,10 @@ def parser() -> argparse.ArgumentParser:
     a.add_argument("question")
     a.add_argument("-k", type=int, default=None, help="at most this many passages (1-10, default 3)")
     a.add_argument("--json", action="store_true", help="print Answer.to_dict() as JSON")
+    a.add_argument("--source", action="append", metavar="ID", help="quote only this document (repeatable; see its id "
+                   "in the corpus file's front matter)")
+    a.add_argument("--since", metavar="DATE", help="quote only documents dated on or after DATE (YYYY-MM-DD)")
+    a.add_argument("--until", metavar="DATE", help="quote only documents dated on or before DATE (YYYY-MM-DD)")
     a.set_defaults(run=_ask)
     i = sub.add_parser("index", parents=[common], help="rebuild the index from the corpus")
     i.add_argument("--if-needed", action="store_true", help="rebuild only when the index is missing or stale")

@@ -70,7 +70,7 @@ class _Loadable:
             if raw is not None and raw != "":
                 values[name] = _convert(cls, name, raw, f"environment variable {ENV_PREFIX}{name.upper()}")
         values |= parse_params(cls, params)
-        return cls(**(values | overrides))  # type: ignore[call-arg]
+        return cls(**(values | overrides))
 
     @classmethod
     def groups(cls) -> dict[str, list[str]]:
@@ -81,10 +81,13 @@ class _Loadable:
         return out
 
 
-def _field_type(cls: type, name: str) -> type:
-    default = next(f for f in fields(cls) if f.name == name)  # type: ignore[arg-type]
-    value = default.default if default.default is not MISSING else default.default_factory()  # type: ignore[misc]
-    return type(value)
+def _field_type(cls: type, name: str) -> Any:
+    """The type of the setting's default value (every setting has one)."""
+    f = next(f for f in fields(cls) if f.name == name)
+    if f.default is not MISSING:
+        return type(f.default)
+    assert f.default_factory is not MISSING
+    return type(f.default_factory())
 
 
 def _convert(cls: type, name: str, raw: Any, where: str) -> Any:

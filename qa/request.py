@@ -3,11 +3,13 @@ from __future__ import annotations
 
 import reprlib
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from qa.config import MAX_HISTORY_TURNS, MAX_QUESTION_CHARS, MODES, Settings
+from qa.corpus.documents import Document
 from qa.errors import InvalidQuestion
+from qa.search.filters import Filter, validate_filter
 from qa.search.followup import Turn, as_turn
 
 
@@ -20,6 +22,7 @@ class Request:
     every_source: bool  # no k was given: a question about a count quotes every source's figure
     history: tuple[Turn, ...]  # the chat's latest earlier turns, oldest first
     mode: str  # bm25 | dense | hybrid
+    limit: Filter | None = None  # the sources and dates an answer may quote; None: any
 
 
 def validate_question(question: object) -> str:
@@ -76,8 +79,12 @@ def validate_mode(mode: object) -> str:
     return str(mode)
 
 
-def validate(question: object, k: object, history: Sequence[object], settings: Settings, mode: object = "hybrid") -> Request:
-    """The request, or InvalidQuestion for the first thing wrong with it."""
+def validate(question: object, k: object, history: Sequence[object], settings: Settings, mode: object = "hybrid",
+             sources: Iterable[str] | None = None, since: object = None, until: object = None,
+             documents: Mapping[str, Document] | None = None) -> Request:
+    """The request, or InvalidQuestion for the first thing wrong with it. `sources`, `since` and `until` limit the
+    answer to those documents (ids, checked against `documents`) and dates."""
     text = validate_question(question)
     return Request(text, validate_k(settings.default_k if k is None else k, settings.max_k), k is None,
-                   tuple(validate_history(history)), validate_mode(mode))
+                   tuple(validate_history(history)), validate_mode(mode),
+                   validate_filter(sources, since, until, documents or {}))

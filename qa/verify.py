@@ -12,6 +12,7 @@ from qa.answer.figures import source_label
 from qa.answer.model import (
     ABSTAIN_MESSAGE,
     ANSWER_HEADING,
+    NO_MATCH_MESSAGE,
     NOT_ENGLISH_MESSAGE,
     NOTICE_PREFIX,
     SEARCHED_PREFIX,
@@ -27,7 +28,7 @@ from qa.errors import UngroundedAnswer
 # The only wording an answer may add, one entry per message line. To add a line (a translated abstention,
 # 'Searched for: {question}', a 'Sources differ: ...' notice), add its template here. A `{name}` slot
 # matches any text that SLOTS[name](text, answer) accepts.
-ABSTAIN_TEMPLATES = (ABSTAIN_MESSAGE, NOT_ENGLISH_MESSAGE)  # lines that say the answer abstains
+ABSTAIN_TEMPLATES = (ABSTAIN_MESSAGE, NOT_ENGLISH_MESSAGE, NO_MATCH_MESSAGE)  # lines that say the answer abstains
 ANSWER_TEMPLATES = (ANSWER_HEADING,)  # lines that may introduce quoted passages
 SLOTS = {
     "question": lambda text, answer: bool(text) and text in answer.question,
@@ -68,7 +69,7 @@ def _message_problems(answer: Answer) -> list[str]:
     return problems
 
 
-def _passage_problems(n: int, p: Passage, documents: Mapping[str, Document]) -> list[str]:
+def _passage_problems(n: int | str, p: Passage, documents: Mapping[str, Document]) -> list[str]:
     where = f"passage {n} ({p.passage_id})"
     doc = documents.get(p.doc_id)
     if doc is None:
@@ -161,8 +162,9 @@ def _markdown_problems(answer: Answer, documents: Mapping[str, Document]) -> lis
         return problems + [f"the Markdown has {len(rest)} blocks after the message; "
                            f"expected a citation and a quote for each of {len(answer.passages)} passages"]
     for n, (p, head, quote) in enumerate(zip(answer.passages, rest[::2], rest[1::2]), 1):
-        sources = [documents.get(q.doc_id) for q in [p, *p.also_in]]
-        if None in sources or head != f"**[{n}]** " + "; ".join(citation(d, markdown=True) for d in sources):
+        found = [documents.get(q.doc_id) for q in [p, *p.also_in]]
+        sources = [d for d in found if d is not None]
+        if len(sources) < len(found) or head != f"**[{n}]** " + "; ".join(citation(d, markdown=True) for d in sources):
             problems.append(f"the Markdown citation of passage {n} is not exactly the citation of its sources")
         lines = quote.split("\n")
         if not all(line == ">" or line.startswith("> ") for line in lines):

@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from qa.config import ROOT, Settings
+from qa.index.rows import Rows
 from qa_tools.launch import descendants, free_port, make_run_command, status_mb
 
 SCIFACT = ROOT.parent / "shared" / "benchmarks" / "scifact" / "corpus.jsonl"
@@ -142,12 +143,14 @@ def bench_encoders(docs: int, work: Path) -> list[dict]:
     reference_model = SentenceTransformer(str(model_path()), device="cpu")
     encoder = MiniLMEncoder()
     encoder.encode(["warm up"])
+    model = encoder._model
+    assert model is not None  # loaded by the warm-up
     runs = {
         "sentence-transformers, batch 64": lambda: reference_model.encode(
             texts, batch_size=64, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False),
         "qa.encoder, batch 32, length-sorted": lambda: encoder.encode(texts),
         "qa.encoder, batch 32, corpus order": lambda: np.concatenate(
-            [encoder._model(texts[i:i + 32]) for i in range(0, len(texts), 32)]),
+            [model(texts[i:i + 32]) for i in range(0, len(texts), 32)]),
         "qa.encoder, batch 128, length-sorted": lambda: MiniLMEncoder(batch_size=128).encode(texts),
     }
     out, reference = [], None
@@ -290,7 +293,8 @@ def bench_cli(runs: int, index_dir: Path) -> dict:
         t = time.perf_counter()
         proc = subprocess.Popen([sys.executable, "-m", "qa", "ask", COLD_QUESTION], cwd=ROOT, env=_env(index_dir),
                                 stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-        out = proc.stdout.read()
+        assert proc.stdout is not None
+        out = proc.stdout.read()  # to the end; the process is then reaped with its resource usage
         _, status, usage = os.wait4(proc.pid, 0)
         times.append(time.perf_counter() - t)
         proc.returncode = os.waitstatus_to_exitcode(status)
@@ -382,7 +386,7 @@ def _unit(rng: np.random.Generator, rows: int, dim: int = 384) -> np.ndarray:
     return v
 
 
-def _write_npy(path: Path, rows: int, chunks) -> np.ndarray:
+def _write_npy(path: Path, rows: int, chunks) -> np.ndarray | Rows:
     """Write float32 rows of 384 to an .npy file, then open it as `store.load` does."""
     from qa.index.rows import open_rows
 
@@ -418,7 +422,7 @@ def build_generated(n: int, work: Path, settings: Settings, seed: int = 0):
             sizes = rng.choice(lengths, min(chunk, n - first))
             ids = np.searchsorted(cdf, rng.random(int(sizes.sum())))
             ends = np.cumsum(sizes)
-            texts = []
+            texts: list[str] = []
             for i, (size, end) in enumerate(zip(sizes.tolist(), ends.tolist())):
                 tokens = [words[t] for t in ids[end - size:end].tolist()]
                 text = " ".join(tokens)

@@ -125,12 +125,11 @@ def test_load_command_against_a_running_app(app):
     assert report["answered"] > 0 and report["rss_mb_first"] is None  # the memory of an app given by --url is not read
 
 
-def test_load_command_names_an_app_it_cannot_reach():
+def test_load_command_names_an_app_it_cannot_reach(cli):
     url = f"http://127.0.0.1:{free_port()}"
-    result = subprocess.run([sys.executable, "-m", "qa", "load", "--url", url, "--seconds", "1"], cwd=ROOT,
-                            capture_output=True, text=True, timeout=120, check=False)
-    assert result.returncode == 2
-    assert result.stderr.startswith(f"error: cannot reach the app at {url} (")
+    code, _, err = cli("load", "--url", url, "--seconds", "1")
+    assert code == 2
+    assert err.startswith(f"error: cannot reach the app at {url} (")
 
 
 def test_full_queue_answers_busy_and_the_rest_are_answered(app):

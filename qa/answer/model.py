@@ -11,6 +11,7 @@ ABSTAIN_MESSAGE = "The articles do not answer this question, so nothing is quote
 NOT_ENGLISH_MESSAGE = ("This bot reads English only, and no passage of the (English) articles matches this question, "
                        "so nothing is quoted. Please ask in English.")
 ANSWER_HEADING = "Passages quoted word for word from the articles:"
+NO_MATCH_MESSAGE = "No document matches the chosen sources and dates, so nothing is quoted."
 SUGGESTIONS_HEADING = "Questions the articles do answer:"
 SEARCHED_PREFIX = "Searched for: "  # then the user's own questions that a follow-up was searched with
 NOTICE_PREFIX = "Sources differ: "  # then each figure as its passage words it, with its source

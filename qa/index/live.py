@@ -20,9 +20,11 @@ import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import numpy as np
+
 from qa.answer.decide import vocabulary
 from qa.config import Settings
-from qa.corpus.documents import load_examples
+from qa.corpus.documents import Document, load_examples
 from qa.corpus.passages import PassageRecord
 from qa.errors import CorpusError, IndexUnavailable, QAError, StaleIndex
 from qa.index import store
@@ -89,13 +91,18 @@ class Snapshot:
 
     index: store.Index
     passages_by_id: dict[str, PassageRecord]
+    documents: list[Document]  # in corpus order
+    doc_of_passage: np.ndarray  # passage i belongs to documents[doc_of_passage[i]] (for the source filters)
     vocabulary: frozenset[str]
     examples: list[str]
     fingerprint: Fingerprint
 
     @classmethod
     def of(cls, index: store.Index, settings: Settings, fingerprint: Fingerprint) -> Snapshot:
-        return cls(index, {p.passage_id: p for p in index.passages}, vocabulary(index),
+        documents = list(index.documents.values())
+        position = {d.id: n for n, d in enumerate(documents)}
+        doc_of_passage = np.array([position[p.doc_id] for p in index.passages], dtype=np.int64)
+        return cls(index, {p.passage_id: p for p in index.passages}, documents, doc_of_passage, vocabulary(index),
                    load_examples(settings.corpus_dir), fingerprint)
 
 

@@ -15,6 +15,7 @@ import re
 import shutil
 import tempfile
 import time
+from collections.abc import Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import metadata
@@ -186,7 +187,7 @@ def _read_npy(data: bytes | Path, in_memory_bytes: int) -> np.ndarray | Rows:
 
 
 def _encode(encoder: Encoder, texts: list[str], batch: int, progress: bool) -> np.ndarray:
-    chunks = range(0, len(texts), batch)
+    chunks: Iterable[int] = range(0, len(texts), batch)
     if progress:
         from tqdm import tqdm
         chunks = tqdm(chunks, desc="encoding", unit="batch")
@@ -264,8 +265,8 @@ def _save_locked(index: Index, index_dir: Path) -> Path:
             raise ValueError("only an index made by build() can be saved: it has no vector keys")
         files = {"passages.jsonl": "".join(map(_passage_line, index.passages)).encode("utf-8"),
                  "dense.faiss": faiss.serialize_index(index.dense).tobytes(),
-                 "vectors.npy": _npy_bytes(index.vectors),
-                 "sentences.npy": _npy_bytes(index.sentence_vectors),
+                 "vectors.npy": _npy_bytes(np.asarray(index.vectors)),
+                 "sentences.npy": _npy_bytes(np.asarray(index.sentence_vectors)),
                  "keys.npy": _npy_bytes(np.asarray(index.keys))}
         for name, data in files.items():
             _write(build_dir / name, data)
@@ -315,8 +316,8 @@ def _read_checked(build_dir: Path, manifest: dict, index_dir: Path, in_memory_by
             if name.endswith(".npy") and path.stat().st_size > in_memory_bytes:
                 data[name], digest = path, _sha256_chunked(path)
             else:
-                data[name] = path.read_bytes()
-                digest = hashlib.sha256(data[name]).hexdigest()
+                content = path.read_bytes()
+                data[name], digest = content, hashlib.sha256(content).hexdigest()
         except OSError:
             raise StaleIndex(f"{name} is missing or unreadable", index_dir) from None
         if digest != signed.get(name):
