@@ -10,7 +10,7 @@ from dataclasses import replace
 import pytest
 from conftest import ROOT, WordHashEncoder
 
-from qa import QA, CorpusError, verify
+from qa import QA, CorpusError, IndexUnavailable, verify
 from qa.errors import UnknownSource
 from qa.index import live, store
 from qa.index.live import Fingerprint
@@ -227,3 +227,29 @@ def test_asks_from_threads_never_quote_old_words_once_the_change_is_noticed(sett
     old_words = [a for _, a, _ in results if "opened an investigation" in a.passages[0].text]
     assert old_words, "no answer came before the change: the test did not overlap the swap"
     assert all(verify(a, index.documents) == [] for _, a, index in results[-20:])
+
+
+def test_asks_during_a_rebuild_wait_for_it_then_are_refused(settings, monkeypatch):
+    """While the noticing ask rebuilds, another ask waits rather than answer from the old index; past
+    corpus_wait_seconds it is refused with a message, and once the swap is done answers quote the new words."""
+    qa = QA(replace(settings, corpus_wait_seconds=0.2), WordHashEncoder())
+    release, building = threading.Event(), threading.Event()
+    real_build = store.build
+
+    def slow_build(*args, **kwargs):
+        building.set()
+        release.wait(10)
+        return real_build(*args, **kwargs)
+    monkeypatch.setattr(store, "build", slow_build)
+    edit_by_rename(settings)
+    first: list = []
+    noticing = threading.Thread(target=lambda: first.append(qa.ask(INVESTIGATION, 1)))
+    noticing.start()
+    assert building.wait(10)
+    with pytest.raises(IndexUnavailable, match="the corpus changed and its index is still being rebuilt; ask again "
+                                               "in a moment"):
+        qa.ask(INVESTIGATION, 1)
+    release.set()
+    noticing.join(10)
+    assert first[0].passages[0].text.startswith("The government closed")
+    assert qa.ask(INVESTIGATION, 1).passages[0].text.startswith("The government closed")
