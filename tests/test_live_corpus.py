@@ -10,7 +10,7 @@ from dataclasses import replace
 import pytest
 from conftest import ROOT, WordHashEncoder
 
-from qa import QA, CorpusError, IndexUnavailable, verify
+from qa import QA, CorpusError, IndexUnavailable, QAError, verify
 from qa.errors import UnknownSource
 from qa.index import live, store
 from qa.index.live import Fingerprint
@@ -253,3 +253,26 @@ def test_asks_during_a_rebuild_wait_for_it_then_are_refused(settings, monkeypatc
     noticing.join(10)
     assert first[0].passages[0].text.startswith("The government closed")
     assert qa.ask(INVESTIGATION, 1).passages[0].text.startswith("The government closed")
+
+
+def test_changed_example_questions_are_shown_without_a_rebuild(settings):
+    qa = QA(settings, WordHashEncoder())
+    served = qa.index
+    (settings.corpus_dir / "examples.txt").write_text("Who opened the investigation?\n")
+    answer = qa.ask("Who won the 2018 World Cup?")
+    assert answer.abstained and answer.suggestions == ["Who opened the investigation?"]
+    assert qa.examples == ["Who opened the investigation?"] and qa.index is served
+
+
+def test_a_directory_named_like_a_document_never_escapes_as_a_traceback(settings):
+    """Whether the corpus loader skips it or refuses it, an ask answers or raises a QAError; once it is removed,
+    answers resume."""
+    qa = QA(settings, WordHashEncoder())
+    (settings.corpus_dir / "notes.md").mkdir()
+    try:
+        outcome = qa.ask(INVESTIGATION, 1).passages[0].text[:22]
+    except QAError as exc:
+        outcome = type(exc).__name__
+    assert outcome in ("The government opened ", "CorpusError")
+    (settings.corpus_dir / "notes.md").rmdir()
+    assert qa.ask(INVESTIGATION, 1).passages[0].text.startswith("The government opened")

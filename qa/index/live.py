@@ -162,13 +162,16 @@ class LiveIndex:
         change = self._seen().changes(fingerprint)
         try:
             index, how = self._index_for_corpus(old.index)
-        except (CorpusError, IndexUnavailable) as exc:
+        except (CorpusError, IndexUnavailable, OSError) as exc:  # OSError: an entry the corpus loader cannot read
             self._failure = (fingerprint, CorpusError(f"the corpus changed and cannot be used ({exc}); answers "
                                                       "resume when the folder is fixed"))
             log.warning("corpus changed: %s; cannot be used: %s", change, exc)
             return
         fingerprint = replace(fingerprint, current=current_entry(self.settings))  # after a save of our own
-        self.snapshot = Snapshot.of(index, self.settings, fingerprint)  # the swap: one attribute
+        if index is old.index:  # nothing to derive again; the example questions may have changed
+            self.snapshot = replace(old, examples=load_examples(self.settings.corpus_dir), fingerprint=fingerprint)
+        else:
+            self.snapshot = Snapshot.of(index, self.settings, fingerprint)  # the swap: one attribute
         self._failure = None
         if how:
             log.warning("corpus changed: %s; %s in %.2f s", change, how, time.perf_counter() - started)
