@@ -12,6 +12,7 @@ from qa.answer.compose import compose
 from qa.answer.decide import decide
 from qa.answer.model import NO_MATCH_MESSAGE, Answer
 from qa.config import Settings
+from qa.corpus.collection import Collection
 from qa.corpus.documents import Document
 from qa.errors import UnknownSource
 from qa.index.encoder import Encoder, MiniLMEncoder
@@ -38,8 +39,13 @@ class QA:
         return self.live.snapshot.index
 
     @property
+    def collection(self) -> Collection:
+        """The corpus folder's collection.yaml (title, description, example questions), as it is now."""
+        return self.live.snapshot.collection
+
+    @property
     def examples(self) -> list[str]:
-        return self.live.snapshot.examples
+        return list(self.live.snapshot.collection.examples)
 
     def warm(self) -> None:
         """Load the model now rather than on the first question."""
@@ -65,7 +71,7 @@ class QA:
         ranking = rank(now.index, query.text, query.vector, s, request.mode, allowed)
         decision = decide(request.question, query.text, ranking, now.index, now.vocabulary, s)
         if decision.abstained:
-            return Answer(request.question, True, [], decision.message, suggestions=now.examples[:3])
+            return Answer(request.question, True, [], decision.message, suggestions=list(now.collection.examples[:3]))
         return compose(request.question, request.k, request.every_source, query, ranking, now.index, s,
                        decision.message)
 

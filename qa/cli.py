@@ -1,20 +1,23 @@
-"""Command line: `python -m qa ask "question"` and `python -m qa index`, the product's own commands. The tools'
-commands (`eval`, `bench`, `load`) register themselves through the `qa.commands` entry points (qa_tools/cli.py), so
-the product imports none of their code.
+"""Command line: `python -m qa ask "question"`, `python -m qa chat` and `python -m qa index`, the product's own
+commands. The tools' commands (`eval`, `bench`, `load`) register themselves through the `qa.commands` entry points
+(qa_tools/cli.py), so the product imports none of their code.
 
 Every command that uses the settings takes `--param NAME=VALUE` (repeatable) and `--config FILE`; where a value
 comes from, later winning: default, settings file, environment (`QA_<NAME>`), flag (qa/config.py)."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
+import os
 import sys
 from importlib import metadata
 from pathlib import Path
 
 from qa.config import Settings
 from qa.errors import QAError
+from qa.safe_text import PrintableStream, printable
 
 COMMANDS_GROUP = "qa.commands"  # entry points: functions that add a subcommand, given (subparsers, common)
 
@@ -25,19 +28,41 @@ def settings_from(args: argparse.Namespace) -> Settings:
 
 
 def _ask(args: argparse.Namespace) -> int:
+    from qa.answer.export import export
     from qa.api import QA
     from qa.request import validate
+    from qa.terminal import print_answer
     settings = settings_from(args)
-    validate(args.question, args.k, (), settings, since=args.since, until=args.until)  # before the model loads
-    answer = QA(settings).ask(args.question, args.k, sources=args.source, since=args.since, until=args.until)
+    validate(args.question, args.k, args.history, settings, since=args.since, until=args.until)  # before the model loads
+    answer = QA(settings).ask(args.question, args.k, history=args.history, sources=args.source, since=args.since,
+                              until=args.until)
     if args.json:
         print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
-        return 0
-    print(answer.message)
-    for n, p in enumerate(answer.passages, 1):
-        print(f"\n[{n}] {p.citation}")
-        print("    " + p.text.replace("\n\n", "\n    "))
+    elif args.export:
+        print(export([answer], args.export), end="")
+    else:
+        print_answer(answer)
     return 0
+
+
+def _chat(args: argparse.Namespace) -> int:
+    from qa.answer.export import format_of
+    from qa.answer.model import Answer
+    from qa.api import QA
+    from qa.request import validate_k
+    from qa.terminal import chat
+    settings = settings_from(args)
+    if args.k is not None:  # bad options fail before the model and index load
+        validate_k(args.k, settings.max_k)
+    if args.export:
+        format_of(str(args.export))
+    loaded: list[QA] = []  # loaded with the first question, so that the prompt shows at once
+
+    def ask(question: str, history: list[Answer]) -> Answer:
+        if not loaded:
+            loaded.append(QA(settings))
+        return loaded[0].ask(question, args.k, history=history)
+    return chat(ask, sys.stdin, sys.stdout, sys.stderr, args.export)
 
 
 def _index(args: argparse.Namespace) -> int:
@@ -79,7 +104,17 @@ def parser() -> argparse.ArgumentParser:
                    "in the corpus file's front matter)")
     a.add_argument("--since", metavar="DATE", help="quote only documents dated on or after DATE (YYYY-MM-DD)")
     a.add_argument("--until", metavar="DATE", help="quote only documents dated on or before DATE (YYYY-MM-DD)")
+    a.add_argument("--history", action="append", default=[], metavar="QUESTION",
+                   help="an earlier question of the conversation, for a follow-up (repeatable, oldest first)")
+    a.add_argument("--export", choices=("md", "csv", "json"), help="print the quotes with all citation fields as "
+                   "Markdown, CSV or JSON")
     a.set_defaults(run=_ask)
+    c = sub.add_parser("chat", parents=[common], help="a conversation: questions read from standard input, "
+                                                      "follow-ups searched with the questions before them")
+    c.add_argument("-k", type=int, default=None, help="at most this many passages per answer (1-10, default 3)")
+    c.add_argument("--export", type=Path, metavar="FILE", help="keep every quote of the conversation in FILE "
+                   "(.md, .csv or .json), rewritten after each answer")
+    c.set_defaults(run=_chat)
     i = sub.add_parser("index", parents=[common], help="rebuild the index from the corpus")
     i.add_argument("--if-needed", action="store_true", help="rebuild only when the index is missing or stale")
     i.set_defaults(run=_index)
@@ -94,9 +129,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(name)s: %(message)s")
     try:
-        return args.run(args)
+        with contextlib.redirect_stdout(PrintableStream(sys.stdout)):  # corpus text never drives the terminal
+            return args.run(args)
+    except BrokenPipeError:  # `... | head -n 1` closed the pipe: stop quietly, as a process killed by SIGPIPE does
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # the flush at exit must not fail again
+        return 141
     except QAError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {printable(str(exc))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

@@ -153,6 +153,10 @@ class Settings(_Loadable):
     # --- index: a change to any of these (or to the tokenising and splitting code) makes a saved index stale ---
     corpus_dir: Path = index(default_factory=lambda: ROOT / "corpus")
     index_dir: Path = index(default_factory=lambda: ROOT / "index")
+    # Corpus folder (docs/RELIABILITY.md, corpus folder): a symbolic link to a file outside the folder is refused
+    # unless this is True (the folder is then no longer all that is read); a file over max_document_bytes is refused.
+    follow_external_links: bool = index(False)
+    max_document_bytes: int = index(5_000_000)
     # Passages: paragraphs shorter than this many words are joined to a neighbour.
     min_passage_words: int = index(30)
     # Lexical ranking (rank-bm25).
@@ -261,10 +265,14 @@ class ServerSettings(_Loadable):
     # of its own.
     sessions: int = server(1000)
     share: bool = server(False)  # also make a public gradio.live link
+    # The HTTP guard (qa/web.py): host names the app may be reached by besides this machine and the bound address
+    # (comma-separated), and the largest request body read (a question, k and 20 turns of history need ~120 kB).
+    allowed_hosts: str = server("")
+    max_body_bytes: int = server(1_000_000)
 
     def __post_init__(self) -> None:
-        if not 0 < self.port < 65536:
-            raise SettingsError(f"port is {self.port}; choose one from 1 to 65535")
+        if not 0 <= self.port < 65536:
+            raise SettingsError(f"port is {self.port}; choose one from 1 to 65535 (0: any free port)")
         for name in ("concurrency", "queue_size", "sessions"):
             if getattr(self, name) < 1:
                 raise SettingsError(f"{name} is {getattr(self, name)}; it must be at least 1")

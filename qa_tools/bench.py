@@ -537,6 +537,45 @@ def bench_scale(sizes: list[int], runs: int, params: list[str], config: Path | N
     return out
 
 
+# --- linear time: splitting and figure finding on adversarial input -----------------------------------------
+
+LINEAR_PARAGRAPHS = (2_000, 4_000, 8_000, 16_000)
+FIGURE_LIST_CHARS = 40_000
+
+
+def bench_linear(runs: int) -> dict:
+    """Milliseconds to split a document of N one-line paragraphs (each too short to stand alone, so all are merged) and to
+    find the figures in a passage that is a 40,000-character list of comma-separated numbers: both were quadratic."""
+    from qa.answer.figures import find_figures
+    from qa.answer.model import Passage
+    from qa.corpus.documents import Document
+    from qa.corpus.passages import split_document
+
+    def timed(work) -> dict:
+        times = []
+        for _ in range(runs):
+            t = time.perf_counter()
+            work()
+            times.append((time.perf_counter() - t) * 1000)
+        return _row(times)
+
+    split = {}
+    for n in LINEAR_PARAGRAPHS:
+        doc = Document("long", "t", "p", None, (), None, None, "\n\n".join(f"Line {i} of the list." for i in range(n)))
+        split[n] = timed(lambda: split_document(doc, Settings().min_passage_words))
+    # No measure follows the list, so every place a figure could start is tried (the worst case).
+    text = ",".join(str(i) for i in range(FIGURE_LIST_CHARS))[:FIGURE_LIST_CHARS]
+    passage = Passage(text, "long", "long#p1", 0, len(text), 0.0, [], "t", "p", None, None, [], "article", None, None, "")
+    return {"split_ms": split, "figures_ms": timed(lambda: find_figures(passage)), "figure_chars": len(text)}
+
+
+def format_linear(r: dict) -> list[str]:
+    lines = ["linear time (was quadratic: docs/RELIABILITY.md, Time)"]
+    lines += [f"  split {n:>6,} one-line paragraphs {_fmt(stat, 'ms')}" for n, stat in r["split_ms"].items()]
+    lines.append(f"  figures in a {r['figure_chars']:,}-character number list {_fmt(r['figures_ms'], 'ms')}")
+    return lines
+
+
 # --- report ----------------------------------------------------------------------------------------------------
 
 def run(runs: int = 3, scifact_docs: int = 100, sizes: tuple[int, ...] = (10_000, 100_000, 1_000_000),
@@ -550,6 +589,7 @@ def run(runs: int = 3, scifact_docs: int = 100, sizes: tuple[int, ...] = (10_000
     try:
         index_dir = work / "index"
         report["seed"] = bench_seed(runs, index_dir, settings)
+        report["linear"] = bench_linear(runs)
         report["cli"] = bench_cli(runs, index_dir)
         if app:
             report["app"] = bench_app(runs, index_dir)
@@ -580,6 +620,8 @@ def format_report(r: dict) -> str:
              "cold start",
              f"  python -m qa ask      {_fmt(r['cli']['first_answer_s'], 's')}   target <= 10 (stretch 3); "
              f"peak RSS {r['cli']['peak_rss_mb']['median']:.0f} MB"]
+    if "linear" in r:
+        lines += format_linear(r["linear"])
     if "app" in r:
         a = r["app"]
         lines.append(f"  make run: page served {_fmt(a['page_s'], 's')}")

@@ -73,7 +73,7 @@ def evaluate(qa: QA, questions: list[Question]) -> dict:
         ranking = ranking_report(ranks) if ranks else dict.fromkeys(("hit@1", "hit@3", "mrr", "ndcg@10"), 0.0)
         answers = {q.id: qa.ask(q.question, mode=mode) for q in questions}
         did = {i for i, a in answers.items() if a.abstained}
-        ungrounded = {i: problems for i, a in answers.items() if (problems := verify(a, qa.index.documents))}
+        ungrounded = {i: problems for i, a in answers.items() if (problems := verify(a, qa.index))}
         report[mode] = {
             **ranking,
             "abstention_precision": len(did & should) / len(did) if did else 1.0,
@@ -101,7 +101,7 @@ def evaluate_followups(qa: QA, questions: list[Question]) -> dict:
                 query = query_for(q.question, questions_searched, qa.encoder)
                 order = rank(qa.index, query.text, query.vector, qa.settings).order
                 ranks[key].append(first_rank(order, gold))
-            grounded += verify(qa.ask(q.question, history=q.history), qa.index.documents) == []
+            grounded += verify(qa.ask(q.question, history=q.history), qa.index, history=q.history) == []
         report[kind] = {"questions": len(rows), "grounding_rate": grounded / len(rows)} | {
             key: {m: v for m, v in summary(found).items() if m != "hit@1"}
             for key, found in ranks.items()}

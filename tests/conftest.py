@@ -51,9 +51,10 @@ The government opened an investigation into the use of weapons by the police dur
 
 Rights groups demanded a transparent inquiry and the release of detained activists.
 """,
-    "examples.txt": """# example questions
-How many people died?
-What did rights groups demand?
+    "collection.yaml": """# example questions
+examples:
+  - How many people died?
+  - What did rights groups demand?
 """,
 }
 
@@ -112,10 +113,11 @@ def real_qa(tmp_path_factory) -> QA:
 
 @pytest.fixture(scope="session")
 def app(tmp_path_factory) -> RunningApp:
-    """The chat started with `make run` on a free port, QA_HOST unset (the default bind address), its index built
-    in a temporary folder and its output in `app.log`."""
+    """The chat started with `make run` on a free port, QA_HOST unset (the default bind address), `qa.example` on
+    its allow-list of host names, its index built in a temporary folder and its output in `app.log`."""
     folder = tmp_path_factory.mktemp("app")
-    with running_app({"QA_INDEX_DIR": str(folder / "index"), "QA_HOST": None}, log=folder / "app.log") as running:
+    env = {"QA_INDEX_DIR": str(folder / "index"), "QA_HOST": None, "QA_ALLOWED_HOSTS": "qa.example"}
+    with running_app(env, log=folder / "app.log") as running:
         yield running
 
 

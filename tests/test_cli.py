@@ -11,8 +11,8 @@ from qa import Answer, Passage, verify
 from qa_tools.evaluate import format_report, load_questions
 
 
-def run(*args, env=None):
-    return subprocess.run([sys.executable, "-m", "qa", *args], cwd=ROOT, capture_output=True, text=True,
+def run(*args, env=None, input=None):
+    return subprocess.run([sys.executable, "-m", "qa", *args], cwd=ROOT, capture_output=True, text=True, input=input,
                           timeout=300, check=False, env={**os.environ, **(env or {})})
 
 
@@ -72,3 +72,15 @@ def test_eval_prints_one_table_and_json_with_grounding_for_every_mode(real_qa):
     assert all(f["grounding_rate"] == 1.0 for f in followups.values())
     assert lines[-2].startswith("followup questions after an earlier one (15, hybrid): hit@3 0.933 with history, "
                                 "0.533 without")
+
+
+@pytest.mark.parametrize("output", [["--json"], []], ids=["json", "text"])
+def test_a_closed_pipe_ends_the_cli_quietly(real_qa, output):
+    """`python -m qa ask ... --json | head -n 1`: the reader goes away before the answer is written. The CLI stops
+    as a process killed by SIGPIPE does (status 141), with nothing on stderr."""
+    process = subprocess.Popen([sys.executable, "-m", "qa", "ask", "How many people were killed?", *output], cwd=ROOT,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               env={**os.environ, "QA_INDEX_DIR": str(real_qa.settings.index_dir)})
+    process.stdout.close()
+    stderr = process.stderr.read().decode()
+    assert (process.wait(timeout=300), stderr) == (141, "")

@@ -31,9 +31,11 @@ def test_the_settings_file_can_be_named_by_the_environment(tmp_path):
 def test_defaults_are_grouped_by_stage():
     groups = Settings.groups()
     assert list(groups) == ["index", "retrieval", "answer"]
-    assert groups["index"][:3] == ["corpus_dir", "index_dir", "min_passage_words"]
+    assert groups["index"][:5] == ["corpus_dir", "index_dir", "follow_external_links", "max_document_bytes",
+                                   "min_passage_words"]
     assert "fusion" in groups["retrieval"] and "highlight_margin" in groups["answer"]
-    assert ServerSettings.groups() == {"server": ["host", "port", "concurrency", "queue_size", "sessions", "share"]}
+    assert ServerSettings.groups() == {"server": ["host", "port", "concurrency", "queue_size", "sessions", "share",
+                                                 "allowed_hosts", "max_body_bytes"]}
 
 
 @pytest.mark.parametrize("load, message", [
@@ -46,7 +48,7 @@ def test_defaults_are_grouped_by_stage():
     (lambda: Settings.load(["bm25_variant=bm42"]), "unknown bm25_variant 'bm42'; choose one of okapi, plus, l"),
     (lambda: Settings(default_k=11), r"default_k is 11; it must be from 1 to max_k \(10\)"),
     (lambda: Settings(relative_cutoff=-1.0), "relative_cutoff is -1.0; it must not be negative"),
-    (lambda: ServerSettings.load(env={"QA_PORT": "70000"}), "port is 70000; choose one from 1 to 65535"),
+    (lambda: ServerSettings.load(env={"QA_PORT": "70000"}), r"port is 70000; choose one from 1 to 65535 \(0: any free port\)"),
     (lambda: ServerSettings(queue_size=0), "queue_size is 0; it must be at least 1"),
 ])
 def test_bad_settings_are_refused_with_the_fix(load, message):

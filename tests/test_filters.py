@@ -25,13 +25,13 @@ def test_unfiltered_answer_quotes_both_sources(fixture_qa):
 def test_answers_quote_only_the_chosen_documents(fixture_qa, limit, documents):
     answer = fixture_qa.ask(QUESTION, k=5, **limit)
     assert not answer.abstained and {p.doc_id for p in answer.passages} <= documents
-    assert verify(answer, fixture_qa.index.documents) == []
+    assert verify(answer, fixture_qa.index) == []
 
 
 def test_a_limit_nothing_matches_abstains_and_says_why(fixture_qa):
     answer = fixture_qa.ask(QUESTION, since="2012-01-01")
     assert (answer.abstained, answer.passages, answer.message) == (True, [], NO_MATCH_MESSAGE)
-    assert verify(answer, fixture_qa.index.documents) == []
+    assert verify(answer, fixture_qa.index) == []
 
 
 @pytest.mark.parametrize("limit, message", [

@@ -95,7 +95,7 @@ def test_the_next_ask_answers_from_the_changed_corpus(settings, caplog, change, 
         assert now in quoted(after) and now not in quoted(before)
     if never:
         assert never not in quoted(after) and all(never not in p.text for p in qa.index.passages)
-    assert verify(after, qa.index.documents) == []
+    assert verify(after, qa.index) == []
     assert [r.message.rsplit(" in ", 1)[0] for r in caplog.records] == [line]
     assert store.problem(settings, WordHashEncoder()) is None  # the rebuilt index was saved: the next start loads it
 
@@ -226,7 +226,7 @@ def test_asks_from_threads_never_quote_old_words_once_the_change_is_noticed(sett
     assert after and all(a.passages[0].text.startswith("The government closed") for a in after)
     old_words = [a for _, a, _ in results if "opened an investigation" in a.passages[0].text]
     assert old_words, "no answer came before the change: the test did not overlap the swap"
-    assert all(verify(a, index.documents) == [] for _, a, index in results[-20:])
+    assert all(verify(a, index) == [] for _, a, index in results[-20:])
 
 
 def test_asks_during_a_rebuild_wait_for_it_then_are_refused(settings, monkeypatch):
@@ -255,13 +255,14 @@ def test_asks_during_a_rebuild_wait_for_it_then_are_refused(settings, monkeypatc
     assert qa.ask(INVESTIGATION, 1).passages[0].text.startswith("The government closed")
 
 
-def test_changed_example_questions_are_shown_without_a_rebuild(settings):
+def test_a_changed_collection_is_shown_without_a_rebuild(settings):
     qa = QA(settings, WordHashEncoder())
     served = qa.index
-    (settings.corpus_dir / "examples.txt").write_text("Who opened the investigation?\n")
+    (settings.corpus_dir / "collection.yaml").write_text("title: Beta and alpha\nexamples:\n  - Who opened the investigation?\n")
     answer = qa.ask("Who won the 2018 World Cup?")
     assert answer.abstained and answer.suggestions == ["Who opened the investigation?"]
-    assert qa.examples == ["Who opened the investigation?"] and qa.index is served
+    assert qa.examples == ["Who opened the investigation?"] and qa.collection.title == "Beta and alpha"
+    assert qa.index is served
 
 
 def test_a_directory_named_like_a_document_never_escapes_as_a_traceback(settings):

@@ -78,7 +78,7 @@ CLI_ROWS = {"russian", "emoji-in-question", "html-in-question"}  # rows that rea
 def check_answer(answer, qa, question, expect, message):
     """The outcome is the expected one and everything shown is fixed wording or a verbatim quote."""
     assert answer.question == question.strip()
-    assert verify(answer, qa.index.documents) == []
+    assert verify(answer, qa.index) == []
     if expect == GROUNDED:
         expect, message = (ABSTAIN, ABSTAIN_MESSAGE) if answer.abstained else (ANSWER, "")
     if expect in (ABSTAIN, NOT_ENGLISH):
@@ -497,7 +497,7 @@ def test_a_body_with_a_line_separator_round_trips_through_the_index(fixture_sett
         qa = QA(fixture_settings, encoder)
     assert caplog.records == [] and problem(fixture_settings, encoder) is None
     answer = qa.ask("investigation into police weapons", 1)
-    assert f"opened an{char}investigation" in answer.passages[0].text and verify(answer, qa.index.documents) == []
+    assert f"opened an{char}investigation" in answer.passages[0].text and verify(answer, qa.index) == []
 
 
 def rewrite_manifest(change):
@@ -683,7 +683,7 @@ def test_index_files_of_any_shape_are_rebuilt_through_the_api(fixture_settings, 
     assert problem(fixture_settings, encoder) is None
     answer = qa.ask("How many people died according to officials?", 1)
     assert answer.passages[0].text.endswith("Officials said ten people died.")
-    assert verify(answer, qa.index.documents) == []
+    assert verify(answer, qa.index) == []
 
 
 @pytest.mark.parametrize("damage, reason", SHAPES, ids=[d[0].__name__ for d in SHAPES])

@@ -11,7 +11,9 @@ from qa.answer.model import NOTICE_PREFIX, Disagreement, Figure, Passage
 UNITS = "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen " \
         "eighteen nineteen".split()
 TENS = "twenty thirty forty fifty sixty seventy eighty ninety".split()
-NUMBER = (r"\d[\d,]*|(?:" + "|".join(TENS) + r")(?:-(?:" + "|".join(UNITS[:9]) + r"))?|" + "|".join(UNITS[::-1])
+# Digits: a run such as '1,500' is read from its start only (not after a comma that follows a digit or a comma),
+# and possessively, so a 40,000-character list of numbers is read once rather than once per digit.
+NUMBER = (r"(?<!\d,)(?<!,,)\d[\d,]*+|(?:" + "|".join(TENS) + r")(?:-(?:" + "|".join(UNITS[:9]) + r"))?|" + "|".join(UNITS[::-1])
           + r"|a dozen|dozens|hundreds")
 QUALIFIER = (r"at least|more than|over|about|around|nearly|almost|up to|some|only|fewer than|less than|approximately"
              r"|roughly|as many as")

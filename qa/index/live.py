@@ -24,7 +24,8 @@ import numpy as np
 
 from qa.answer.decide import vocabulary
 from qa.config import Settings
-from qa.corpus.documents import Document, load_examples
+from qa.corpus.collection import Collection, load_collection
+from qa.corpus.documents import Document
 from qa.corpus.passages import PassageRecord
 from qa.errors import CorpusError, IndexUnavailable, QAError, StaleIndex
 from qa.index import store
@@ -94,7 +95,7 @@ class Snapshot:
     documents: list[Document]  # in corpus order
     doc_of_passage: np.ndarray  # passage i belongs to documents[doc_of_passage[i]] (for the source filters)
     vocabulary: frozenset[str]
-    examples: list[str]
+    collection: Collection  # the folder's collection.yaml: title, description, example questions
     fingerprint: Fingerprint
 
     @classmethod
@@ -103,7 +104,7 @@ class Snapshot:
         position = {d.id: n for n, d in enumerate(documents)}
         doc_of_passage = np.array([position[p.doc_id] for p in index.passages], dtype=np.int64)
         return cls(index, {p.passage_id: p for p in index.passages}, documents, doc_of_passage, vocabulary(index),
-                   load_examples(settings.corpus_dir), fingerprint)
+                   load_collection(settings.corpus_dir, settings), fingerprint)
 
 
 class LiveIndex:
@@ -162,16 +163,18 @@ class LiveIndex:
         change = self._seen().changes(fingerprint)
         try:
             index, how = self._index_for_corpus(old.index)
+            fingerprint = replace(fingerprint, current=current_entry(self.settings))  # after a save of our own
+            if index is old.index:  # nothing to derive again; collection.yaml may have changed
+                snapshot = replace(old, collection=load_collection(self.settings.corpus_dir, self.settings),
+                                   fingerprint=fingerprint)
+            else:
+                snapshot = Snapshot.of(index, self.settings, fingerprint)
         except (CorpusError, IndexUnavailable, OSError) as exc:  # OSError: an entry the corpus loader cannot read
             self._failure = (fingerprint, CorpusError(f"the corpus changed and cannot be used ({exc}); answers "
                                                       "resume when the folder is fixed"))
             log.warning("corpus changed: %s; cannot be used: %s", change, exc)
             return
-        fingerprint = replace(fingerprint, current=current_entry(self.settings))  # after a save of our own
-        if index is old.index:  # nothing to derive again; the example questions may have changed
-            self.snapshot = replace(old, examples=load_examples(self.settings.corpus_dir), fingerprint=fingerprint)
-        else:
-            self.snapshot = Snapshot.of(index, self.settings, fingerprint)  # the swap: one attribute
+        self.snapshot = snapshot  # the swap: one attribute
         self._failure = None
         if how:
             log.warning("corpus changed: %s; %s in %.2f s", change, how, time.perf_counter() - started)

@@ -138,7 +138,7 @@ def code_version() -> str:
 
 def expected_identity(settings: Settings, encoder: Encoder) -> dict:
     """The fields a manifest must carry for its index to be current."""
-    return {"format": FORMAT_VERSION, "corpus_sha256": corpus_checksum(settings.corpus_dir),
+    return {"format": FORMAT_VERSION, "corpus_sha256": corpus_checksum(settings.corpus_dir, settings),
             "model": encoder.name, "params": settings.index_params(), "code": code_version()}
 
 
@@ -149,7 +149,7 @@ def build(settings: Settings, encoder: Encoder, progress: bool = False, reuse: V
     # The corpus checksum is taken before the corpus is read: a file edited during the build then makes the saved
     # index stale (rebuilt on next load), never wrongly current.
     identity = expected_identity(settings, encoder)
-    documents = {d.id: d for d in load_corpus(settings.corpus_dir)}
+    documents = {d.id: d for d in load_corpus(settings.corpus_dir, settings)}
     passages = [p for d in documents.values() for p in split_document(d, settings.min_passage_words)]
     texts = [index_text(p, documents[p.doc_id], settings) for p in passages]
     texts += [p.text[a:b] for p in passages for a, b in p.sentences]
@@ -386,7 +386,7 @@ def load(settings: Settings, encoder: Encoder) -> Index:
         build_dir = _current_build(index_dir)
         manifest = _manifest(build_dir, settings, encoder)
         data = _read_checked(build_dir, manifest, index_dir, settings.in_memory_bytes)
-    documents = {d.id: d for d in load_corpus(settings.corpus_dir)}
+    documents = {d.id: d for d in load_corpus(settings.corpus_dir, settings)}
     parsed: dict[str, Any] = {}
     for name, read in READERS.items():
         try:
