@@ -66,7 +66,7 @@ def _chat(args: argparse.Namespace) -> int:
 
 def _index(args: argparse.Namespace) -> int:
     from qa.index.encoder import MiniLMEncoder
-    from qa.index.store import build, problem, save
+    from qa.index.store import problem, rebuild, save
     settings, encoder = settings_from(args), MiniLMEncoder()
     if args.if_needed:
         reason = problem(settings, encoder)
@@ -74,9 +74,11 @@ def _index(args: argparse.Namespace) -> int:
             print(f"the index in {settings.index_dir} is current")
             return 0
         print(f"rebuilding the index: {reason}")
-    index = build(settings, encoder, progress=True)
+    index = rebuild(settings, encoder, progress=True)  # reuses the vectors of unchanged text
     save(index, settings.index_dir)
-    print(f"indexed {len(index.passages)} passages from {len(index.documents)} documents into {settings.index_dir}")
+    texts = index.manifest["texts"]
+    print(f"indexed {len(index.passages)} passages from {len(index.documents)} documents into {settings.index_dir} "
+          f"({texts['encoded']} texts encoded, {texts['reused']} reused)")
     return 0
 
 
