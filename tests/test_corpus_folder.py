@@ -123,6 +123,9 @@ REFUSED = [
     ("over the size limit", lambda f: _write(f, "big.md", _doc("id: big\ntitle: T\npublisher: P", "word " * 1_000_001)),
      "big.md: over 5,000,000 bytes, the limit for one document (max_document_bytes in qa/config.py); split it into "
      "smaller documents"),
+    ("collection.yaml a link out of the folder", lambda f: (f / "collection.yaml").symlink_to(f.parent / "elsewhere.md"),
+     "collection.yaml: a symbolic link to {tmp}/elsewhere.md, outside the corpus folder {tmp}/corpus; copy the file "
+     "into the folder, or set follow_external_links in qa/config.py"),
     ("collection.yaml not UTF-8", lambda f: (f / "collection.yaml").write_bytes(b"title: Who fired?\n\xff\n"),
      "collection.yaml: not UTF-8 (byte 0xff at offset 18); save the file as UTF-8"),
     ("collection.yaml alias", lambda f: (f / "collection.yaml").write_text("title: &t T\ndescription: *t\n"),
