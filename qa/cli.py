@@ -7,7 +7,6 @@ comes from, later winning: default, settings file, environment (`QA_<NAME>`), fl
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import logging
 import os
@@ -17,7 +16,7 @@ from pathlib import Path
 
 from qa.config import Settings
 from qa.errors import QAError
-from qa.safe_text import PrintableStream, printable
+from qa.safe_text import printable
 
 COMMANDS_GROUP = "qa.commands"  # entry points: functions that add a subcommand, given (subparsers, common)
 
@@ -37,9 +36,9 @@ def _ask(args: argparse.Namespace) -> int:
     answer = QA(settings).ask(args.question, args.k, history=args.history, sources=args.source, since=args.since,
                               until=args.until)
     if args.json:
-        print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
+        print(printable(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2)))  # still JSON: \u escapes
     elif args.export:
-        print(export([answer], args.export), end="")
+        print(printable(export([answer], args.export)), end="")
     else:
         print_answer(answer)
     return 0
@@ -127,8 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(name)s: %(message)s")
     try:
-        with contextlib.redirect_stdout(PrintableStream(sys.stdout)):  # corpus text never drives the terminal
-            return args.run(args)
+        return args.run(args)
     except BrokenPipeError:  # `... | head -n 1` closed the pipe: stop quietly, as a process killed by SIGPIPE does
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # the flush at exit must not fail again
         return 141

@@ -258,3 +258,15 @@ def test_cli_prints_control_characters_of_the_corpus_as_escapes(fixture_settings
     as_json = _cli("ask", "Who fired on the oil workers?", "-k", "1", "--json", env=env)
     assert not any(c in as_json.stdout for c in "\x1b\x9b\r")
     assert json.loads(as_json.stdout)["passages"][0]["text"].startswith("\x1b[2J\x1b[31mPolice\x9b0m fired\r")
+
+
+def test_on_a_terminal_only_the_highlight_marks_are_controls(fixture_settings):
+    """Highlights in bold and underlined on a terminal: those two escapes are the CLI's own; the corpus's are shown."""
+    from qa.terminal import BOLD_UNDERLINE, RESET, format_answer
+    folder = fixture_settings.corpus_dir
+    _write(folder, "alpha.md", ALPHA.replace("Police fired", "\x1b[2J\x1b[31mPolice\x9b0m fired\r"))
+    answer = QA(fixture_settings, WordHashEncoder()).ask("Who fired on the oil workers?", k=1)
+    shown = format_answer(answer, tty=True)
+    assert "\\u001b[2J\\u001b[31mPolice\\u009b0m fired\\u000d" in shown
+    assert shown.count("\x1b") == shown.count(BOLD_UNDERLINE) + shown.count(RESET) == 2 * len(answer.passages[0].highlights)
+    assert not any(c in shown for c in "\x9b\r")
