@@ -36,7 +36,7 @@ def _ask(args: argparse.Namespace) -> int:
     answer = QA(settings).ask(args.question, args.k, history=args.history, sources=args.source, since=args.since,
                               until=args.until)
     if args.json:
-        print(printable(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2)))  # C1 controls as \u escapes
+        print(printable(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2)))  # still JSON: \u escapes
     elif args.export:
         print(printable(export([answer], args.export)), end="")
     else:

@@ -123,6 +123,9 @@ REFUSED = [
     ("over the size limit", lambda f: _write(f, "big.md", _doc("id: big\ntitle: T\npublisher: P", "word " * 1_000_001)),
      "big.md: over 5,000,000 bytes, the limit for one document (max_document_bytes in qa/config.py); split it into "
      "smaller documents"),
+    ("collection.yaml a link out of the folder", lambda f: (f / "collection.yaml").symlink_to(f.parent / "elsewhere.md"),
+     "collection.yaml: a symbolic link to {tmp}/elsewhere.md, outside the corpus folder {tmp}/corpus; copy the file "
+     "into the folder, or set follow_external_links in qa/config.py"),
     ("collection.yaml not UTF-8", lambda f: (f / "collection.yaml").write_bytes(b"title: Who fired?\n\xff\n"),
      "collection.yaml: not UTF-8 (byte 0xff at offset 18); save the file as UTF-8"),
     ("collection.yaml alias", lambda f: (f / "collection.yaml").write_text("title: &t T\ndescription: *t\n"),
@@ -255,3 +258,15 @@ def test_cli_prints_control_characters_of_the_corpus_as_escapes(fixture_settings
     as_json = _cli("ask", "Who fired on the oil workers?", "-k", "1", "--json", env=env)
     assert not any(c in as_json.stdout for c in "\x1b\x9b\r")
     assert json.loads(as_json.stdout)["passages"][0]["text"].startswith("\x1b[2J\x1b[31mPolice\x9b0m fired\r")
+
+
+def test_on_a_terminal_only_the_highlight_marks_are_controls(fixture_settings):
+    """Highlights in bold and underlined on a terminal: those two escapes are the CLI's own; the corpus's are shown."""
+    from qa.terminal import BOLD_UNDERLINE, RESET, format_answer
+    folder = fixture_settings.corpus_dir
+    _write(folder, "alpha.md", ALPHA.replace("Police fired", "\x1b[2J\x1b[31mPolice\x9b0m fired\r"))
+    answer = QA(fixture_settings, WordHashEncoder()).ask("Who fired on the oil workers?", k=1)
+    shown = format_answer(answer, tty=True)
+    assert "\\u001b[2J\\u001b[31mPolice\\u009b0m fired\\u000d" in shown
+    assert shown.count("\x1b") == shown.count(BOLD_UNDERLINE) + shown.count(RESET) == 2 * len(answer.passages[0].highlights)
+    assert not any(c in shown for c in "\x9b\r")

@@ -209,20 +209,20 @@ def _not_regular(mode: int) -> str:
     return next((f"{what}, not a file" for test, what in kinds if test(mode)), "not a regular file")
 
 
-def _entry_problem(entry: os.DirEntry, root: Path, settings: Settings) -> str | None:
-    """Why a `.md` entry is not read (None: it is a regular file, or a link to one inside the folder). Looked at with
+def _entry_problem(path: str, name: str, root: Path, settings: Settings) -> str | None:
+    """Why a folder entry is not read (None: it is a regular file, or a link to one inside the folder). Looked at with
     lstat and stat only; a link out of the folder is a CorpusError unless settings.follow_external_links."""
-    if entry.is_symlink():
+    if os.path.islink(path):
         try:
-            target = Path(os.path.realpath(entry.path, strict=True))
-            mode = os.stat(entry.path).st_mode
+            target = Path(os.path.realpath(path, strict=True))
+            mode = os.stat(path).st_mode
         except OSError:
             return "a symbolic link to nothing (an editor's lock file, or its target was removed)"
         if root not in target.parents and not settings.follow_external_links:
-            raise CorpusError(f"{shown_name(entry.name)}: a symbolic link to {target}, outside the corpus folder "
+            raise CorpusError(f"{shown_name(name)}: a symbolic link to {target}, outside the corpus folder "
                               f"{root}; copy the file into the folder, or set follow_external_links in qa/config.py")
         return None if stat.S_ISREG(mode) else "a link to " + _not_regular(mode)
-    mode = entry.stat(follow_symlinks=False).st_mode
+    mode = os.lstat(path).st_mode
     return None if stat.S_ISREG(mode) else _not_regular(mode)
 
 
@@ -251,7 +251,7 @@ def corpus_files(corpus_dir: Path, settings: Settings | None = None) -> list[Pat
             _skip(folder, name, "its name is not UTF-8; rename the file to have it read")
         elif name.startswith("."):
             _skip(folder, name, "a hidden file")
-        elif (why := _entry_problem(entry, root, settings)) is not None:
+        elif (why := _entry_problem(entry.path, name, root, settings)) is not None:
             _skip(folder, name, why)
         else:
             files.append(folder / name)
@@ -315,16 +315,16 @@ def corpus_checksum(corpus_dir: Path, settings: Settings | None = None) -> str:
 def read_optional(folder: Path, name: str, settings: Settings | None = None) -> str | None:
     """The text of the folder's own file `name` (collection.yaml), None when there is none; anything but a regular
     UTF-8 file is skipped with a log line or refused, as corpus files are."""
+    settings = settings or Settings()
     path = Path(folder) / name
-    try:
-        mode = os.stat(path).st_mode
-    except OSError:  # absent, or a link to nothing
+    if not os.path.lexists(path):
         return None
-    if not stat.S_ISREG(mode):
-        _skip(path.parent, path.name, _not_regular(mode))
+    why = _entry_problem(str(path), name, Path(folder).resolve(), settings)
+    if why is not None:
+        _skip(path.parent, path.name, why)
         return None
     try:
-        return read_document(path, settings or Settings()).decode("utf-8")
+        return read_document(path, settings).decode("utf-8")
     except UnicodeDecodeError as exc:
         raise CorpusError(f"{name}: not UTF-8 (byte {exc.object[exc.start]:#04x} at offset {exc.start}); "
                           "save the file as UTF-8") from None
