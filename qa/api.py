@@ -1,14 +1,17 @@
 """The Python API: `QA` loads the index once and answers many questions; `ask()` uses a shared one.
 
 `QA.ask` is the pipeline, one stage module each: validate (qa/request.py) → search (qa/search/query.py) →
-rank (qa/search/retrieval.py) → decide (qa/answer/decide.py) → compose (qa/answer/compose.py)."""
+rank (qa/search/retrieval.py, then sentence evidence: qa/answer/features.py, qa/search/rerank.py) → decide
+(qa/answer/decide.py) → compose (qa/answer/compose.py)."""
 from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
 
-from qa.answer.compose import compose
-from qa.answer.decide import decide, vocabulary
+from qa.answer.compose import FigurePassages, compose
+from qa.answer.confidence import load_calibration
+from qa.answer.decide import corpus_words, decide
+from qa.answer.features import gather
 from qa.answer.model import Answer
 from qa.config import Settings
 from qa.corpus.documents import Document, load_examples
@@ -18,6 +21,7 @@ from qa.index.encoder import Encoder, MiniLMEncoder
 from qa.index.store import Index, open_index
 from qa.request import validate
 from qa.search.query import build_query
+from qa.search.rerank import rerank
 from qa.search.retrieval import rank
 
 
@@ -30,7 +34,9 @@ class QA:
         self.index = index or open_index(self.settings, self.encoder)
         self.examples = load_examples(self.settings.corpus_dir)
         self._passages_by_id: dict[str, PassageRecord] = {p.passage_id: p for p in self.index.passages}
-        self._vocabulary = vocabulary(self.index)
+        self._words = corpus_words(self.index)
+        self._figures = FigurePassages(self.index)
+        self.calibration = load_calibration(self.settings.calibration)
 
     def warm(self) -> None:
         """Load the model now rather than on the first question."""
@@ -44,12 +50,15 @@ class QA:
         s = self.settings
         request = validate(question, k, history, s, mode)
         query = build_query(request.question, request.history, self.encoder, s.max_chain)
-        ranking = rank(self.index, query.text, query.vector, s, request.mode)
-        decision = decide(request.question, query.text, ranking, self.index, self._vocabulary, s)
+        evidence = gather(request.question, query.text, self.index, rank(self.index, query.text, query.vector, s,
+                                                                         request.mode), s)
+        ranking = rerank(evidence, s, request.mode)
+        decision = decide(request.question, query.text, ranking, evidence, self._words, self.calibration)
         if decision.abstained:
-            return Answer(request.question, True, [], decision.message, suggestions=self.examples[:3])
-        return compose(request.question, request.k, request.every_source, query, ranking, self.index, s,
-                       decision.message)
+            return Answer(request.question, True, [], decision.message, suggestions=self.examples[:3],
+                          confidence=decision.confidence)
+        return compose(request.question, request.k, request.every_source, query, ranking, evidence, decision,
+                       self._figures, self.calibration)
 
     def sources(self) -> list[Document]:
         """The articles, in corpus order (reader comments are reached through their article)."""

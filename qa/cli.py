@@ -33,7 +33,7 @@ def _ask(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
         return 0
-    print(answer.message)
+    print(f"[{answer.confidence}] {answer.message}")
     for n, p in enumerate(answer.passages, 1):
         print(f"\n[{n}] {p.citation}")
         print("    " + p.text.replace("\n\n", "\n    "))

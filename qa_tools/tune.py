@@ -22,7 +22,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from qa.answer.decide import closest_meaning, evidence_sentences, known_share, lacks_answer_type, vocabulary
+from qa.answer.answertype import lacks_answer_type
+from qa.answer.decide import closest_meaning, evidence_sentences, known_share, vocabulary
 from qa.api import QA
 from qa.config import Settings
 from qa.index.encoder import MiniLMEncoder

@@ -1,7 +1,8 @@
 """Abstention signals: answer types, the values that satisfy them, and whole answers on the fixture corpus."""
 import pytest
 
-from qa.answer.decide import answer_type, has_answer, known_share, lacks_answer_type, names, quantities, times
+from qa.answer.answertype import answer_type, has_answer, lacks_answer_type, names, quantities, times
+from qa.answer.decide import known_share
 
 
 @pytest.mark.parametrize("question, kind", [

@@ -1,0 +1,255 @@
+"""Fit the re-ranking weights, the highlight model and the confidence model on dev data only, and write
+qa/answer/calibration.json:
+
+    python -m qa_tools.fit_confidence --clapnq ../shared/benchmarks/clapnq [--out qa/answer/calibration.json]
+
+Dev data: the articles' dev split of eval/questions.jsonl and of eval/followups.jsonl, and the `tune` half of the
+CLAPNQ folder (qa_tools/clapnq.py). The `test` split and the CLAPNQ `report` half are never read here. Each corpus
+weighs the same in every fit, so one set of defaults serves both.
+
+1. Re-ranking: the weights of passage and best-sentence coverage (qa/search/rerank.py) that maximise the mean of the
+   two corpora's MRR, over a grid. They are printed, to be set in qa/config.py.
+2. Highlights: a logistic regression over each gold passage's sentences (gold: the articles' gold quotes, CLAPNQ's
+   selected sentences); its threshold maximises the mean per-passage F1 of the two corpora.
+3. Confidence: a logistic regression whose label is 'the answer is in the top 3 of an answerable question'. The
+   `uncertain` threshold keeps at most `--max-abstained` of each corpus's answerable questions from abstaining; the
+   `answered` threshold is the highest that still answers `--min-answered` of each corpus's answerable questions
+   confidently."""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+from qa.answer.confidence import FORMAT, Calibration, Logistic
+from qa.answer.decide import known_share, vocabulary
+from qa.answer.features import (
+    QUESTION_FEATURES,
+    SENTENCE_FEATURES,
+    Evidence,
+    gather,
+    question_features,
+    sentence_features,
+)
+from qa.api import QA
+from qa.config import ROOT, Settings
+from qa.index.encoder import Encoder, MiniLMEncoder
+from qa.index.store import Index
+from qa.search.followup import Turn
+from qa.search.query import build_query
+from qa.search.rerank import rerank
+from qa.search.retrieval import rank
+from qa_tools.clapnq import clapnq_index, in_split
+from qa_tools.evaluate import FOLLOWUPS, gold_passages, load_questions
+
+GRID = (0.0, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0)
+
+
+@dataclass
+class Case:
+    """One labelled question, searched as `ask` searches it."""
+
+    corpus: str  # 'articles' | 'clapnq'
+    id: str
+    question: str
+    search: str
+    answerable: bool
+    gold: set[int]  # passage indices holding the answer
+    gold_sentences: dict[int, set[int]]  # gold passage -> indices of its answering sentences
+    evidence: Evidence  # over the ranking before re-ranking
+    known: float
+
+
+def sentences_in_span(index: Index, i: int, start: int, end: int) -> set[int]:
+    """The sentences of passage `i` that overlap body[start:end]."""
+    record = index.passages[i]
+    return {j for j, (a, b) in enumerate(record.sentences)
+            if record.start + a < end and start < record.start + b}
+
+
+def article_cases(qa: QA, split: str) -> list[Case]:
+    cases = []
+    words = vocabulary(qa.index)
+    for path in (None, FOLLOWUPS):
+        for q in (load_questions(path, split) if path else load_questions(split=split)):
+            query = build_query(q.question, [Turn(h) for h in q.history], qa.encoder, qa.settings.max_chain)
+            ranking = rank(qa.index, query.text, query.vector, qa.settings)
+            gold = gold_passages(qa, q) if q.answerable else set()
+            spans: dict[int, set[int]] = {}
+            for doc_id, quote in q.gold if q.answerable else ():
+                pos = qa.index.documents[doc_id].body.find(quote)
+                for i in gold:
+                    if qa.index.passages[i].doc_id == doc_id:
+                        spans.setdefault(i, set()).update(sentences_in_span(qa.index, i, pos, pos + len(quote)))
+            cases.append(Case("articles", q.id, q.question, query.text, q.answerable, gold,
+                              {i: s for i, s in spans.items() if s},
+                              gather(q.question, query.text, qa.index, ranking, qa.settings),
+                              known_share(query.text, words)))
+    return cases
+
+
+def clapnq_cases(folder: Path, split: str, settings: Settings, encoder: Encoder, cache: Path) -> list[Case]:
+    settings, index, questions = clapnq_index(folder, cache, settings, encoder)
+    words = vocabulary(index)
+    by_doc = {p.doc_id: i for i, p in enumerate(index.passages)}  # one passage per CLAPNQ document
+    cases = []
+    questions = in_split(questions, split)
+    vectors = encoder.encode([q.question for q in questions])
+    for q, vector in zip(questions, vectors):
+        ranking = rank(index, q.question, vector, settings)
+        gold = {by_doc[q.doc_id]} if q.answerable else set()
+        spans = {}
+        for i in gold:
+            record = index.passages[i]
+            chosen = set()
+            for sentence in q.selected:
+                pos = record.text.find(sentence.strip())
+                if pos >= 0:
+                    chosen |= sentences_in_span(index, i, record.start + pos, record.start + pos + len(sentence.strip()))
+            spans[i] = chosen
+        cases.append(Case("clapnq", q.id, q.question, q.question, q.answerable, gold,
+                          {i: s for i, s in spans.items() if s}, gather(q.question, q.question, index, ranking, settings),
+                          known_share(q.question, words)))
+    return cases
+
+
+def fit_logistic(x: np.ndarray, y: np.ndarray, weights: np.ndarray, names: tuple[str, ...], l2: float = 1.0) -> Logistic:
+    """Weighted L2-regularised logistic regression by Newton's method, on standardised features."""
+    mean, scale = x.mean(axis=0), x.std(axis=0)
+    scale[scale == 0] = 1.0
+    z = np.column_stack([(x - mean) / scale, np.ones(len(x))])
+    beta = np.zeros(z.shape[1])
+    penalty = np.full(z.shape[1], l2)
+    penalty[-1] = 0.0  # the intercept is not shrunk
+    for _ in range(50):
+        p = 1 / (1 + np.exp(-z @ beta))
+        gradient = z.T @ (weights * (p - y)) + penalty * beta
+        hessian = (z * (weights * p * (1 - p))[:, None]).T @ z + np.diag(penalty)
+        step = np.linalg.solve(hessian, gradient)
+        beta -= step
+        if np.abs(step).max() < 1e-9:
+            break
+    return Logistic(names, mean, scale, beta[:-1], float(beta[-1]))
+
+
+def corpus_weights(cases: list[Case]) -> np.ndarray:
+    """Each corpus weighs the same in total."""
+    counts = {c.corpus: sum(d.corpus == c.corpus for d in cases) for c in cases}
+    return np.array([len(cases) / (len(counts) * counts[c.corpus]) for c in cases])
+
+
+def first_gold_rank(order: np.ndarray, gold: set[int]) -> int:
+    return next(n for n, i in enumerate(order, 1) if int(i) in gold)
+
+
+def fit_rerank(cases: list[Case], settings: Settings) -> tuple[float, float]:
+    """The (passage, sentence) coverage weights that maximise the mean MRR of the corpora."""
+    answerable = [c for c in cases if c.answerable]
+    best, best_mrr = (0.0, 0.0), -1.0
+    for a in GRID:
+        for b in GRID:
+            s = replace(settings, rerank_passage_coverage=a, rerank_sentence_coverage=b)
+            mrr: dict[str, list[float]] = {}
+            for c in answerable:
+                order = rerank(c.evidence, s, "hybrid").order
+                mrr.setdefault(c.corpus, []).append(1 / first_gold_rank(order, c.gold))
+            score = float(np.mean([np.mean(v) for v in mrr.values()]))
+            if score > best_mrr + 1e-9:
+                best, best_mrr = (a, b), score
+    print(f"re-ranking: passage coverage {best[0]}, sentence coverage {best[1]} (mean dev MRR {best_mrr:.3f})")
+    return best
+
+
+def spans_f1(chosen: set[int], gold: set[int]) -> float:
+    hit = len(chosen & gold)
+    return 2 * hit / (len(chosen) + len(gold)) if chosen or gold else 1.0
+
+
+def fit_sentences(cases: list[Case], settings: Settings) -> tuple[Logistic, float]:
+    rows, labels, owners, groups = [], [], [], []
+    for c in cases:
+        for i, gold in c.gold_sentences.items():
+            x = sentence_features(c.evidence.sentences(i))
+            rows.append(x)
+            labels.append(np.isin(np.arange(len(x)), list(gold)).astype(float))
+            owners += [c.corpus] * len(x)
+            groups.append((c.corpus, len(x), gold))
+    x, y = np.vstack(rows), np.concatenate(labels)
+    counts = {k: owners.count(k) for k in set(owners)}
+    model = fit_logistic(x, y, np.array([len(owners) / (len(counts) * counts[o]) for o in owners]), SENTENCE_FEATURES)
+    p_all = model.probability(x)
+    best, best_f1 = 0.5, -1.0
+    for t in np.arange(0.05, 0.95, 0.01):
+        f1s: dict[str, list[float]] = {}
+        pos = 0
+        for corpus, n, gold in groups:
+            p = p_all[pos:pos + n]
+            pos += n
+            chosen = set(np.flatnonzero(p >= t).tolist()) | {int(np.argmax(p))}
+            f1s.setdefault(corpus, []).append(spans_f1(chosen, gold))
+        score = float(np.mean([np.mean(v) for v in f1s.values()]))
+        if score > best_f1 + 1e-9:
+            best, best_f1 = float(round(t, 2)), score
+    print(f"highlights: threshold {best} (mean dev F1 on gold passages {best_f1:.3f})")
+    return model, best
+
+
+def fit_question(cases: list[Case], settings: Settings, max_abstained: float,
+                 min_answered: float) -> tuple[Logistic, float, float]:
+    x, y = [], []
+    for c in cases:
+        order = rerank(c.evidence, settings, "hybrid").order
+        x.append(question_features(c.evidence, order, c.known))
+        y.append(float(c.answerable and first_gold_rank(order, c.gold) <= 3))
+    xs, ys = np.array(x), np.array(y)
+    model = fit_logistic(xs, ys, corpus_weights(cases), QUESTION_FEATURES)
+    p = model.probability(xs)
+    corpora = sorted({c.corpus for c in cases})
+    answerable = {k: np.array([pi for pi, c in zip(p, cases) if c.corpus == k and c.answerable]) for k in corpora}
+    uncertain = min(float(np.quantile(v, max_abstained)) for v in answerable.values())
+    answered = min(float(np.quantile(v, 1 - min_answered)) for v in answerable.values())
+    print(f"confidence: answered at p >= {answered:.3f}, uncertain at p >= {uncertain:.3f}")
+    for k in corpora:
+        rows = [(pi, c, yi) for pi, c, yi in zip(p, cases, ys) if c.corpus == k]
+        unanswerable = [pi for pi, c, _ in rows if not c.answerable]
+        confident = [yi for pi, _, yi in rows if pi >= answered]
+        print(f"  {k} (dev): unanswerable flagged {np.mean([pi < answered for pi in unanswerable]):.2f}, "
+              f"confident answers right {np.mean(confident) if confident else 1:.2f}")
+    return model, round(answered, 4), round(uncertain, 4)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--clapnq", type=Path, required=True, help="a CLAPNQ folder (answerable.jsonl, unanswerable.jsonl)")
+    parser.add_argument("--cache", type=Path, default=None, help="where the CLAPNQ corpus and index are kept")
+    parser.add_argument("--out", type=Path, default=ROOT / "qa" / "answer" / "calibration.json")
+    parser.add_argument("--max-abstained", type=float, default=0.01)
+    parser.add_argument("--min-answered", type=float, default=0.85)
+    args = parser.parse_args(argv)
+    settings, encoder = Settings.load(), MiniLMEncoder()
+    qa = QA(settings, encoder)
+    cases = article_cases(qa, "dev") + clapnq_cases(args.clapnq, "tune", settings, encoder,
+                                                    args.cache or settings.index_dir / "clapnq-cache")
+    passage_w, sentence_w = fit_rerank(cases, settings)
+    fitted = replace(settings, rerank_passage_coverage=passage_w, rerank_sentence_coverage=sentence_w)
+    sentence_model, sentence_threshold = fit_sentences(cases, fitted)
+    question_model, answered, uncertain = fit_question(cases, fitted, args.max_abstained, args.min_answered)
+    fitted_on = {"articles": "eval/questions.jsonl and eval/followups.jsonl, dev split",
+                 "clapnq": f"{args.clapnq.name}, tune half (sha256 of the question id)",
+                 "cases": {k: sum(c.corpus == k for c in cases) for k in ("articles", "clapnq")},
+                 "rerank": {"rerank_passage_coverage": passage_w, "rerank_sentence_coverage": sentence_w}}
+    calibration = Calibration("", question_model, answered, uncertain, sentence_model, sentence_threshold)
+    body = calibration.to_dict(fitted_on)
+    version = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:12]
+    body["version"] = version
+    args.out.write_text(json.dumps(body, indent=2) + "\n", encoding="utf-8")
+    print(f"wrote {args.out} (version {version}, format {FORMAT})")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
