@@ -12,15 +12,16 @@ def test_death_toll_question_shows_each_source_and_the_disagreement(real_qa):
     assert verify(answer) == []
     assert [p.passage_id for p in answer.passages] == [
         "mt-third-day#p4", "mt-third-day#p1", "rferl-ambassador-video#p4", "rferl-ambassador-video/comment-1#p1",
-        "rferl-ambassador-video/comment-2#p2", "intelhub-probe#p3", "intelhub-probe#p1", "mt-four-officers#p3",
-        "mt-four-officers#p1"]
+        "rferl-ambassador-video/comment-2#p2", "intelhub-probe#p3", "intelhub-probe#p1", "amnesty-advisory#p1",
+        "mt-four-officers#p3", "mt-four-officers#p1"]
     assert len({p.doc_id for p in answer.passages}) >= 3
     assert answer.disagreement.notice == NOTICE_PREFIX + (
         "14 (The Moscow Times, 2011-12-19); at least 15 (The Moscow Times, 2011-12-19); 14 (RFE/RL, 2011-12-21); "
         "only fourteen (reader comment by William Courtney, 2011-12-21); "
         "twenty-three (reader comment by William Courtney, 2011-12-21); "
         "more than fourteen (reader comment by William Courtney, 2011-12-21); at least sixteen (The Intel Hub, 2011-12-30); "
-        "more than a dozen (The Intel Hub, 2011-12-30); 16 (The Moscow Times); 17 (The Moscow Times)")
+        "more than a dozen (The Intel Hub, 2011-12-30); 15 (Amnesty International, 2012-03-22); 16 (The Moscow Times); "
+        "17 (The Moscow Times)")
     assert "\n\n**Sources differ:** 14 \\(The Moscow Times, 2011-12-19\\); at least 15" in answer.to_markdown()
 
 
@@ -51,7 +52,7 @@ def test_follow_up_is_searched_with_the_earlier_question(real_qa):
     assert verify(answer) == []
     assert answer.searched_for == "Who is being prosecuted for the Zhanaozen shootings? What are they charged with?"
     charges = "mt-four-officers#p2"  # '... sued for dereliction of duty, while three other senior officers ...'
-    assert [p.passage_id for p in answer.passages] == [charges, "mt-third-day#p7", "intelhub-probe#p2"]
+    assert [p.passage_id for p in answer.passages] == [charges, "intelhub-probe#p2", "mt-third-day#p7"]
     assert charges not in [p.passage_id for p in real_qa.ask("What are they charged with?").passages]
     assert "\n\n**Searched for:** Who is being prosecuted" in answer.to_markdown()
 

@@ -45,12 +45,14 @@ def test_sources_that_agree_or_one_source_get_no_notice():
     assert find_disagreement("How many were detained?", other_measure) is None
 
 
-def test_a_question_naming_no_measure_looks_at_all_of_them():
+def test_a_question_that_asks_no_count_gets_no_notice():
     assert asked_measures("What was the death toll?") == ["killed"]
     assert asked_measures("What happened in Zhanaozen?") == []
+    assert asked_measures("Who killed the protesters?") == []  # names a measure, asks no count
     passages = [make_passage("20 people had been detained", "a#p1", "A"),
                 make_passage("About 12 demonstrators were detained", "b#p1", "B")]
-    assert find_disagreement("What happened in Zhanaozen?", passages).measure == "detained"
+    assert find_disagreement("What happened in Zhanaozen?", passages) is None
+    assert find_disagreement("How many people were arrested?", passages).measure == "detained"
 
 
 def test_counts_under_ten_are_single_incidents_not_totals():

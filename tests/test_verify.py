@@ -93,7 +93,7 @@ def test_highlight_outside_the_passage_or_overlapping_is_reported(fixture_qa, an
 
 def test_abstained_answer_with_passages_is_reported(fixture_qa, answer):
     docs = fixture_qa.index.documents
-    abstained = replace(answer, abstained=True, message=ABSTAIN_MESSAGE)
+    abstained = replace(answer, abstained=True, message=ABSTAIN_MESSAGE, confidence="abstained")
     assert verify(abstained, docs) == ["the answer abstains but quotes 2 passages"]
     with pytest.raises(UngroundedAnswer, match="abstains but quotes 2 passages") as info:
         assert_grounded(abstained, docs)
