@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 import qa
 from qa import Answer, InvalidQuestion, UngroundedAnswer, assert_grounded, verify
-from qa.answer.model import ABSTAIN_MESSAGE, ANSWER_HEADING
+from qa.answer.model import ABSTAIN_MESSAGE, ANSWER_HEADING, UNCERTAIN_HEADING
 
 CITED = ("title", "publisher", "date", "url", "authors", "kind", "comment_author", "citation")
 
@@ -100,7 +100,22 @@ def test_abstained_answer_with_passages_is_reported(fixture_qa, answer):
     assert info.value.problems == verify(abstained, docs)
     silent = replace(answer, abstained=True, passages=[], message=ANSWER_HEADING)
     assert verify(silent, docs) == [f"message line {ANSWER_HEADING!r} is not one of the fixed templates",
-                                    "the answer abstains but its message does not say so"]
+                                    "the answer abstains but its message does not say so",
+                                    "confidence 'answered' does not agree with abstained=True"]
+
+
+def test_confidence_must_agree_with_abstained_and_the_heading(fixture_qa, answer):
+    docs = fixture_qa.index.documents
+    assert answer.confidence == "answered" and verify(answer, docs) == []
+    uncertain = replace(answer, confidence="uncertain", message=UNCERTAIN_HEADING)
+    assert verify(uncertain, docs) == []
+    assert Answer.from_dict(uncertain.to_dict()) == uncertain
+    assert uncertain.to_markdown().startswith(UNCERTAIN_HEADING + "\n\n")
+    assert verify(replace(answer, confidence="uncertain"), docs) == [
+        "a 'uncertain' answer must carry the uncertain heading exactly when uncertain"]
+    assert verify(replace(answer, message=UNCERTAIN_HEADING), docs) == [
+        "a 'answered' answer must carry the uncertain heading exactly when uncertain"]
+    assert verify(replace(answer, confidence="sure"), docs) == ["confidence 'sure' does not agree with abstained=False"]
 
 
 def test_repeated_passage_and_unknown_document_are_reported(fixture_qa, answer):

@@ -84,23 +84,23 @@ def choose(ranking: Ranking, k: int, settings: Settings) -> list[int]:
 def other_sources_figures(question: str, chosen: list[int], quoted: list[Passage], ranking: Ranking,
                           evidence: Evidence, figures: FigurePassages, calibration: Calibration) -> list[Passage]:
     """For a question about a count (killed, injured, detained): every passage of the corpus that gives such a
-    figure from a source not yet quoted, or a figure not yet quoted, best ranked first, so every version is seen
-    whatever the question's wording. `quoted` are the passages of `chosen`, already quoted."""
+    figure that no quoted passage of its source gives yet, best ranked first. So the figures shown are every
+    source's, whatever the question's wording. `quoted` are the passages of `chosen`, already quoted."""
     measures = asked_measures(question)
     if not measures:
         return []
-    candidates = set(figures.of(measures)) - set(chosen)
+
+    def stated(p: Passage) -> set[tuple[str, str]]:
+        return {(f.text.lower(), f.source) for f in find_figures(p) if f.measure in measures}
+
+    seen = set().union(*map(stated, quoted))
     position = {int(i): n for n, i in enumerate(ranking.order)}  # unranked passages (large corpora) last
-    sources = {p.doc_id for p in quoted}
-    seen = {f.text.lower() for p in quoted for f in find_figures(p) if f.measure in measures}
     extra: list[Passage] = []
-    for i in sorted(candidates, key=lambda i: (position.get(i, len(position)), i)):
+    for i in sorted(set(figures.of(measures)) - set(chosen), key=lambda i: (position.get(i, len(position)), i)):
         passage = quote(i, ranking, evidence, calibration)
-        found = {f.text.lower() for f in find_figures(passage) if f.measure in measures}
-        if found and (passage.doc_id not in sources or found - seen):
+        if stated(passage) - seen:
             extra.append(passage)
-            sources.add(passage.doc_id)
-            seen |= found
+            seen |= stated(passage)
     return extra
 
 
