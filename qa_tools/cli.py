@@ -43,7 +43,8 @@ def _eval(args: argparse.Namespace) -> int:
         print(json.dumps(report, indent=2) if args.json else format_confidence(f"CLAPNQ {split}", report))
         return 0
     if split in ("train", "tune", "report"):
-        raise QAError(f"the question set has dev and test splits; {split} is for --beir or --clapnq folders")
+        folders = "--beir" if split == "train" else "--clapnq"
+        raise QAError(f"the question set has dev and test splits; {split} is for {folders} folders")
     # Overridden settings are measured on an index built in memory, leaving the saved one as it is.
     index = build(settings, encoder) if args.param and problem(settings, encoder) else open_index(settings, encoder)
     qa = QA(settings, encoder, index)

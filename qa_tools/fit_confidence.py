@@ -12,9 +12,9 @@ weighs the same in every fit, so one set of defaults serves both.
 2. Highlights: a logistic regression over each gold passage's sentences (gold: the articles' gold quotes, CLAPNQ's
    selected sentences); its threshold maximises the mean per-passage F1 of the two corpora.
 3. Confidence: a logistic regression whose label is 'the answer is in the top 3 of an answerable question'. The
-   `uncertain` threshold keeps at most `--max-abstained` of each corpus's answerable questions from abstaining; the
-   `answered` threshold is the highest that still answers `--min-answered` of each corpus's answerable questions
-   confidently."""
+   `uncertain` threshold is `--abstain-margin` times the lowest probability of any corpus's answerable questions
+   (`--max-abstained` quantile, default 0: the lowest); the `answered` threshold is the highest that still answers
+   `--min-answered` of each corpus's answerable questions confidently."""
 from __future__ import annotations
 
 import argparse
@@ -198,8 +198,8 @@ def fit_sentences(cases: list[Case], settings: Settings) -> tuple[Logistic, floa
     return model, best
 
 
-def fit_question(cases: list[Case], settings: Settings, max_abstained: float,
-                 min_answered: float) -> tuple[Logistic, float, float]:
+def fit_question(cases: list[Case], settings: Settings, max_abstained: float, min_answered: float,
+                 abstain_margin: float) -> tuple[Logistic, float, float]:
     x, y = [], []
     for c in cases:
         order = rerank(c.evidence, settings, "hybrid").order
@@ -210,7 +210,7 @@ def fit_question(cases: list[Case], settings: Settings, max_abstained: float,
     p = model.probability(xs)
     corpora = sorted({c.corpus for c in cases})
     answerable = {k: np.array([pi for pi, c in zip(p, cases) if c.corpus == k and c.answerable]) for k in corpora}
-    uncertain = min(float(np.quantile(v, max_abstained)) for v in answerable.values())
+    uncertain = abstain_margin * min(float(np.quantile(v, max_abstained)) for v in answerable.values())
     answered = min(float(np.quantile(v, 1 - min_answered)) for v in answerable.values())
     print(f"confidence: answered at p >= {answered:.3f}, uncertain at p >= {uncertain:.3f}")
     for k in corpora:
@@ -227,8 +227,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clapnq", type=Path, required=True, help="a CLAPNQ folder (answerable.jsonl, unanswerable.jsonl)")
     parser.add_argument("--cache", type=Path, default=None, help="where the CLAPNQ corpus and index are kept")
     parser.add_argument("--out", type=Path, default=ROOT / "qa" / "answer" / "calibration.json")
-    parser.add_argument("--max-abstained", type=float, default=0.01)
-    parser.add_argument("--min-answered", type=float, default=0.85)
+    parser.add_argument("--max-abstained", type=float, default=0.0,
+                        help="share of each corpus's answerable dev questions allowed below the uncertain threshold")
+    parser.add_argument("--abstain-margin", type=float, default=0.5,
+                        help="the uncertain threshold is this fraction of that quantile: a held-out answerable question "
+                             "can fall below the lowest dev one, and abstaining on it costs more than a flag")
+    parser.add_argument("--min-answered", type=float, default=0.8,
+                        help="share of each corpus's answerable dev questions that must be 'answered'")
     args = parser.parse_args(argv)
     settings, encoder = Settings.load(), MiniLMEncoder()
     qa = QA(settings, encoder)
@@ -237,7 +242,8 @@ def main(argv: list[str] | None = None) -> int:
     passage_w, sentence_w = fit_rerank(cases, settings)
     fitted = replace(settings, rerank_passage_coverage=passage_w, rerank_sentence_coverage=sentence_w)
     sentence_model, sentence_threshold = fit_sentences(cases, fitted)
-    question_model, answered, uncertain = fit_question(cases, fitted, args.max_abstained, args.min_answered)
+    question_model, answered, uncertain = fit_question(cases, fitted, args.max_abstained, args.min_answered,
+                                                       args.abstain_margin)
     fitted_on = {"articles": "eval/questions.jsonl and eval/followups.jsonl, dev split",
                  "clapnq": f"{args.clapnq.name}, tune half (sha256 of the question id)",
                  "cases": {k: sum(c.corpus == k for c in cases) for k in ("articles", "clapnq")},

@@ -177,11 +177,11 @@ def test_figures_notice_search_line_suggestions_and_twins_are_checked(real_qa):
     assert verify(answer) == []
     d = answer.disagreement
     moved = replace(d, figures=[replace(d.figures[0], text="15")] + d.figures[1:])
-    assert "figure '15' is not the words of quoted passage mt-third-day#p4" in verify(replace(answer, disagreement=moved))
+    assert "figure '15' is not the words of quoted passage intelhub-probe#p3" in verify(replace(answer, disagreement=moved))
     padded = replace(d, notice=d.notice + "; 100 (our estimate)")
     assert verify(replace(answer, disagreement=padded)) == [
         "the disagreement notice is not exactly its figures and their sources"]
-    twin = replace(answer.passages[2], text=answer.passages[2].text + " All were armed.")
+    twin = replace(answer.passages[3], text=answer.passages[3].text + " All were armed.")
     with_twin = _with_passage(answer, 0, also_in=[twin])
     assert verify(with_twin) == ["passage 1, also in 1 (rferl-ambassador-video#p4): text is not body"
                                  f"[{twin.start}:{twin.end}] of rferl-ambassador-video"]

@@ -1,6 +1,7 @@
 """Stage 5 of answering: compose the answer from the ranked passages. The best are quoted with their highlights;
-a question about a count also quotes every other source's figure; near-duplicates are shown once; and quotes are grouped
-by source when the sources give different figures. Passages are only chosen, reordered or merged, never changed."""
+a question about a count also quotes every other source's figure; near-duplicates are shown once; and, after the
+best passage, quotes are grouped by source when the sources give different figures. Passages are only chosen,
+reordered or merged, never changed."""
 from __future__ import annotations
 
 import threading
@@ -115,8 +116,9 @@ def compose(question: str, k: int, every_source: bool, query: Query, ranking: Ra
         passages += other_sources_figures(question, chosen, passages, ranking, evidence, figures, calibration)
     passages = collapse_duplicates(passages, settings.duplicate_overlap)
     disagreement = find_disagreement(question, passages)
-    if disagreement:  # quotes grouped by source in date order, and the notice's figures listed in that order
-        passages = group_by_source(passages)
+    if disagreement:  # the answer first, then the other quotes grouped by source in date order, and the notice's
+        # figures listed in that order
+        passages = passages[:1] + group_by_source(passages[1:])
         disagreement = in_passage_order(disagreement, passages)
     return Answer(question, False, passages, decision.message, searched_for=query.text if query.follow_up else None,
                   disagreement=disagreement, confidence=decision.confidence)

@@ -19,13 +19,15 @@ from qa.search.retrieval import Ranking
 
 
 def known_words(index: Index) -> frozenset[str]:
-    """Every word of the corpus (passages and titles), lower case, as written: to tell a name the corpus never
+    """Every word of the corpus, lower case, as written: its passages and what its documents state about
+    themselves (title, publisher, authors, a reader comment's author and location), to tell a name the corpus never
     mentions."""
     words: set[str] = set()
     for p in index.passages:
-        words.update(w.lower() for w in WORD.findall(p.text))
+        words.update(_bare(w) for w in WORD.findall(p.text))
     for doc in index.documents.values():
-        words.update(w.lower() for w in WORD.findall(doc.title))
+        stated = [doc.title, doc.publisher, *doc.authors, doc.comment_author or "", doc.comment_location or ""]
+        words.update(_bare(w) for w in WORD.findall(" ".join(stated)))
     return frozenset(words)
 
 
