@@ -43,10 +43,10 @@ class Logistic:
     def from_dict(cls, data: dict, expected: tuple[str, ...]) -> Logistic:
         if tuple(data["features"]) != expected:
             raise ValueError(f"features {data['features']} are not the code's {list(expected)}")
-        arrays = [np.asarray(data[k], dtype=np.float64) for k in ("mean", "scale", "coef")]
-        if any(a.shape != (len(expected),) for a in arrays):
+        mean, scale, coef = (np.asarray(data[k], dtype=np.float64) for k in ("mean", "scale", "coef"))
+        if any(a.shape != (len(expected),) for a in (mean, scale, coef)):
             raise ValueError(f"mean, scale and coef need {len(expected)} values each")
-        return cls(expected, *arrays, float(data["intercept"]))
+        return cls(expected, mean, scale, coef, float(data["intercept"]))
 
 
 @dataclass(frozen=True)
