@@ -37,84 +37,55 @@ from qa.answer.features import (
 )
 from qa.api import QA
 from qa.config import ROOT, Settings
-from qa.index.encoder import Encoder, MiniLMEncoder
-from qa.index.store import Index
+from qa.index.encoder import MiniLMEncoder
 from qa.search.followup import Turn
 from qa.search.query import build_query
 from qa.search.rerank import rerank
 from qa.search.retrieval import rank
 from qa_tools.clapnq import clapnq_index, in_split
-from qa_tools.evaluate import FOLLOWUPS, gold_passages, load_questions
+from qa_tools.evaluate import FOLLOWUPS, Labelled, labelled_articles, labelled_clapnq, load_questions
 
 GRID = (0.0, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0)
 
 
 @dataclass
 class Case:
-    """One labelled question, searched as `ask` searches it."""
+    """One labelled question (qa_tools/evaluate.py), searched as `ask` searches it."""
 
-    corpus: str  # 'articles' | 'clapnq'
-    id: str
-    question: str
-    search: str
-    answerable: bool
-    gold: set[int]  # passage indices holding the answer
-    gold_sentences: dict[int, set[int]]  # gold passage -> indices of its answering sentences
+    item: Labelled
     evidence: Evidence  # over the ranking before re-ranking
-    known: float
+    known: float  # share of the searched text's content terms that occur in the corpus
+
+    @property
+    def corpus(self) -> str:
+        return self.item.corpus
+
+    @property
+    def answerable(self) -> bool:
+        return self.item.answerable
+
+    @property
+    def gold(self) -> frozenset[int]:
+        return self.item.gold
 
 
-def sentences_in_span(index: Index, i: int, start: int, end: int) -> set[int]:
-    """The sentences of passage `i` that overlap body[start:end]."""
-    record = index.passages[i]
-    return {j for j, (a, b) in enumerate(record.sentences)
-            if record.start + a < end and start < record.start + b}
-
-
-def article_cases(qa: QA, split: str) -> list[Case]:
-    cases = []
+def cases_of(qa: QA, items: list[Labelled]) -> list[Case]:
     words = vocabulary(qa.index)
-    for path in (None, FOLLOWUPS):
-        for q in (load_questions(path, split) if path else load_questions(split=split)):
-            query = build_query(q.question, [Turn(h) for h in q.history], qa.encoder, qa.settings.max_chain)
-            ranking = rank(qa.index, query.text, query.vector, qa.settings)
-            gold = gold_passages(qa, q) if q.answerable else set()
-            spans: dict[int, set[int]] = {}
-            for doc_id, quote in q.gold if q.answerable else ():
-                pos = qa.index.documents[doc_id].body.find(quote)
-                for i in gold:
-                    if qa.index.passages[i].doc_id == doc_id:
-                        spans.setdefault(i, set()).update(sentences_in_span(qa.index, i, pos, pos + len(quote)))
-            cases.append(Case("articles", q.id, q.question, query.text, q.answerable, gold,
-                              {i: s for i, s in spans.items() if s},
-                              gather(q.question, query.text, qa.index, ranking, qa.settings),
-                              known_share(query.text, words)))
-    return cases
-
-
-def clapnq_cases(folder: Path, split: str, settings: Settings, encoder: Encoder, cache: Path) -> list[Case]:
-    settings, index, questions = clapnq_index(folder, cache, settings, encoder)
-    words = vocabulary(index)
-    by_doc = {p.doc_id: i for i, p in enumerate(index.passages)}  # one passage per CLAPNQ document
     cases = []
-    questions = in_split(questions, split)
-    vectors = encoder.encode([q.question for q in questions])
-    for q, vector in zip(questions, vectors):
-        ranking = rank(index, q.question, vector, settings)
-        gold = {by_doc[q.doc_id]} if q.answerable else set()
-        spans = {}
-        for i in gold:
-            record = index.passages[i]
-            chosen = set()
-            for sentence in q.selected:
-                pos = record.text.find(sentence.strip())
-                if pos >= 0:
-                    chosen |= sentences_in_span(index, i, record.start + pos, record.start + pos + len(sentence.strip()))
-            spans[i] = chosen
-        cases.append(Case("clapnq", q.id, q.question, q.question, q.answerable, gold,
-                          {i: s for i, s in spans.items() if s}, gather(q.question, q.question, index, ranking, settings),
-                          known_share(q.question, words)))
+    for item in items:
+        query = build_query(item.question, [Turn(h) for h in item.history], qa.encoder, qa.settings.max_chain)
+        ranking = rank(qa.index, query.text, query.vector, qa.settings)
+        cases.append(Case(item, gather(item.question, query.text, qa.index, ranking, qa.settings),
+                          known_share(query.text, words)))
     return cases
+
+
+def dev_cases(qa: QA, folder: Path, cache: Path) -> list[Case]:
+    """The articles' dev questions and follow-ups, and the CLAPNQ tune half."""
+    articles = labelled_articles(qa, load_questions(split="dev") + load_questions(FOLLOWUPS, split="dev"))
+    settings, index, questions = clapnq_index(folder, cache, qa.settings, qa.encoder)
+    clapnq = QA(settings, qa.encoder, index)
+    return cases_of(qa, articles) + cases_of(clapnq, labelled_clapnq(index, in_split(questions, "tune")))
 
 
 def fit_logistic(x: np.ndarray, y: np.ndarray, weights: np.ndarray, names: tuple[str, ...], l2: float = 1.0) -> Logistic:
@@ -142,7 +113,7 @@ def corpus_weights(cases: list[Case]) -> np.ndarray:
     return np.array([len(cases) / (len(counts) * counts[c.corpus]) for c in cases])
 
 
-def first_gold_rank(order: np.ndarray, gold: set[int]) -> int:
+def first_gold_rank(order: np.ndarray, gold: frozenset[int]) -> int:
     return next(n for n, i in enumerate(order, 1) if int(i) in gold)
 
 
@@ -164,15 +135,15 @@ def fit_rerank(cases: list[Case], settings: Settings) -> tuple[float, float]:
     return best
 
 
-def spans_f1(chosen: set[int], gold: set[int]) -> float:
+def spans_f1(chosen: set[int], gold: frozenset[int]) -> float:
     hit = len(chosen & gold)
     return 2 * hit / (len(chosen) + len(gold)) if chosen or gold else 1.0
 
 
-def fit_sentences(cases: list[Case], settings: Settings) -> tuple[Logistic, float]:
+def fit_sentences(cases: list[Case]) -> tuple[Logistic, float]:
     rows, labels, owners, groups = [], [], [], []
     for c in cases:
-        for i, gold in c.gold_sentences.items():
+        for i, gold in c.item.gold_sentences.items():
             x = sentence_features(c.evidence.sentences(i))
             rows.append(x)
             labels.append(np.isin(np.arange(len(x)), list(gold)).astype(float))
@@ -235,13 +206,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--min-answered", type=float, default=0.8,
                         help="share of each corpus's answerable dev questions that must be 'answered'")
     args = parser.parse_args(argv)
-    settings, encoder = Settings.load(), MiniLMEncoder()
-    qa = QA(settings, encoder)
-    cases = article_cases(qa, "dev") + clapnq_cases(args.clapnq, "tune", settings, encoder,
-                                                    args.cache or settings.index_dir / "clapnq-cache")
+    settings = Settings.load()
+    qa = QA(settings, MiniLMEncoder())
+    cases = dev_cases(qa, args.clapnq, args.cache or settings.index_dir / "clapnq-cache")
     passage_w, sentence_w = fit_rerank(cases, settings)
     fitted = replace(settings, rerank_passage_coverage=passage_w, rerank_sentence_coverage=sentence_w)
-    sentence_model, sentence_threshold = fit_sentences(cases, fitted)
+    sentence_model, sentence_threshold = fit_sentences(cases)
     question_model, answered, uncertain = fit_question(cases, fitted, args.max_abstained, args.min_answered,
                                                        args.abstain_margin)
     fitted_on = {"articles": "eval/questions.jsonl and eval/followups.jsonl, dev split",
