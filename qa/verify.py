@@ -17,11 +17,13 @@ from qa.answer.figures import find_figures, source_label
 from qa.answer.model import (
     ABSTAIN_MESSAGE,
     ANSWER_HEADING,
+    CONFIDENCE_LEVELS,
     NO_MATCH_MESSAGE,
     NOT_ENGLISH_MESSAGE,
     NOTICE_PREFIX,
     SEARCHED_PREFIX,
     SUGGESTIONS_HEADING,
+    UNCERTAIN_HEADING,
     Answer,
     Disagreement,
     Figure,
@@ -41,7 +43,7 @@ from qa.search.followup import leans_on_history, search_questions
 # 'Searched for: {question}', a 'Sources differ: ...' notice), add its template here. A `{name}` slot
 # matches any text that SLOTS[name](text, answer) accepts.
 ABSTAIN_TEMPLATES = (ABSTAIN_MESSAGE, NOT_ENGLISH_MESSAGE, NO_MATCH_MESSAGE)  # lines that say the answer abstains
-ANSWER_TEMPLATES = (ANSWER_HEADING,)  # lines that may introduce quoted passages
+ANSWER_TEMPLATES = (ANSWER_HEADING, UNCERTAIN_HEADING)  # lines that may introduce quoted passages
 SLOTS = {
     "question": lambda text, answer: bool(text) and text in answer.question,
 }
@@ -212,6 +214,10 @@ def _message_problems(answer: Answer) -> list[str]:
                 if not _fits(line, allowed, answer)]
     if answer.abstained and not any(_fits(line, ABSTAIN_TEMPLATES, answer) for line in lines):
         problems.append("the answer abstains but its message does not say so")
+    if answer.confidence not in CONFIDENCE_LEVELS or answer.abstained != (answer.confidence == "abstained"):
+        problems.append(f"confidence {answer.confidence!r} does not agree with abstained={answer.abstained}")
+    elif (UNCERTAIN_HEADING in lines) != (answer.confidence == "uncertain"):
+        problems.append(f"a {answer.confidence!r} answer must carry the uncertain heading exactly when uncertain")
     return problems
 
 
