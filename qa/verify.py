@@ -72,7 +72,7 @@ FIGURE_FIELDS = {"text": _TEXT, "measure": _TEXT, "passage_id": _TEXT, "start": 
                  "source": _TEXT}
 ANSWER_FIELDS = {"question": _TEXT, "abstained": _FLAG, "passages": "a list of passages", "message": _TEXT,
                  "suggestions": "a list of text", "searched_for": _OPTIONAL_TEXT,
-                 "disagreement": "a disagreement (measure, figures, notice) or null"}
+                 "disagreement": "a disagreement (measure, figures, notice) or null", "confidence": _TEXT}
 DISAGREEMENT_FIELDS = {"measure": _TEXT, "figures": "a list of figures", "notice": _TEXT}
 MAX_OFFSET = 2**63  # offsets past any text there can be; also keeps str() of a number from refusing it
 
@@ -126,7 +126,7 @@ def _field_ok(kind: str, value: object) -> bool:
 
 
 # Fields that may be left out: those with a default in the dataclass.
-OPTIONAL_FIELDS = {"also_in", "passages", "message", "suggestions", "searched_for", "disagreement"}
+OPTIONAL_FIELDS = {"also_in", "passages", "message", "suggestions", "searched_for", "disagreement", "confidence"}
 
 
 def _record_problems(where: str, value: object, expected: dict[str, str]) -> list[str]:
@@ -191,7 +191,7 @@ def _as_answer(answer: object) -> Answer:
     return Answer(question=data["question"], abstained=data["abstained"],
                   passages=[passage(p) for p in data.get("passages", [])], message=data.get("message", ""),
                   suggestions=list(data.get("suggestions", [])), searched_for=data.get("searched_for"),
-                  disagreement=disagreement)
+                  disagreement=disagreement, confidence=data.get("confidence", ""))
 
 
 def _template_regex(template: str) -> re.Pattern:

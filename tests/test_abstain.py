@@ -69,7 +69,7 @@ def test_known_share_counts_stemmed_content_words():
 def test_typed_question_without_its_answer_type_in_the_evidence_is_uncertain(fixture_qa, question):
     answer = fixture_qa.ask(question)
     assert (answer.confidence, answer.abstained, answer.message) == ("uncertain", False, UNCERTAIN_HEADING)
-    assert verify(answer, fixture_qa.index.documents) == []
+    assert verify(answer, fixture_qa.index) == []
 
 
 def test_typed_questions_with_their_answer_in_the_corpus_are_answered(fixture_qa):

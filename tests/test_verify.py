@@ -106,7 +106,7 @@ def test_abstained_answer_with_passages_is_reported(fixture_qa, answer):
 
 
 def test_confidence_must_agree_with_abstained_and_the_heading(fixture_qa, answer):
-    docs = fixture_qa.index.documents
+    docs = fixture_qa.index
     assert answer.confidence == "answered" and verify(answer, docs) == []
     uncertain = replace(answer, confidence="uncertain", message=UNCERTAIN_HEADING)
     assert verify(uncertain, docs) == []
