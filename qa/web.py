@@ -22,6 +22,7 @@ from qa.config import ServerSettings
 
 LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1"})
 WILDCARD = frozenset({"", "0.0.0.0", "::"})  # bound to every address: only the loopback names and the allow-list
+API_ROUTE = "/gradio_api/api/"  # then an API name: /gradio_api/api/ask
 SHARE_SUFFIX = ".gradio.live"  # --share: the public link's requests arrive with its host
 
 Scope = dict[str, Any]
@@ -54,8 +55,9 @@ class Guard:
     function of the app."""
 
     def __init__(self, app: ASGIApp, hosts: frozenset[str], max_body_bytes: int,
-                 known_function: Callable[[int], bool]):
+                 known_function: Callable[[int], bool], api_function: Callable[[str], int | None]):
         self.app, self.hosts, self.max_body_bytes, self.known_function = app, hosts, max_body_bytes, known_function
+        self.api_function = api_function  # the fn_index of an API name ('ask'), None for no such API
 
     def _allowed(self, host: str) -> bool:
         return host in self.hosts or (SHARE_SUFFIX in self.hosts and host.endswith(SHARE_SUFFIX))
@@ -73,7 +75,7 @@ class Guard:
             return await self.app(scope, receive, send)
         body, refusal = await self._read_body(headers, receive)
         if refusal is None and b"fn_index" in body:
-            refusal = self._function_refusal(body)
+            refusal = self._function_refusal(body, scope.get("path", ""))
         if refusal:
             return await _refuse(scope, receive, send, *refusal)
         return await self.app(scope, _replay(body, receive), send)
@@ -113,8 +115,10 @@ class Guard:
             if not message.get("more_body", False):
                 return b"".join(chunks), None
 
-    def _function_refusal(self, body: bytes) -> tuple[int, str] | None:
-        """422 for a function index the app does not have (read as pydantic reads an int: 3, 3.0, '3', true)."""
+    def _function_refusal(self, body: bytes, path: str) -> tuple[int, str] | None:
+        """422 for a function index the app does not have (read as pydantic reads an int: 3, 3.0, '3', true), and for
+        one that is not the API function its route names: /gradio_api/api/ask runs the `ask` endpoint only, never a
+        private function of the page."""
         try:
             data = json.loads(body)
             value = data.get("fn_index") if isinstance(data, dict) else None
@@ -123,9 +127,13 @@ class Guard:
                 return None  # Gradio refuses it itself (422)
         except (ValueError, TypeError, OverflowError, RecursionError):
             return None  # not JSON, or not a number: Gradio's own validation answers (400, 422)
-        if index is not None and not self.known_function(index):
-            shown = index if index.bit_length() <= 64 else f"a {index.bit_length():,}-bit number"
+        if index is None:
+            return None
+        shown = index if index.bit_length() <= 64 else f"a {index.bit_length():,}-bit number"
+        if not self.known_function(index):
             return 422, f"fn_index {shown} names no function of this app"
+        if path.startswith(API_ROUTE) and index != self.api_function(path[len(API_ROUTE):].strip("/")):
+            return 422, f"fn_index {shown} is not the function of {path}"
         return None
 
 
@@ -162,5 +170,6 @@ def launch_kwargs(blocks: Any, server: ServerSettings) -> dict:
     """What `Blocks.launch` needs to put the guard in front of every route: FastAPI's own `middleware` list."""
     hosts = allowed_hosts(server.host, server.allowed_hosts.split(","), share=server.share)
     guard = Middleware(Guard, hosts=hosts, max_body_bytes=server.max_body_bytes,
-                       known_function=lambda index: index in blocks.fns and blocks.fns[index].fn is not None)
+                       known_function=lambda index: index in blocks.fns and blocks.fns[index].fn is not None,
+                       api_function=lambda name: next((i for i, fn in blocks.fns.items() if fn.api_name == name), None))
     return {"app_kwargs": {"middleware": [guard]}}

@@ -396,3 +396,13 @@ def test_the_largest_valid_request_is_read(app, client):
 def test_allowed_hosts_are_this_machine_the_bound_address_and_the_allow_list(bound, extra, share, allowed):
     from qa.web import allowed_hosts
     assert allowed_hosts(bound, extra, share) == allowed
+
+
+def test_a_private_function_is_not_run_through_the_ask_route(app):
+    """/gradio_api/api/ask runs the `ask` endpoint only: naming a page function's index (the chat's reply) there is
+    refused, not run with the wrong inputs."""
+    config = httpx.get(f"{app.url}/config", timeout=SECONDS_PER_REQUEST).json()
+    private = next(d["id"] for d in config["dependencies"] if d.get("api_name") != "ask" and d.get("backend_fn"))
+    content = json.dumps({"data": ["Who fired?"], "fn_index": private, "session_hash": "s1"}).encode()
+    got, text = raw_request(app.port, "POST", "/gradio_api/api/ask", {}, content)
+    assert (got, json.loads(text)) == (422, {"detail": f"fn_index {private} is not the function of /gradio_api/api/ask"})

@@ -7,6 +7,7 @@ import io
 import json
 import os
 import pty
+import re
 import subprocess
 import sys
 
@@ -15,6 +16,7 @@ from conftest import ROOT
 from test_cli import run
 
 from qa.answer.export import export
+from qa.answer.model import ANSWER_HEADING, UNCERTAIN_HEADING
 from qa.terminal import BOLD_UNDERLINE, CHAT_HELP, RESET, chat, format_answer, marked
 
 POSTERS = "What did the posters in Astana say?"
@@ -67,7 +69,8 @@ def test_python_m_qa_chat_follows_up_through_stdin(real_env, tmp_path):
     path = tmp_path / "conversation.csv"
     result = run("chat", "--export", str(path), input=f"{PROSECUTED}\n{CHARGED}\n{POSTERS}\n", env=real_env)
     assert result.returncode == 0, result.stderr
-    answers = result.stdout.split("Passages quoted word for word from the articles:\n")[1:]
+    # Each answer opens with its level's heading: answered, or uncertain (the closest passages).
+    answers = re.split(f"(?:{re.escape(ANSWER_HEADING)}|{re.escape(UNCERTAIN_HEADING)})\n", result.stdout)[1:]
     assert len(answers) == 3
     assert answers[1].startswith(f"Searched for: {PROSECUTED} {CHARGED}\n")
     assert "dereliction of duty" in answers[1]

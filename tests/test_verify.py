@@ -236,15 +236,20 @@ def _searched_extra(real_qa) -> tuple[Answer, list[str]]:
     return replace(follow, searched_for=words), history
 
 
+MT_FIGURE = "mt-third-day#p4"  # The Moscow Times' passage whose first figure is '14'
+
+
 def _figure(answer: Answer, **changes) -> Answer:
+    """The answer with the first figure of MT_FIGURE changed."""
     d = answer.disagreement
-    figures = [replace(d.figures[0], **changes)] + d.figures[1:]
+    n = next(i for i, f in enumerate(d.figures) if f.passage_id == MT_FIGURE)
+    figures = [*d.figures[:n], replace(d.figures[n], **changes), *d.figures[n + 1:]]
     notice = "Sources differ: " + "; ".join(f"{f.text} ({f.source})" for f in figures)
     return replace(answer, disagreement=replace(d, figures=figures, notice=notice))
 
 
 def _kasymov(answer: Answer) -> Answer:
-    p = next(p for p in answer.passages if p.passage_id == answer.disagreement.figures[0].passage_id)
+    p = next(p for p in answer.passages if p.passage_id == MT_FIGURE)
     start = p.text.index("Kasymov")
     return _figure(answer, text="Kasymov", start=start, end=start + len("Kasymov"))
 
