@@ -1,0 +1,146 @@
+"""The extraction benchmark: the shared article-extraction pages imported as `qa add` imports them, scored with
+the benchmark's metric (word 4-gram shingles, pooled precision, recall and F1; see its SOURCE.md).
+
+    python -m qa_tools.extraction                    # every variant on both halves
+    python -m qa_tools.extraction --split report     # one half
+    python -m qa_tools.extraction --bench            # import rate and peak memory (docs/IMPORT.md)
+
+The pages are split into a tune half and a report half by the sha256 of their file names (the lower half of the
+sorted digests is `tune`). Options are chosen on `tune` only; `report` is what is quoted."""
+from __future__ import annotations
+
+import argparse
+import gzip
+import hashlib
+import json
+import re
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from qa.config import ROOT
+from qa.ingest.extracted import ImportFailure
+from qa.ingest.html import DEFAULT_OPTIONS, HtmlOptions, decode, page_text, squeeze
+from qa.ingest.importer import extract_file
+
+# ../shared beside the checkout (as for qa_tools.bench), or beside the folder of worktrees.
+BENCHMARK = next((base / "shared" / "benchmarks" / "article-extraction" for base in (ROOT.parent, ROOT.parent.parent)
+                  if (base / "shared" / "benchmarks" / "article-extraction").is_dir()),
+                 ROOT.parent / "shared" / "benchmarks" / "article-extraction")
+TOKEN = re.compile(r"\w+")
+# Every variant tried, in the order tried; DEFAULT_OPTIONS (qa/ingest/html.py) is the one chosen on `tune`.
+_NONE = HtmlOptions(modes=("default",), drop_hidden=False, drop_furniture=False, drop_link_lines=False,
+                    include_tables=True)
+VARIANTS = {
+    "trafilatura default": _NONE,
+    "trafilatura precision": replace(_NONE, modes=("precision",)),
+    "precision, no tables": replace(_NONE, modes=("precision",), include_tables=False),
+    "+ hidden elements dropped": replace(_NONE, modes=("precision",), include_tables=False, drop_hidden=True),
+    "+ furniture lines": replace(_NONE, modes=("precision",), include_tables=False, drop_hidden=True,
+                                 drop_furniture=True),
+    "+ link-only lines": replace(_NONE, modes=("precision",), include_tables=False, drop_hidden=True,
+                                 drop_furniture=True, drop_link_lines=True),
+    "default, all filters": HtmlOptions(modes=("default",)),
+    "default ∩ precision, all filters": HtmlOptions(modes=("default", "precision")),
+}
+
+
+@dataclass(frozen=True)
+class Page:
+    key: str
+    path: Path
+    truth: str
+
+
+def pages(folder: Path = BENCHMARK) -> list[Page]:
+    truth = json.loads((folder / "ground-truth.json").read_text(encoding="utf-8"))
+    return [Page(key, folder / "html" / f"{key}.html.gz", truth[key]["articleBody"]) for key in sorted(truth)]
+
+
+def split_of(page: Page) -> str:
+    """'tune' or 'report', by the sha256 of the page's file name."""
+    return "tune" if hashlib.sha256(page.path.name.encode()).hexdigest() < _median(page.path.parent) else "report"
+
+
+_medians: dict[Path, str] = {}
+
+
+def _median(folder: Path) -> str:
+    if folder not in _medians:
+        digests = sorted(hashlib.sha256(p.name.encode()).hexdigest() for p in folder.glob("*.html.gz"))
+        _medians[folder] = digests[len(digests) // 2]
+    return _medians[folder]
+
+
+def shingles(text: str) -> Counter:
+    tokens = TOKEN.findall(text.lower())
+    return Counter(tuple(tokens[i:i + 4]) for i in range(max(1, len(tokens) - 3)) if tokens[i:i + 4])
+
+
+def counts(truth: str, extracted: str) -> tuple[int, int, int]:
+    """True positive, false positive and false negative shingles of one page."""
+    want, got = shingles(truth), shingles(extracted)
+    tp = sum((want & got).values())
+    return tp, sum(got.values()) - tp, sum(want.values()) - tp
+
+
+def score(options: HtmlOptions, selected: list[Page]) -> dict:
+    """Pooled precision, recall and F1; pages with no document; paragraphs not verbatim on their page."""
+    tp = fp = fn = 0
+    failed, not_verbatim = [], 0
+    for page in selected:
+        data = gzip.decompress(page.path.read_bytes())
+        try:
+            body = extract_file(page.path.with_suffix(""), data, options).body
+        except ImportFailure as exc:
+            failed.append(f"{page.key[:12]}: {exc}")
+            body = ""
+        shown = page_text(_tree(data)) if body else ""
+        not_verbatim += sum(squeeze(p) not in shown for p in body.split("\n\n") if p)
+        a, b, c = counts(page.truth, body)
+        tp, fp, fn = tp + a, fp + b, fn + c
+    precision, recall = tp / max(tp + fp, 1), tp / max(tp + fn, 1)
+    f1 = 2 * precision * recall / max(precision + recall, 1e-9)
+    return {"pages": len(selected), "precision": round(precision, 4), "recall": round(recall, 4), "f1": round(f1, 4),
+            "no_document": failed, "paragraphs_not_verbatim": not_verbatim}
+
+
+def _tree(data: bytes):
+    import lxml.html
+    return lxml.html.document_fromstring(decode(data))
+
+
+def run(splits: tuple[str, ...] = ("tune", "report"), variants: dict[str, HtmlOptions] | None = None) -> dict:
+    every = pages()
+    report = {}
+    for name, options in (variants or {**VARIANTS, "chosen (qa add)": DEFAULT_OPTIONS}).items():
+        report[name] = {s: score(options, [p for p in every if split_of(p) == s]) for s in splits}
+    return report
+
+
+def format_report(report: dict) -> str:
+    lines = [f"{'variant':<44} {'split':<7} {'P':>6} {'R':>6} {'F1':>6}  no doc  not verbatim"]
+    for name, by_split in report.items():
+        for split, r in by_split.items():
+            lines.append(f"{name:<44} {split:<7} {r['precision']:>6.3f} {r['recall']:>6.3f} {r['f1']:>6.3f}  "
+                         f"{len(r['no_document']):>6}  {r['paragraphs_not_verbatim']:>12}")
+            lines += [f"    no document: {f}" for f in r["no_document"]]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m qa_tools.extraction", description=__doc__.split("\n")[0])
+    p.add_argument("--split", choices=("tune", "report"), help="one half only (default: both)")
+    p.add_argument("--chosen", action="store_true", help="only the options `qa add` uses")
+    p.add_argument("--json", action="store_true")
+    args = p.parse_args(argv)
+    splits = (args.split,) if args.split else ("tune", "report")
+    report = run(splits, {"chosen (qa add)": DEFAULT_OPTIONS} if args.chosen else None)
+    print(json.dumps(report, indent=2) if args.json else format_report(report))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
