@@ -1,5 +1,5 @@
 """Command line: `python -m qa ask "question"`, `python -m qa index`, `python -m qa eval`, `python -m qa bench`,
-`python -m qa load`."""
+`python -m qa load`, `python -m qa add|list|remove`."""
 from __future__ import annotations
 
 import argparse
@@ -103,6 +103,27 @@ def _load(args) -> int:
     return 0 if not report.errors and not report.ungrounded else 1
 
 
+def _add(args) -> int:
+    from qa.ingest.importer import add
+    report = add(args.paths, args.corpus or Settings().corpus_dir, args.max_mb)
+    print(report.summary())
+    if report.having("added"):
+        print("the index is rebuilt from the corpus on the next 'python -m qa index --if-needed' (as 'make run' does)")
+    return 1 if report.having("failed") else 0
+
+
+def _list(args) -> int:
+    from qa.ingest.importer import describe, documents
+    print("\n".join(describe(doc) for _, doc in documents(args.corpus or Settings().corpus_dir)))
+    return 0
+
+
+def _remove(args) -> int:
+    from qa.ingest.importer import remove
+    print(f"removed {args.id} ({remove(args.id, args.corpus or Settings().corpus_dir)})")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m qa", description="Answers with passages quoted from the articles.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -142,6 +163,18 @@ def parser() -> argparse.ArgumentParser:
     ld.add_argument("--seconds", type=float, default=60, help="how long they ask (default 60)")
     ld.add_argument("--json", action="store_true")
     ld.set_defaults(run=_load)
+    ad = sub.add_parser("add", help="import files and folders (HTML, PDF, Word, text, corpus Markdown) into the corpus")
+    ad.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    ad.add_argument("--corpus", type=Path, metavar="DIR", help="the corpus folder (default: QA_CORPUS_DIR or corpus/)")
+    ad.add_argument("--max-mb", type=float, help="refuse files larger than this many MB (default 50)")
+    ad.set_defaults(run=_add)
+    ls = sub.add_parser("list", help="the corpus documents with their metadata and provenance")
+    ls.add_argument("--corpus", type=Path, metavar="DIR")
+    ls.set_defaults(run=_list)
+    rm = sub.add_parser("remove", help="remove one document (its corpus file) by id")
+    rm.add_argument("id")
+    rm.add_argument("--corpus", type=Path, metavar="DIR")
+    rm.set_defaults(run=_remove)
     return p
 
 

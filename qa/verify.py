@@ -21,7 +21,7 @@ from qa.answer.model import (
     citation,
 )
 from qa.config import Settings
-from qa.corpus.documents import Document, corpus_checksum, load_corpus, load_examples
+from qa.corpus.documents import Document, corpus_checksum, load_corpus, load_examples, page_at
 from qa.errors import UngroundedAnswer
 
 # The only wording an answer may add, one entry per message line. To add a line (a translated abstention,
@@ -32,7 +32,7 @@ ANSWER_TEMPLATES = (ANSWER_HEADING,)  # lines that may introduce quoted passages
 SLOTS = {
     "question": lambda text, answer: bool(text) and text in answer.question,
 }
-CITED_FIELDS = ("title", "publisher", "date", "url", "kind", "comment_author", "comment_location")
+CITED_FIELDS = ("title", "publisher", "date", "url", "kind", "comment_author", "comment_location", "source_file")
 
 _cache: dict[tuple[Path, str], dict[str, Document]] = {}
 
@@ -90,7 +90,9 @@ def _passage_problems(n: int, p: Passage, documents: Mapping[str, Document]) -> 
             problems.append(f"{where}: {name} {getattr(p, name)!r} is not the document's {getattr(doc, name)!r}")
     if list(p.authors) != list(doc.authors):
         problems.append(f"{where}: authors {list(p.authors)!r} are not the document's {list(doc.authors)!r}")
-    if p.citation != citation(doc):
+    if p.page != page_at(doc, p.start):
+        problems.append(f"{where}: page {p.page!r} is not the page {page_at(doc, p.start)!r} its text starts on")
+    if p.citation != citation(doc, page=page_at(doc, p.start)):
         problems.append(f"{where}: citation {p.citation!r} is not the one built from {doc.id}'s metadata")
     return problems
 
@@ -161,8 +163,9 @@ def _markdown_problems(answer: Answer, documents: Mapping[str, Document]) -> lis
         return problems + [f"the Markdown has {len(rest)} blocks after the message; "
                            f"expected a citation and a quote for each of {len(answer.passages)} passages"]
     for n, (p, head, quote) in enumerate(zip(answer.passages, rest[::2], rest[1::2]), 1):
-        sources = [documents.get(q.doc_id) for q in [p, *p.also_in]]
-        if None in sources or head != f"**[{n}]** " + "; ".join(citation(d, markdown=True) for d in sources):
+        quoted = [(documents.get(q.doc_id), q.start) for q in [p, *p.also_in]]
+        if any(d is None for d, _ in quoted) or head != f"**[{n}]** " + "; ".join(
+                citation(d, markdown=True, page=page_at(d, start)) for d, start in quoted if d is not None):
             problems.append(f"the Markdown citation of passage {n} is not exactly the citation of its sources")
         lines = quote.split("\n")
         if not all(line == ">" or line.startswith("> ") for line in lines):

@@ -15,7 +15,6 @@ import hashlib
 import json
 import re
 import sys
-import time
 from collections import Counter
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -120,6 +119,29 @@ def run(splits: tuple[str, ...] = ("tune", "report"), variants: dict[str, HtmlOp
     return report
 
 
+def metadata_checks(selected: list[Page]) -> dict:
+    """What trafilatura's own metadata would have said that `qa add` does not take, counted over the pages: dates
+    found only by its guesses (text search, the URL), site names made from the title or the domain, and values it
+    tidied so that the page does not hold them as written."""
+    import trafilatura
+
+    from qa.ingest.html import _parse, metadata
+    counts_ = Counter()
+    for page in selected:
+        html = decode(gzip.decompress(page.path.read_bytes()))
+        theirs = trafilatura.extract_metadata(_parse(html), default_url=None)
+        ours = metadata(_parse(html), html)
+        counts_["pages"] += 1
+        counts_["date stated"] += bool(ours["date"])
+        counts_["date only guessed (left empty)"] += bool(theirs.date and not ours["date"])
+        counts_["date differs from the guess"] += bool(theirs.date and ours["date"] and theirs.date != ours["date"])
+        counts_["site name stated"] += bool(ours["publisher"])
+        counts_["site name only from title or domain (left empty)"] += bool(theirs.sitename and not ours["publisher"])
+        counts_["authors tidied, not on the page (left out)"] += len((theirs.author or "").split(";")) - \
+            len(ours["authors"]) if theirs.author else 0
+    return dict(counts_)
+
+
 def format_report(report: dict) -> str:
     lines = [f"{'variant':<44} {'split':<7} {'P':>6} {'R':>6} {'F1':>6}  no doc  not verbatim"]
     for name, by_split in report.items():
@@ -134,8 +156,12 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m qa_tools.extraction", description=__doc__.split("\n")[0])
     p.add_argument("--split", choices=("tune", "report"), help="one half only (default: both)")
     p.add_argument("--chosen", action="store_true", help="only the options `qa add` uses")
+    p.add_argument("--metadata", action="store_true", help="count what trafilatura's metadata guesses and qa add leaves out")
     p.add_argument("--json", action="store_true")
     args = p.parse_args(argv)
+    if args.metadata:
+        print(json.dumps(metadata_checks(pages()), indent=2))
+        return 0
     splits = (args.split,) if args.split else ("tune", "report")
     report = run(splits, {"chosen (qa add)": DEFAULT_OPTIONS} if args.chosen else None)
     print(json.dumps(report, indent=2) if args.json else format_report(report))

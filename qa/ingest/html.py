@@ -5,9 +5,11 @@ The options were chosen on the tune half of the shared extraction benchmark (`py
 docs/IMPORT.md)."""
 from __future__ import annotations
 
+import logging
 import re
 from copy import deepcopy
 from dataclasses import dataclass
+from html import unescape
 from importlib.metadata import version
 
 import lxml.html
@@ -23,8 +25,9 @@ LIST_MARKER = re.compile(r"^(?:[-*•]|\d+\.) ")  # what trafilatura's text outp
 HIDDEN = ('//*[@hidden or @aria-hidden="true" or contains(translate(@style, " ", ""), "display:none") '
           'or contains(translate(@style, " ", ""), "visibility:hidden")]')
 # Classes of elements a page shows only on hover or to screen readers (pop-up cards inside a paragraph's links).
-HIDDEN_CLASS = re.compile(r"(?:^|\s)(?:[\w-]*(?:tooltip|popover|popup|hover-?card)[\w-]*|[\w-]*(?:rollover|hover)[\w-]*(?:block|card|box)|"
-                          r"sr-only|visually-hidden|screen-reader-text|element-hidden)(?:$|\s)", re.IGNORECASE)
+HIDDEN_CLASS = re.compile(
+    r"(?:^|\s)(?:[\w-]*(?:tooltip|popover|popup|hover-?card)[\w-]*|[\w-]*(?:rollover|hover)[\w-]*(?:block|card|box)|"
+    r"sr-only|visually-hidden|screen-reader-text|element-hidden)(?:$|\s)", re.IGNORECASE)
 UNSHOWN = "//script|//style|//noscript|//template"
 # Lines that are a page's furniture rather than its article, whatever the page: captions and credits, calls to
 # read more, share, follow, listen or subscribe, credits of the reporting, time stamps of updates.
@@ -56,6 +59,8 @@ class HtmlOptions:
 
 
 DEFAULT_OPTIONS = HtmlOptions()
+# trafilatura logs its own fallbacks (e.g. "readability_lxml failed") as warnings; they are not the user's concern.
+logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
 MODE_FLAGS = {"default": {}, "precision": {"favor_precision": True}, "recall": {"favor_recall": True}}
 
 
@@ -146,29 +151,33 @@ def paragraphs(tree: lxml.html.HtmlElement, options: HtmlOptions = DEFAULT_OPTIO
     return kept
 
 
-def _stated(value: str | None) -> str:
-    return " ".join(value.split()) if value else ""
+def _stated(value: str | None, source: str) -> str:
+    """`value` with its white space collapsed if the page's source holds it as written (trafilatura tidies some
+    values, e.g. drops the dots of initials), else ''."""
+    value = " ".join((value or "").split())
+    return value if value and squeeze(value) in source else ""
 
 
-def metadata(tree: lxml.html.HtmlElement) -> dict:
+def metadata(tree: lxml.html.HtmlElement, html: str) -> dict:
     """Title, authors, date, site name and canonical URL as the page's markup states them.
 
     The site name comes only from the page's meta tags or JSON-LD (trafilatura would otherwise take a part of the
     title or the URL's domain); the date only from markup (htmldate without its text search and without the URL,
-    either of which guesses)."""
+    either of which guesses). Title, authors, site name and URL are kept only as the page's source has them."""
+    source = squeeze(unescape(html))
     meta = trafilatura.extract_metadata(deepcopy(tree), date_config={"extensive_search": False, "original_date": True})
-    stated = extract_meta_json(tree, examine_meta(tree))
-    sitename = _stated(stated.sitename)
+    sitename = _stated(extract_meta_json(tree, examine_meta(tree)).sitename, source)
     date = find_date(deepcopy(tree), extensive_search=False, original_date=True, url=None)
-    authors = tuple(a.strip() for a in (meta.author or "").split(";") if a.strip())
-    url = meta.url if meta.url and re.match(r"https?://", meta.url) else None
-    return {"title": _stated(meta.title), "publisher": "" if sitename.startswith("@") else sitename,
+    authors = tuple(a for a in (_stated(a, source) for a in (meta.author or "").split(";")) if a)
+    url = meta.url if meta.url and re.match(r"https?://", meta.url) and meta.url in html else None
+    return {"title": _stated(meta.title, source), "publisher": "" if sitename.startswith(("@", "http")) else sitename,
             "date": date or None, "authors": authors, "url": url}
 
 
 def extract(data: bytes, options: HtmlOptions = DEFAULT_OPTIONS) -> Extracted:
-    tree = _parse(decode(data))
-    info = metadata(tree)
+    html = decode(data)
+    tree = _parse(html)
+    info = metadata(tree, html)
     body = paragraphs(tree, options, info["title"])
     if not body:
         raise ImportFailure("no article text found on the page (only menus, links or other page furniture)")
