@@ -18,11 +18,11 @@ def _texts(document) -> list[str]:
     texts = []
     for block in document.iter_inner_content():
         if isinstance(block, Table):
-            seen = set()
+            seen = set()  # the cells' XML elements, kept alive so that a merged cell is known again
             for row in block.rows:
                 for cell in row.cells:
-                    if id(cell._tc) not in seen:
-                        seen.add(id(cell._tc))
+                    if cell._tc not in seen:
+                        seen.add(cell._tc)
                         texts += [p.text for p in cell.paragraphs]
         else:
             texts.append(block.text)

@@ -29,15 +29,15 @@ HIDDEN_CLASS = re.compile(
     r"(?:^|\s)(?:[\w-]*(?:tooltip|popover|popup|hover-?card)[\w-]*|[\w-]*(?:rollover|hover)[\w-]*(?:block|card|box)|"
     r"sr-only|visually-hidden|screen-reader-text|element-hidden)(?:$|\s)", re.IGNORECASE)
 UNSHOWN = "//script|//style|//noscript|//template"
-# Lines that are a page's furniture rather than its article, whatever the page: captions and credits, calls to
-# read more, share, follow, listen or subscribe, credits of the reporting, time stamps of updates.
+# Lines that are a page's furniture rather than its article, whatever the page: labels standing alone or before a
+# colon, time stamps of updates, calls to read more, share, follow, listen or subscribe, credits of the reporting
+# and of pictures, and headlines tagged like "[VIDEO]". A sentence that merely starts with such a word is kept.
 FURNITURE = re.compile(
-    r"^(?:(?:photo|image|picture|video|graphic|credit|caption|source|file photo|advertisement|related|read more|"
-    r"see more|see also|more|share|follow|watch|listen|sign up|subscribe|click here|updated|last updated|published|"
-    r"posted|editor'?s note|most read|most popular|comments?|contributing|additional reporting|\(?reporting by|"
-    r"tempo de leitura)\b[^.!?]{0,100}[.!?]?\)?$"
-    r"|(?:if you enjoyed|follow (?:him|her|us|them|\w+['’]s)\b|read more:|see more:|\(?reporting by|additional reporting|"
-    r"contributing:|editing by)"
+    r"^(?:(?:photo|image|picture|video|graphic|credit|caption|source|file photo|advertisement|related|more|"
+    r"most read|most popular|comments?|editor'?s note|tempo de leitura)\b[^.!?]{0,60}(?::.*|\|.*)?$"
+    r"|(?:updated|last updated|published|posted)\b(?: at| on)?:?\s*\d.{0,40}$"
+    r"|(?:share|follow|watch|listen|sign up|subscribe|click here|if you enjoyed|read more|see more|see also)\b.*"
+    r"|\(?(?:reporting by|additional reporting|editing by|contributing:).*"
     r"|.{0,60}\b(?:getty images|reuters|associated press|afp|ap photo|shutterstock)\)?\.?$"
     r"|\(?(?:photo|image|credit)s?:.*"
     r"|.*\[[A-Z]{3,}\]\|?$)", re.IGNORECASE)

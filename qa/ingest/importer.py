@@ -129,8 +129,9 @@ class _Corpus:
         return candidate
 
 
-def _digest(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+def _digest(body: str) -> str:
+    """Two bodies that differ only in white space are the same text."""
+    return hashlib.sha256(" ".join(body.split()).encode("utf-8")).hexdigest()
 
 
 def render(doc_id: str, extracted: Extracted, source_file: str, sha256: str, imported: str) -> str:

@@ -25,16 +25,28 @@ HYPHENATED = re.compile(r"(\w+)-$")
 WORDS = re.compile(r"\w+")
 
 
+ENCRYPTED = "the PDF is encrypted with a password; save an unprotected copy and import that"
+
+
 def _reader(data: bytes) -> pypdf.PdfReader:
+    if b"%%EOF" not in data[-2048:]:  # pypdf would read what it can of a cut-off file: a document missing its end
+        raise ImportFailure("the PDF cannot be read, it may be truncated or damaged (it does not end with %%EOF)")
     try:
         reader = pypdf.PdfReader(io.BytesIO(data))
-        if reader.is_encrypted and not reader.decrypt(""):
-            raise ImportFailure("the PDF is encrypted with a password; save an unprotected copy and import that")
-        len(reader.pages)
-    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, OSError, DependencyError) as exc:
+        encrypted = reader.is_encrypted
+    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, OSError) as exc:
         raise ImportFailure(f"the PDF cannot be read, it may be truncated or damaged ({exc})") from None
-    except FileNotDecryptedError:
-        raise ImportFailure("the PDF is encrypted with a password; save an unprotected copy and import that") from None
+    if encrypted:
+        try:  # a PDF with only an owner password opens with the empty user password, as a viewer opens it
+            opened = reader.decrypt("")
+        except (DependencyError, FileNotDecryptedError, PdfReadError, NotImplementedError):
+            opened = 0
+        if not opened:
+            raise ImportFailure(ENCRYPTED)
+    try:
+        len(reader.pages)
+    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, OSError) as exc:
+        raise ImportFailure(f"the PDF cannot be read, it may be truncated or damaged ({exc})") from None
     return reader
 
 

@@ -12,7 +12,7 @@ def extract(data: bytes) -> Extracted:
     except UnicodeDecodeError as exc:
         raise ImportFailure(f"not UTF-8 text (byte {exc.object[exc.start]:#04x} at offset {exc.start}); "
                             "save the file as UTF-8 and import it again") from None
-    body = normalise_body(text)
+    body = "\n\n".join(" ".join(p.split()) for p in normalise_body(text).split("\n\n"))
     if not any(c.isalnum() for c in body):
         raise ImportFailure("the text file is empty")
     return Extracted(body=body, importer="Python str.decode (UTF-8)")
