@@ -15,13 +15,14 @@ import hashlib
 import json
 import re
 import sys
+import time
 from collections import Counter
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from qa.config import ROOT
 from qa.ingest.extracted import ImportFailure
-from qa.ingest.html import DEFAULT_OPTIONS, HtmlOptions, decode, page_text, squeeze
+from qa.ingest.html import DEFAULT_OPTIONS, MODE_FLAGS, HtmlOptions, decode, page_text, squeeze
 from qa.ingest.importer import extract_file
 
 # ../shared beside the checkout (as for qa_tools.bench), or beside the folder of worktrees.
@@ -29,20 +30,25 @@ BENCHMARK = next((base / "shared" / "benchmarks" / "article-extraction" for base
                   if (base / "shared" / "benchmarks" / "article-extraction").is_dir()),
                  ROOT.parent / "shared" / "benchmarks" / "article-extraction")
 TOKEN = re.compile(r"\w+")
-# Every variant tried, in the order tried; DEFAULT_OPTIONS (qa/ingest/html.py) is the one chosen on `tune`.
+# Every variant tried, in the order tried. The one chosen (DEFAULT_OPTIONS in qa/ingest/html.py) has the highest
+# recall on `tune` among those with a `tune` precision of at least TARGET_PRECISION (ties: the higher F1).
+TARGET_PRECISION = 0.98
 _NONE = HtmlOptions(modes=("default",), drop_hidden=False, drop_furniture=False, drop_link_lines=False,
                     include_tables=True)
+_PRECISION = replace(_NONE, modes=("precision",), include_tables=False)
 VARIANTS = {
     "trafilatura default": _NONE,
     "trafilatura precision": replace(_NONE, modes=("precision",)),
-    "precision, no tables": replace(_NONE, modes=("precision",), include_tables=False),
-    "+ hidden elements dropped": replace(_NONE, modes=("precision",), include_tables=False, drop_hidden=True),
-    "+ furniture lines": replace(_NONE, modes=("precision",), include_tables=False, drop_hidden=True,
-                                 drop_furniture=True),
-    "+ link-only lines": replace(_NONE, modes=("precision",), include_tables=False, drop_hidden=True,
-                                 drop_furniture=True, drop_link_lines=True),
-    "default, all filters": HtmlOptions(modes=("default",)),
+    "precision, no tables": _PRECISION,
+    "+ hidden elements dropped": replace(_PRECISION, drop_hidden=True),
+    "+ furniture lines": replace(_PRECISION, drop_hidden=True, drop_furniture=True),
+    "+ link-only lines": replace(_PRECISION, drop_hidden=True, drop_furniture=True, drop_link_lines=True),
     "default ∩ precision, all filters": HtmlOptions(modes=("default", "precision")),
+    "recall ∩ precision, all filters": HtmlOptions(modes=("recall", "precision")),
+    "recall, all filters": HtmlOptions(modes=("recall",)),
+    "fast, all filters": HtmlOptions(modes=("fast",)),
+    "default + recall-only prose, all filters": HtmlOptions(prose_from="recall"),
+    "default, all filters": HtmlOptions(modes=("default",)),
 }
 
 
@@ -89,6 +95,7 @@ def score(options: HtmlOptions, selected: list[Page]) -> dict:
     """Pooled precision, recall and F1; pages with no document; paragraphs not verbatim on their page."""
     tp = fp = fn = 0
     failed, not_verbatim = [], 0
+    started = time.perf_counter()
     for page in selected:
         data = gzip.decompress(page.path.read_bytes())
         try:
@@ -102,8 +109,9 @@ def score(options: HtmlOptions, selected: list[Page]) -> dict:
         tp, fp, fn = tp + a, fp + b, fn + c
     precision, recall = tp / max(tp + fp, 1), tp / max(tp + fn, 1)
     f1 = 2 * precision * recall / max(precision + recall, 1e-9)
-    return {"pages": len(selected), "precision": round(precision, 4), "recall": round(recall, 4), "f1": round(f1, 4),
-            "no_document": failed, "paragraphs_not_verbatim": not_verbatim}
+    return {"pages": len(selected), "precision": round(precision, 5), "recall": round(recall, 5), "f1": round(f1, 5),
+            "no_document": failed, "paragraphs_not_verbatim": not_verbatim,
+            "seconds": round(time.perf_counter() - started, 1)}
 
 
 def _tree(data: bytes):
@@ -142,13 +150,28 @@ def metadata_checks(selected: list[Page]) -> dict:
     return dict(counts_)
 
 
+def choose(report: dict) -> str:
+    """The variant with the highest `tune` recall among those reaching TARGET_PRECISION on `tune`; then the higher
+    F1 and precision; then the fewer changes to trafilatura's own settings (its default keeps its fallback
+    extractors for pages its main pass gets wrong)."""
+    tune = {name: r["tune"] for name, r in report.items() if "tune" in r and name in VARIANTS}
+    eligible = [n for n, r in tune.items() if r["precision"] >= TARGET_PRECISION] or list(tune)
+
+    def changes(name: str) -> int:
+        options = VARIANTS[name]
+        return sum(len(MODE_FLAGS[m]) for m in options.modes) + (options.prose_from is not None)
+    return max(eligible, key=lambda n: (tune[n]["recall"], tune[n]["f1"], tune[n]["precision"], -changes(n)))
+
+
 def format_report(report: dict) -> str:
-    lines = [f"{'variant':<44} {'split':<7} {'P':>6} {'R':>6} {'F1':>6}  no doc  not verbatim"]
+    lines = [f"{'variant':<44} {'split':<7} {'P':>6} {'R':>6} {'F1':>6}  no doc  not verbatim  seconds"]
     for name, by_split in report.items():
         for split, r in by_split.items():
             lines.append(f"{name:<44} {split:<7} {r['precision']:>6.3f} {r['recall']:>6.3f} {r['f1']:>6.3f}  "
-                         f"{len(r['no_document']):>6}  {r['paragraphs_not_verbatim']:>12}")
+                         f"{len(r['no_document']):>6}  {r['paragraphs_not_verbatim']:>12}  {r['seconds']:>7.1f}")
             lines += [f"    no document: {f}" for f in r["no_document"]]
+    if any("tune" in r for name, r in report.items() if name in VARIANTS):
+        lines.append(f"chosen on tune (highest recall with precision >= {TARGET_PRECISION}): {choose(report)}")
     return "\n".join(lines)
 
 

@@ -49,19 +49,25 @@ BYLINE = re.compile(r"^by\s+[A-Z][^.!?]{0,60}$", re.IGNORECASE)
 class HtmlOptions:
     """How the article's paragraphs are chosen (measured in qa_tools/extraction.py)."""
 
-    # A paragraph is kept only when trafilatura extracts it in every one of these modes ("default", "precision",
-    # "recall"): a paragraph that only one mode keeps is the one most likely to be furniture.
-    modes: tuple[str, ...] = ("default", "precision")
+    # A paragraph is kept only when trafilatura extracts it in every one of these modes (MODE_FLAGS): a paragraph
+    # that only one mode keeps is the one most likely to be furniture.
+    modes: tuple[str, ...] = ("default",)
     drop_hidden: bool = True  # elements the page hides (hidden, aria-hidden, display:none): tooltips, pop-ups
     drop_furniture: bool = True  # the FURNITURE and BYLINE lines above, and datelines in capitals standing alone
     drop_link_lines: bool = True  # a paragraph of LINK_WORDS or more that is all one link's text: a related headline
     include_tables: bool = False
+    # Paragraphs that only this mode (e.g. "recall") extracts are kept too when they read as prose: PROSE_WORDS words
+    # or more, ending like a sentence. trafilatura's default misses the rest of an article split by advertisements.
+    prose_from: str | None = None
 
 
+PROSE_WORDS = 15
+PROSE_END = re.compile(r"[.!?…][\"”’)]*$")
 DEFAULT_OPTIONS = HtmlOptions()
 # trafilatura logs its own fallbacks (e.g. "readability_lxml failed") as warnings; they are not the user's concern.
 logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
-MODE_FLAGS = {"default": {}, "precision": {"favor_precision": True}, "recall": {"favor_recall": True}}
+MODE_FLAGS = {"default": {}, "precision": {"favor_precision": True}, "recall": {"favor_recall": True},
+              "fast": {"fast": True}}  # "fast": the default without trafilatura's fallback extractors
 
 
 def decode(data: bytes) -> str:
@@ -141,8 +147,14 @@ def paragraphs(tree: lxml.html.HtmlElement, options: HtmlOptions = DEFAULT_OPTIO
         tree = _without_hidden(tree)
     first, *others = [_mode_lines(tree, mode, options) for mode in options.modes]
     agreed = set(first).intersection(*others)
+    sequence = first
+    if options.prose_from:
+        wider = _mode_lines(tree, options.prose_from, options)
+        if agreed <= set(wider):  # its order then holds every agreed paragraph
+            sequence = wider
+            agreed |= {line for line in wider if len(line.split()) >= PROSE_WORDS and PROSE_END.search(line)}
     kept: list[str] = []
-    for line in first:
+    for line in sequence:
         verbatim = _verbatim(line, shown) if line in agreed else None
         if verbatim is None or (options.drop_furniture and is_furniture(verbatim, title)) or \
                 (options.drop_link_lines and len(verbatim.split()) >= LINK_WORDS and squeeze(verbatim) in links):
