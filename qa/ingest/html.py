@@ -191,6 +191,7 @@ def extract(data: bytes, options: HtmlOptions = DEFAULT_OPTIONS) -> Extracted:
     tree = _parse(html)
     info = metadata(tree, html)
     body = paragraphs(tree, options, info["title"])
-    if not body:
+    links = link_texts(tree)
+    if all(squeeze(p) in links for p in body):  # nothing, or nothing but links (a menu, a list of headlines)
         raise ImportFailure("no article text found on the page (only menus, links or other page furniture)")
     return Extracted(body="\n\n".join(body), importer=f"trafilatura {version('trafilatura')}", **info)
