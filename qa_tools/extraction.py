@@ -4,6 +4,7 @@ the benchmark's metric (word 4-gram shingles, pooled precision, recall and F1; s
     python -m qa_tools.extraction                    # every variant on both halves
     python -m qa_tools.extraction --split report     # one half
     python -m qa_tools.extraction --bench            # import rate and peak memory (docs/IMPORT.md)
+    python -m qa_tools.extraction --metadata         # what trafilatura's metadata guesses and qa add leaves empty
 
 The pages are split into a tune half and a report half by the sha256 of their file names (the lower half of the
 sorted digests is `tune`). Options are chosen on `tune` only; `report` is what is quoted."""
@@ -13,6 +14,7 @@ import argparse
 import gzip
 import hashlib
 import json
+import os
 import re
 import sys
 import time
@@ -150,6 +152,70 @@ def metadata_checks(selected: list[Page]) -> dict:
     return dict(counts_)
 
 
+def _varied_copies(folder: Path, out: Path, copies: int) -> int:
+    """`copies` distinct pages made from the benchmark's: copy N of a page has 'Copy N.' before the first words of
+    its article body, so that neither its bytes nor its body repeat another's. How many were written."""
+    every = pages(folder)
+    for n in range(copies):
+        page = every[n % len(every)]
+        html = gzip.decompress(page.path.read_bytes())
+        first = " ".join(page.truth.split()[:3]).encode()
+        at = html.find(first)
+        varied = html[:at] + f"Copy {n}. ".encode() + html[at:] if at >= 0 else html + f"<p>Copy {n}.</p>".encode()
+        (out / f"{n:04d}-{page.path.name[:-3]}").write_bytes(varied)
+    return copies
+
+
+def _import_in_child(source: Path, corpus: Path) -> dict:
+    """`add` in a fresh interpreter: its time and its peak resident memory (VmHWM), nothing else loaded first."""
+    import subprocess
+    # VmHWM, not getrusage's ru_maxrss: that one keeps the parent's peak across fork and exec.
+    code = ("import json, sys, time; from pathlib import Path; from qa.ingest.importer import add; "
+            "from qa_tools.launch import status_mb; "
+            "t = time.perf_counter(); r = add([Path(sys.argv[1])], Path(sys.argv[2]), progress=False); "
+            "print(json.dumps({'seconds': time.perf_counter() - t, 'added': len(r.having('added')), "
+            "'skipped': len(r.having('skipped')), 'failed': len(r.having('failed')), "
+            "'peak_rss_mb': status_mb('self', 'VmHWM:')}))")
+    done = subprocess.run([sys.executable, "-c", code, str(source), str(corpus)], capture_output=True, text=True,
+                          check=True, cwd=ROOT)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def bench(folder: Path = BENCHMARK, copies: int = 1000) -> dict:
+    """Import rate of the benchmark's pages (extraction, then encoding as `qa index` does), and peak memory while
+    importing `copies` distinct pages made from them."""
+    import tempfile
+
+    from qa.config import Settings
+    from qa.corpus.documents import load_corpus
+    from qa.corpus.passages import split_document
+    from qa.index.encoder import MiniLMEncoder
+    from qa.index.store import build
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp_dir = Path(tmp)
+        extraction = _import_in_child(folder / "html", tmp_dir / "corpus")
+        settings = replace(Settings(), corpus_dir=tmp_dir / "corpus", index_dir=tmp_dir / "index")
+        passages = sum(len(split_document(d, settings.min_passage_words)) for d in load_corpus(settings.corpus_dir))
+        encoder = MiniLMEncoder()
+        started = time.perf_counter()
+        build(settings, encoder)
+        encoding_s = time.perf_counter() - started
+        (tmp_dir / "many").mkdir()
+        _varied_copies(folder, tmp_dir / "many", copies)
+        many = _import_in_child(tmp_dir / "many", tmp_dir / "many-corpus")
+    return {
+        "pages": extraction["added"], "extraction_s": round(extraction["seconds"], 1),
+        "extraction_files_per_s": round(extraction["added"] / extraction["seconds"], 2),
+        "extraction_peak_rss_mb": round(extraction["peak_rss_mb"]), "passages": passages,
+        "encoding_s": round(encoding_s, 1), "encoding_passages_per_s": round(passages / encoding_s, 1),
+        "encoding_files_per_s": round(extraction["added"] / encoding_s, 2),
+        "many_files": copies, "many_added": many["added"], "many_skipped": many["skipped"], "many_failed": many["failed"],
+        "many_s": round(many["seconds"], 1), "many_files_per_s": round(many["added"] / many["seconds"], 2),
+        "many_peak_rss_mb": round(many["peak_rss_mb"]),
+        "load_average_end": round(os.getloadavg()[0], 1),
+    }
+
+
 def choose(report: dict) -> str:
     """The variant with the highest `tune` recall among those reaching TARGET_PRECISION on `tune`; then the higher
     F1 and precision; then the fewer changes to trafilatura's own settings (its default keeps its fallback
@@ -180,8 +246,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--split", choices=("tune", "report"), help="one half only (default: both)")
     p.add_argument("--chosen", action="store_true", help="only the options `qa add` uses")
     p.add_argument("--metadata", action="store_true", help="count what trafilatura's metadata guesses and qa add leaves out")
+    p.add_argument("--bench", action="store_true", help="import rate and peak memory (docs/IMPORT.md)")
+    p.add_argument("--copies", type=int, default=1000, help="with --bench: distinct pages imported for the memory figure")
     p.add_argument("--json", action="store_true")
     args = p.parse_args(argv)
+    if args.bench:
+        print(json.dumps(bench(copies=args.copies), indent=2))
+        return 0
     if args.metadata:
         print(json.dumps(metadata_checks(pages()), indent=2))
         return 0

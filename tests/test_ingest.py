@@ -311,7 +311,6 @@ BROKEN = [
      "not UTF-8 text (byte 0xe9 at offset 3); save the file as UTF-8 and import it again"),
     ("blank.txt", b"  \n\n ", "the text file is empty"),
     ("broken.docx", b"PK\x03\x04 not really a zip", "not a Word (.docx) file that can be read"),
-    ("picture.png", b"\x89PNG\r\n", ".png is not a format qa add reads"),
     ("bad.md", b"no front matter here", "not a corpus document: bad.md: no front matter"),
 ]
 
@@ -355,6 +354,22 @@ def test_folders_are_walked_recursively(tmp_path, corpus):
     write(root / "sub" / "deeper", {"b.txt": b"Deep note."})
     write(root / ".hidden", {"c.txt": b"Hidden note."})
     assert [Path(o.file).name for o in add([root], corpus).outcomes] == ["a.txt", "b.txt"]
+
+
+def test_other_files_are_skipped_in_a_folder_and_fail_when_named(tmp_path, corpus):
+    folder = write(tmp_path / "in", {"picture.png": b"\x89PNG\r\n", "note.txt": b"A note."})
+    assert [(Path(o.file).name, o.status, o.reason) for o in add([folder], corpus).outcomes] == [
+        ("note.txt", "added", ""), ("picture.png", "skipped", ".png is not a format qa add reads")]
+    [named] = add([folder / "picture.png"], corpus).outcomes
+    assert (named.status, named.reason) == ("failed", ".png is not a format qa add reads (.html, .htm, .html.gz, "
+                                                      ".htm.gz, .pdf, .docx, .txt, .md)")
+
+
+def test_the_same_markdown_twice_is_skipped(tmp_path, corpus):
+    path = write(tmp_path / "in", {"n.md": b"---\nid: n\ntitle: N\npublisher: P\n---\n\nSome text.\n"}) / "n.md"
+    add([path], corpus)
+    [again] = add([path], corpus).outcomes
+    assert (again.status, again.reason) == ("skipped", "the same file (sha256) as document n")
 
 
 # -------------------------------------------------------------------------------------------------- CLI

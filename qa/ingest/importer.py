@@ -91,14 +91,15 @@ class ImportReport:
         return "\n".join(lines)
 
 
-def files_in(paths: Iterable[Path]) -> Iterator[Path]:
-    """The files given, and those inside the folders given (recursively, in name order; hidden ones left out)."""
+def files_in(paths: Iterable[Path]) -> Iterator[tuple[Path, bool]]:
+    """(file, named) for the files given (named) and those inside the folders given (recursively, in name order;
+    hidden ones left out)."""
     for path in paths:
         if path.is_dir():
-            yield from sorted(p for p in path.rglob("*") if p.is_file() and
-                              not any(part.startswith(".") for part in p.relative_to(path).parts))
+            yield from ((p, False) for p in sorted(path.rglob("*")) if p.is_file() and
+                        not any(part.startswith(".") for part in p.relative_to(path).parts))
         else:
-            yield path
+            yield path, True
 
 
 class _Corpus:
@@ -200,8 +201,6 @@ def _add_one(path: Path, corpus: _Corpus, limit: int, imported: str) -> Outcome:
         return Outcome(name, "skipped", f"the same file (sha256) as document {corpus.by_sha[sha256]}")
     if suffix_of(path) == ".md":
         doc_id, body, text = _markdown(path, data, sha256, imported)
-        if doc_id in corpus.ids:
-            raise ImportFailure(f"its id {doc_id!r} is already used in the corpus; change the id in its front matter")
     else:
         extracted = extract_file(path, data, limit=limit)
         body = normalise_body(extracted.body)
@@ -213,6 +212,8 @@ def _add_one(path: Path, corpus: _Corpus, limit: int, imported: str) -> Outcome:
         text = render(doc_id, extracted, path.name, sha256, imported)
     if _digest(body) in corpus.by_body:
         return Outcome(name, "skipped", f"the same text as document {corpus.by_body[_digest(body)]}")
+    if doc_id in corpus.ids:
+        raise ImportFailure(f"its id {doc_id!r} is already used in the corpus; change the id in its front matter")
     written = _write(corpus.dir, f"{doc_id}.md", text)
     for doc in load_file(written):
         corpus.note(doc)
@@ -229,7 +230,11 @@ def add(paths: Iterable[Path], corpus_dir: Path, max_mb: float | None = None, pr
     report = ImportReport()
     bar = tqdm(files, desc="importing", unit="file", disable=True if len(files) < PROGRESS_FROM or not progress else None,
                file=sys.stderr)
-    for path in bar:
+    for path, named in bar:
+        if not named and suffix_of(path) not in SUFFIXES:  # a folder's pictures, spreadsheets ...: not for the corpus
+            report.outcomes.append(Outcome(str(path), "skipped", f"{suffix_of(path) or 'no extension'} is not a format "
+                                                                 "qa add reads"))
+            continue
         try:
             outcome = _add_one(path, corpus, int((max_mb or MAX_FILE_MB) * 2**20), imported)
         except ImportFailure as exc:
