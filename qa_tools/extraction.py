@@ -136,7 +136,7 @@ def metadata_checks(selected: list[Page]) -> dict:
     import trafilatura
 
     from qa.ingest.html import _parse, metadata
-    counts_ = Counter()
+    counts_: Counter[str] = Counter()
     for page in selected:
         html = decode(gzip.decompress(page.path.read_bytes()))
         theirs = trafilatura.extract_metadata(_parse(html), default_url=None)

@@ -192,16 +192,16 @@ def required_fields(meta: dict) -> tuple[str, ...]:
 
 def provenance(meta: dict, path: Path, body: str) -> dict:
     """The provenance fields of an imported document, checked: never a traceback, never a guess."""
-    fields = {}
+    fields: dict[str, object] = {}
     for name in PROVENANCE:
         value = meta.get(name)
         if not isinstance(value, str) or not value.strip():
             raise CorpusError(f"{path.name}: field '{name}' must be text: an imported document states its provenance")
         fields[name] = value
-    if not SHA256.match(fields["source_sha256"]):
+    if not SHA256.match(str(fields["source_sha256"])):
         raise CorpusError(f"{path.name}: field 'source_sha256' must be the 64 hexadecimal digits of a sha256")
     try:
-        dt.datetime.fromisoformat(fields["imported"])
+        dt.datetime.fromisoformat(str(fields["imported"]))
     except ValueError:
         raise CorpusError(f"{path.name}: field 'imported' is {fields['imported']!r}; write an ISO time") from None
     pages = meta.get("pages")

@@ -106,7 +106,10 @@ def page_text(tree: lxml.html.HtmlElement) -> str:
 
 def _mode_lines(tree: lxml.html.HtmlElement, mode: str, options: HtmlOptions) -> list[str]:
     text = trafilatura.extract(deepcopy(tree), output_format="txt", include_comments=False, include_images=False,
-                               include_tables=options.include_tables, include_formatting=False, **MODE_FLAGS[mode])
+                               include_tables=options.include_tables, include_formatting=False,
+                               favor_precision=MODE_FLAGS[mode].get("favor_precision", False),
+                               favor_recall=MODE_FLAGS[mode].get("favor_recall", False),
+                               fast=MODE_FLAGS[mode].get("fast", False))
     return [" ".join(line.split()) for line in (text or "").split("\n") if line.strip()]
 
 

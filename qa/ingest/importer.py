@@ -137,7 +137,7 @@ def _digest(body: str) -> str:
 
 def render(doc_id: str, extracted: Extracted, source_file: str, sha256: str, imported: str) -> str:
     """The corpus file of an imported document: front matter (stated metadata, then provenance) and the body."""
-    meta = {"id": doc_id, "title": extracted.title, "publisher": extracted.publisher, "date": extracted.date,
+    meta: dict[str, object] = {"id": doc_id, "title": extracted.title, "publisher": extracted.publisher, "date": extracted.date,
             "authors": list(extracted.authors), "url": extracted.url, "source_file": source_file,
             "source_sha256": sha256, "imported": imported, "importer": extracted.importer}
     if extracted.pages is not None:

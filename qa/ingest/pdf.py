@@ -38,7 +38,7 @@ def _reader(data: bytes) -> pypdf.PdfReader:
         raise ImportFailure(f"the PDF cannot be read, it may be truncated or damaged ({exc})") from None
     if encrypted:
         try:  # a PDF with only an owner password opens with the empty user password, as a viewer opens it
-            opened = reader.decrypt("")
+            opened = int(reader.decrypt(""))
         except (DependencyError, FileNotDecryptedError, PdfReadError, NotImplementedError):
             opened = 0
         if not opened:
@@ -154,12 +154,13 @@ def extract(data: bytes) -> Extracted:
     body, starts = body_and_pages(pages)
     if not WORDS.search(body):
         raise ImportFailure("the PDF has no text layer (a scanned document?); run OCR on it and import the result")
-    info = reader.metadata or {}
+    info = reader.metadata
     try:
-        date = _date(info.creation_date) if info else None
+        date = _date(info.creation_date) if info is not None else None
     except ValueError:
         date = None  # a creation date that is not a date states nothing
-    title = " ".join(str(info.get("/Title") or "").split())
-    authors = tuple(a.strip() for a in str(info.get("/Author") or "").split(";") if a.strip())
+    title = " ".join(str(info.get("/Title") or "").split()) if info is not None else ""
+    author = str(info.get("/Author") or "") if info is not None else ""
+    authors = tuple(a.strip() for a in author.split(";") if a.strip())
     return Extracted(body=body, importer=f"pypdf {version('pypdf')}", title=title, date=date, authors=authors,
                      pages=starts)
