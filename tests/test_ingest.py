@@ -437,3 +437,48 @@ def test_passages_of_a_pdf_know_their_page(tmp_path):
     doc = next(d for d in load_corpus(settings.corpus_dir) if d.id == "water")
     assert [(page_at(doc, p.start), p.text[:20]) for p in split_document(doc, settings.min_passage_words)] == [
         (1, "Water rights in the "), (1, "Farmers said the new"), (2, "The town council dis"), (2, "A well-known enginee")]
+
+
+def test_verify_finds_a_wrong_page(tmp_path):
+    settings = imported_settings(tmp_path)
+    answer = QA(settings, WordHashEncoder()).ask("What did the town council say about the regulation?")
+    documents = {d.id: d for d in load_corpus(settings.corpus_dir)}
+    wrong = replace(answer, passages=[replace(answer.passages[0], page=1), *answer.passages[1:]])
+    assert "passage 1 (water#p3): page 1 is not the page 2 its text starts on" in verify(wrong, documents)
+
+
+# ------------------------------------------------------------------------------- the corpus format's new fields
+
+PROVENANCE = ("source_file: a.pdf\nsource_sha256: " + "0a" * 32 + "\nimported: '2026-01-01T00:00:00+00:00'\n"
+              "importer: pypdf 7.1.1\n")
+FRONT_MATTER = [
+    # (front matter, error or None)
+    ("id: a\ntitle: T\n" + PROVENANCE + "pages: [0, 5]\n", None),  # imported: no publisher needed
+    ("id: a\n" + PROVENANCE, None),  # nor a title
+    ("id: a\ntitle: T\n", "a.md: field 'publisher' is missing or empty"),  # written by hand: both needed
+    ("id: a\ntitle: T\n" + PROVENANCE.replace("0a" * 32, "xyz"),
+     "a.md: field 'source_sha256' must be the 64 hexadecimal digits of a sha256"),
+    ("id: a\n" + PROVENANCE.replace("'2026-01-01T00:00:00+00:00'", "yesterday"),
+     "a.md: field 'imported' is 'yesterday'; write an ISO time"),
+    ("id: a\n" + PROVENANCE.replace("importer: pypdf 7.1.1\n", ""),
+     "a.md: field 'importer' must be text: an imported document states its provenance"),
+    ("id: a\n" + PROVENANCE + "pages: [1, 5]\n", "a.md: field 'pages' must list where each page starts"),
+    ("id: a\n" + PROVENANCE + "pages: [0, 9, 5]\n", "a.md: field 'pages' must list where each page starts"),
+    ("id: a\n" + PROVENANCE + "pages: [0, 99]\n", "a.md: field 'pages' must list where each page starts"),
+    ("id: a\n" + PROVENANCE + "pages: [0, '5']\n", "a.md: field 'pages' must list where each page starts"),
+]
+
+
+@pytest.mark.parametrize("front, error", FRONT_MATTER)
+def test_provenance_fields_are_checked(tmp_path, front, error):
+    from qa.corpus.documents import load_file
+    from qa.errors import CorpusError
+    path = tmp_path / "a.md"
+    path.write_text(f"---\n{front}---\n\nFirst page. Second page text.\n", encoding="utf-8")
+    if error is None:
+        [doc] = load_file(path)
+        assert (doc.source_file, doc.importer, doc.publisher) == ("a.pdf", "pypdf 7.1.1", "")
+    else:
+        with pytest.raises(CorpusError) as caught:
+            load_file(path)
+        assert str(caught.value).startswith(error)
