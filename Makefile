@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 CHROMIUM := /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install run test index eval lint clean
+.PHONY: install run test test-fast index eval lint clean
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -33,15 +33,21 @@ run: $(STAMP)
 	$(PY) -m qa index --if-needed
 	$(PY) app.py
 
-test: $(STAMP) $(CHROMIUM)
+# Lint (ruff, mypy), then every test: the real model, the app in Chromium, the reference libraries.
+test: lint $(CHROMIUM)
 	$(PY) -m pytest -q
+
+# The unit tests with the fixture corpus and word-hash encoder: no model, no browser, no process of their own.
+test-fast: $(STAMP)
+	$(PY) -m pytest -q -m "not slow"
 
 eval: $(STAMP)
 	$(PY) -m qa eval --split dev
 	$(PY) -m qa eval --split test
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check qa tests app.py eval
+	$(VENV)/bin/ruff check qa qa_tools tests app.py
+	$(VENV)/bin/mypy
 
 clean:
 	rm -rf $(VENV) index/CURRENT index/build-*

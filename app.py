@@ -5,26 +5,38 @@ Besides the page it serves one API endpoint, `/ask`, returning `Answer.to_dict()
 from __future__ import annotations
 
 import argparse
+import hashlib
 import html
 import logging
-import os
+import sys
+import tempfile
 import threading
+from dataclasses import fields
+from pathlib import Path
+from typing import Any
 
 import gradio as gr
 
-from qa import QA, QAError
-from qa.answer.model import escape_markdown
-from qa.present import QUOTED_ID, passage_choices, source_html, sources_html
+from qa import QA, QAError, Settings, web
+from qa.answer.export import FORMATS, write_export
+from qa.cli import common_options
+from qa.config import ServerSettings
+from qa.present import Turn, conversation_html, source_html, sources_html
+from qa.safe_text import printable
 
 INTRO = ("Ask about the December 2011 shootings of striking oil workers in Zhanaozen, Kazakhstan. "
          "The bot answers only with passages quoted word for word from five articles, each with its source; "
          "when they do not answer, it says so.")
-CSS = "mark { background: #ffe58a; color: inherit; padding: 0 1px; }"
-SCROLL_TO_QUOTE = f"() => document.getElementById('{QUOTED_ID}')?.scrollIntoView({{block: 'center'}})"
-# Long answers: show the start of the newest reply, where its best passage is, not its end.
-SCROLL_TO_REPLY = ("() => { const replies = document.querySelectorAll('[data-testid=bot]');"
-                   " replies[replies.length - 1]?.scrollIntoView({block: 'start'}); }")
-PRIVATE = {"api_visibility": "private"}  # UI events are not API endpoints; `/ask` is the one API
+CSS = (Path(__file__).parent / "qa" / "static" / "chat.css").read_text(encoding="utf-8")
+# The conversation is HTML from qa.present, not Markdown, so that quotes show exactly as written.
+CHAT_TEMPLATE = '<div class="log" role="region" aria-label="Conversation" tabindex="0">${value}</div>' \
+                '<p class="sr-only" role="status" aria-live="polite"></p>'
+VIEWER_TEMPLATE = ('<div class="viewer"><div class="viewer-bar"><h2>Source viewer</h2>'
+                   '<button type="button" class="act back">Back to the answer</button></div>'
+                   '<div class="viewer-body" role="region" aria-label="Source viewer" tabindex="0">${value}</div></div>')
+JS = Path(__file__).parent / "qa" / "static" / "chat.js"
+CHAT_JS, VIEWER_JS = JS.read_text(encoding="utf-8").split("// --- viewer ---\n")
+PRIVATE: dict[str, Any] = {"api_visibility": "private"}  # UI events are not API endpoints; `/ask` is the one API
 log = logging.getLogger("app")
 
 
@@ -38,31 +50,35 @@ class Chat(gr.Blocks):
         super().validate_inputs(block_fn, inputs)
 
 
-def build_app(qa: QA) -> gr.Blocks:
+def build_app(qa: QA, export_dir: Path | None = None) -> gr.Blocks:
     sources = sources_html(qa.sources())
+    export_dir = export_dir or Path(tempfile.mkdtemp(prefix="qa-export-"))
 
-    def respond(question: str, messages: list[dict], turns: list[dict]):
-        try:
-            answer = qa.ask(question, history=turns)
-            reply, choices = answer.to_markdown(), passage_choices(answer.passages)
-            turns = turns + [{"question": answer.question, "abstained": answer.abstained}]
-        except QAError as exc:
-            reply, choices = f"Sorry, {escape_markdown(str(exc))}.", []
-        # The question is escaped so it shows as the text typed, never as markup.
-        messages = messages + [{"role": "user", "content": escape_markdown(question)},
-                               {"role": "assistant", "content": reply}]
-        return "", messages, turns, gr.Radio(choices=choices, value=None, visible=bool(choices))
+    def downloads(turns: list[Turn], request: gr.Request) -> list:
+        """The export buttons, each with this session's file. The folder is named by a digest of the session id,
+        which the browser sends, so that no id can name a path."""
+        answers = [t.answer for t in turns if t.answer]
+        ready = any(a.passages for a in answers)
+        folder = export_dir / hashlib.sha256((request.session_hash or "").encode()).hexdigest()[:32]
+        return [gr.DownloadButton(value=write_export(answers, fmt, folder / f"zhanaozen-quotes.{fmt}") if ready else None,
+                                  interactive=ready) for fmt in FORMATS]
 
-    def open_source(key: str | None):
-        if not key:
-            return gr.skip()
+    def respond(question: str, turns: list[Turn], request: gr.Request):
         try:
-            return source_html(*qa.locate(key))
+            turn = Turn(question, qa.ask(question, history=[t.answer for t in turns if t.answer]))
         except QAError as exc:
+            turn = Turn(question, error=str(exc))
+        turns = turns + [turn]
+        return "", conversation_html(turns), turns, *downloads(turns, request)
+
+    def open_source(event: gr.EventData):
+        try:
+            return source_html(*qa.locate(event.key))
+        except (QAError, AttributeError) as exc:
             return f"<p>{html.escape(str(exc))}</p>"
 
-    def clear():
-        return [], [], "", gr.Radio(choices=[], value=None, visible=False), sources
+    def clear(request: gr.Request):
+        return [], conversation_html([]), "", sources, *downloads([], request)
 
     def ask(question: str, k: int | None = None, history: list[str] | None = None) -> dict:
         """Answer.to_dict() for the question: up to k passages quoted from the articles (3 by default, more for a
@@ -73,46 +89,60 @@ def build_app(qa: QA) -> gr.Blocks:
             log.info("refused: %s", exc)  # one line per refused request, not a traceback
             raise gr.Error(str(exc), print_exception=False) from None
 
-    with Chat(title="Zhanaozen 2011: answers quoted from the articles") as app:
-        gr.Markdown(f"## Zhanaozen 2011: answers quoted from the articles\n{INTRO}")
-        with gr.Row(equal_height=False):
-            with gr.Column(scale=3, min_width=300):
-                chat = gr.Chatbot(label="Chat", height=560, sanitize_html=True, layout="panel", autoscroll=False)
+    # delete_cache: Gradio copies every export file it serves into its cache; copies older than a day are removed hourly.
+    with Chat(title="Zhanaozen 2011: answers quoted from the articles", delete_cache=(3600, 86400)) as app:
+        gr.Markdown(f"## Zhanaozen 2011: answers quoted from the articles\n{INTRO}", elem_id="intro")
+        with gr.Row(equal_height=False, elem_id="workspace"):
+            with gr.Column(scale=3, min_width=300, elem_id="chat-column"):
+                chat = gr.HTML(conversation_html([]), html_template=CHAT_TEMPLATE, js_on_load=CHAT_JS, elem_id="chat")
                 box = gr.Textbox(label="Your question", placeholder="How many people were killed?", submit_btn="Ask")
                 gr.Markdown("Example questions:")
                 with gr.Row():
                     examples = [gr.Button(q, size="sm", variant="secondary") for q in qa.examples]
-                clear_button = gr.Button("Clear chat", size="sm")
+                with gr.Row():
+                    exports = [gr.DownloadButton(f"Export quotes ({name})", size="sm", interactive=False)
+                               for name in ("Markdown", "CSV", "JSON")]
+                    clear_button = gr.Button("Clear chat", size="sm")
             with gr.Column(scale=2, min_width=300):
-                pick = gr.Radio(label="Open a quoted passage in its article", choices=[], visible=False)
-                viewer = gr.HTML(sources, elem_id="source-viewer", label="Source viewer", show_label=True, max_height=600,
-                                 container=True)
-        turns = gr.State([])  # this browser session's earlier questions, for follow-ups
-        outputs = [box, chat, turns, pick]
-        box.submit(respond, [box, chat, turns], outputs, **PRIVATE).then(None, js=SCROLL_TO_REPLY, **PRIVATE)
+                viewer = gr.HTML(sources, html_template=VIEWER_TEMPLATE, js_on_load=VIEWER_JS, elem_id="source-viewer")
+        turns = gr.State([])  # this browser session's conversation, for follow-ups and the export
+        outputs = [box, chat, turns, *exports]
+        box.submit(respond, [box, turns], outputs, show_progress_on=[box], **PRIVATE)
         for button in examples:
-            button.click(respond, [button, chat, turns], outputs, **PRIVATE).then(None, js=SCROLL_TO_REPLY, **PRIVATE)
-        pick.change(open_source, pick, viewer, **PRIVATE).then(None, js=SCROLL_TO_QUOTE, **PRIVATE)
-        clear_button.click(clear, None, [chat, turns, box, pick, viewer], **PRIVATE)
+            button.click(respond, [button, turns], outputs, show_progress_on=[box], **PRIVATE)
+        chat.select(open_source, None, viewer, show_progress="hidden", **PRIVATE)
+        clear_button.click(clear, None, [turns, chat, box, viewer, *exports], **PRIVATE)
         gr.api(ask, api_name="ask")
     return app
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=INTRO)
-    p.add_argument("--host", default=os.environ.get("QA_HOST", "127.0.0.1"))
-    p.add_argument("--port", type=int, default=int(os.environ.get("QA_PORT", "7860")))
-    p.add_argument("--concurrency", type=int, default=int(os.environ.get("QA_CONCURRENCY", "2")),
-                   help="questions answered at once (env QA_CONCURRENCY)")
-    p.add_argument("--queue-size", type=int, default=int(os.environ.get("QA_QUEUE_SIZE", "32")),
-                   help="questions waiting at most; beyond it users are told the app is busy (env QA_QUEUE_SIZE)")
-    p.add_argument("--sessions", type=int, default=int(os.environ.get("QA_SESSIONS", "1000")),
-                   help="sessions whose state is kept in memory, the least recently used dropped first: every /ask call "
-                        "is a session of its own (env QA_SESSIONS)")
-    p.add_argument("--share", action="store_true", help="also make a public gradio.live link (off by default)")
+    server = ServerSettings()
+    p = argparse.ArgumentParser(description=INTRO, parents=[common_options()])
+    p.add_argument("--host", help=f"address to bind (default {server.host}: this machine only; env QA_HOST)")
+    p.add_argument("--port", type=int, help=f"port (default {server.port}; env QA_PORT)")
+    p.add_argument("--concurrency", type=int, help=f"questions answered at once (default {server.concurrency}; "
+                                                   "env QA_CONCURRENCY)")
+    p.add_argument("--queue-size", type=int, help=f"questions waiting at most; beyond it users are told the app is busy "
+                                                  f"(default {server.queue_size}; env QA_QUEUE_SIZE)")
+    p.add_argument("--sessions", type=int, help="sessions whose state is kept in memory, the least recently used dropped "
+                   f"first: every /ask call is a session of its own (default {server.sessions}; env QA_SESSIONS)")
+    p.add_argument("--share", action="store_true", default=None, help="also make a public gradio.live link (off by default)")
+    p.add_argument("--allowed-host", action="append", dest="allowed_hosts", metavar="NAME",
+                   help="a host name the app may be reached by besides localhost and the bound address; repeatable "
+                        "(env QA_ALLOWED_HOSTS, comma-separated)")
+    p.add_argument("--max-body-bytes", type=int, help=f"largest request body accepted (default {server.max_body_bytes:,}; "
+                   "env QA_MAX_BODY_BYTES)")
     args = p.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
-    qa = QA()
+    try:
+        flags = {name: getattr(args, name) for name in (f.name for f in fields(ServerSettings))}
+        flags["allowed_hosts"] = ",".join(args.allowed_hosts) if args.allowed_hosts else None
+        server = ServerSettings.load(config_file=args.config, **{k: v for k, v in flags.items() if v is not None})
+        qa = QA(Settings.load(args.param, args.config))
+    except QAError as exc:  # a corpus or index the app cannot serve: one line, as the CLI says it, not a traceback
+        print(f"error: {printable(str(exc))}", file=sys.stderr)
+        raise SystemExit(2) from None
     # The page is served while the model loads, so the first question does not wait for both.
     threading.Thread(target=qa.warm, daemon=True).start()
     # show_error: an error Gradio raises itself (a file path it will not read, say) reaches the caller as its
@@ -122,9 +152,10 @@ def main() -> None:
     # buckets, for a local caller with the host's own saved token).
     # state_session_capacity: Gradio keeps the state of its last 10,000 sessions by default, and every /ask call is a
     # session, so memory grew with every call until then (docs/RELIABILITY.md, Load).
-    build_app(qa).queue(default_concurrency_limit=args.concurrency, max_size=args.queue_size).launch(
-        server_name=args.host, server_port=args.port, share=args.share, css=CSS, show_error=True,
-        max_file_size=0, state_session_capacity=args.sessions, run_history=False)
+    app = build_app(qa)
+    app.queue(default_concurrency_limit=server.concurrency, max_size=server.queue_size).launch(
+        server_name=server.host, server_port=server.port, share=server.share, css=CSS, show_error=True,
+        max_file_size=0, state_session_capacity=server.sessions, run_history=False, **web.launch_kwargs(app, server))
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ import os
 # Read when those libraries load, so it is set before anything imports them.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
+from qa.answer.export import export
 from qa.answer.model import Answer, Passage
 from qa.api import QA, ask
 from qa.config import MAX_QUESTION_CHARS, Settings
@@ -13,4 +14,4 @@ from qa.errors import CorpusError, IndexUnavailable, InvalidQuestion, QAError, U
 from qa.verify import assert_grounded, verify
 
 __all__ = ["QA", "Answer", "Passage", "Settings", "ask", "QAError", "InvalidQuestion", "CorpusError",
-           "IndexUnavailable", "UngroundedAnswer", "MAX_QUESTION_CHARS", "verify", "assert_grounded"]
+           "IndexUnavailable", "UngroundedAnswer", "MAX_QUESTION_CHARS", "verify", "assert_grounded", "export"]

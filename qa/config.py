@@ -1,71 +1,271 @@
-"""Every default lives here. Retrieval values were chosen on the dev split (see docs/EVALUATION.md)."""
+"""Every default lives here, grouped by stage: index, retrieval, answer, server.
+
+Where a value comes from, later winning: the default below, then a settings file (TOML, `QA_CONFIG` or `--config`),
+then an environment variable `QA_<NAME>` (e.g. `QA_BM25_K1=0.9`, `QA_CORPUS_DIR=...`), then a flag
+(`--param NAME=VALUE` on every command that uses the settings; the server's own flags such as `--port`).
+`Settings.load()` and `ServerSettings.load()` are the one place that reads them.
+Retrieval values were chosen on the dev split (see docs/EVALUATION.md)."""
 from __future__ import annotations
 
 import os
-from dataclasses import asdict, dataclass, field
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import MISSING, dataclass, field, fields, replace
 from pathlib import Path
+from typing import Any, TypeVar
+
+from qa.errors import SettingsError
 
 ROOT = Path(__file__).resolve().parent.parent
 MAX_QUESTION_CHARS = 1000
 MAX_HISTORY_TURNS = 20  # earlier turns of a chat that ask() reads; older ones are ignored
 MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
+MODES = ("bm25", "dense", "hybrid")
+FUSIONS = ("minmax", "rrf")
+BM25_VARIANTS = ("okapi", "plus", "l")
+ENV_PREFIX = "QA_"
+
+
+def _group(name: str, default: Any = MISSING, **kwargs: Any) -> Any:
+    if default is MISSING:
+        return field(metadata={"group": name}, **kwargs)
+    return field(default=default, metadata={"group": name}, **kwargs)
+
+
+def index(default: Any = MISSING, **kwargs: Any) -> Any:
+    return _group("index", default, **kwargs)
+
+
+def retrieval(default: Any) -> Any:
+    return _group("retrieval", default)
+
+
+def answer(default: Any) -> Any:
+    return _group("answer", default)
+
+
+def server(default: Any) -> Any:
+    return _group("server", default)
+
+
+S = TypeVar("S", bound="_Loadable")
+
+
+class _Loadable:
+    """Typed loading from a file, the environment and `name=value` flags, in that order."""
+
+    @classmethod
+    def load(cls: type[S], params: Sequence[str] = (), config_file: Path | None = None,
+             env: Mapping[str, str] | None = None, **overrides: Any) -> S:
+        """The defaults, then `config_file` (or the file `QA_CONFIG` names), then `QA_<NAME>` variables, then each
+        `name=value` of `params`, then `overrides` (already typed)."""
+        env = os.environ if env is None else env
+        values: dict[str, Any] = {}
+        path = config_file or (Path(env["QA_CONFIG"]) if env.get("QA_CONFIG") else None)
+        if path is not None:
+            values |= _read_file(cls, Path(path))
+        names = {f.name for f in fields(cls)}  # type: ignore[arg-type]
+        for name in names:
+            raw = env.get(ENV_PREFIX + name.upper())
+            if raw is not None and raw != "":
+                values[name] = _convert(cls, name, raw, f"environment variable {ENV_PREFIX}{name.upper()}")
+        values |= parse_params(cls, params)
+        return cls(**(values | overrides))
+
+    @classmethod
+    def groups(cls) -> dict[str, list[str]]:
+        """Setting names by group, in definition order (for help texts and docs)."""
+        out: dict[str, list[str]] = {}
+        for f in fields(cls):  # type: ignore[arg-type]
+            out.setdefault(f.metadata.get("group", "other"), []).append(f.name)
+        return out
+
+
+def _field_type(cls: type, name: str) -> Any:
+    """The type of the setting's default value (every setting has one)."""
+    f = next(f for f in fields(cls) if f.name == name)
+    if f.default is not MISSING:
+        return type(f.default)
+    assert f.default_factory is not MISSING
+    return type(f.default_factory())
+
+
+def _convert(cls: type, name: str, raw: Any, where: str) -> Any:
+    """`raw` (text from the environment or a flag, or a TOML value) as the setting's type, or SettingsError."""
+    kind = _field_type(cls, name)
+    if isinstance(raw, str):
+        text = raw.strip()
+        if kind is bool:
+            if text.lower() in ("1", "true", "yes", "on"):
+                return True
+            if text.lower() in ("0", "false", "no", "off"):
+                return False
+            raise SettingsError(f"{where}: {name} needs true or false, not {raw!r}")
+        try:
+            return Path(text).expanduser() if issubclass(kind, Path) else kind(text)
+        except ValueError:
+            raise SettingsError(f"{where}: {name} needs a {kind.__name__} value, not {raw!r}") from None
+    if kind is float and isinstance(raw, int) and not isinstance(raw, bool):
+        return float(raw)
+    if not isinstance(raw, kind) or (kind is int and isinstance(raw, bool)):
+        raise SettingsError(f"{where}: {name} needs a {kind.__name__} value, not {raw!r}")
+    return raw
+
+
+def parse_params(cls: type, params: Sequence[str]) -> dict[str, Any]:
+    """Each `name=value` of `params` as a typed setting of `cls`, or SettingsError naming the valid settings."""
+    names = {f.name for f in fields(cls)}
+    values = {}
+    for pair in params:
+        name, sep, raw = pair.partition("=")
+        name = name.strip()
+        if not sep or name not in names or not raw:
+            raise SettingsError(f"--param {pair!r}: write NAME=VALUE with NAME one of {cls.__name__}'s settings "
+                                f"({', '.join(sorted(names))}), such as bm25_k1=0.9")
+        values[name] = _convert(cls, name, raw, f"--param {pair!r}")
+    return values
+
+
+def _read_file(cls: type, path: Path) -> dict[str, Any]:
+    """The settings a TOML file gives: plain `name = value` lines, or the same under [index], [retrieval] ..."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SettingsError(f"settings file {path} cannot be read ({exc}); fix the path in QA_CONFIG or --config") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(f"settings file {path} is not valid TOML ({exc})") from None
+    flat: dict[str, Any] = {}
+    for key, value in data.items():
+        flat |= value if isinstance(value, dict) else {key: value}
+    names = {f.name for f in fields(cls)}
+    values = {}
+    for key, value in flat.items():
+        if key in names:  # the same file may hold the server's settings and the engine's
+            values[key] = _convert(cls, key, value, str(path))
+    return values
 
 
 @dataclass(frozen=True)
-class Settings:
-    corpus_dir: Path = field(default_factory=lambda: Path(os.environ.get("QA_CORPUS_DIR", ROOT / "corpus")))
-    index_dir: Path = field(default_factory=lambda: Path(os.environ.get("QA_INDEX_DIR", ROOT / "index")))
+class Settings(_Loadable):
+    """How the corpus is indexed, searched and answered. `Settings()` is the defaults; `Settings.load()` adds the
+    settings file, the environment and flags."""
+
+    # --- index: a change to any of these (or to the tokenising and splitting code) makes a saved index stale ---
+    corpus_dir: Path = index(default_factory=lambda: ROOT / "corpus")
+    index_dir: Path = index(default_factory=lambda: ROOT / "index")
+    # Corpus folder (docs/RELIABILITY.md, corpus folder): a symbolic link to a file outside the folder is refused
+    # unless this is True (the folder is then no longer all that is read); a file over max_document_bytes is refused.
+    follow_external_links: bool = index(False)
+    max_document_bytes: int = index(5_000_000)
     # Passages: paragraphs shorter than this many words are joined to a neighbour.
-    min_passage_words: int = 30
+    min_passage_words: int = index(30)
     # Lexical ranking (rank-bm25).
-    bm25_variant: str = "plus"  # okapi | plus | l
-    bm25_k1: float = 1.2
-    bm25_b: float = 0.75
-    stem: bool = True
-    stopwords: bool = False
+    bm25_variant: str = index("plus")  # okapi | plus | l
+    bm25_k1: float = index(1.2)
+    bm25_b: float = index(0.75)
+    stem: bool = index(True)
+    stopwords: bool = index(False)
     # Text indexed alongside each passage (never quoted): the document title.
-    index_title: bool = True
+    index_title: bool = index(True)
+    # Texts encoded per call while building.
+    encode_batch: int = index(256)
+    # Up to this many passages dense search is exact (flat). Past it, it scans 8-bit scalar-quantised codes (a quarter
+    # of the memory and memory traffic) for candidates that rank() re-scores exactly from the float vectors
+    # (top-10 recall against exact search is measured by `python -m qa bench`, docs/PERFORMANCE.md).
+    flat_max_passages: int = index(200_000)
+    # Vector files up to this size are loaded; larger ones are read row by row (qa/index/rows.py).
+    in_memory_bytes: int = index(256 * 2**20)
+
+    # --- retrieval ---
     # Dense score: this share comes from the passage's best sentence, the rest from the whole passage.
-    sentence_weight: float = 0.75
+    sentence_weight: float = retrieval(0.75)
     # Fusion: weighted sum of min-max normalised scores.
-    fusion: str = "minmax"  # minmax | rrf
-    dense_weight: float = 0.6
-    rrf_k: int = 60
+    fusion: str = retrieval("minmax")  # minmax | rrf
+    dense_weight: float = retrieval(0.6)
+    rrf_k: int = retrieval(60)
     # Large corpora: past this many passages only the best `candidates` passages by BM25 and as many by dense
     # search are scored in full (sentence similarities, fusion). Up to it every passage is, so rankings on small
     # corpora are exact.
-    exact_max_passages: int = 20_000
-    candidates: int = 100
-    # Abstaining (qa/abstain.py), off-topic: when no passage's dense score (cosine similarity, blended as above)
-    # reaches this ...
-    min_similarity: float = 0.33
+    exact_max_passages: int = retrieval(20_000)
+    candidates: int = retrieval(100)
+    # Follow-ups: questions searched together at most (this one and the ones it leans on).
+    max_chain: int = retrieval(3)
+
+    # --- answer ---
+    # Abstaining (qa/answer/decide.py), off-topic: when no passage's dense score (cosine similarity, blended as
+    # above) reaches this ...
+    min_similarity: float = answer(0.33)
     # ... and less than this share of its content words (stemmed, stop words removed) occur in the corpus.
-    min_known_terms: float = 0.75
+    min_known_terms: float = answer(0.75)
     # Answer type: a question asking for a name, quantity or time abstains when none of the `evidence_sentences`
     # sentences most similar to it in the top `evidence_passages` passages (the ones an answer shows by default),
     # keeping those within `evidence_margin` of the best, contains one.
-    answer_type_check: bool = True
-    evidence_passages: int = 3
-    evidence_sentences: int = 2
-    evidence_margin: float = 0.2
+    answer_type_check: bool = answer(True)
+    evidence_passages: int = answer(3)
+    evidence_sentences: int = answer(2)
+    evidence_margin: float = answer(0.2)
     # Not English: less than this share of the question's letters are Latin (Cyrillic, Arabic, Hebrew ...). Such a
     # question is answered only when min_known_terms of its words occur in the corpus (the model's similarity means
     # nothing across languages), else it abstains with NOT_ENGLISH_MESSAGE. Every labelled question and every corpus
     # passage is 100% Latin (docs/RELIABILITY.md).
-    min_latin_share: float = 0.5
+    min_latin_share: float = answer(0.5)
     # A question about a count (killed, injured, detained), asked without k, also quotes, from the best `figure_depth`
     # passages, those giving such a figure from a source not yet quoted (up to max_k), so differing sources are seen.
-    figure_depth: int = 10
+    figure_depth: int = answer(10)
     # Passages from two documents sharing at least this share of their words (Jaccard) are shown once, both cited.
-    duplicate_overlap: float = 0.8
+    duplicate_overlap: float = answer(0.8)
     # Keep further passages only while their fused score stays within this fraction of the best.
-    relative_cutoff: float = 0.6
-    default_k: int = 3
-    max_k: int = 10
+    relative_cutoff: float = answer(0.6)
+    default_k: int = answer(3)
+    max_k: int = answer(10)
     # Highlights: sentences whose similarity is within this margin of the passage's best sentence.
-    highlight_margin: float = 0.05
+    highlight_margin: float = answer(0.05)
+
+    def __post_init__(self) -> None:
+        for name, value, valid in (("fusion", self.fusion, FUSIONS), ("bm25_variant", self.bm25_variant, BM25_VARIANTS)):
+            if value not in valid:
+                raise SettingsError(f"unknown {name} {value!r}; choose one of {', '.join(valid)}")
+        for f in fields(self):
+            if f.metadata.get("group") != "index" and isinstance(getattr(self, f.name), (int, float)):
+                if getattr(self, f.name) < 0:
+                    raise SettingsError(f"{f.name} is {getattr(self, f.name)}; it must not be negative")
+        if not 1 <= self.default_k <= self.max_k:
+            raise SettingsError(f"default_k is {self.default_k}; it must be from 1 to max_k ({self.max_k})")
+        object.__setattr__(self, "corpus_dir", Path(self.corpus_dir))
+        object.__setattr__(self, "index_dir", Path(self.index_dir))
 
     def index_params(self) -> dict:
-        """The settings an index depends on; a change to any of them makes the index stale."""
-        keys = ("min_passage_words", "bm25_variant", "bm25_k1", "bm25_b", "stem", "stopwords", "index_title")
-        return {k: v for k, v in asdict(self).items() if k in keys}
+        """The index settings a saved index depends on (where the corpus and index live, and how large files are
+        read, do not change what is built)."""
+        unbuilt = {"corpus_dir", "index_dir", "encode_batch", "in_memory_bytes"}
+        return {f.name: getattr(self, f.name) for f in fields(self)
+                if f.metadata.get("group") == "index" and f.name not in unbuilt}
+
+    def with_params(self, params: Sequence[str]) -> Settings:
+        """These settings with each `name=value` of `params` applied (as `--param` does)."""
+        return replace(self, **parse_params(type(self), params))
+
+
+@dataclass(frozen=True)
+class ServerSettings(_Loadable):
+    """The chat server (`app.py`): each also a flag of the same name (`--queue-size`) and a variable (`QA_PORT`)."""
+
+    host: str = server("127.0.0.1")  # this machine only
+    port: int = server(7860)
+    concurrency: int = server(2)  # questions answered at once
+    queue_size: int = server(32)  # questions waiting at most; beyond it a user is told the app is busy
+    # Sessions whose state is kept in memory, the least recently used dropped first: every /ask call is a session
+    # of its own.
+    sessions: int = server(1000)
+    share: bool = server(False)  # also make a public gradio.live link
+    # The HTTP guard (qa/web.py): host names the app may be reached by besides this machine and the bound address
+    # (comma-separated), and the largest request body read (a question, k and 20 turns of history need ~120 kB).
+    allowed_hosts: str = server("")
+    max_body_bytes: int = server(1_000_000)
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.port < 65536:
+            raise SettingsError(f"port is {self.port}; choose one from 1 to 65535 (0: any free port)")
+        for name in ("concurrency", "queue_size", "sessions"):
+            if getattr(self, name) < 1:
+                raise SettingsError(f"{name} is {getattr(self, name)}; it must be at least 1")

@@ -38,3 +38,7 @@ class UngroundedAnswer(QAError, AssertionError):
     def __init__(self, problems: list[str]):
         self.problems = list(problems)
         super().__init__("the answer is not grounded:\n- " + "\n- ".join(self.problems))
+
+
+class SettingsError(QAError, ValueError):
+    """A setting has an unknown name, a value of the wrong type, or a name outside its list of choices."""

@@ -1,15 +1,31 @@
-"""HTML for the chat's side panel: the list of sources and the source viewer.
+"""HTML for the chat: the conversation (questions and answers), the list of sources and the source viewer.
 
-All corpus text is escaped; the only markup comes from the fixed templates below."""
+Every corpus and user string is escaped, and quotes are shown with `white-space: pre-wrap`, so they appear on screen
+character for character: no Markdown is rendered, so nothing turns into a list, link, formula or emphasis. The only
+markup comes from the fixed templates below: highlights (<mark>), citation links to a document's stated URL, and the
+copy and open buttons. A button's `data-copy` holds the plain text it copies (qa.answer.export); `data-open` the id
+of the passage it opens in the source viewer."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from html import escape
 
-from qa.answer.model import Passage, safe_url, shown_date, shown_location
+from qa.answer.export import ALSO_IN, answer_text, differ_lines, quote_text
+from qa.answer.model import (
+    NOTICE_PREFIX,
+    SEARCHED_PREFIX,
+    SUGGESTIONS_HEADING,
+    Answer,
+    Passage,
+    safe_url,
+    shown_date,
+    shown_location,
+)
 from qa.corpus.documents import Document
 from qa.corpus.text import paragraph_spans
 
 QUOTED_ID = "quoted-passage"  # the first marked stretch, scrolled into view by the chat
+OPEN = "Open in source viewer"
 
 
 def _byline(doc: Document) -> str:
@@ -22,9 +38,7 @@ def _byline(doc: Document) -> str:
 
 
 def _title(doc: Document) -> str:
-    url = safe_url(doc.url)
-    title = escape(doc.title)
-    return f'<a href="{escape(url)}" target="_blank" rel="noopener noreferrer">{title}</a>' if url else title
+    return _link(doc.url, doc.title)
 
 
 def sources_html(documents: list[Document]) -> str:
@@ -49,12 +63,90 @@ def source_html(doc: Document, start: int | None = None, end: int | None = None)
             f"<p><small>{_byline(doc)}</small></p>{''.join(paragraphs)}</article>")
 
 
-def passage_choices(passages: list[Passage]) -> list[tuple[str, str]]:
-    """(label, passage id) for each quoted passage, numbered as in the answer."""
-    return [(f"[{n}] {_short_source(p)}", p.passage_id) for n, p in enumerate(passages, 1)]
+def _link(url: str | None, text: str) -> str:
+    """Escaped `text`, linked to `url` when it is a plain http(s) URL."""
+    url = safe_url(url)
+    return f'<a href="{escape(url)}" target="_blank" rel="noopener noreferrer">{escape(text)}</a>' if url else escape(text)
 
 
-def _short_source(p: Passage) -> str:
-    if p.kind == "comment":
-        return f"Reader comment by {p.comment_author}, below “{p.title}”"
-    return f"“{p.title}”, {p.publisher}, {p.date or 'date not stated'}"
+@dataclass(frozen=True)
+class Turn:
+    """One exchange of the chat: the question as typed, and its answer, or why there is none."""
+
+    question: str
+    answer: Answer | None = None
+    error: str | None = None
+
+
+def error_reply(message: str) -> str:
+    """'Sorry, <message>.' with one final period, whether or not the message ends with one."""
+    return f"Sorry, {message.rstrip('.')}."
+
+
+def citation_html(p: Passage) -> str:
+    """`p.citation` as it reads, with the title linked to the document's URL when known: the visible text is the
+    citation character for character."""
+    title = f"“{p.title}”"
+    at = p.citation.rfind(title) if p.kind == "comment" else (0 if p.citation.startswith(title) else -1)
+    if at < 0:
+        return escape(p.citation)
+    return escape(p.citation[:at]) + _link(p.url, title) + escape(p.citation[at + len(title):])
+
+
+def marked_html(text: str, highlights: list[tuple[int, int]]) -> str:
+    """Escaped text with the highlighted sentences inside <mark>."""
+    out, pos = [], 0
+    for start, end in highlights:
+        out += [escape(text[pos:start]), "<mark>", escape(text[start:end]), "</mark>"]
+        pos = end
+    return "".join(out + [escape(text[pos:])])
+
+
+def _button(label: str, name: str, **data: str) -> str:
+    """A button with visible `label` and accessible `name` (which starts with the label)."""
+    attrs = "".join(f' data-{key}="{escape(value)}"' for key, value in data.items())
+    return f'<button type="button" class="act" aria-label="{escape(name)}"{attrs}>{escape(label)}</button>'
+
+
+def _quote_html(p: Passage, n: int) -> str:
+    also = "".join(f'<p class="also">{escape(ALSO_IN)}{citation_html(q)} '
+                   f'{_button(OPEN, f"{OPEN}: the same in {q.publisher}", open=q.passage_id)}</p>' for q in p.also_in)
+    return (f'<figure class="quote" data-quote="{n}"><blockquote class="quote-text">{marked_html(p.text, p.highlights)}'
+            f'</blockquote><figcaption class="citation"><span class="num">[{n}]</span> {citation_html(p)}</figcaption>'
+            f'{also}<p class="actions">{_button("Copy quote", f"Copy quote {n} with its citation", copy=quote_text(p))} '
+            f'{_button(OPEN, f"{OPEN}: quote {n}", open=p.passage_id)}</p></figure>')
+
+
+def answer_html(answer: Answer) -> str:
+    """An answer: its message line as given (which names its confidence), what a follow-up searched for, where
+    sources differ (a short list, one line per source), then each quote with its citation and controls."""
+    parts = [f'<p class="message">{escape(answer.message)}</p>']
+    if answer.abstained:
+        if answer.suggestions:
+            items = "".join(f"<li>{escape(q)}</li>" for q in answer.suggestions)
+            parts.append(f'<p class="label">{escape(SUGGESTIONS_HEADING)}</p><ul class="suggestions">{items}</ul>')
+        return "".join(parts)
+    if answer.searched_for:
+        parts.append(f'<p class="searched"><strong>{escape(SEARCHED_PREFIX.rstrip())}</strong> '
+                     f'{escape(answer.searched_for)}</p>')
+    if answer.disagreement:
+        items = "".join(f"<li>{escape(line)}</li>" for line in differ_lines(answer))
+        parts.append(f'<div class="differ" role="note"><p class="label"><strong>{escape(NOTICE_PREFIX.rstrip())}'
+                     f'</strong></p><ul>{items}</ul></div>')
+    parts += [_quote_html(p, n) for n, p in enumerate(answer.passages, 1)]
+    copy = _button("Copy answer", "Copy answer with all its quotes and citations", copy=answer_text(answer))
+    parts.append(f'<p class="actions">{copy}</p>')
+    return "".join(parts)
+
+
+def conversation_html(turns: list[Turn]) -> str:
+    """Every question as typed and its answer, oldest first."""
+    if not turns:
+        return '<p class="empty">Answers appear here, quoted word for word from the articles.</p>'
+    out = []
+    for t in turns:
+        reply = answer_html(t.answer) if t.answer else f'<p class="message">{escape(error_reply(t.error or ""))}</p>'
+        out.append(f'<section class="turn"><div class="asked"><p class="who">You asked</p>'
+                   f'<p class="question" data-testid="user">{escape(t.question)}</p></div>'
+                   f'<div class="reply" data-testid="bot">{reply}</div></section>')
+    return "".join(out)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from qa.errors import QAError
 from qa.index.encoder import Encoder
 from qa.index.lexical import LexicalIndex
 from qa.search.retrieval import MODES, dense_scores, fuse
+from qa_tools.metrics import graded_ndcg_recall, order_of
 
 
 @dataclass(frozen=True)
@@ -107,11 +107,7 @@ def judged_queries(data: BeirSet, split: str) -> dict[str, dict[str, int]]:
 
 def ndcg_recall(scores: np.ndarray, doc_ids: list[str], relevant: dict[str, int]) -> tuple[float, float]:
     """nDCG@10 (linear gains, as pytrec_eval) and Recall@100 of one query's scores."""
-    # Best first, ties broken by document order, as in retrieval.rank.
-    top = [doc_ids[i] for i in np.lexsort((np.arange(len(scores)), -scores))[:100]]
-    ideal = sum(g / math.log2(r + 2) for r, g in enumerate(sorted(relevant.values(), reverse=True)[:10]))
-    dcg = sum(relevant.get(d, 0) / math.log2(r + 2) for r, d in enumerate(top[:10]))
-    return dcg / ideal, sum(d in relevant for d in top) / len(relevant)
+    return graded_ndcg_recall([doc_ids[i] for i in order_of(scores)[:100]], relevant)
 
 
 def evaluate_beir(data: BeirSet, index: BeirIndex, query_vectors: dict[str, np.ndarray], settings: Settings,

@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from qa.config import ROOT, Settings
+from qa.index.rows import Rows
 from qa_tools.launch import descendants, free_port, make_run_command, status_mb
 
 SCIFACT = ROOT.parent / "shared" / "benchmarks" / "scifact" / "corpus.jsonl"
@@ -64,13 +65,13 @@ def _timed_builds(settings: Settings, encoder, runs: int, save_to: Path | None =
     return index, times
 
 
-def bench_seed(runs: int, index_dir: Path) -> dict:
+def bench_seed(runs: int, index_dir: Path, settings: Settings) -> dict:
     from qa.api import QA
     from qa.index.encoder import MiniLMEncoder
     from qa_tools.evaluate import load_questions
 
     questions = [q.question for q in load_questions()]
-    settings = replace(Settings(), index_dir=index_dir)
+    settings = replace(settings, index_dir=index_dir)
     encoder = MiniLMEncoder()
     index, builds = _timed_builds(settings, encoder, runs, save_to=index_dir)
     qa = QA(settings, encoder)
@@ -99,7 +100,7 @@ def bench_seed(runs: int, index_dir: Path) -> dict:
             "index_bytes_per_passage": _dir_bytes(build_dir) / n}
 
 
-def bench_scifact(docs: int, runs: int, work: Path) -> dict:
+def bench_scifact(docs: int, runs: int, work: Path, settings: Settings) -> dict:
     """Index build on the first `docs` SciFact abstracts, written as corpus documents."""
     from qa.index.encoder import MiniLMEncoder
 
@@ -111,7 +112,7 @@ def bench_scifact(docs: int, runs: int, work: Path) -> dict:
             title = json.dumps(row["title"])
             (corpus / f"s{row['_id']}.md").write_text(
                 f"---\nid: s{row['_id']}\ntitle: {title}\npublisher: SciFact\n---\n\n{row['text']}\n", encoding="utf-8")
-    settings = replace(Settings(), corpus_dir=corpus, index_dir=work / "scifact-index")
+    settings = replace(settings, corpus_dir=corpus, index_dir=work / "scifact-index")
     index, times = _timed_builds(settings, MiniLMEncoder(), runs)
     n = len(index.passages)
     return {"documents": docs, "passages": n, "sentences": len(index.sentence_vectors), "build_s": _row(times),
@@ -134,12 +135,14 @@ def bench_encoders(docs: int, work: Path) -> list[dict]:
     reference_model = SentenceTransformer(str(model_path()), device="cpu")
     encoder = MiniLMEncoder()
     encoder.encode(["warm up"])
+    model = encoder._model
+    assert model is not None  # loaded by the warm-up
     runs = {
         "sentence-transformers, batch 64": lambda: reference_model.encode(
             texts, batch_size=64, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False),
         "qa.encoder, batch 32, length-sorted": lambda: encoder.encode(texts),
         "qa.encoder, batch 32, corpus order": lambda: np.concatenate(
-            [encoder._model(texts[i:i + 32]) for i in range(0, len(texts), 32)]),
+            [model(texts[i:i + 32]) for i in range(0, len(texts), 32)]),
         "qa.encoder, batch 128, length-sorted": lambda: MiniLMEncoder(batch_size=128).encode(texts),
     }
     out, reference = [], None
@@ -166,7 +169,8 @@ def bench_cli(runs: int, index_dir: Path) -> dict:
         t = time.perf_counter()
         proc = subprocess.Popen([sys.executable, "-m", "qa", "ask", COLD_QUESTION], cwd=ROOT, env=_env(index_dir),
                                 stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-        out = proc.stdout.read()
+        assert proc.stdout is not None
+        out = proc.stdout.read()  # to the end; the process is then reaped with its resource usage
         _, status, usage = os.wait4(proc.pid, 0)
         times.append(time.perf_counter() - t)
         proc.returncode = os.waitstatus_to_exitcode(status)
@@ -258,18 +262,18 @@ def _unit(rng: np.random.Generator, rows: int, dim: int = 384) -> np.ndarray:
     return v
 
 
-def _write_npy(path: Path, rows: int, chunks) -> np.ndarray:
+def _write_npy(path: Path, rows: int, chunks) -> np.ndarray | Rows:
+    """Write float32 rows of 384 to an .npy file, then open it as `store.load` does."""
     from qa.index.rows import open_rows
 
-    """Write float32 rows of 384 to an .npy file, then open it as `store.load` does."""
     with open(path, "wb") as f:
         np.lib.format.write_array_header_1_0(f, {"descr": "<f4", "fortran_order": False, "shape": (rows, 384)})
         for chunk in chunks:
             f.write(np.ascontiguousarray(chunk, dtype=np.float32).tobytes())
-    return open_rows(path)
+    return open_rows(path, Settings().in_memory_bytes)
 
 
-def build_generated(n: int, work: Path, seed: int = 0):
+def build_generated(n: int, work: Path, settings: Settings, seed: int = 0):
     """An Index of `n` generated passages, built as `store.build` builds one and held as `store.load` holds it."""
     from qa.corpus.documents import Document, load_corpus
     from qa.corpus.passages import PassageRecord, split_document
@@ -277,7 +281,6 @@ def build_generated(n: int, work: Path, seed: int = 0):
     from qa.index.lexical import LexicalIndex
     from qa.index.store import Index, _sentence_offsets, dense_index
 
-    settings = Settings()
     rng = np.random.default_rng(seed)
     seed_passages = [p for d in load_corpus(settings.corpus_dir) for p in split_document(d, settings.min_passage_words)]
     lengths = np.array([len(tokenize(p.text, stem=True, stopwords=False)) for p in seed_passages])
@@ -295,7 +298,7 @@ def build_generated(n: int, work: Path, seed: int = 0):
             sizes = rng.choice(lengths, min(chunk, n - first))
             ids = np.searchsorted(cdf, rng.random(int(sizes.sum())))
             ends = np.cumsum(sizes)
-            texts = []
+            texts: list[str] = []
             for i, (size, end) in enumerate(zip(sizes.tolist(), ends.tolist())):
                 tokens = [words[t] for t in ids[end - size:end].tolist()]
                 text = " ".join(tokens)
@@ -315,7 +318,7 @@ def build_generated(n: int, work: Path, seed: int = 0):
 
     lexical = LexicalIndex(generate(), settings.bm25_variant, settings.bm25_k1, settings.bm25_b)
     offsets = _sentence_offsets(passages)
-    dense = dense_index(384, n)
+    dense = dense_index(384, n, settings.flat_max_passages)
     blocks = [_unit(rng, min(100_000, n - i)) for i in range(0, min(n, 100_000), 100_000)]
     if not dense.is_trained:
         dense.train(blocks[0])
@@ -335,11 +338,9 @@ def build_generated(n: int, work: Path, seed: int = 0):
     return Index(documents, passages, dense, vectors, sentences, offsets, lexical, {"passages": n, "generated": True})
 
 
-def dense_recall(index, queries: np.ndarray, path: Path, k: int = 10) -> float:
+def dense_recall(index, queries: np.ndarray, path: Path, candidates: int, k: int = 10) -> float:
     """Top-k recall of the dense candidates (re-scored exactly, as rank() does) against exact search over the
     float vectors, read in blocks."""
-    from qa.config import Settings
-    candidates = Settings().candidates
     exact = np.full((len(queries), 0), 0, dtype=np.int64)
     best = np.full((len(queries), 0), 0, dtype=np.float32)
     header = path.stat().st_size - index.ntotal * 384 * 4
@@ -352,7 +353,7 @@ def dense_recall(index, queries: np.ndarray, path: Path, k: int = 10) -> float:
         top = np.argsort(-sims, axis=1)[:, :k]
         exact, best = np.take_along_axis(ids, top, 1), np.take_along_axis(sims, top, 1)
     from qa.index.rows import open_rows
-    vectors = open_rows(path)
+    vectors = open_rows(path, Settings().in_memory_bytes)
     hits = 0
     for q, truth in zip(queries, exact):
         found = index.search(q[None, :], candidates)[1][0]
@@ -361,7 +362,7 @@ def dense_recall(index, queries: np.ndarray, path: Path, k: int = 10) -> float:
     return hits / (k * len(queries))
 
 
-def scale_worker(n: int, runs: int) -> dict:
+def scale_worker(n: int, runs: int, settings: Settings) -> dict:
     """Run in a child process: build a generated index of `n` passages and time `QA.ask` on the labelled questions."""
     from qa.api import QA
     from qa.index.encoder import MiniLMEncoder
@@ -372,9 +373,9 @@ def scale_worker(n: int, runs: int) -> dict:
         encoder = MiniLMEncoder()
         encoder.encode(["warm up"])
         t = time.perf_counter()
-        index = build_generated(n, Path(tmp))
+        index = build_generated(n, Path(tmp), settings)
         built_s = time.perf_counter() - t
-        qa = QA(Settings(), encoder, index)
+        qa = QA(settings, encoder, index)
         for q in questions[:10]:
             qa.ask(q)
         p50, p95 = [], []
@@ -391,7 +392,7 @@ def scale_worker(n: int, runs: int) -> dict:
         ram = (index.dense.sa_code_size() * n + lex.postings.nbytes + lex.frequencies.nbytes
                + lex.length_norm.nbytes + index.sentence_offsets.nbytes)
         peak, rss = status_mb("self", "VmHWM:"), status_mb("self", "VmRSS:")
-        recall = dense_recall(index.dense, encoder.encode(questions[:30]), Path(tmp) / "vectors.npy")
+        recall = dense_recall(index.dense, encoder.encode(questions[:30]), Path(tmp) / "vectors.npy", settings.candidates)
         return {"dense_index": type(index.dense).__name__, "recall_at_10": recall, "passages": n,
                 "sentences": len(index.sentence_vectors), "generate_s": built_s,
                 "ask_p50_ms": _row(p50), "ask_p95_ms": _row(p95),
@@ -400,21 +401,62 @@ def scale_worker(n: int, runs: int) -> dict:
                 "mean_postings_per_passage": len(lex.postings) / n}
 
 
-def bench_scale(sizes: list[int], runs: int) -> list[dict]:
+def bench_scale(sizes: list[int], runs: int, params: list[str], config: Path | None) -> list[dict]:
     out = []
     for n in sizes:
-        proc = subprocess.run([sys.executable, "-m", "qa_tools.bench", str(n), str(runs)], cwd=ROOT,
-                              env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True)
+        env = {**os.environ, "PYTHONPATH": str(ROOT), **({"QA_CONFIG": str(config)} if config else {})}
+        proc = subprocess.run([sys.executable, "-m", "qa_tools.bench", str(n), str(runs), *params], cwd=ROOT, env=env,
+                              capture_output=True, text=True)
         if proc.returncode != 0:
             raise RuntimeError(f"scale run at {n:,} passages failed:\n{proc.stderr[-2000:]}")
         out.append(json.loads(proc.stdout.strip().splitlines()[-1]))
     return out
 
 
+# --- linear time: splitting and figure finding on adversarial input -----------------------------------------
+
+LINEAR_PARAGRAPHS = (2_000, 4_000, 8_000, 16_000)
+FIGURE_LIST_CHARS = 40_000
+
+
+def bench_linear(runs: int) -> dict:
+    """Milliseconds to split a document of N one-line paragraphs (each too short to stand alone, so all are merged) and to
+    find the figures in a passage that is a 40,000-character list of comma-separated numbers: both were quadratic."""
+    from qa.answer.figures import find_figures
+    from qa.answer.model import Passage
+    from qa.corpus.documents import Document
+    from qa.corpus.passages import split_document
+
+    def timed(work) -> dict:
+        times = []
+        for _ in range(runs):
+            t = time.perf_counter()
+            work()
+            times.append((time.perf_counter() - t) * 1000)
+        return _row(times)
+
+    split = {}
+    for n in LINEAR_PARAGRAPHS:
+        doc = Document("long", "t", "p", None, (), None, None, "\n\n".join(f"Line {i} of the list." for i in range(n)))
+        split[n] = timed(lambda: split_document(doc, Settings().min_passage_words))
+    # No measure follows the list, so every place a figure could start is tried (the worst case).
+    text = ",".join(str(i) for i in range(FIGURE_LIST_CHARS))[:FIGURE_LIST_CHARS]
+    passage = Passage(text, "long", "long#p1", 0, len(text), 0.0, [], "t", "p", None, None, [], "article", None, None, "")
+    return {"split_ms": split, "figures_ms": timed(lambda: find_figures(passage)), "figure_chars": len(text)}
+
+
+def format_linear(r: dict) -> list[str]:
+    lines = ["linear time (was quadratic: docs/RELIABILITY.md, Time)"]
+    lines += [f"  split {n:>6,} one-line paragraphs {_fmt(stat, 'ms')}" for n, stat in r["split_ms"].items()]
+    lines.append(f"  figures in a {r['figure_chars']:,}-character number list {_fmt(r['figures_ms'], 'ms')}")
+    return lines
+
+
 # --- report ----------------------------------------------------------------------------------------------------
 
 def run(runs: int = 3, scifact_docs: int = 100, sizes: tuple[int, ...] = (10_000, 100_000, 1_000_000),
-        app: bool = True, encoders: bool = False) -> dict:
+        app: bool = True, encoders: bool = False, params: tuple[str, ...] = (), config: Path | None = None) -> dict:
+    settings = Settings.load(params, config)
     started = time.perf_counter()
     report: dict = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "runs": runs,
                     "machine": f"{os.cpu_count()} cores, {platform.python_implementation()} {platform.python_version()}"
@@ -422,15 +464,16 @@ def run(runs: int = 3, scifact_docs: int = 100, sizes: tuple[int, ...] = (10_000
     work = Path(tempfile.mkdtemp(prefix="qa-bench-"))
     try:
         index_dir = work / "index"
-        report["seed"] = bench_seed(runs, index_dir)
+        report["seed"] = bench_seed(runs, index_dir, settings)
+        report["linear"] = bench_linear(runs)
         report["cli"] = bench_cli(runs, index_dir)
         if app:
             report["app"] = bench_app(runs, index_dir)
         if SCIFACT.is_file() and scifact_docs:
-            report["scifact"] = bench_scifact(scifact_docs, runs, work)
+            report["scifact"] = bench_scifact(scifact_docs, runs, work, settings)
             if encoders:
                 report["encoders"] = bench_encoders(min(scifact_docs, 30), work)
-        report["scale"] = bench_scale(list(sizes), runs)
+        report["scale"] = bench_scale(list(sizes), runs, list(params), config)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     report["load_average_end"] = os.getloadavg()[0]
@@ -451,6 +494,8 @@ def format_report(r: dict) -> str:
              "cold start",
              f"  python -m qa ask      {_fmt(r['cli']['first_answer_s'], 's')}   target <= 10 (stretch 3); "
              f"peak RSS {r['cli']['peak_rss_mb']['median']:.0f} MB"]
+    if "linear" in r:
+        lines += format_linear(r["linear"])
     if "app" in r:
         a = r["app"]
         lines.append(f"  make run: page served {_fmt(a['page_s'], 's')}")
@@ -484,5 +529,5 @@ def format_report(r: dict) -> str:
     return "\n".join(lines)
 
 
-if __name__ == "__main__":  # the child process of one scale size: python -m qa.bench N RUNS
-    print(json.dumps(scale_worker(int(sys.argv[1]), int(sys.argv[2]))))
+if __name__ == "__main__":  # the child process of one scale size: python -m qa_tools.bench N RUNS [NAME=VALUE ...]
+    print(json.dumps(scale_worker(int(sys.argv[1]), int(sys.argv[2]), Settings.load(sys.argv[3:]))))

@@ -1,16 +1,18 @@
 """Measure retrieval and abstention on the labelled question set, for BM25, dense and hybrid."""
 from __future__ import annotations
 
+import argparse
 import json
-import math
 from dataclasses import dataclass
 from pathlib import Path
 
 from qa.api import QA
 from qa.config import ROOT
 from qa.search.followup import Turn, search_questions
+from qa.search.query import query_for
 from qa.search.retrieval import MODES, rank
 from qa.verify import verify
+from qa_tools.metrics import first_rank, gold_ranks, ranking_report, summary
 
 QUESTIONS = ROOT / "eval" / "questions.jsonl"
 FOLLOWUPS = ROOT / "eval" / "followups.jsonl"  # second questions of a chat, each with the questions before it
@@ -37,6 +39,14 @@ def load_questions(path: Path = QUESTIONS, split: str | None = None) -> list[Que
                      tuple(r.get("history", ()))) for r in rows if split in (None, "all", r["split"])]
 
 
+def questions_option() -> argparse.ArgumentParser:
+    """The tools' --questions option: a labelled question file (default eval/questions.jsonl)."""
+    option = argparse.ArgumentParser(add_help=False)
+    option.add_argument("--questions", type=Path, default=QUESTIONS, metavar="FILE",
+                        help="labelled questions, one JSON object a line (default eval/questions.jsonl)")
+    return option
+
+
 def gold_passages(qa: QA, question: Question) -> set[int]:
     """Indices of the passages that contain each gold quote."""
     found = set()
@@ -58,22 +68,14 @@ def evaluate(qa: QA, questions: list[Question]) -> dict:
     vectors = dict(zip([q.id for q in questions], qa.encoder.encode([q.question for q in questions])))
     should = {q.id for q in questions if not q.answerable}
     for mode in MODES:
-        hit1 = hit3 = rr = ndcg = 0.0
-        for q in answerable:
-            order = list(rank(qa.index, q.question, vectors[q.id], qa.settings, mode).order)
-            ranks = [order.index(i) + 1 for i in golds[q.id]]
-            first = min(ranks)
-            hit1 += first <= 1
-            hit3 += first <= 3
-            rr += 1 / first
-            ideal = sum(1 / math.log2(r + 1) for r in range(1, min(len(ranks), 10) + 1))
-            ndcg += sum(1 / math.log2(r + 1) for r in ranks if r <= 10) / ideal
-        n = max(len(answerable), 1)
+        ranks = [gold_ranks(rank(qa.index, q.question, vectors[q.id], qa.settings, mode).order, golds[q.id])
+                 for q in answerable]
+        ranking = ranking_report(ranks) if ranks else dict.fromkeys(("hit@1", "hit@3", "mrr", "ndcg@10"), 0.0)
         answers = {q.id: qa.ask(q.question, mode=mode) for q in questions}
         did = {i for i, a in answers.items() if a.abstained}
-        ungrounded = {i: problems for i, a in answers.items() if (problems := verify(a, qa.index.documents))}
+        ungrounded = {i: problems for i, a in answers.items() if (problems := verify(a, qa.index))}
         report[mode] = {
-            "hit@1": hit1 / n, "hit@3": hit3 / n, "mrr": rr / n, "ndcg@10": ndcg / n,
+            **ranking,
             "abstention_precision": len(did & should) / len(did) if did else 1.0,
             "abstention_recall": len(did & should) / len(should) if should else 1.0,
             "grounding_rate": 1 - len(ungrounded) / max(len(questions), 1),
@@ -82,10 +84,6 @@ def evaluate(qa: QA, questions: list[Question]) -> dict:
             "ungrounded": ungrounded,
         }
     return report
-
-
-def _first_rank(order: list[int], gold: set[int]) -> int:
-    return min(order.index(i) + 1 for i in gold)
 
 
 def evaluate_followups(qa: QA, questions: list[Question]) -> dict:
@@ -98,13 +96,14 @@ def evaluate_followups(qa: QA, questions: list[Question]) -> dict:
         grounded = 0
         for q in rows:
             gold = gold_passages(qa, q)
-            searched = search_questions(q.question, [Turn(h) for h in q.history])
+            searched = search_questions(q.question, [Turn(h) for h in q.history], qa.settings.max_chain)
             for key, questions_searched in (("with_history", searched), ("without", [q.question])):
-                order = list(rank(qa.index, *qa.query(q.question, questions_searched), qa.settings).order)
-                ranks[key].append(_first_rank(order, gold))
-            grounded += verify(qa.ask(q.question, history=q.history), qa.index.documents) == []
+                query = query_for(q.question, questions_searched, qa.encoder)
+                order = rank(qa.index, query.text, query.vector, qa.settings).order
+                ranks[key].append(first_rank(order, gold))
+            grounded += verify(qa.ask(q.question, history=q.history), qa.index, history=q.history) == []
         report[kind] = {"questions": len(rows), "grounding_rate": grounded / len(rows)} | {
-            key: {"hit@3": sum(r <= 3 for r in found) / len(found), "mrr": sum(1 / r for r in found) / len(found)}
+            key: {m: v for m, v in summary(found).items() if m != "hit@1"}
             for key, found in ranks.items()}
     return report
 

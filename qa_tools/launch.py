@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from qa.config import ROOT
 from qa.errors import QAError
@@ -69,9 +70,10 @@ def running_app(env: dict[str, str | None] | None = None, log: Path | None = Non
     Its output goes to `log` (discarded without one). QAError when it serves no page within `timeout` seconds."""
     port = free_port()
     changes = {**(env or {}), "QA_PORT": str(port)}
-    env = {name: value for name, value in {**os.environ, **changes}.items() if value is not None}
-    out = log.open("w") if log else subprocess.DEVNULL
-    proc = subprocess.Popen(make_run_command(), cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+    merged: dict[str, str | None] = {**os.environ, **changes}
+    environment = {name: value for name, value in merged.items() if value is not None}
+    out: IO[str] | int = log.open("w") if log else subprocess.DEVNULL
+    proc = subprocess.Popen(make_run_command(), cwd=ROOT, env=environment, stdout=out, stderr=subprocess.STDOUT,
                             start_new_session=True)
     url, deadline = f"http://127.0.0.1:{port}", time.monotonic() + timeout
     try:
@@ -92,5 +94,5 @@ def running_app(env: dict[str, str | None] | None = None, log: Path | None = Non
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
-        if log:
+        if not isinstance(out, int):
             out.close()

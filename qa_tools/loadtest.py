@@ -71,7 +71,7 @@ def call_ask(client: httpx.Client, url: str, body: bytes) -> Reply:
     for block in stream.text.split("\n\n"):  # server-sent events; heartbeats come before the result
         event, _, data = block.strip().partition("\n")
         payload = json.loads(data.removeprefix("data: ")) if data.startswith("data: ") else None
-        if event == "event: complete":
+        if event == "event: complete" and isinstance(payload, list):
             return Reply(stream.status_code, answer=payload[0])
         if event == "event: error":
             return Reply(stream.status_code, error=payload.get("error") if isinstance(payload, dict) else payload)

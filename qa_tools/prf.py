@@ -13,17 +13,18 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import math
 from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
 
 from qa.api import QA
+from qa.cli import common_options, settings_from
 from qa.corpus.text import STOPWORDS, WORD, tokenize
+from qa.index.encoder import Encoder
 from qa.search.retrieval import rank
-from qa_tools.evaluate import gold_passages, load_questions
-from qa_tools.tune import metrics
+from qa_tools.evaluate import gold_passages, load_questions, questions_option
+from qa_tools.metrics import gold_ranks, ranking_report
 
 
 @dataclass(frozen=True)
@@ -77,11 +78,8 @@ def feedback_rank(qa: QA, question: str, vector: np.ndarray, fb: Feedback) -> np
 
 
 def scores(orders: list[np.ndarray], golds: list[set[int]]) -> dict[str, float]:
-    """hit@1, hit@3 and MRR (qa_tools.tune's `metrics`) and nDCG@10, as `qa.evaluate.evaluate` computes them."""
-    ranks = [sorted(list(order).index(i) + 1 for i in gold) for order, gold in zip(orders, golds)]
-    ndcg = [sum(1 / math.log2(r + 1) for r in found if r <= 10)
-            / sum(1 / math.log2(r + 1) for r in range(1, min(len(found), 10) + 1)) for found in ranks]
-    return metrics([found[0] for found in ranks]) | {"ndcg@10": sum(ndcg) / len(ndcg)}
+    """hit@1, hit@3, MRR and nDCG@10, as `qa eval` computes them."""
+    return ranking_report([gold_ranks(order, gold) for order, gold in zip(orders, golds)])
 
 
 GRID = ([Feedback()]
@@ -90,12 +88,13 @@ GRID = ([Feedback()]
         + [Feedback(m, beta, t, r) for m, beta, t, r in itertools.product((1, 2, 3), (0.25, 0.5), (3, 5, 10), (2, 3))])
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser()
+def main(argv: list[str] | None = None, encoder: Encoder | None = None) -> None:
+    """`encoder`: the model (default all-MiniLM-L6-v2); the tests pass a fixture encoder."""
+    ap = argparse.ArgumentParser(parents=[common_options(), questions_option()])
     ap.add_argument("--split", default="dev")
-    args = ap.parse_args()
-    qa = QA()
-    questions = [q for q in load_questions(split=args.split) if q.answerable]
+    args = ap.parse_args(argv)
+    qa = QA(settings_from(args), encoder)
+    questions = [q for q in load_questions(args.questions, split=args.split) if q.answerable]
     golds = [gold_passages(qa, q) for q in questions]
     vectors = qa.encoder.encode([q.question for q in questions])
     rows = []

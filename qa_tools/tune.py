@@ -19,36 +19,40 @@ import itertools
 import sys
 from collections import defaultdict
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 
 from qa.answer.decide import closest_meaning, evidence_sentences, known_share, lacks_answer_type, vocabulary
 from qa.api import QA
+from qa.cli import common_options, settings_from
 from qa.config import Settings
-from qa.index.encoder import MiniLMEncoder
+from qa.index.encoder import Encoder, MiniLMEncoder
 from qa.index.store import Index, build
 from qa.search.retrieval import dense_scores, fuse, rank
-from qa_tools.evaluate import Question, gold_passages, load_questions
+from qa_tools.evaluate import Question, gold_passages, load_questions, questions_option
+from qa_tools.metrics import first_rank, order_of, summary
 
-INDEX_GRID = {"min_passage_words": (10, 20, 30, 40), "index_title": (False, True), "bm25_variant": ("okapi", "plus", "l"),
-              "bm25_k1": (0.9, 1.2, 1.6), "bm25_b": (0.5, 0.75, 1.0), "stem": (True, False), "stopwords": (False, True)}
-FUSION_GRID = [{"fusion": "minmax", "dense_weight": w, "sentence_weight": s}
+INDEX_GRID: dict[str, tuple[Any, ...]] = {
+    "min_passage_words": (10, 20, 30, 40), "index_title": (False, True), "bm25_variant": ("okapi", "plus", "l"),
+    "bm25_k1": (0.9, 1.2, 1.6), "bm25_b": (0.5, 0.75, 1.0), "stem": (True, False), "stopwords": (False, True)}
+FUSION_GRID: list[dict[str, Any]] = [{"fusion": "minmax", "dense_weight": w, "sentence_weight": s}
                for w in (0.3, 0.4, 0.5, 0.6, 0.7, 0.8) for s in (0.0, 0.25, 0.5, 0.75, 1.0)]
 FUSION_GRID += [{"fusion": "rrf", "dense_weight": w, "sentence_weight": s, "rrf_k": k}
                 for w in (0.3, 0.4, 0.5, 0.6, 0.7, 0.8) for s in (0.0, 0.25, 0.5, 0.75, 1.0) for k in (10, 30, 60)]
 
 
-class CachedEncoder(MiniLMEncoder):
+class CachedEncoder:
     """Encodes each distinct text once across the whole grid."""
 
-    def __init__(self):
-        super().__init__()
+    def __init__(self, inner: Encoder):
+        self.inner, self.name, self.dim = inner, inner.name, inner.dim
         self.cache: dict[str, np.ndarray] = {}
 
-    def encode(self, texts):
+    def encode(self, texts: list[str]) -> np.ndarray:
         missing = [t for t in dict.fromkeys(texts) if t not in self.cache]
         if missing:
-            self.cache.update(zip(missing, super().encode(missing)))
+            self.cache.update(zip(missing, self.inner.encode(missing)))
         return np.stack([self.cache[t] for t in texts])
 
 
@@ -69,26 +73,19 @@ def signals(index: Index, settings: Settings, question: Question, vector: np.nda
 
 def first_gold_rank(scores: np.ndarray, gold: frozenset[int]) -> int:
     """1-based rank of the best-placed gold passage, ties broken by passage order as in `rank`."""
-    order = np.lexsort((np.arange(len(scores)), -scores))
-    return int(np.flatnonzero(np.isin(order, list(gold)))[0]) + 1
-
-
-def metrics(ranks: list[int]) -> dict[str, float]:
-    n = len(ranks)
-    return {"hit@1": sum(r == 1 for r in ranks) / n, "hit@3": sum(r <= 3 for r in ranks) / n,
-            "mrr": sum(1 / r for r in ranks) / n}
+    return first_rank(order_of(scores), gold)
 
 
 def evaluate_fusions(index: Index, base: Settings, sigs: list[Signals]) -> list[tuple[Settings, dict]]:
     out = []
-    bm25 = metrics([first_gold_rank(s.lexical, s.gold) for s in sigs])
+    bm25 = summary([first_gold_rank(s.lexical, s.gold) for s in sigs])
     dense_by_share: dict[float, dict] = {}
     for params in FUSION_GRID:
         settings = replace(base, **params)
         dense = [dense_scores(s.similarity, s.sentence_similarity, index.sentence_offsets[:-1], settings) for s in sigs]
         if settings.sentence_weight not in dense_by_share:
-            dense_by_share[settings.sentence_weight] = metrics([first_gold_rank(d, s.gold) for d, s in zip(dense, sigs)])
-        hybrid = metrics([first_gold_rank(fuse(s.lexical, d, settings), s.gold) for d, s in zip(dense, sigs)])
+            dense_by_share[settings.sentence_weight] = summary([first_gold_rank(d, s.gold) for d, s in zip(dense, sigs)])
+        hybrid = summary([first_gold_rank(fuse(s.lexical, d, settings), s.gold) for d, s in zip(dense, sigs)])
         out.append((settings, {"bm25": bm25, "dense": dense_by_share[settings.sentence_weight], "hybrid": hybrid}))
     return out
 
@@ -99,9 +96,7 @@ def describe(s: Settings) -> str:
             f"stem {s.stem} stop {s.stopwords} | {fusion} w={s.dense_weight} sentence={s.sentence_weight}")
 
 
-def calibrate_abstention(questions: list[Question]) -> None:
-    settings = Settings()
-    encoder = MiniLMEncoder()
+def calibrate_abstention(questions: list[Question], settings: Settings, encoder: Encoder) -> None:
     index = build(settings, encoder)
     words = vocabulary(index)
     rankings = [rank(index, q.question, v, settings) for q, v in zip(questions, encoder.encode([q.question for q in questions]))]
@@ -137,24 +132,26 @@ def calibrate_abstention(questions: list[Question]) -> None:
     print("chosen (sentences, margin): {} {}".format(*max(results)[1]))
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser()
+def main(argv: list[str] | None = None, encoder: Encoder | None = None) -> None:
+    """`encoder`: the model (default all-MiniLM-L6-v2); the tests pass a fixture encoder."""
+    ap = argparse.ArgumentParser(parents=[common_options(), questions_option()])
     ap.add_argument("--split", default="dev")
     ap.add_argument("--top", type=int, default=15)
     ap.add_argument("--abstention", action="store_true", help="calibrate abstention for the current defaults")
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
+    default = settings_from(args)
     if args.abstention:
-        calibrate_abstention(load_questions(split=args.split))
+        calibrate_abstention(load_questions(args.questions, split=args.split), default, encoder or MiniLMEncoder())
         return
-    questions = [q for q in load_questions(split=args.split) if q.answerable]
-    encoder = CachedEncoder()
+    questions = [q for q in load_questions(args.questions, split=args.split) if q.answerable]
+    encoder = CachedEncoder(encoder or MiniLMEncoder())
     vectors = encoder.encode([q.question for q in questions])
     results: list[tuple[Settings, dict]] = []
     keys = list(INDEX_GRID)
     grid = list(itertools.product(*INDEX_GRID.values()))
     for n, values in enumerate(grid, 1):
         print(f"\rindex setting {n}/{len(grid)}", end="", file=sys.stderr, flush=True)
-        base = replace(Settings(), **dict(zip(keys, values)))
+        base = replace(default, **dict(zip(keys, values)))
         index = build(base, encoder)
         qa = QA(base, encoder, index)
         sigs = [signals(index, base, q, v, gold_passages(qa, q)) for q, v in zip(questions, vectors)]
@@ -178,7 +175,6 @@ def main() -> None:
             best[name, getattr(s, name)] = max(best[name, getattr(s, name)], key((s, rep)))
     for (name, value), (hit3, mrr) in sorted(best.items(), key=lambda kv: (kv[0][0], str(kv[0][1]))):
         print(f"  {name:18} {value!s:7} hit@3 {hit3:.3f} MRR {mrr:.3f}")
-    default = Settings()
     for s, rep in results:
         if describe(s) == describe(default):
             h = rep["hybrid"]

@@ -1,4 +1,5 @@
 import hashlib
+import json
 from dataclasses import replace
 from pathlib import Path
 
@@ -111,13 +112,65 @@ def real_qa(tmp_path_factory) -> QA:
 
 @pytest.fixture(scope="session")
 def app(tmp_path_factory) -> RunningApp:
-    """The chat started with `make run` on a free port, QA_HOST unset (the default bind address), its index built
-    in a temporary folder and its output in `app.log`."""
+    """The chat started with `make run` on a free port, QA_HOST unset (the default bind address), `qa.example` on
+    its allow-list of host names, its index built in a temporary folder and its output in `app.log`."""
     folder = tmp_path_factory.mktemp("app")
-    with running_app({"QA_INDEX_DIR": str(folder / "index"), "QA_HOST": None}, log=folder / "app.log") as running:
+    env = {"QA_INDEX_DIR": str(folder / "index"), "QA_HOST": None, "QA_ALLOWED_HOSTS": "qa.example"}
+    with running_app(env, log=folder / "app.log") as running:
         yield running
 
 
 @pytest.fixture(scope="session")
 def app_url(app) -> str:
     return app.url
+
+
+# A tiny BEIR folder (SciFact-like): documents, queries and judgements with known answers.
+DOCS = [
+    ("d1", "Vitamin D and bone density", "Vitamin D supplements increase bone density in older women. The trial ran two years."),
+    ("d2", "Statins and muscle pain", "Statin therapy causes muscle pain in a minority of patients."),
+    ("d3", "Bone fractures in the elderly", "Falls cause most hip fractures. Bone density predicts fracture risk."),
+    ("d4", "Sleep and memory", "Sleep after learning improves memory consolidation in adults."),
+    ("d5", "Coffee and heart rhythm", "Moderate coffee intake does not cause atrial fibrillation."),
+    ("d6", "Exercise and memory", "Aerobic exercise enlarges the hippocampus and improves spatial memory."),
+]
+QUERIES = {"q1": "vitamin D improves bone density", "q2": "statins cause muscle pain",
+           "q3": "exercise improves memory", "q4": "coffee causes arrhythmia", "q5": "sleep helps memory"}
+QRELS = {"test": [("q1", "d1", 1), ("q1", "d3", 1), ("q2", "d2", 1), ("q3", "d4", 1)],
+         "train": [("q4", "d5", 1), ("q5", "d4", 1)]}
+
+
+@pytest.fixture
+def beir_dir(tmp_path):
+    folder = tmp_path / "tiny-beir"
+    (folder / "qrels").mkdir(parents=True)
+    (folder / "corpus.jsonl").write_text("".join(json.dumps({"_id": i, "title": t, "text": x, "metadata": {}}) + "\n"
+                                                 for i, t, x in DOCS))
+    (folder / "queries.jsonl").write_text("".join(json.dumps({"_id": q, "text": t}) + "\n" for q, t in QUERIES.items()))
+    for split, rows in QRELS.items():
+        lines = ["query-id\tcorpus-id\tscore"] + [f"{q}\t{d}\t{s}" for q, d, s in rows]
+        (folder / "qrels" / f"{split}.tsv").write_bytes("\r\n".join(lines).encode() + b"\r\n")
+    return folder
+
+
+# Tests that load the real model, start the app or run `python -m qa` in a process of its own are `slow`;
+# `make test-fast` runs the rest (the fixture corpus with the word-hash encoder).
+SLOW_FIXTURES = {"real_qa", "app", "app_url"}
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
+
+
+@pytest.fixture
+def cli(capsys):
+    """Run `python -m qa ARGS` in this process (qa.cli.main): (exit code, stdout, stderr)."""
+    from qa.cli import main
+
+    def run(*args: str) -> tuple[int, str, str]:
+        code = main(list(args))
+        out = capsys.readouterr()
+        return code, out.out, out.err
+    return run

@@ -1,5 +1,4 @@
 """BEIR evaluation on a tiny folder written here: exact figures, the vector cache, and the CLI."""
-import json
 import subprocess
 import sys
 from dataclasses import replace
@@ -11,19 +10,6 @@ from conftest import ROOT, WordHashEncoder
 from qa import Settings
 from qa_tools.beir import encode_cached, load_beir, run_beir
 
-DOCS = [
-    ("d1", "Vitamin D and bone density", "Vitamin D supplements increase bone density in older women. The trial ran two years."),
-    ("d2", "Statins and muscle pain", "Statin therapy causes muscle pain in a minority of patients."),
-    ("d3", "Bone fractures in the elderly", "Falls cause most hip fractures. Bone density predicts fracture risk."),
-    ("d4", "Sleep and memory", "Sleep after learning improves memory consolidation in adults."),
-    ("d5", "Coffee and heart rhythm", "Moderate coffee intake does not cause atrial fibrillation."),
-    ("d6", "Exercise and memory", "Aerobic exercise enlarges the hippocampus and improves spatial memory."),
-]
-QUERIES = {"q1": "vitamin D improves bone density", "q2": "statins cause muscle pain",
-           "q3": "exercise improves memory", "q4": "coffee causes arrhythmia", "q5": "sleep helps memory"}
-QRELS = {"test": [("q1", "d1", 1), ("q1", "d3", 1), ("q2", "d2", 1), ("q3", "d4", 1)],
-         "train": [("q4", "d5", 1), ("q5", "d4", 1)]}
-
 
 class CountingEncoder(WordHashEncoder):
     def __init__(self):
@@ -32,19 +18,6 @@ class CountingEncoder(WordHashEncoder):
     def encode(self, texts):
         self.texts += len(texts)
         return super().encode(texts)
-
-
-@pytest.fixture
-def beir_dir(tmp_path):
-    folder = tmp_path / "tiny-beir"
-    (folder / "qrels").mkdir(parents=True)
-    (folder / "corpus.jsonl").write_text("".join(json.dumps({"_id": i, "title": t, "text": x, "metadata": {}}) + "\n"
-                                                 for i, t, x in DOCS))
-    (folder / "queries.jsonl").write_text("".join(json.dumps({"_id": q, "text": t}) + "\n" for q, t in QUERIES.items()))
-    for split, rows in QRELS.items():
-        lines = ["query-id\tcorpus-id\tscore"] + [f"{q}\t{d}\t{s}" for q, d, s in rows]
-        (folder / "qrels" / f"{split}.tsv").write_bytes("\r\n".join(lines).encode() + b"\r\n")
-    return folder
 
 
 def test_beir_folder_is_read_as_title_plus_abstract(beir_dir):
@@ -84,6 +57,7 @@ def test_cache_key_is_the_model_and_the_texts(tmp_path):
     assert encoder.texts == 4
 
 
+@pytest.mark.slow  # the real entry point with the real model
 def test_cli_beir_prints_one_row_per_mode(beir_dir, tmp_path):
     result = subprocess.run([sys.executable, "-m", "qa", "eval", "--beir", str(beir_dir), "--cache", str(tmp_path / "c"),
                              "--param", "bm25_variant=okapi", "--param", "dense_weight=0.5"],
@@ -97,12 +71,11 @@ def test_cli_beir_prints_one_row_per_mode(beir_dir, tmp_path):
 @pytest.mark.parametrize("args, message", [
     (("--beir", "/nonexistent"), "is not a readable BEIR folder"),
     (("--split", "train"), "train is for --beir folders"),
-    (("--param", "bm25_k1"), "write name=value"),
-    (("--param", "nonsense=1"), "write name=value"),
+    (("--param", "bm25_k1"), "write NAME=VALUE"),
+    (("--param", "nonsense=1"), "write NAME=VALUE"),
     (("--param", "bm25_k1=high"), "bm25_k1 needs a float value"),
 ])
-def test_cli_eval_bad_arguments_give_a_clear_error(args, message):
-    result = subprocess.run([sys.executable, "-m", "qa", "eval", *args], cwd=ROOT, capture_output=True, text=True,
-                            timeout=300, check=False)
-    assert result.returncode == 2
-    assert message in result.stderr and "Traceback" not in result.stderr
+def test_cli_eval_bad_arguments_give_a_clear_error(cli, args, message):
+    code, _, err = cli("eval", *args)
+    assert code == 2
+    assert err.startswith("error: ") and message in err and "Traceback" not in err

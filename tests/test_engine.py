@@ -14,7 +14,7 @@ from qa.search.retrieval import rank
 
 def test_ranking_and_citations_are_exact(fixture_qa):
     answer = fixture_qa.ask("investigation into police weapons")
-    assert verify(answer, fixture_qa.index.documents) == []
+    assert verify(answer, fixture_qa.index) == []
     assert not answer.abstained
     assert [p.passage_id for p in answer.passages] == ["beta#p1"]
     assert answer.passages[0].citation == "“Beta bulletin”, Beta Wire, date not stated"
@@ -22,7 +22,7 @@ def test_ranking_and_citations_are_exact(fixture_qa):
 
 def test_comment_is_cited_as_a_reader_comment(fixture_qa):
     answer = fixture_qa.ask("How many bodies did the nurse count at the hospital?", k=1)
-    assert verify(answer, fixture_qa.index.documents) == []
+    assert verify(answer, fixture_qa.index) == []
     (p,) = answer.passages
     assert (p.passage_id, p.kind, p.comment_author) == ("alpha/comment-1#p1", "comment", "Reader One")
     assert p.citation.startswith("Reader comment by Reader One, 2011-12-20 10:00")
@@ -30,7 +30,7 @@ def test_comment_is_cited_as_a_reader_comment(fixture_qa):
 
 def test_highlight_marks_the_answering_sentence(fixture_qa):
     answer = fixture_qa.ask("How many people died according to officials?", k=1)
-    assert verify(answer, fixture_qa.index.documents) == []
+    assert verify(answer, fixture_qa.index) == []
     p = answer.passages[0]
     assert p.passage_id == "alpha#p1"
     assert [p.text[a:b] for a, b in p.highlights] == ["Officials said ten people died."]
@@ -39,14 +39,14 @@ def test_highlight_marks_the_answering_sentence(fixture_qa):
 def test_every_quote_is_its_document_body_slice(fixture_qa):
     for question in ("police", "strike wages", "rights groups activists"):
         answer = fixture_qa.ask(question, k=3)
-        assert verify(answer, fixture_qa.index.documents) == []
+        assert verify(answer, fixture_qa.index) == []
         for p in answer.passages:
             assert fixture_qa.index.documents[p.doc_id].body[p.start:p.end] == p.text
 
 
 def test_unrelated_question_abstains(fixture_qa):
     answer = fixture_qa.ask("Who won the football cup?")
-    assert verify(answer, fixture_qa.index.documents) == []
+    assert verify(answer, fixture_qa.index) == []
     assert answer.abstained and answer.passages == []
     assert answer.suggestions == ["How many people died?", "What did rights groups demand?"]
     assert answer.to_markdown() == (f"{ABSTAIN_MESSAGE}\n\n{SUGGESTIONS_HEADING}\n"
@@ -73,7 +73,7 @@ def test_bad_input_raises_a_clear_value_error(fixture_qa, question, k, message):
 
 def test_answer_to_dict_is_json(fixture_qa):
     answer = fixture_qa.ask("police fired on oil workers")
-    assert verify(answer, fixture_qa.index.documents) == []
+    assert verify(answer, fixture_qa.index) == []
     data = json.loads(json.dumps(answer.to_dict()))
     assert data["abstained"] is False and data["passages"][0]["passage_id"] == "alpha#p1"
 
@@ -117,7 +117,7 @@ def test_markdown_escaping_shows_text_as_written(text, escaped):
 
 def test_markdown_puts_linked_citation_before_quote_with_marked_highlight(fixture_qa):
     answer = fixture_qa.ask("How many people died according to officials?", k=1)
-    assert verify(answer, fixture_qa.index.documents) == []
+    assert verify(answer, fixture_qa.index) == []
     markdown = answer.to_markdown()
     assert markdown.splitlines()[2] == ("**[1]** [“Alpha report”](https://example.org/alpha), Alpha Times, 2011-12-19, "
                                         "by Ann Writer")

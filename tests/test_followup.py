@@ -27,10 +27,10 @@ def test_follow_up_markers(question, leans):
 
 def test_a_follow_up_is_searched_with_the_turns_it_leans_on():
     history = [Turn(KILLED), Turn("And who was arrested?"), Turn("Who won the 2018 World Cup?", abstained=True)]
-    assert search_questions("When was that?", history) == [KILLED, "And who was arrested?", "When was that?"]
-    assert search_questions("What did the posters in Astana say?", history) == ["What did the posters in Astana say?"]
-    assert search_questions("When was that?", []) == ["When was that?"]
-    assert search_questions("When was that?", [Turn("Who won the 2018 World Cup?", abstained=True)]) == ["When was that?"]
+    assert search_questions("When was that?", history, 3) == [KILLED, "And who was arrested?", "When was that?"]
+    assert search_questions("What did the posters in Astana say?", history, 3) == ["What did the posters in Astana say?"]
+    assert search_questions("When was that?", [], 3) == ["When was that?"]
+    assert search_questions("When was that?", [Turn("Who won the 2018 World Cup?", abstained=True)], 3) == ["When was that?"]
 
 
 def test_history_items_may_be_questions_or_answer_dicts():

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import http.client
 import json
+import select
+import socket
 import subprocess
 import sys
 import threading
@@ -16,7 +18,7 @@ import pytest
 from qa import Answer, verify
 from qa.answer.model import ABSTAIN_MESSAGE, NOT_ENGLISH_MESSAGE
 from qa_tools.evaluate import load_questions
-from qa_tools.launch import free_port, running_app
+from qa_tools.launch import descendants, free_port, running_app, status_mb
 from qa_tools.loadtest import Reply, call_ask, is_busy, run_load
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,7 +36,7 @@ CASES = [
     ("empty", body("", 3, None), (200, "the question is empty; type a question about the articles")),
     ("whitespace", body(" \t\n  ", 3, None), (200, "the question is empty")),
     ("over-limit", body("x" * 1001, 3, None), (200, "the question is 1,001 characters long; the limit is 1,000")),
-    ("10-mb", body("Who died? " * 2**20, 3, None), (200, "the question is 10,485,760 characters long")),
+    ("10-mb", body("Who died? " * 2**20, 3, None), (413, "the request body is over 1,000,000 bytes, the limit")),
     ("nul", body("who\x00died", 3, None), (200, "control characters (U+0000 at position 3)")),
     ("bell-backspace", body("who\x07 died\x08", 3, None), (200, "control characters (U+0007 at position 3)")),
     ("c1-control", body("who died\x85", 3, None), (200, "control characters (U+0085 at position 8)")),
@@ -125,12 +127,11 @@ def test_load_command_against_a_running_app(app):
     assert report["answered"] > 0 and report["rss_mb_first"] is None  # the memory of an app given by --url is not read
 
 
-def test_load_command_names_an_app_it_cannot_reach():
+def test_load_command_names_an_app_it_cannot_reach(cli):
     url = f"http://127.0.0.1:{free_port()}"
-    result = subprocess.run([sys.executable, "-m", "qa", "load", "--url", url, "--seconds", "1"], cwd=ROOT,
-                            capture_output=True, text=True, timeout=120, check=False)
-    assert result.returncode == 2
-    assert result.stderr.startswith(f"error: cannot reach the app at {url} (")
+    code, _, err = cli("load", "--url", url, "--seconds", "1")
+    assert code == 2
+    assert err.startswith(f"error: cannot reach the app at {url} (")
 
 
 def test_full_queue_answers_busy_and_the_rest_are_answered(app):
@@ -259,3 +260,139 @@ def test_file_data_as_a_question_reads_no_file(app, client):
     reply = call_ask(client, app.url, body({"path": "/etc/passwd", "meta": {"_type": "gradio.FileData"}}, 3, None))
     assert (reply.status, reply.answer) == (200, None)
     assert reply.error == "Cannot move /etc/passwd to the gradio cache dir because it was not uploaded by a user."
+
+
+# --- the HTTP guard (qa/web.py): Host and Origin, body size, function index --------------------------------------
+
+def raw_request(port: int, method: str, path: str, headers: dict[str, str], content: bytes = b"") -> tuple[int, str]:
+    """A request with exactly these headers (http.client adds Host only when it is not given)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=SECONDS_PER_REQUEST)
+    conn.putrequest(method, path, skip_host="Host" in headers or "NO-HOST" in headers, skip_accept_encoding=True)
+    for name, value in headers.items():
+        if name != "NO-HOST":
+            conn.putheader(name, value)
+    if content:
+        conn.putheader("Content-Type", "application/json")
+        conn.putheader("Content-Length", str(len(content)))
+    conn.endheaders(content or None)
+    response = conn.getresponse()
+    text = response.read().decode("utf-8", "replace")
+    conn.close()
+    return response.status, text
+
+
+NOT_OURS = "host 'evil.example' is not this app's; use http://127.0.0.1, or add the name with --allowed-host " \
+           "(QA_ALLOWED_HOSTS)"
+OTHER_SITE = "requests from pages of other sites are refused"
+HOSTS = [
+    ("DNS rebinding: foreign Host", {"Host": "evil.example:{port}"}, 403, NOT_OURS),
+    ("foreign Host and Origin", {"Host": "evil.example:{port}", "Origin": "http://evil.example:{port}"}, 403, NOT_OURS),
+    ("foreign Origin", {"Origin": "http://evil.example:7911"}, 403, OTHER_SITE),
+    ("Origin null", {"Origin": "null"}, 403, OTHER_SITE),
+    ("Origin of a file", {"Origin": "file://"}, 403, OTHER_SITE),
+    # The HTTP server itself refuses these (the guard would too: "a request needs exactly one Host header").
+    ("two Host headers", {"Host": "127.0.0.1:{port}", "host": "evil.example"}, 400, None),
+    ("no Host", {"NO-HOST": ""}, 400, None),
+    ("127.0.0.1", {}, 200, None),
+    ("localhost", {"Host": "localhost:{port}"}, 200, None),
+    ("IPv6 loopback", {"Host": "[::1]:{port}"}, 200, None),
+    ("same origin", {"Origin": "http://127.0.0.1:{port}"}, 200, None),
+    ("allow-list (QA_ALLOWED_HOSTS)", {"Host": "qa.example", "Origin": "https://qa.example"}, 200, None),
+]
+
+
+@pytest.mark.parametrize("route", [("GET", "/config"), ("GET", "/"), ("POST", "/gradio_api/call/ask")])
+@pytest.mark.parametrize("case, headers, status, detail", HOSTS, ids=[c[0] for c in HOSTS])
+def test_host_and_origin_must_be_this_app_s(app, route, case, headers, status, detail):
+    method, path = route
+    given = {name: value.format(port=app.port) for name, value in headers.items()}
+    got, text = raw_request(app.port, method, path, given, body("Who fired?") if method == "POST" else b"")
+    assert got == status, text
+    if detail:
+        assert json.loads(text) == {"detail": detail}
+    assert "evil.example" not in text or detail  # /config never repeats a foreign host
+
+
+def _function_index(app_url: str, api_name: str) -> int:
+    config = httpx.get(f"{app_url}/config", timeout=SECONDS_PER_REQUEST).json()
+    return next(d["id"] for d in config["dependencies"] if d.get("api_name") == api_name)
+
+
+@pytest.mark.parametrize("fn_index, status, detail", [
+    (10**30, 422, "fn_index a 100-bit number names no function of this app"),
+    (-1, 422, "fn_index -1 names no function of this app"),
+    (10_000, 422, "fn_index 10000 names no function of this app"),
+    ("10000", 422, "fn_index 10000 names no function of this app"),  # read as Gradio's pydantic model reads it
+    (True, None, None),  # pydantic reads true as 1; whatever Gradio then answers, it is not a 500
+    ("abc", 422, None),  # Gradio's own validation
+    (2.5, 422, None),
+    ("ask", 200, None),  # the /ask function's own index
+])
+@pytest.mark.parametrize("route", ["/gradio_api/queue/join", "/gradio_api/api/ask"])
+def test_unknown_function_index_is_a_4xx(app, route, fn_index, status, detail):
+    index = _function_index(app.url, "ask") if fn_index == "ask" else fn_index
+    content = json.dumps({"data": ["Who fired?", 1, None], "fn_index": index, "session_hash": "s1"}).encode()
+    got, text = raw_request(app.port, "POST", route, {}, content)
+    assert got < 500, text
+    if status:
+        assert got == status, text
+    if detail:
+        assert json.loads(text) == {"detail": detail}
+
+
+def app_rss_mb(app) -> float:
+    return sum(status_mb(pid, "VmRSS:") for pid in descendants(app.pid))
+
+
+def send_oversized(port: int, size: int, chunked: bool) -> tuple[str, int]:
+    """Send a `size`-byte body (declared with Content-Length, or chunked with none) until the app answers; the status
+    line and how many body bytes went out before it did."""
+    head = (f"POST /gradio_api/call/ask HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\n"
+            + ("Transfer-Encoding: chunked\r\n" if chunked else f"Content-Length: {size}\r\n") + "\r\n").encode()
+    chunk, sent, reply = b"a" * 2**20, 0, b""
+    with socket.create_connection(("127.0.0.1", port), timeout=SECONDS_PER_REQUEST) as s:
+        s.sendall(head)
+        try:  # a moment after each MB for the answer to arrive, as a client reading while it sends would see it
+            while sent < size and not select.select([s], [], [], 0.05)[0]:
+                s.sendall(b"%x\r\n%s\r\n" % (len(chunk), chunk) if chunked else chunk)
+                sent += len(chunk)
+        except OSError:  # the app closed the connection while the body was being sent
+            pass
+        try:
+            reply = s.recv(65536)
+        except OSError:
+            pass
+    return reply.split(b"\r\n")[0].decode(), sent
+
+
+@pytest.mark.parametrize("size_mb", [100, 400])
+@pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
+def test_oversized_bodies_are_refused_before_they_are_read(app, client, size_mb, chunked):
+    """Refused with 413 after at most a few MB have gone out, and the app's memory stays where it was."""
+    assert call_ask(client, app.url, body("Who fired?")).answer  # warm: the model is loaded
+    before = app_rss_mb(app)
+    status, sent = send_oversized(app.port, size_mb * 2**20, chunked)
+    assert status == "HTTP/1.1 413 Request Entity Too Large"
+    assert sent <= 8 * 2**20
+    assert app_rss_mb(app) - before < 20
+    assert call_ask(client, app.url, body("Who fired?")).answer  # and it still answers
+
+
+def test_the_largest_valid_request_is_read(app, client):
+    """A question of 1,000 characters and 20 turns of history as long, each character escaped (\u00e9): far under."""
+    question = ("Who fired? " + "é" * 1000)[:1000]
+    content = body(question, 10, [question] * 20)
+    assert len(content) == 124_945
+    assert call_ask(client, app.url, content).answer
+
+
+@pytest.mark.parametrize("bound, extra, share, allowed", [
+    ("127.0.0.1", [], False, {"localhost", "127.0.0.1", "::1"}),
+    ("0.0.0.0", ["qa.example", " Reports.Example:443 ", ""], False,
+     {"localhost", "127.0.0.1", "::1", "qa.example", "reports.example"}),  # every address: the allow-list only
+    ("192.168.1.20", [], True, {"localhost", "127.0.0.1", "::1", "192.168.1.20", ".gradio.live"}),
+    ("::", ["[fe80::1]"], False, {"localhost", "127.0.0.1", "::1", "fe80::1"}),
+])
+def test_allowed_hosts_are_this_machine_the_bound_address_and_the_allow_list(bound, extra, share, allowed):
+    from qa.web import allowed_hosts
+    assert allowed_hosts(bound, extra, share) == allowed

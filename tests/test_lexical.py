@@ -29,6 +29,7 @@ def passages_and_queries():
     return passages, queries
 
 
+@pytest.mark.slow  # rank-bm25, the reference, scores in pure Python
 @pytest.mark.parametrize("variant, k1, b", [("okapi", 1.2, 0.75), ("plus", 1.2, 0.75), ("l", 1.2, 0.75), ("l", 0.9, 0.4)])
 def test_scores_and_ranking_equal_rank_bm25(passages_and_queries, variant, k1, b):
     passages, queries = passages_and_queries

@@ -1,12 +1,17 @@
-"""The side panel's HTML: sources, the source viewer, and passage choices; corpus text is always escaped."""
+"""The chat's HTML: answers, the conversation, sources and the source viewer; corpus and user text is always escaped."""
 from __future__ import annotations
 
+import re
 from dataclasses import replace
+from html import escape, unescape
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from qa import QAError, verify
-from qa.present import passage_choices, source_html, sources_html
+from qa import QAError
+from qa.answer.export import answer_text, quote_text
+from qa.present import Turn, answer_html, citation_html, conversation_html, error_reply, marked_html, source_html, sources_html
 
 
 def test_locate_finds_passages_and_documents(fixture_qa):
@@ -55,8 +60,52 @@ def test_sources_list_and_comment_byline(fixture_qa):
     assert "<small>Reader comment by Reader One, posted below this article · Alpha Times · 2011-12-20 10:00</small>" in comment
 
 
-def test_passage_choices_are_numbered_like_the_answer(fixture_qa):
+TAG = re.compile(r"<[^>]*>")
+TRICKY = "- 1986. $$\\color{red}{X}$$ *a* _b_ `c` <i>&amp; www.q.example x@y.example (fig.png) ${value} {{x}}"
+
+
+def _visible(fragment: str) -> str:
+    """The text a browser shows for markup whose every text part is escaped (no tag is written by corpus text)."""
+    return unescape(TAG.sub("", fragment))
+
+
+@given(text=st.text(), cuts=st.lists(st.integers(0, 60), max_size=4))
+def test_marked_text_shows_as_written(text, cuts):
+    points = sorted({min(c, len(text)) for c in cuts})
+    spans = list(zip(points[::2], points[1::2]))
+    html = marked_html(text, spans)
+    assert _visible(html) == text
+    assert html.count("<mark>") == len(spans) and TAG.sub("", html).count("<") == 0
+
+
+@pytest.mark.parametrize("message, shown", [
+    ("the question is 1,001 characters long; the limit is 1,000. Ask a shorter question.",
+     "Sorry, the question is 1,001 characters long; the limit is 1,000. Ask a shorter question."),
+    ("the question is empty; type a question about the articles",
+     "Sorry, the question is empty; type a question about the articles."),
+])
+def test_error_reply_ends_with_one_period(message, shown):
+    assert error_reply(message) == shown
+
+
+def test_answer_shows_quotes_citations_and_controls_from_fixed_templates(fixture_qa):
     answer = fixture_qa.ask("How many bodies did the nurse count at the hospital?", k=2)
-    assert verify(answer, fixture_qa.index.documents) == []
-    assert passage_choices(answer.passages)[0] == (
-        "[1] Reader comment by Reader One, below “Alpha report”", "alpha/comment-1#p1")
+    comment, article = answer.passages
+    tricky = replace(comment, text=TRICKY, highlights=[(2, 7)], title="<b>T</b>", comment_author="*Ann*")
+    html = answer_html(replace(answer, passages=[tricky, article]))
+    assert _visible(citation_html(tricky)) == tricky.citation
+    assert citation_html(article) == ('<a href="https://example.org/alpha" target="_blank" rel="noopener noreferrer">'
+                                      "“Alpha report”</a>, Alpha Times, 2011-12-19, by Ann Writer, https://example.org/alpha")
+    assert f'<blockquote class="quote-text">{escape(TRICKY[:2])}<mark>1986.</mark>{escape(TRICKY[7:])}</blockquote>' in html
+    assert html.count('data-copy="') == 3 and html.count('data-open="') == 2
+    assert f'data-copy="{escape(quote_text(article))}"' in html
+    assert f'data-copy="{escape(answer_text(replace(answer, passages=[tricky, article])))}"' in html
+    assert '<button type="button" class="act" aria-label="Open in source viewer: quote 2" data-open="alpha#p1">' in html
+    assert "<b>" not in html and "<i>" not in html
+
+
+def test_conversation_shows_each_question_as_typed(fixture_qa):
+    html = conversation_html([Turn(TRICKY, fixture_qa.ask("What did rights groups demand?")),
+                              Turn("x", error="k is 0; it must be from 1 to 10")])
+    assert f'<p class="question" data-testid="user">{escape(TRICKY)}</p>' in html
+    assert '<div class="reply" data-testid="bot"><p class="message">Sorry, k is 0; it must be from 1 to 10.</p></div>' in html

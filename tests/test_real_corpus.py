@@ -40,7 +40,7 @@ def test_page_furniture_is_never_indexed(real_qa):
 ])
 def test_known_questions_find_their_passage_in_top_3(real_qa, question, passage_id):
     answer = real_qa.ask(question)
-    assert verify(answer, real_qa.index.documents) == []
+    assert verify(answer, real_qa.index) == []
     assert passage_id in [p.passage_id for p in answer.passages]
 
 
@@ -48,7 +48,7 @@ def test_known_questions_find_their_passage_in_top_3(real_qa, question, passage_
                                       "What is the capital of Australia?", "Write a Python function to sort a list"])
 def test_off_topic_questions_abstain(real_qa, question):
     answer = real_qa.ask(question)
-    assert verify(answer, real_qa.index.documents) == []
+    assert verify(answer, real_qa.index) == []
     assert answer.abstained and answer.passages == []
 
 
@@ -72,7 +72,7 @@ def test_answerable_name_number_and_date_questions_are_answered_first(real_qa, q
 
 def test_hospital_workers_count_is_cited_as_a_reader_comment(real_qa):
     answer = real_qa.ask("How many victims did a hospital worker say she closed the eyes of?")
-    assert verify(answer, real_qa.index.documents) == []
+    assert verify(answer, real_qa.index) == []
     top = answer.passages[0]
     assert top.passage_id == "rferl-ambassador-video/comment-1#p1"
     assert (top.kind, top.comment_author) == ("comment", "William Courtney")

@@ -21,8 +21,8 @@ import yaml
 from conftest import ROOT, WordHashEncoder
 
 from qa import MAX_QUESTION_CHARS, QA, Answer, IndexUnavailable, InvalidQuestion, Settings, verify
+from qa.answer.decide import latin_share
 from qa.answer.model import ABSTAIN_MESSAGE, ANSWER_HEADING, NOT_ENGLISH_MESSAGE
-from qa.api import latin_share
 from qa.corpus import documents as corpus_module
 from qa.index import store
 from qa.index.store import build, load, open_index, problem, save
@@ -78,7 +78,7 @@ CLI_ROWS = {"russian", "emoji-in-question", "html-in-question"}  # rows that rea
 def check_answer(answer, qa, question, expect, message):
     """The outcome is the expected one and everything shown is fixed wording or a verbatim quote."""
     assert answer.question == question.strip()
-    assert verify(answer, qa.index.documents) == []
+    assert verify(answer, qa.index) == []
     if expect == GROUNDED:
         expect, message = (ABSTAIN, ABSTAIN_MESSAGE) if answer.abstained else (ANSWER, "")
     if expect in (ABSTAIN, NOT_ENGLISH):
@@ -147,6 +147,7 @@ def test_bad_input_through_the_cli(real_qa, case, question, k, expect, message):
     assert json.loads(result.stdout) == real_qa.ask(question, k).to_dict()
 
 
+@pytest.mark.slow  # the operating system, not the CLI, refuses it
 def test_cli_refuses_a_question_of_more_than_one_argument_s_worth():
     """A 10 MB argument never reaches the CLI: the operating system refuses to start the process."""
     with pytest.raises(OSError) as info:
@@ -474,21 +475,23 @@ def test_a_rebuild_waits_for_a_load_in_progress(fixture_settings, monkeypatch):
     assert builds(fixture_settings) == [current_build(fixture_settings).name]
 
 
-def test_corpus_error_stops_the_cli_with_file_and_field(tmp_path):
+def test_corpus_error_stops_the_cli_with_file_and_field(tmp_path, monkeypatch, cli):
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     (corpus / "bad.md").write_text("---\nid: bad\ntitle: T\npublisher: P\ndate: 2011-13-45\n---\nSome text.\n")
-    result = run_cli("ask", "Who died?", env={"QA_CORPUS_DIR": str(corpus)})
-    assert result.returncode == 2
-    assert result.stderr.decode().splitlines()[-1] == ("error: bad.md: field 'date' is '2011-13-45'; write an ISO date "
-                                                       "such as 2011-12-19, or leave it empty")
+    monkeypatch.setenv("QA_CORPUS_DIR", str(corpus))
+    code, _, err = cli("ask", "Who died?")
+    assert code == 2
+    assert err.splitlines()[-1] == ("error: bad.md: field 'date' is '2011-13-45'; write an ISO date "
+                                    "such as 2011-12-19, or leave it empty")
 
 
-def test_missing_corpus_stops_the_cli_with_the_fix(tmp_path):
-    result = run_cli("ask", "Who died?", env={"QA_CORPUS_DIR": str(tmp_path / "nowhere")})
-    assert result.returncode == 2
-    assert result.stderr.decode().splitlines()[-1] == (f"error: no corpus files (*.md) in {tmp_path / 'nowhere'}; "
-                                                       "add documents or set QA_CORPUS_DIR")
+def test_missing_corpus_stops_the_cli_with_the_fix(tmp_path, monkeypatch, cli):
+    monkeypatch.setenv("QA_CORPUS_DIR", str(tmp_path / "nowhere"))
+    code, _, err = cli("ask", "Who died?")
+    assert code == 2
+    assert err.splitlines()[-1] == (f"error: no corpus files (*.md) in {tmp_path / 'nowhere'}; "
+                                    "add documents or set QA_CORPUS_DIR")
 
 
 # Threads.

@@ -1,9 +1,32 @@
-"""The dev tuning grid scores passages exactly as the engine does, so what it chooses is what ships."""
+"""The tools run: each tuning script and the benchmark on a tiny fixture, so a signature change breaks `make test`,
+not a reader. The tuning grid also scores passages exactly as the engine does, so what it chooses is what ships."""
 from __future__ import annotations
 
+import json
+
+import pytest
+from conftest import WordHashEncoder
+
 from qa.search.retrieval import rank
-from qa_tools import tune
+from qa_tools import bench, prf, tune, tune_beir
 from qa_tools.evaluate import Question, gold_passages
+
+FIXTURE_QUESTIONS = [
+    {"id": "a", "split": "dev", "type": "keyword", "question": "police fired on striking oil workers",
+     "gold": [{"doc": "alpha", "quote": "Police fired"}]},
+    {"id": "b", "split": "dev", "type": "paraphrase", "question": "what did activists ask for",
+     "gold": [{"doc": "beta", "quote": "Rights groups demanded"}]},
+    {"id": "c", "split": "dev", "type": "offtopic", "question": "best pizza recipe", "gold": []},
+]
+
+
+@pytest.fixture
+def tool_args(fixture_settings, tmp_path):
+    """--questions and --param arguments that point a tool at the fixture corpus."""
+    path = tmp_path / "questions.jsonl"
+    path.write_text("".join(json.dumps(q) + "\n" for q in FIXTURE_QUESTIONS), encoding="utf-8")
+    return ["--questions", str(path), "--param", f"corpus_dir={fixture_settings.corpus_dir}",
+            "--param", f"index_dir={fixture_settings.index_dir}", "--param", "min_passage_words=8"]
 
 
 def test_tuning_grid_ranks_as_the_engine_does(fixture_qa, monkeypatch):
@@ -17,4 +40,47 @@ def test_tuning_grid_ranks_as_the_engine_does(fixture_qa, monkeypatch):
     [(_, measured)] = tune.evaluate_fusions(index, settings, sigs)
     engine_ranks = [1 + min(list(rank(index, q.question, v, settings).order).index(i) for i in s.gold)
                     for q, v, s in zip(questions, vectors, sigs)]
-    assert measured["hybrid"] == tune.metrics(engine_ranks)
+    assert measured["hybrid"] == tune.summary(engine_ranks)
+
+
+def test_tune_runs_its_grid(tool_args, monkeypatch, capsys):
+    monkeypatch.setattr(tune, "INDEX_GRID", {"min_passage_words": (8,), "index_title": (False, True)})
+    monkeypatch.setattr(tune, "FUSION_GRID", tune.FUSION_GRID[:3])
+    tune.main(tool_args, encoder=WordHashEncoder())
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "6 settings, 2 answerable dev questions"
+    assert "best hybrid (hit@3, MRR) reachable with each value:" in out
+    assert [line.split()[0] for line in out if line.startswith("  ")] == [
+        "dense_weight", "fusion", "index_title", "index_title", "min_passage_words", "sentence_weight", "sentence_weight",
+        "sentence_weight"]
+
+
+def test_tune_abstention_runs(tool_args, capsys):
+    tune.main([*tool_args, "--abstention"], encoder=WordHashEncoder())
+    out = capsys.readouterr().out
+    assert "off-topic rule: abstain when similarity < t and known share < k" in out
+    assert "chosen (sentences, margin):" in out
+
+
+def test_prf_runs_its_grid(tool_args, monkeypatch, capsys):
+    monkeypatch.setattr(prf, "GRID", prf.GRID[:3])
+    prf.main(tool_args, encoder=WordHashEncoder())
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("2 answerable dev questions, hybrid; baseline hit@1 ")
+    assert out[1].split() == ["hit@1", "hit@3", "MRR", "nDCG@10", "feedback"] and len(out) == 5
+
+
+def test_tune_beir_runs_on_train_queries(beir_dir, tmp_path, capsys):
+    tune_beir.main([str(beir_dir), "--cache", str(tmp_path / "cache"), "--sentence-weights", "0", "0.5"],
+                   encoder=WordHashEncoder())
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("bm25 nDCG@10 ")
+    assert out[-1].startswith("train nDCG@10 hybrid ") and "--param bm25_variant=" in out[-1]
+
+
+@pytest.mark.slow
+def test_bench_runs_on_a_small_generated_corpus():
+    report = bench.run(runs=1, scifact_docs=0, sizes=(2_000,), app=False)
+    assert report["seed"]["questions"] == 233 and report["scale"][0]["passages"] == 2_000
+    text = bench.format_report(report)
+    assert "2,000 passages" in text or "2000" in text

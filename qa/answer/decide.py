@@ -1,4 +1,7 @@
-"""Abstention signals beyond cosine similarity, all deterministic.
+"""Stage 4 of answering: answer or abstain. Every rule for abstaining lives here, all deterministic.
+
+0. Not English: a question mostly not in Latin letters is answered only when most of its words occur in the corpus
+   (the model reads English; across languages its similarity means nothing).
 
 1. Off-topic: the question is far in meaning from every passage (dense score below `min_similarity`) and fewer
    than `min_known_terms` of its content words occur anywhere in the corpus (a bare name such as 'Virginie
@@ -13,10 +16,14 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 import numpy as np
 
+from qa.answer.model import ABSTAIN_MESSAGE, ANSWER_HEADING, NOT_ENGLISH_MESSAGE
+from qa.config import Settings
 from qa.corpus.text import WORD, tokenize
 from qa.index.store import Index
 from qa.search.retrieval import Ranking
@@ -123,3 +130,46 @@ def evidence_sentences(index: Index, ranking: Ranking, passages: int, sentences:
                    for j, (a, b) in enumerate(record.sentences)]
     scored.sort(key=lambda s: -s[0])
     return [text for sim, text in scored[:sentences] if sim >= scored[0][0] - margin] if scored else []
+
+
+def latin_share(text: str) -> float:
+    """The share of the letters in `text` that are Latin; 1.0 when it has no letters."""
+    letters = [c for c in text if c.isalpha()]
+    return sum("LATIN" in unicodedata.name(c, "") for c in letters) / len(letters) if letters else 1.0
+
+
+def off_topic(search: str, ranking: Ranking, vocabulary: frozenset[str], settings: Settings) -> bool:
+    """Far in meaning from every passage (by the dense score: passage and best-sentence cosine blended), and
+    with too few of its content words anywhere in the corpus (a bare name such as 'Virginie Coulloudon' is close
+    in words but not in meaning)."""
+    return (closest_meaning(ranking) < settings.min_similarity
+            and known_share(search, vocabulary) < settings.min_known_terms)
+
+
+def unanswered(question: str, ranking: Ranking, index: Index, settings: Settings) -> bool:
+    """Asks for a name, quantity or time that none of the best-matching sentences contains."""
+    if not settings.answer_type_check:
+        return False
+    s = settings
+    sentences = evidence_sentences(index, ranking, s.evidence_passages, s.evidence_sentences, s.evidence_margin)
+    return lacks_answer_type(question, sentences)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Whether to answer, and the fixed line that opens the answer."""
+
+    abstained: bool
+    message: str
+
+
+def decide(question: str, search: str, ranking: Ranking, index: Index, vocabulary: frozenset[str],
+           settings: Settings) -> Decision:
+    """Abstain when the question is not English and its words are not the corpus's, when it is off-topic, or when
+    it asks for a name, quantity or time the best sentences lack; otherwise answer."""
+    if latin_share(question) < settings.min_latin_share:
+        if known_share(question, vocabulary) < settings.min_known_terms:
+            return Decision(True, NOT_ENGLISH_MESSAGE)
+    elif off_topic(search, ranking, vocabulary, settings) or unanswered(question, ranking, index, settings):
+        return Decision(True, ABSTAIN_MESSAGE)
+    return Decision(False, ANSWER_HEADING)

@@ -11,7 +11,9 @@ from qa.answer.model import NOTICE_PREFIX, Disagreement, Figure, Passage
 UNITS = "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen " \
         "eighteen nineteen".split()
 TENS = "twenty thirty forty fifty sixty seventy eighty ninety".split()
-NUMBER = (r"\d[\d,]*|(?:" + "|".join(TENS) + r")(?:-(?:" + "|".join(UNITS[:9]) + r"))?|" + "|".join(UNITS[::-1])
+# Digits: a run such as '1,500' is read from its start only (not after a comma that follows a digit or a comma),
+# and possessively, so a 40,000-character list of numbers is read once rather than once per digit.
+NUMBER = (r"(?<!\d,)(?<!,,)\d[\d,]*+|(?:" + "|".join(TENS) + r")(?:-(?:" + "|".join(UNITS[:9]) + r"))?|" + "|".join(UNITS[::-1])
           + r"|a dozen|dozens|hundreds")
 QUALIFIER = (r"at least|more than|over|about|around|nearly|almost|up to|some|only|fewer than|less than|approximately"
              r"|roughly|as many as")
@@ -67,6 +69,17 @@ def find_disagreement(question: str, passages: list[Passage]) -> Disagreement | 
         mine = [f for f in figures if f.measure == measure]
         # Figures say the same when qualifier and number are worded alike, case aside.
         if len({f.source for f in mine}) > 1 and len({f.text.lower() for f in mine}) > 1:
-            listed = "; ".join(f"{f.text} ({f.source})" for f in mine)
-            return Disagreement(measure, mine, NOTICE_PREFIX + listed)
+            return Disagreement(measure, mine, notice(mine))
     return None
+
+
+def notice(figures: list[Figure]) -> str:
+    """'Sources differ: ' then each figure as its passage words it, with its source."""
+    return NOTICE_PREFIX + "; ".join(f"{f.text} ({f.source})" for f in figures)
+
+
+def in_passage_order(disagreement: Disagreement, passages: list[Passage]) -> Disagreement:
+    """The same figures listed in the order their passages are quoted (after the quotes are regrouped)."""
+    position = {p.passage_id: n for n, p in enumerate(passages)}
+    figures = sorted(disagreement.figures, key=lambda f: position[f.passage_id])  # stable: order inside a passage kept
+    return Disagreement(disagreement.measure, figures, notice(figures))

@@ -4,8 +4,6 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass, field
 
-import numpy as np
-
 from qa.corpus.documents import Document, page_at
 from qa.corpus.passages import PassageRecord
 
@@ -13,6 +11,7 @@ ABSTAIN_MESSAGE = "The articles do not answer this question, so nothing is quote
 NOT_ENGLISH_MESSAGE = ("This bot reads English only, and no passage of the (English) articles matches this question, "
                        "so nothing is quoted. Please ask in English.")
 ANSWER_HEADING = "Passages quoted word for word from the articles:"
+NO_MATCH_MESSAGE = "No document matches the chosen sources and dates, so nothing is quoted."
 SUGGESTIONS_HEADING = "Questions the articles do answer:"
 SEARCHED_PREFIX = "Searched for: "  # then the user's own questions that a follow-up was searched with
 NOTICE_PREFIX = "Sources differ: "  # then each figure as its passage words it, with its source
@@ -178,11 +177,3 @@ def escape_markdown(text: str) -> str:
     entities = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
     specials = "\\`*_{}[]()#+!|~"
     return "".join(entities.get(c) or ("\\" + c if c in specials else c) for c in text)
-
-
-def highlight_spans(record: PassageRecord, sentence_sims: np.ndarray, margin: float) -> list[tuple[int, int]]:
-    """The passage's best sentence, and any within `margin` of it, as spans in the passage text."""
-    if not len(sentence_sims):
-        return [(0, len(record.text))]
-    best = float(sentence_sims.max())
-    return [span for span, sim in zip(record.sentences, sentence_sims) if sim >= best - margin]

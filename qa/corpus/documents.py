@@ -1,16 +1,26 @@
-"""Load the corpus: Markdown files with YAML front matter, one per source page."""
+"""Load the corpus: Markdown files with YAML front matter, one per source page.
+
+The corpus folder is input, and may one day hold users' own archives: every entry is looked at without being opened
+(a FIFO would block the open forever), and only regular `.md` files are read. Others are skipped with one log line
+each; what cannot be read safely is refused with a CorpusError naming it (docs/RELIABILITY.md, corpus folder)."""
 from __future__ import annotations
 
 import bisect
 import datetime as dt
 import hashlib
+import logging
+import os
 import re
+import stat
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import yaml
 
+from qa.config import Settings
 from qa.errors import CorpusError
+
+log = logging.getLogger("qa.corpus")
 
 COMMENT_MARKER = re.compile(r"^## Reader comment: (\S+)[ \t]*$", re.MULTILINE)
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2})?)?$")
@@ -20,8 +30,34 @@ REQUIRED = ("id", "title", "publisher")
 TEXT_FIELDS = ("id", "title", "publisher", "url", "seed")
 
 
+class _Refused(yaml.YAMLError):
+    """YAML that is valid but not accepted in front matter; the message says what to change."""
+
+
 class _Loader(yaml.SafeLoader):
-    """Safe YAML that keeps dates as written, so that an impossible date is reported with its field's name."""
+    """Safe YAML that keeps dates as written, so that an impossible date is reported with its field's name. Anchors
+    and aliases are refused before anything is built (ten nested aliases make a billion strings), and so is a key
+    given twice (YAML would silently keep the last value)."""
+
+    def compose_node(self, parent, index):
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            line = event.start_mark.line + 1
+            raise _Refused(f"uses an anchor or alias (&name or *name, line {line}); write each value out in full")
+        return super().compose_node(parent, index)
+
+    def construct_mapping(self, node, deep=False):
+        seen: dict = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            try:
+                if key in seen:
+                    raise _Refused(f"gives the field {key!r} twice (lines {seen[key]} and "
+                                   f"{key_node.start_mark.line + 1}); keep one")
+                seen[key] = key_node.start_mark.line + 1
+            except TypeError:  # an unhashable key: SafeLoader reports it below
+                break
+        return super().construct_mapping(node, deep)
 
 
 _Loader.yaml_implicit_resolvers = {
@@ -63,7 +99,6 @@ def normalise_body(text: str) -> str:
 def _iso(value, path: Path, field: str) -> str | None:
     if value in (None, ""):
         return None
-    value = str(value)
     try:
         if not ISO_DATE.match(value):
             raise ValueError
@@ -74,27 +109,48 @@ def _iso(value, path: Path, field: str) -> str | None:
     return value
 
 
+def _kind_of(value: object) -> str:
+    """What a YAML value is, in the words of a message."""
+    if isinstance(value, bool):
+        return "true/false (yes, no, on and off are read so; put the text in quotes)"
+    if isinstance(value, (int, float)):
+        return "a number (put it in quotes to make it text)"
+    if isinstance(value, (dt.date, dt.datetime)):
+        return "a YAML date (write it as plain text, such as 2011-12-19)"
+    names: dict[type, str] = {list: "a list", dict: "a map of fields", bytes: "binary data", set: "a set"}
+    return names.get(type(value), type(value).__name__)
+
+
+def _text(meta: dict, name: str, path: Path, where: str = "") -> None:
+    """The field is text or empty; otherwise a CorpusError naming the file and the field."""
+    value = meta.get(name)
+    if value is not None and not isinstance(value, str):
+        raise CorpusError(f"{path.name}: field '{where}{name}' must be text, not {_kind_of(value)}")
+
+
 def _check_fields(meta: dict, path: Path) -> None:
-    """Required fields present; text fields are text, lists are lists: never a traceback, never a guess."""
+    """Required fields present and every field of its type: never a traceback, never a guess."""
+    for name in (*TEXT_FIELDS, "date"):
+        _text(meta, name, path)
     for name in required_fields(meta):
-        if not str(meta.get(name) or "").strip():
+        if not (meta.get(name) or "").strip():
             raise CorpusError(f"{path.name}: field '{name}' is missing or empty")
-    for name in TEXT_FIELDS:
-        if isinstance(meta.get(name), (list, dict)):
-            raise CorpusError(f"{path.name}: field '{name}' must be text, not a {type(meta[name]).__name__}")
-    if not DOC_ID.match(str(meta["id"])):
-        raise CorpusError(f"{path.name}: field 'id' is {str(meta['id'])!r}; use letters, digits, '.', '_' and '-' only")
+    if not DOC_ID.match(meta["id"]):
+        raise CorpusError(f"{path.name}: field 'id' is {meta['id']!r}; use letters, digits, '.', '_' and '-' only")
     authors = meta.get("authors") or []
-    if not isinstance(authors, list) or any(isinstance(a, (list, dict)) for a in authors):
+    if not isinstance(authors, list) or not all(isinstance(a, str) for a in authors):
         raise CorpusError(f"{path.name}: field 'authors' must be a list of names, such as [Ann Writer]")
     comments = meta.get("comments") or []
     if not isinstance(comments, list) or not all(isinstance(c, dict) for c in comments):
         raise CorpusError(f"{path.name}: field 'comments' must be a list of entries with an id and an author")
+    for n, comment in enumerate(comments, 1):
+        for name in ("id", "author", "location", "date"):
+            _text(comment, name, path, f"comments.{comment.get('id') if isinstance(comment.get('id'), str) else n}.")
 
 
-def _split_front_matter(path: Path) -> tuple[dict, str]:
+def _split_front_matter(path: Path, data: bytes) -> tuple[dict, str]:
     try:
-        text = path.read_bytes().decode("utf-8-sig").replace("\r\n", "\n")
+        text = data.decode("utf-8-sig").replace("\r\n", "\n")
     except UnicodeDecodeError as exc:
         raise CorpusError(f"{path.name}: not UTF-8 (byte {exc.object[exc.start]:#04x} at offset {exc.start}); "
                           "save the file as UTF-8") from None
@@ -103,26 +159,30 @@ def _split_front_matter(path: Path) -> tuple[dict, str]:
         raise CorpusError(f"{path.name}: no front matter; start the file with a '---' line, the YAML fields, then '---'")
     try:
         meta = yaml.load(match.group(1), Loader=_Loader)
+    except _Refused as exc:
+        raise CorpusError(f"{path.name}: front matter {exc}") from None
     except yaml.YAMLError as exc:
         raise CorpusError(f"{path.name}: front matter is not valid YAML ({exc})") from None
+    except RecursionError:
+        raise CorpusError(f"{path.name}: front matter is nested too deeply to read; write plain fields") from None
     if not isinstance(meta, dict):
         raise CorpusError(f"{path.name}: front matter must be YAML fields (key: value)")
     return meta, match.group(2)
 
 
-def load_file(path: Path) -> list[Document]:
+def load_file(path: Path, settings: Settings | None = None) -> list[Document]:
     """The article in `path` followed by its reader comments, each a Document."""
-    meta, text = _split_front_matter(path)
+    meta, text = _split_front_matter(path, read_document(path, settings or Settings()))
     _check_fields(meta, path)
     parts = COMMENT_MARKER.split(text)
     article = Document(
-        id=str(meta["id"]), title=str(meta.get("title") or ""), publisher=str(meta.get("publisher") or ""),
-        date=_iso(meta.get("date"), path, "date"), authors=tuple(str(a) for a in meta.get("authors") or ()),
+        id=meta["id"], title=meta.get("title") or "", publisher=meta.get("publisher") or "",
+        date=_iso(meta.get("date"), path, "date"), authors=tuple(meta.get("authors") or ()),
         url=meta.get("url") or None, seed=meta.get("seed") or None, body=normalise_body(parts[0]),
     )
     if meta.get("source_file"):
         article = replace(article, **provenance(meta, path, article.body))
-    comment_meta = {str(c.get("id")): c for c in meta.get("comments") or ()}
+    comment_meta = {c.get("id"): c for c in meta.get("comments") or ()}
     docs = [article]
     for comment_id, comment_text in zip(parts[1::2], parts[2::2]):
         info = comment_meta.get(comment_id)
@@ -130,9 +190,9 @@ def load_file(path: Path) -> list[Document]:
             raise CorpusError(f"{path.name}: reader comment '{comment_id}' needs an entry with an author under 'comments'")
         docs.append(Document(
             id=f"{article.id}/{comment_id}", title=article.title, publisher=article.publisher,
-            date=_iso(info.get("date"), path, f"comments.{comment_id}.date"), authors=(str(info["author"]),),
+            date=_iso(info.get("date"), path, f"comments.{comment_id}.date"), authors=(info["author"],),
             url=article.url, seed=article.seed, body=normalise_body(comment_text), kind="comment",
-            comment_author=str(info["author"]), comment_location=info.get("location") or None, parent_id=article.id,
+            comment_author=info["author"], comment_location=info.get("location") or None, parent_id=article.id,
         ))
     for doc in docs:
         if not WORD.search(doc.body):
@@ -141,19 +201,117 @@ def load_file(path: Path) -> list[Document]:
     return docs
 
 
-def corpus_files(corpus_dir: Path) -> list[Path]:
-    return sorted(Path(corpus_dir).glob("*.md"))
+# Editors' files beside a document: an Emacs lock (.#name.md, a link to nowhere) or auto-save (#name.md#), a backup
+# (name.md~), a Vim swap file (.name.md.swp).
+EDITOR_FILE = re.compile(r"^\.#|^#.*#$|~$|^\..*\.sw[a-p]$")
+_reported: set[tuple[str, str]] = set()
 
 
-def load_corpus(corpus_dir: Path) -> list[Document]:
+def shown_name(name: str) -> str:
+    """A file name as it can be printed in one line: as it is when printable, else its escaped bytes."""
+    return name if name.isprintable() else repr(os.fsencode(name))[1:]
+
+
+def _skip(folder: Path, name: str, why: str) -> None:
+    """One log line per skipped entry and process, however often the folder is read."""
+    if (str(folder), name) not in _reported:
+        _reported.add((str(folder), name))
+        log.warning("skipping %s in %s: %s", shown_name(name), folder, why)
+
+
+def _not_regular(mode: int) -> str:
+    kinds = [(stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISSOCK, "a socket"),
+             (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device")]
+    return next((f"{what}, not a file" for test, what in kinds if test(mode)), "not a regular file")
+
+
+def _entry_problem(entry: os.DirEntry, root: Path, settings: Settings) -> str | None:
+    """Why a `.md` entry is not read (None: it is a regular file, or a link to one inside the folder). Looked at with
+    lstat and stat only; a link out of the folder is a CorpusError unless settings.follow_external_links."""
+    if entry.is_symlink():
+        try:
+            target = Path(os.path.realpath(entry.path, strict=True))
+            mode = os.stat(entry.path).st_mode
+        except OSError:
+            return "a symbolic link to nothing (an editor's lock file, or its target was removed)"
+        if root not in target.parents and not settings.follow_external_links:
+            raise CorpusError(f"{shown_name(entry.name)}: a symbolic link to {target}, outside the corpus folder "
+                              f"{root}; copy the file into the folder, or set follow_external_links in qa/config.py")
+        return None if stat.S_ISREG(mode) else "a link to " + _not_regular(mode)
+    mode = entry.stat(follow_symlinks=False).st_mode
+    return None if stat.S_ISREG(mode) else _not_regular(mode)
+
+
+def corpus_files(corpus_dir: Path, settings: Settings | None = None) -> list[Path]:
+    """The regular `*.md` files of the folder, by name; every other entry that looks like one is skipped with a log
+    line: folders, FIFOs, sockets, dangling links, editors' lock and backup files, names that are not UTF-8."""
+    settings = settings or Settings()
+    folder = Path(corpus_dir)
+    try:
+        entries = sorted(os.scandir(folder), key=lambda e: e.name)
+    except FileNotFoundError:
+        return []
+    except NotADirectoryError:
+        raise CorpusError(f"the corpus folder {folder} is a file; set QA_CORPUS_DIR to a folder of .md files") from None
+    except OSError as exc:
+        raise CorpusError(f"the corpus folder {folder} cannot be read ({exc.strerror})") from None
+    root = folder.resolve()
+    files = []
+    for entry in entries:
+        name = entry.name
+        if ".md" in name and EDITOR_FILE.search(name):
+            _skip(folder, name, "an editor's lock, auto-save, backup or swap file")
+        elif not name.endswith(".md"):
+            continue
+        elif not _is_utf8(name):
+            _skip(folder, name, "its name is not UTF-8; rename the file to have it read")
+        elif name.startswith("."):
+            _skip(folder, name, "a hidden file")
+        elif (why := _entry_problem(entry, root, settings)) is not None:
+            _skip(folder, name, why)
+        else:
+            files.append(folder / name)
+    return files
+
+
+def _is_utf8(name: str) -> bool:
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:  # os.scandir gives undecodable bytes as lone surrogates
+        return False
+    return True
+
+
+def read_document(path: Path, settings: Settings) -> bytes:
+    """The bytes of a corpus file, opened without blocking and checked to be a regular file of at most
+    settings.max_document_bytes (the folder can change between listing and reading)."""
+    name = shown_name(path.name)
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        raise CorpusError(f"{name}: cannot be read ({exc.strerror})") from None
+    with os.fdopen(fd, "rb") as f:
+        info = os.fstat(f.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise CorpusError(f"{name}: {_not_regular(info.st_mode)}; remove it from the corpus folder")
+        limit = settings.max_document_bytes
+        data = f.read(limit + 1)
+    if len(data) > limit:
+        raise CorpusError(f"{name}: over {limit:,} bytes, the limit for one document (max_document_bytes in "
+                          "qa/config.py); split it into smaller documents")
+    return data
+
+
+def load_corpus(corpus_dir: Path, settings: Settings | None = None) -> list[Document]:
     """Every document in `corpus_dir`, in file order; ids must be unique."""
-    files = corpus_files(corpus_dir)
+    settings = settings or Settings()
+    files = corpus_files(corpus_dir, settings)
     if not files:
         raise CorpusError(f"no corpus files (*.md) in {corpus_dir}; add documents or set QA_CORPUS_DIR")
     docs: list[Document] = []
     seen: dict[str, str] = {}
     for path in files:
-        for doc in load_file(path):
+        for doc in load_file(path, settings):
             if doc.id in seen:
                 raise CorpusError(f"{path.name}: id '{doc.id}' is also used by {seen[doc.id]}; ids must be unique")
             seen[doc.id] = path.name
@@ -161,20 +319,30 @@ def load_corpus(corpus_dir: Path) -> list[Document]:
     return docs
 
 
-def corpus_checksum(corpus_dir: Path) -> str:
+def corpus_checksum(corpus_dir: Path, settings: Settings | None = None) -> str:
     """sha256 over the names and bytes of every corpus file."""
+    settings = settings or Settings()
     digest = hashlib.sha256()
-    for path in corpus_files(corpus_dir):
-        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    for path in corpus_files(corpus_dir, settings):
+        digest.update(path.name.encode() + b"\0" + read_document(path, settings) + b"\0")
     return digest.hexdigest()
 
 
 def load_examples(corpus_dir: Path) -> list[str]:
     """Example questions from `examples.txt` in the corpus folder (one per line, `#` starts a comment); none if absent."""
     path = Path(corpus_dir) / "examples.txt"
-    if not path.exists():
+    try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            _skip(path.parent, path.name, _not_regular(os.stat(path).st_mode))
+            return []
+    except OSError:  # absent, or a link to nothing
         return []
-    lines = (line.strip() for line in path.read_text(encoding="utf-8").splitlines())
+    try:
+        text = read_document(path, Settings()).decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise CorpusError(f"examples.txt: not UTF-8 (byte {exc.object[exc.start]:#04x} at offset {exc.start}); "
+                          "save the file as UTF-8") from None
+    lines = (line.strip() for line in text.splitlines())
     return [line for line in lines if line and not line.startswith("#")]
 
 

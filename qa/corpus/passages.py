@@ -30,21 +30,37 @@ class PassageRecord:
 
 def _merge_short(spans: list[tuple[int, int]], body: str, min_words: int) -> list[tuple[int, int]]:
     """Join each short paragraph to the previous one (to the next if it ends with ':' or comes first),
-    so that a one-line paragraph keeps the context that names what it is about."""
-    merged = list(spans)
-    i = 0
-    while len(merged) > 1 and i < len(merged):
-        start, end = merged[i]
-        if len(body[start:end].split()) >= min_words:
-            i += 1
+    so that a one-line paragraph keeps the context that names what it is about.
+
+    Linear in the body: word counts and each paragraph's last visible character are computed once, and a merged
+    span's are read off its paragraphs (only newlines lie between paragraphs, so they add no word and no character)."""
+    if len(spans) < 2:
+        return list(spans)
+    words = [len(body[s:e].split()) for s, e in spans]
+    last_visible: list[int] = []  # position of the last non-space character up to each paragraph's end, -1 if none
+    for s, e in spans:
+        stripped = len(body[s:e].rstrip())
+        last_visible.append(s + stripped - 1 if stripped else (last_visible[-1] if last_visible else -1))
+    # A merged span is (start, index of its last paragraph, words); `done` are the spans before the current one.
+    done: list[tuple[int, int, int]] = []
+    current = (spans[0][0], 0, words[0])
+    following = 1  # the next paragraph not yet merged
+    while len(done) + 1 + len(spans) - following > 1:
+        start, last, count = current
+        if count >= min_words:
+            done.append(current)
+            if following == len(spans):
+                return [(s, spans[k][1]) for s, k, _ in done]
+            current, following = (spans[following][0], following, words[following]), following + 1
             continue
-        forward = i == 0 or (body[start:end].rstrip().endswith(":") and i + 1 < len(merged))
-        if forward:
-            merged[i:i + 2] = [(start, merged[i + 1][1])]
+        ends_with_colon = last_visible[last] >= start and body[last_visible[last]] == ":"
+        if not done or (ends_with_colon and following < len(spans)):
+            current, following = (start, following, count + words[following]), following + 1
         else:
-            merged[i - 1:i + 1] = [(merged[i - 1][0], end)]
-            i -= 1
-    return merged
+            previous = done.pop()
+            current = (previous[0], last, previous[2] + count)
+    rest = [(spans[k][0], spans[k][1]) for k in range(following, len(spans))]
+    return [(s, spans[k][1]) for s, k, _ in [*done, current]] + rest
 
 
 def split_document(doc: Document, min_words: int) -> list[PassageRecord]:

@@ -72,7 +72,7 @@ class LexicalIndex:
         for token in query_tokens:  # repeated query terms count again, as in rank-bm25
             term = self.vocabulary.get(token)
             idf = 0.0 if term is None else self.idf[term]
-            if not idf:
+            if term is None or not idf:
                 continue  # rank-bm25 adds an exact 0 for this term
             lo, hi = self.starts[term], self.starts[term + 1]
             docs, tf = self.postings[lo:hi], self.frequencies[lo:hi]

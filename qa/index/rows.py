@@ -13,8 +13,6 @@ import numpy as np
 
 from qa.errors import IndexUnavailable
 
-IN_MEMORY_BYTES = 256 * 2**20  # smaller files are simply loaded (this covers corpora ranked exactly)
-
 
 class Rows:
     """Read-only rows of a 2-d .npy file: `rows[ids]` for an array of row numbers, `len(rows)`, `shape`, `nbytes`."""
@@ -49,10 +47,10 @@ class Rows:
         os.close(self._fd)
 
 
-def open_rows(path: Path) -> np.ndarray | Rows:
-    """The array in `path`: loaded when small, else a `Rows` reader."""
+def open_rows(path: Path, in_memory_bytes: int) -> np.ndarray | Rows:
+    """The array in `path`: loaded when at most `in_memory_bytes` (Settings.in_memory_bytes), else a `Rows` reader."""
     path = Path(path)
-    if path.stat().st_size <= IN_MEMORY_BYTES:
+    if path.stat().st_size <= in_memory_bytes:
         return np.load(path, allow_pickle=False)
     with open(path, "rb") as f:
         version = np.lib.format.read_magic(f)

@@ -5,6 +5,7 @@ replaced atomically, so a crash mid-build never leaves a half-written index in u
 from __future__ import annotations
 
 import fcntl
+import functools
 import hashlib
 import io
 import json
@@ -14,14 +15,18 @@ import re
 import shutil
 import tempfile
 import time
+from collections.abc import Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 import faiss
 import numpy as np
 
+import qa.corpus.passages
+import qa.corpus.text
 from qa.config import Settings
 from qa.corpus.documents import Document, corpus_checksum, load_corpus
 from qa.corpus.passages import PassageRecord, split_document
@@ -29,24 +34,20 @@ from qa.corpus.text import tokenize
 from qa.errors import IndexUnavailable, StaleIndex
 from qa.index.encoder import Encoder
 from qa.index.lexical import LexicalIndex
-from qa.index.rows import IN_MEMORY_BYTES, Rows, open_rows
+from qa.index.rows import Rows, open_rows
 
 log = logging.getLogger("qa")
 FORMAT_VERSION = 3
 # Each index file and how it is read (never with pickle): from its bytes, or, for a vector file too large to hold in
 # memory, from its path row by row (qa/rows.py).
 READERS = {
-    "passages.jsonl": lambda data: [PassageRecord.from_dict(json.loads(line)) for line in data.decode().splitlines()],
-    "dense.faiss": lambda data: faiss.deserialize_index(np.frombuffer(data, dtype=np.uint8)),
-    "vectors.npy": lambda data: open_rows(data) if isinstance(data, Path) else np.load(io.BytesIO(data), allow_pickle=False),
-    "sentences.npy": lambda data: open_rows(data) if isinstance(data, Path) else np.load(io.BytesIO(data), allow_pickle=False),
+    "passages.jsonl": lambda data, _: [PassageRecord.from_dict(json.loads(line)) for line in data.decode().splitlines()],
+    "dense.faiss": lambda data, _: faiss.deserialize_index(np.frombuffer(data, dtype=np.uint8)),
+    "vectors.npy": lambda data, limit: _read_npy(data, limit),
+    "sentences.npy": lambda data, limit: _read_npy(data, limit),
 }
 FILES = tuple(READERS)
 BUILD_NAME = re.compile(r"^build-[A-Za-z0-9_]+$")
-# Up to this many passages dense search is exact (flat). Past it, it scans 8-bit scalar-quantised codes (a quarter
-# of the memory and memory traffic) for candidates that rank() re-scores exactly from the float vectors
-# (top-10 recall against exact search is measured by `python -m qa bench`, docs/PERFORMANCE.md).
-FLAT_MAX_PASSAGES = 200_000
 
 
 @dataclass
@@ -69,24 +70,34 @@ def index_text(passage: PassageRecord, doc: Document, settings: Settings) -> str
 
 
 def _versions() -> dict[str, str]:
-    names = ("faiss-cpu", "rank-bm25", "sentence-transformers", "PyStemmer")
+    names = ("faiss-cpu", "PyStemmer", "numpy", "torch")
     return {n: metadata.version(n) for n in names}
+
+
+@functools.cache
+def code_version() -> str:
+    """sha256 of the code that turns documents into indexed passages and tokens: a change to how text is split or
+    tokenised makes a saved index stale, as a change of its settings does."""
+    digest = hashlib.sha256()
+    for module in (qa.corpus.text, qa.corpus.passages):
+        digest.update(Path(module.__file__ or "").read_bytes())
+    return digest.hexdigest()
 
 
 def expected_identity(settings: Settings, encoder: Encoder) -> dict:
     """The fields a manifest must carry for its index to be current."""
-    return {"format": FORMAT_VERSION, "corpus_sha256": corpus_checksum(settings.corpus_dir),
-            "model": encoder.name, "params": settings.index_params()}
+    return {"format": FORMAT_VERSION, "corpus_sha256": corpus_checksum(settings.corpus_dir, settings),
+            "model": encoder.name, "params": settings.index_params(), "code": code_version()}
 
 
 def build(settings: Settings, encoder: Encoder, progress: bool = False) -> Index:
     """Build the index from the corpus in memory (nothing is written)."""
-    documents = {d.id: d for d in load_corpus(settings.corpus_dir)}
+    documents = {d.id: d for d in load_corpus(settings.corpus_dir, settings)}
     passages = [p for d in documents.values() for p in split_document(d, settings.min_passage_words)]
     texts = [index_text(p, documents[p.doc_id], settings) for p in passages]
     sentences = [p.text[a:b] for p in passages for a, b in p.sentences]
-    vectors = _encode(encoder, texts + sentences, progress)
-    dense = dense_index(encoder.dim, len(texts))
+    vectors = _encode(encoder, texts + sentences, settings.encode_batch, progress)
+    dense = dense_index(encoder.dim, len(texts), settings.flat_max_passages)
     if not dense.is_trained:
         dense.train(vectors[: len(texts)])
     dense.add(vectors[: len(texts)])
@@ -96,9 +107,9 @@ def build(settings: Settings, encoder: Encoder, progress: bool = False) -> Index
                  _lexical(passages, documents, settings), manifest)
 
 
-def dense_index(dim: int, passages: int) -> faiss.Index:
-    """An empty inner-product index for this many passages: flat up to FLAT_MAX_PASSAGES, 8-bit codes past it."""
-    if passages <= FLAT_MAX_PASSAGES:
+def dense_index(dim: int, passages: int, flat_max_passages: int) -> faiss.Index:
+    """An empty inner-product index for this many passages: flat up to `flat_max_passages`, 8-bit codes past it."""
+    if passages <= flat_max_passages:
         return faiss.IndexFlatIP(dim)
     return faiss.IndexScalarQuantizer(dim, faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT)
 
@@ -108,9 +119,12 @@ def _sentence_offsets(passages: list[PassageRecord]) -> np.ndarray:
     return np.cumsum([0] + [len(p.sentences) for p in passages]).astype(np.int64)
 
 
-def _encode(encoder: Encoder, texts: list[str], progress: bool) -> np.ndarray:
-    batch = 256
-    chunks = range(0, len(texts), batch)
+def _read_npy(data: bytes | Path, in_memory_bytes: int) -> np.ndarray | Rows:
+    return open_rows(data, in_memory_bytes) if isinstance(data, Path) else np.load(io.BytesIO(data), allow_pickle=False)
+
+
+def _encode(encoder: Encoder, texts: list[str], batch: int, progress: bool) -> np.ndarray:
+    chunks: Iterable[int] = range(0, len(texts), batch)
     if progress:
         from tqdm import tqdm
         chunks = tqdm(chunks, desc="encoding", unit="batch")
@@ -187,8 +201,8 @@ def _save_locked(index: Index, index_dir: Path) -> Path:
         files = {"passages.jsonl": "".join(json.dumps(p.to_dict(), ensure_ascii=False) + "\n"
                                            for p in index.passages).encode("utf-8"),
                  "dense.faiss": faiss.serialize_index(index.dense).tobytes(),
-                 "vectors.npy": _npy_bytes(index.vectors),
-                 "sentences.npy": _npy_bytes(index.sentence_vectors)}
+                 "vectors.npy": _npy_bytes(np.asarray(index.vectors)),
+                 "sentences.npy": _npy_bytes(np.asarray(index.sentence_vectors))}
         for name, data in files.items():
             _write(build_dir / name, data)
         index.manifest["files"] = {name: hashlib.sha256(data).hexdigest() for name, data in files.items()}
@@ -224,18 +238,18 @@ def _current_build(index_dir: Path) -> Path:
     return index_dir / name
 
 
-def _read_checked(build_dir: Path, manifest: dict, index_dir: Path) -> dict[str, bytes | Path]:
+def _read_checked(build_dir: Path, manifest: dict, index_dir: Path, in_memory_bytes: int) -> dict[str, bytes | Path]:
     """Each file's bytes, read once and checked against the manifest's sha256, so the bytes checked are the bytes
     used; a vector file too large to hold in memory is checked in chunks and then read row by row from its path."""
     data: dict[str, bytes | Path] = {}
     for name in FILES:
         path = build_dir / name
         try:
-            if name.endswith(".npy") and path.stat().st_size > IN_MEMORY_BYTES:
+            if name.endswith(".npy") and path.stat().st_size > in_memory_bytes:
                 data[name], digest = path, _sha256_chunked(path)
             else:
-                data[name] = path.read_bytes()
-                digest = hashlib.sha256(data[name]).hexdigest()
+                content = path.read_bytes()
+                data[name], digest = content, hashlib.sha256(content).hexdigest()
         except OSError:
             raise StaleIndex(f"{name} is missing or unreadable", index_dir) from None
         if digest != (manifest.get("files") or {}).get(name):
@@ -280,7 +294,8 @@ def _manifest(build_dir: Path, settings: Settings, encoder: Encoder) -> dict:
         raise StaleIndex(f"the manifest in {build_dir} is not a JSON object", index_dir)
     for key, value in expected_identity(settings, encoder).items():
         if manifest.get(key) != value:
-            reason = {"corpus_sha256": "the corpus changed since the index was built"}.get(
+            reason = {"corpus_sha256": "the corpus changed since the index was built",
+                      "code": "the index was built by a different version of the splitting or tokenising code"}.get(
                 key, f"the index was built with a different {key}")
             raise StaleIndex(reason, index_dir)
     return manifest
@@ -295,12 +310,12 @@ def load(settings: Settings, encoder: Encoder) -> Index:
     with _locked(index_dir, exclusive=False):
         build_dir = _current_build(index_dir)
         manifest = _manifest(build_dir, settings, encoder)
-        data = _read_checked(build_dir, manifest, index_dir)
-    documents = {d.id: d for d in load_corpus(settings.corpus_dir)}
-    parsed = {}
+        data = _read_checked(build_dir, manifest, index_dir, settings.in_memory_bytes)
+    documents = {d.id: d for d in load_corpus(settings.corpus_dir, settings)}
+    parsed: dict[str, Any] = {}
     for name, read in READERS.items():
         try:
-            parsed[name] = read(data[name])
+            parsed[name] = read(data[name], settings.in_memory_bytes)
         except (ValueError, KeyError, TypeError, RuntimeError):  # RuntimeError: FAISS
             raise StaleIndex(f"{name} cannot be read", index_dir) from None
     passages = parsed["passages.jsonl"]

@@ -17,8 +17,6 @@ PRONOUN = re.compile(r"\b(?:it|its|they|them|their|he|him|his|she|her)\b"
                      re.IGNORECASE)
 
 
-MAX_CHAIN = 3  # questions searched together at most: this one and the two it leans on
-
 
 @dataclass(frozen=True)
 class Turn:
@@ -42,12 +40,13 @@ def as_turn(item: object) -> Turn:
     return Turn(data["question"], data.get("abstained") is True)
 
 
-def search_questions(question: str, history: Sequence[Turn]) -> list[str]:
-    """The questions to search with, oldest first: `question`, preceded by the answered turns it leans on."""
+def search_questions(question: str, history: Sequence[Turn], max_chain: int) -> list[str]:
+    """The questions to search with, oldest first: `question`, preceded by the answered turns it leans on (at most
+    `max_chain` questions in all, Settings.max_chain)."""
     chain: list[str] = []
     for turn in history:
         if not turn.abstained:
             chain = chain + [turn.question] if chain and leans_on_history(turn.question) else [turn.question]
     if chain and leans_on_history(question):
-        return (chain + [question])[-MAX_CHAIN:]
+        return (chain + [question])[-max_chain:]
     return [question]

@@ -5,11 +5,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from qa.config import Settings
+from qa.config import MODES, Settings
 from qa.corpus.text import tokenize
 from qa.index.store import Index
-
-MODES = ("bm25", "dense", "hybrid")
 
 
 @dataclass(frozen=True)
@@ -65,36 +63,48 @@ def _sentence_rows(index: Index, ids: np.ndarray) -> tuple[np.ndarray, np.ndarra
     return np.repeat(lo - starts, hi - lo) + np.arange((hi - lo).sum()), starts
 
 
-def rank(index: Index, question: str, query_vector: np.ndarray, settings: Settings, mode: str = "hybrid") -> Ranking:
+def rank(index: Index, question: str, query_vector: np.ndarray, settings: Settings, mode: str = "hybrid",
+         allowed: np.ndarray | None = None) -> Ranking:
+    """Every passage (every candidate, on large corpora) ranked for the question, by `mode`: bm25, dense or hybrid.
+    `allowed` (a bool per passage) limits the ranking to those passages (an answer limited to some sources or
+    dates): the others get no score, and scores are normalised over the allowed passages alone."""
+    if mode not in MODES:
+        raise ValueError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
     n = len(index.passages)
     lexical = None if mode == "dense" else index.lexical.scores(tokenize(question, settings.stem, settings.stopwords))
     query = query_vector.reshape(1, -1)
     if n <= settings.exact_max_passages:
-        ids = np.arange(n)
+        ids = np.arange(n) if allowed is None else np.flatnonzero(allowed)
         sims, found = index.dense.search(query, n)
-        similarity = np.empty(n, dtype=np.float64)
+        similarity = np.full(n, np.nan)
         similarity[found[0]] = sims[0]
         sentence_similarity = index.sentence_vectors @ query_vector
-        dense = dense_scores(similarity, sentence_similarity, index.sentence_offsets[:-1], settings)
+        dense = dense_scores(similarity, sentence_similarity, index.sentence_offsets[:-1], settings)[ids]
     else:
-        # Candidates: the dense search's best and BM25's best; the rest are never touched.
-        found = index.dense.search(query, settings.candidates)[1][0]
-        ids = found[found >= 0]
-        if lexical is not None:
-            ids = np.union1d(ids, index.lexical.top(lexical, settings.candidates))
-        ids = np.unique(ids)
+        if allowed is not None and np.count_nonzero(allowed) <= settings.exact_max_passages:
+            ids = np.flatnonzero(allowed)  # few enough to score them all
+        else:
+            # Candidates: the dense search's best and BM25's best; the rest are never touched.
+            found = index.dense.search(query, settings.candidates)[1][0]
+            ids = found[found >= 0]
+            if lexical is not None:
+                ids = np.union1d(ids, index.lexical.top(lexical, settings.candidates))
+            ids = np.unique(ids)
+            ids = ids if allowed is None else ids[allowed[ids]]
         similarity = np.full(n, np.nan)
         similarity[ids] = index.vectors[ids] @ query_vector  # exact, whatever the dense index
         rows, starts = _sentence_rows(index, ids)
         sentence_similarity = np.full(len(index.sentence_vectors), np.nan, dtype=np.float32)
         sentence_similarity[rows] = index.sentence_vectors[rows] @ query_vector
         dense = dense_scores(similarity[ids], sentence_similarity[rows], starts, settings)
-    if mode == "dense":
+    if lexical is None:  # dense mode
         candidate_scores = dense
     else:
         candidate_scores = lexical[ids] if mode == "bm25" else fuse(lexical[ids], dense, settings)
     scores, dense_all = np.full(n, np.nan), np.full(n, np.nan)
     scores[ids], dense_all[ids] = candidate_scores, dense
+    if allowed is not None:
+        similarity[~allowed] = np.nan
     # Ties broken by passage order, so rankings are deterministic.
     order = ids[np.lexsort((ids, -candidate_scores))]
     return Ranking(order, scores, similarity, sentence_similarity, dense_all)

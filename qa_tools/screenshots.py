@@ -1,0 +1,67 @@
+"""The README's screenshots of the chat, taken in Debian's Chromium from the app as `make run` starts it:
+`python -m qa_tools.screenshots [--url URL] [--out docs]`."""
+from __future__ import annotations
+
+import argparse
+from contextlib import nullcontext
+from pathlib import Path
+
+from playwright.sync_api import Page, sync_playwright
+
+from qa.config import ROOT
+from qa_tools.launch import running_app
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+POSTERS = "What did the posters in Astana say?"
+
+
+def ask(page: Page, question: str) -> None:
+    replies = page.get_by_test_id("bot")
+    before = replies.count()
+    page.get_by_label("Your question").fill(question)
+    page.get_by_label("Your question").press("Enter")
+    replies.nth(before).wait_for(timeout=60_000)
+    page.wait_for_timeout(600)  # the scroll to the new question
+
+
+def take(url: str, out: Path) -> list[Path]:
+    shots = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        for width, height, name in ((1280, 900, "chat-answer"), (390, 844, "chat-phone")):
+            page = browser.new_page(viewport={"width": width, "height": height}, is_mobile=width < 500)
+            page.goto(url)
+            ask(page, POSTERS)
+            page.screenshot(path=out / f"{name}.png")
+            page.get_by_role("button", name="Open in source viewer: quote 1").click()
+            page.locator("#quoted-passage").wait_for()
+            page.wait_for_timeout(600)
+            page.screenshot(path=out / ("source-viewer.png" if width > 500 else "phone-source.png"))
+            shots += [out / f"{name}.png", out / ("source-viewer.png" if width > 500 else "phone-source.png")]
+            if width > 500:
+                ask(page, "How many people were killed?")
+                page.screenshot(path=out / "sources-differ.png")
+                ask(page, "Who is being prosecuted for the Zhanaozen shootings?")
+                ask(page, "What are they charged with?")
+                page.screenshot(path=out / "follow-up.png")
+                shots += [out / "sources-differ.png", out / "follow-up.png"]
+            page.close()
+        browser.close()
+    return shots
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--url", help="a running app (default: start one as `make run` does)")
+    p.add_argument("--out", type=Path, default=ROOT / "docs")
+    args = p.parse_args()
+    with nullcontext(args.url) if args.url else running_app() as app:
+        url = app if isinstance(app, str) else app.url
+        for path in take(url, args.out):
+            print(path)
+
+
+if __name__ == "__main__":
+    main()
