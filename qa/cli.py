@@ -1,6 +1,7 @@
 """Command line: `python -m qa ask "question"`, `python -m qa chat`, `python -m qa index` and `python -m qa
-add|list|remove` (import files into the corpus), the product's own commands. The tools' commands (`eval`, `bench`, `load`) register themselves through the `qa.commands` entry points
-(qa_tools/cli.py), so the product imports none of their code.
+add|list|remove` (import files into the corpus), the product's own commands. The tools' commands (`eval`, `bench`,
+`load`) register themselves through the `qa.commands` entry points (qa_tools/cli.py), so the product imports none
+of their code.
 
 Every command that uses the settings takes `--param NAME=VALUE` (repeatable) and `--config FILE`; where a value
 comes from, later winning: default, settings file, environment (`QA_<NAME>`), flag (qa/config.py)."""

@@ -60,11 +60,12 @@ def _corpus(settings: Settings) -> dict[str, Document]:
 # --- the answer's shape: every field of the type Answer.to_dict() gives, or a problem naming it --------------------
 
 _TEXT, _OPTIONAL_TEXT, _FLAG, _WHOLE, _NUMBER = "text", "text or null", "true or false", "a whole number", "a number"
+_OPTIONAL_WHOLE = "a whole number or null"
 PASSAGE_FIELDS = {"text": _TEXT, "doc_id": _TEXT, "passage_id": _TEXT, "start": _WHOLE, "end": _WHOLE,
                   "score": _NUMBER, "highlights": "a list of [start, end] pairs", "title": _TEXT, "publisher": _TEXT,
                   "date": _OPTIONAL_TEXT, "url": _OPTIONAL_TEXT, "authors": "a list of text", "kind": _TEXT,
                   "comment_author": _OPTIONAL_TEXT, "comment_location": _OPTIONAL_TEXT, "citation": _TEXT,
-                  "also_in": "a list of passages"}
+                  "also_in": "a list of passages", "page": _OPTIONAL_WHOLE, "source_file": _OPTIONAL_TEXT}
 FIGURE_FIELDS = {"text": _TEXT, "measure": _TEXT, "passage_id": _TEXT, "start": _WHOLE, "end": _WHOLE,
                  "source": _TEXT}
 ANSWER_FIELDS = {"question": _TEXT, "abstained": _FLAG, "passages": "a list of passages", "message": _TEXT,
@@ -110,6 +111,8 @@ def _field_ok(kind: str, value: object) -> bool:
         return isinstance(value, bool)
     if kind == _WHOLE:
         return _is_whole(value)
+    if kind == _OPTIONAL_WHOLE:
+        return value is None or _is_whole(value)
     if kind == _NUMBER:
         return isinstance(value, (int, float)) and not isinstance(value, bool)
     if kind.startswith("a list of text"):
@@ -123,7 +126,8 @@ def _field_ok(kind: str, value: object) -> bool:
 
 
 # Fields that may be left out: those with a default in the dataclass.
-OPTIONAL_FIELDS = {"also_in", "passages", "message", "suggestions", "searched_for", "disagreement"}
+OPTIONAL_FIELDS = {"also_in", "passages", "message", "suggestions", "searched_for", "disagreement", "page",
+                   "source_file"}
 
 
 def _record_problems(where: str, value: object, expected: dict[str, str]) -> list[str]:

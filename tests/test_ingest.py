@@ -410,7 +410,7 @@ def imported_settings(tmp_path: Path) -> Settings:
 
 def _check_pdf_answer(answer, settings: Settings) -> None:
     documents = {d.id: d for d in load_corpus(settings.corpus_dir)}
-    assert verify(answer, documents) == []
+    assert verify(answer, documents, settings=settings) == []
     first = answer.passages[0]
     assert first.doc_id == "water" and first.page == 2
     assert first.citation == "“Valley water report”, 2020-05-17, by Ann Writer, Bo Reader, file water.pdf, p. 2"
@@ -444,7 +444,7 @@ def test_verify_finds_a_wrong_page(tmp_path):
     answer = QA(settings, WordHashEncoder()).ask("What did the town council say about the regulation?")
     documents = {d.id: d for d in load_corpus(settings.corpus_dir)}
     wrong = replace(answer, passages=[replace(answer.passages[0], page=1), *answer.passages[1:]])
-    assert "passage 1 (water#p3): page 1 is not the page 2 its text starts on" in verify(wrong, documents)
+    assert "passage 1 (water#p3): page 1 is not the page 2 its text starts on" in verify(wrong, documents, settings=settings)
 
 
 # ------------------------------------------------------------------------------- the corpus format's new fields
