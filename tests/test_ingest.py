@@ -14,6 +14,7 @@ from pathlib import Path
 import docx
 import pypdf
 import pytest
+from conftest import WordHashEncoder
 from fpdf import FPDF
 
 from qa import QA, Settings
@@ -24,7 +25,6 @@ from qa.ingest.html import page_text, squeeze
 from qa.ingest.importer import add, describe, remove
 from qa.verify import verify
 from qa_tools.extraction import BENCHMARK
-from tests.conftest import WordHashEncoder
 
 HEADER = "Valley Water Commission - Report 2020"
 # Three pages of known lines; '' is a blank line (a paragraph break). Page 2 ends mid-sentence, so its paragraph
