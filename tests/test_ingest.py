@@ -482,3 +482,14 @@ def test_provenance_fields_are_checked(tmp_path, front, error):
         with pytest.raises(CorpusError) as caught:
             load_file(path)
         assert str(caught.value).startswith(error)
+
+
+def test_a_document_over_the_corpus_limit_is_refused_not_written(tmp_path, corpus):
+    """A text within the file size limit whose document would be over max_document_bytes fails, and the corpus
+    stays loadable."""
+    path = write(tmp_path / "in", {"long.txt": b"word " * 1_100_000}) / "long.txt"
+    [outcome] = add([path], corpus).outcomes
+    assert outcome.status == "failed"
+    assert outcome.reason.startswith("its document does not read back from the corpus format (")
+    assert "max_document_bytes" in outcome.reason
+    assert list(corpus.iterdir()) == []
