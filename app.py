@@ -21,12 +21,9 @@ from qa import QA, QAError, Settings, web
 from qa.answer.export import FORMATS, write_export
 from qa.cli import common_options
 from qa.config import ServerSettings
-from qa.present import Turn, conversation_html, source_html, sources_html
+from qa.present import DEFAULT_TITLE, Turn, conversation_html, intro_html, source_html, sources_html
 from qa.safe_text import printable
 
-INTRO = ("Ask about the December 2011 shootings of striking oil workers in Zhanaozen, Kazakhstan. "
-         "The bot answers only with passages quoted word for word from five articles, each with its source; "
-         "when they do not answer, it says so.")
 CSS = (Path(__file__).parent / "qa" / "static" / "chat.css").read_text(encoding="utf-8")
 # The conversation is HTML from qa.present, not Markdown, so that quotes show exactly as written.
 CHAT_TEMPLATE = '<div class="log" role="region" aria-label="Conversation" tabindex="0">${value}</div>' \
@@ -60,7 +57,7 @@ def build_app(qa: QA, export_dir: Path | None = None) -> gr.Blocks:
         answers = [t.answer for t in turns if t.answer]
         ready = any(a.passages for a in answers)
         folder = export_dir / hashlib.sha256((request.session_hash or "").encode()).hexdigest()[:32]
-        return [gr.DownloadButton(value=write_export(answers, fmt, folder / f"zhanaozen-quotes.{fmt}") if ready else None,
+        return [gr.DownloadButton(value=write_export(answers, fmt, folder / f"quotes.{fmt}") if ready else None,
                                   interactive=ready) for fmt in FORMATS]
 
     def respond(question: str, turns: list[Turn], request: gr.Request):
@@ -90,13 +87,13 @@ def build_app(qa: QA, export_dir: Path | None = None) -> gr.Blocks:
             raise gr.Error(str(exc), print_exception=False) from None
 
     # delete_cache: Gradio copies every export file it serves into its cache; copies older than a day are removed hourly.
-    with Chat(title="Zhanaozen 2011: answers quoted from the articles", delete_cache=(3600, 86400)) as app:
-        gr.Markdown(f"## Zhanaozen 2011: answers quoted from the articles\n{INTRO}", elem_id="intro")
+    with Chat(title=qa.collection.title or DEFAULT_TITLE, delete_cache=(3600, 86400)) as app:
+        gr.HTML(intro_html(qa.collection), elem_id="intro")
         with gr.Row(equal_height=False, elem_id="workspace"):
             with gr.Column(scale=3, min_width=300, elem_id="chat-column"):
                 chat = gr.HTML(conversation_html([]), html_template=CHAT_TEMPLATE, js_on_load=CHAT_JS, elem_id="chat")
-                box = gr.Textbox(label="Your question", placeholder="How many people were killed?", submit_btn="Ask")
-                gr.Markdown("Example questions:")
+                box = gr.Textbox(label="Your question", placeholder=(qa.examples or ["Type a question"])[0], submit_btn="Ask")
+                gr.Markdown("Example questions:", visible=bool(qa.examples))
                 with gr.Row():
                     examples = [gr.Button(q, size="sm", variant="secondary") for q in qa.examples]
                 with gr.Row():
@@ -118,7 +115,8 @@ def build_app(qa: QA, export_dir: Path | None = None) -> gr.Blocks:
 
 def main() -> None:
     server = ServerSettings()
-    p = argparse.ArgumentParser(description=INTRO, parents=[common_options()])
+    p = argparse.ArgumentParser(description="The chat: answers quoted from the corpus, with citations.",
+                                parents=[common_options()])
     p.add_argument("--host", help=f"address to bind (default {server.host}: this machine only; env QA_HOST)")
     p.add_argument("--port", type=int, help=f"port (default {server.port}; env QA_PORT)")
     p.add_argument("--concurrency", type=int, help=f"questions answered at once (default {server.concurrency}; "

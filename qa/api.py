@@ -8,17 +8,16 @@ import threading
 from collections.abc import Iterable, Sequence
 from datetime import date
 
-import numpy as np
-
 from qa.answer.compose import compose
-from qa.answer.decide import decide, vocabulary
+from qa.answer.decide import decide
 from qa.answer.model import NO_MATCH_MESSAGE, Answer
 from qa.config import Settings
-from qa.corpus.documents import Document, load_examples
-from qa.corpus.passages import PassageRecord
+from qa.corpus.collection import Collection
+from qa.corpus.documents import Document
 from qa.errors import UnknownSource
 from qa.index.encoder import Encoder, MiniLMEncoder
-from qa.index.store import Index, open_index
+from qa.index.live import LiveIndex
+from qa.index.store import Index
 from qa.request import validate
 from qa.search.filters import allowed_passages
 from qa.search.query import build_query
@@ -26,18 +25,27 @@ from qa.search.retrieval import rank
 
 
 class QA:
-    """Answers questions with passages quoted from the corpus. Safe to call from several threads."""
+    """Answers questions with passages quoted from the corpus as it is now (qa/index/live.py: a change to the
+    corpus folder or the index is noticed within corpus_check_seconds). Safe to call from several threads."""
 
     def __init__(self, settings: Settings | None = None, encoder: Encoder | None = None, index: Index | None = None):
         self.settings = settings or Settings.load()
         self.encoder = encoder or MiniLMEncoder()
-        self.index = index or open_index(self.settings, self.encoder)
-        self.examples = load_examples(self.settings.corpus_dir)
-        self._passages_by_id: dict[str, PassageRecord] = {p.passage_id: p for p in self.index.passages}
-        self._documents = list(self.index.documents.values())
-        position = {d.id: n for n, d in enumerate(self._documents)}
-        self._doc_of_passage = np.array([position[p.doc_id] for p in self.index.passages], dtype=np.int64)
-        self._vocabulary = vocabulary(self.index)
+        self.live = LiveIndex(self.settings, self.encoder, index)
+
+    @property
+    def index(self) -> Index:
+        """The index answers come from now (it is replaced, never changed, when the corpus changes)."""
+        return self.live.snapshot.index
+
+    @property
+    def collection(self) -> Collection:
+        """The corpus folder's collection.yaml (title, description, example questions), as it is now."""
+        return self.live.snapshot.collection
+
+    @property
+    def examples(self) -> list[str]:
+        return list(self.live.snapshot.collection.examples)
 
     def warm(self) -> None:
         """Load the model now rather than on the first question."""
@@ -52,32 +60,34 @@ class QA:
         `mode` ranks by bm25, dense or hybrid (the default) scores. `sources` (document ids), `since` and `until`
         (ISO dates, inclusive) limit the answer to those documents; an undated document is outside any date range."""
         s = self.settings
-        request = validate(question, k, history, s, mode, sources, since, until, self.index.documents)
+        now = self.live.current()  # one snapshot for the whole answer, of the corpus as it is now
+        request = validate(question, k, history, s, mode, sources, since, until, now.index.documents)
         allowed = None
         if request.limit is not None:
-            allowed = allowed_passages(self._documents, self._doc_of_passage, request.limit)
+            allowed = allowed_passages(now.documents, now.doc_of_passage, request.limit)
             if not allowed.any():
                 return Answer(request.question, True, [], NO_MATCH_MESSAGE)
         query = build_query(request.question, request.history, self.encoder, s.max_chain)
-        ranking = rank(self.index, query.text, query.vector, s, request.mode, allowed)
-        decision = decide(request.question, query.text, ranking, self.index, self._vocabulary, s)
+        ranking = rank(now.index, query.text, query.vector, s, request.mode, allowed)
+        decision = decide(request.question, query.text, ranking, now.index, now.vocabulary, s)
         if decision.abstained:
-            return Answer(request.question, True, [], decision.message, suggestions=self.examples[:3])
-        return compose(request.question, request.k, request.every_source, query, ranking, self.index, s,
+            return Answer(request.question, True, [], decision.message, suggestions=list(now.collection.examples[:3]))
+        return compose(request.question, request.k, request.every_source, query, ranking, now.index, s,
                        decision.message)
 
     def sources(self) -> list[Document]:
         """The articles, in corpus order (reader comments are reached through their article)."""
-        return [doc for doc in self.index.documents.values() if doc.kind == "article"]
+        return [doc for doc in self.live.current().index.documents.values() if doc.kind == "article"]
 
     def locate(self, key: str) -> tuple[Document, int | None, int | None]:
         """The document and character span a passage id names, or a whole document for a document id."""
-        if key in self.index.documents:
-            return self.index.documents[key], None, None
-        record = self._passages_by_id.get(key)
+        now = self.live.current()
+        if key in now.index.documents:
+            return now.index.documents[key], None, None
+        record = now.passages_by_id.get(key)
         if record is None:
             raise UnknownSource(f"no passage or document has the id {key!r}; choose one of the answer's citations")
-        return self.index.documents[record.doc_id], record.start, record.end
+        return now.index.documents[record.doc_id], record.start, record.end
 
 
 _default: QA | None = None

@@ -8,7 +8,6 @@ comes from, later winning: default, settings file, environment (`QA_<NAME>`), fl
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import logging
 import os
@@ -18,7 +17,7 @@ from pathlib import Path
 
 from qa.config import Settings
 from qa.errors import QAError
-from qa.safe_text import PrintableStream, printable
+from qa.safe_text import printable
 
 COMMANDS_GROUP = "qa.commands"  # entry points: functions that add a subcommand, given (subparsers, common)
 
@@ -38,9 +37,9 @@ def _ask(args: argparse.Namespace) -> int:
     answer = QA(settings).ask(args.question, args.k, history=args.history, sources=args.source, since=args.since,
                               until=args.until)
     if args.json:
-        print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
+        print(printable(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2)))  # still JSON: \u escapes
     elif args.export:
-        print(export([answer], args.export), end="")
+        print(printable(export([answer], args.export)), end="")
     else:
         print_answer(answer)
     return 0
@@ -68,7 +67,7 @@ def _chat(args: argparse.Namespace) -> int:
 
 def _index(args: argparse.Namespace) -> int:
     from qa.index.encoder import MiniLMEncoder
-    from qa.index.store import build, problem, save
+    from qa.index.store import problem, rebuild, save
     settings, encoder = settings_from(args), MiniLMEncoder()
     if args.if_needed:
         reason = problem(settings, encoder)
@@ -76,9 +75,11 @@ def _index(args: argparse.Namespace) -> int:
             print(f"the index in {settings.index_dir} is current")
             return 0
         print(f"rebuilding the index: {reason}")
-    index = build(settings, encoder, progress=True)
+    index = rebuild(settings, encoder, progress=True)  # reuses the vectors of unchanged text
     save(index, settings.index_dir)
-    print(f"indexed {len(index.passages)} passages from {len(index.documents)} documents into {settings.index_dir}")
+    texts = index.manifest["texts"]
+    print(f"indexed {len(index.passages)} passages from {len(index.documents)} documents into {settings.index_dir} "
+          f"({texts['encoded']} texts encoded, {texts['reused']} reused)")
     return 0
 
 
@@ -166,8 +167,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(name)s: %(message)s")
     try:
-        with contextlib.redirect_stdout(PrintableStream(sys.stdout)):  # corpus text never drives the terminal
-            return args.run(args)
+        return args.run(args)
     except BrokenPipeError:  # `... | head -n 1` closed the pipe: stop quietly, as a process killed by SIGPIPE does
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # the flush at exit must not fail again
         return 141

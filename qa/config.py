@@ -175,6 +175,12 @@ class Settings(_Loadable):
     flat_max_passages: int = index(200_000)
     # Vector files up to this size are loaded; larger ones are read row by row (qa/index/rows.py).
     in_memory_bytes: int = index(256 * 2**20)
+    # A running QA looks at the corpus folder and index/CURRENT (names, sizes, times, inodes: no file is read) at most
+    # this often, so an edit is answered from within about this many seconds plus the rebuild; the look costs a few
+    # microseconds per ask (docs/PERFORMANCE.md). 0 looks on every ask; inf never.
+    corpus_check_seconds: float = index(2.0)
+    # Asks that arrive while a changed corpus is re-indexed wait this long for it, then are refused with a message.
+    corpus_wait_seconds: float = index(30.0)
 
     # --- retrieval ---
     # Dense score: this share comes from the passage's best sentence, the rest from the whole passage.
@@ -237,7 +243,8 @@ class Settings(_Loadable):
     def index_params(self) -> dict:
         """The index settings a saved index depends on (where the corpus and index live, and how large files are
         read, do not change what is built)."""
-        unbuilt = {"corpus_dir", "index_dir", "encode_batch", "in_memory_bytes"}
+        unbuilt = {"corpus_dir", "index_dir", "encode_batch", "in_memory_bytes", "corpus_check_seconds",
+                   "corpus_wait_seconds"}
         return {f.name: getattr(self, f.name) for f in fields(self)
                 if f.metadata.get("group") == "index" and f.name not in unbuilt}
 

@@ -21,6 +21,7 @@ from qa.answer.model import (
     shown_date,
     shown_location,
 )
+from qa.corpus.collection import Collection
 from qa.corpus.documents import Document
 from qa.corpus.text import paragraph_spans
 
@@ -39,6 +40,18 @@ def _byline(doc: Document) -> str:
 
 def _title(doc: Document) -> str:
     return _link(doc.url, doc.title)
+
+
+DEFAULT_TITLE = "Answers quoted from the documents"
+DEFAULT_DESCRIPTION = ("The bot answers only with passages quoted word for word from the documents, each with its "
+                       "source; when they do not answer, it says so.")
+
+
+def intro_html(collection: Collection) -> str:
+    """The chat's heading and introduction, as the corpus folder's collection.yaml words them (qa/corpus/collection.py),
+    or the product's own neutral wording."""
+    return (f"<h1>{escape(collection.title or DEFAULT_TITLE)}</h1>"
+            f"<p>{escape(collection.description or DEFAULT_DESCRIPTION)}</p>")
 
 
 def sources_html(documents: list[Document]) -> str:

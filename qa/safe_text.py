@@ -3,11 +3,11 @@
 A corpus file may hold ANSI escapes (ESC [ 31 m), a carriage return that overwrites the line, or the C1 control CSI
 (U+009B); printed raw, a terminal would act on them. `printable` writes each C0 control but newline and tab, DEL
 and each C1 control as a visible `\\u001b`-style escape, which is also a valid escape inside a JSON string, so
-`--json` output stays valid JSON that decodes to the same text."""
+`--json` output stays valid JSON that decodes to the same text. The CLI applies it to everything it prints from the
+corpus or the user (qa/terminal.py, qa/cli.py); only its own highlight marks reach the terminal as controls."""
 from __future__ import annotations
 
 import re
-from typing import TextIO
 
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
@@ -15,16 +15,3 @@ CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 def printable(text: str) -> str:
     """`text` with every terminal control character but newline and tab written as a visible escape."""
     return CONTROL.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
-
-
-class PrintableStream:
-    """A text stream that writes `printable(text)` to the stream it wraps (for `contextlib.redirect_stdout`)."""
-
-    def __init__(self, stream: TextIO):
-        self._stream = stream
-
-    def write(self, text: str) -> int:
-        return self._stream.write(printable(text))
-
-    def __getattr__(self, name: str):  # flush, fileno, encoding ... as the wrapped stream has them
-        return getattr(self._stream, name)

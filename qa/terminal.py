@@ -12,6 +12,7 @@ from typing import TextIO
 from qa.answer.export import ALSO_IN, differ_lines, format_of, write_export
 from qa.answer.model import NOTICE_PREFIX, SEARCHED_PREFIX, SUGGESTIONS_HEADING, Answer
 from qa.errors import QAError
+from qa.safe_text import printable
 
 BOLD_UNDERLINE, RESET = "\033[1;4m", "\033[0m"
 PLAIN_MARKS = ("[[", "]]")
@@ -22,29 +23,30 @@ CHAT_HELP = ("Ask a question about the articles; a follow-up ('What were they ch
 
 
 def marked(text: str, highlights: list[tuple[int, int]], tty: bool) -> str:
-    """`text` with each highlighted span in bold and underlined (tty) or between [[ and ]]."""
+    """`text` with each highlighted span in bold and underlined (tty) or between [[ and ]]. Control characters of the
+    text are shown as escapes (qa.safe_text), so that only these marks act on the terminal."""
     start_mark, end_mark = (BOLD_UNDERLINE, RESET) if tty else PLAIN_MARKS
     out, pos = [], 0
     for start, end in highlights:
-        out += [text[pos:start], start_mark, text[start:end], end_mark]
+        out += [printable(text[pos:start]), start_mark, printable(text[start:end]), end_mark]
         pos = end
-    return "".join(out + [text[pos:]])
+    return "".join(out + [printable(text[pos:])])
 
 
 def format_answer(answer: Answer, tty: bool) -> str:
     """The answer as the CLI prints it: the message, what a follow-up searched for, where sources differ (one line
     per source), then each quote numbered with its citation above it."""
-    lines = [answer.message]
+    lines = [printable(answer.message)]  # every text from the corpus or the user is shown safe (qa.safe_text)
     if answer.abstained:
         if answer.suggestions:
-            lines += ["", SUGGESTIONS_HEADING, *(f"- {q}" for q in answer.suggestions)]
+            lines += ["", SUGGESTIONS_HEADING, *(f"- {printable(q)}" for q in answer.suggestions)]
         return "\n".join(lines)
     if answer.searched_for:
-        lines.append(SEARCHED_PREFIX + answer.searched_for)
+        lines.append(SEARCHED_PREFIX + printable(answer.searched_for))
     if answer.disagreement:
-        lines += [NOTICE_PREFIX.rstrip(), *(f"- {line}" for line in differ_lines(answer))]
+        lines += [NOTICE_PREFIX.rstrip(), *(f"- {printable(line)}" for line in differ_lines(answer))]
     for n, p in enumerate(answer.passages, 1):
-        lines += ["", f"[{n}] {p.citation}", *(f"{INDENT}{ALSO_IN}{q.citation}" for q in p.also_in)]
+        lines += ["", f"[{n}] {printable(p.citation)}", *(f"{INDENT}{ALSO_IN}{printable(q.citation)}" for q in p.also_in)]
         lines.append(INDENT + marked(p.text, p.highlights, tty).replace("\n\n", "\n" + INDENT))
     return "\n".join(lines)
 
@@ -75,7 +77,7 @@ def chat(ask: Callable[[str, list[Answer]], Answer], stdin: TextIO, stdout: Text
         try:
             answer = ask(question, answers)
         except QAError as exc:
-            print(f"error: {exc}", file=stderr, flush=True)
+            print(f"error: {printable(str(exc))}", file=stderr, flush=True)
             continue
         answers.append(answer)
         print(format_answer(answer, tty_out) + "\n", file=stdout, flush=True)
@@ -83,5 +85,6 @@ def chat(ask: Callable[[str, list[Answer]], Answer], stdin: TextIO, stdout: Text
             write_export(answers, fmt, export_to)
 
 
-def print_answer(answer: Answer, stdout: TextIO = sys.stdout) -> None:
+def print_answer(answer: Answer, stdout: TextIO | None = None) -> None:
+    stdout = stdout or sys.stdout  # read when called: a caller may have redirected it
     print(format_answer(answer, is_tty(stdout)), file=stdout)

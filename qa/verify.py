@@ -29,7 +29,8 @@ from qa.answer.model import (
     citation,
 )
 from qa.config import Settings
-from qa.corpus.documents import Document, corpus_checksum, load_corpus, load_examples, page_at
+from qa.corpus.collection import load_collection
+from qa.corpus.documents import Document, corpus_checksum, load_corpus, page_at
 from qa.corpus.passages import split_document
 from qa.errors import CorpusError, QAError, UngroundedAnswer
 from qa.index.store import Index
@@ -462,7 +463,7 @@ def _problems(answer: Answer, documents: Mapping[str, Document] | Index | None, 
     if documents is None:
         try:
             documents = _corpus(settings)
-            examples = load_examples(settings.corpus_dir)
+            examples = list(load_collection(settings.corpus_dir, settings).examples)
         except CorpusError as exc:
             return [f"the corpus cannot be read, so nothing can be checked against it: {exc}"]
     indexed = _Indexed(documents, settings)

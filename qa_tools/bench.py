@@ -106,18 +106,26 @@ def bench_scifact(docs: int, runs: int, work: Path, settings: Settings) -> dict:
 
     corpus = work / "scifact-corpus"
     corpus.mkdir()
-    with open(SCIFACT, encoding="utf-8") as f:
-        for line, _ in zip(f, range(docs)):
-            row = json.loads(line)
-            title = json.dumps(row["title"])
-            (corpus / f"s{row['_id']}.md").write_text(
-                f"---\nid: s{row['_id']}\ntitle: {title}\npublisher: SciFact\n---\n\n{row['text']}\n", encoding="utf-8")
+    for name, text in _scifact_documents(docs):
+        (corpus / name).write_text(text, encoding="utf-8")
     settings = replace(settings, corpus_dir=corpus, index_dir=work / "scifact-index")
     index, times = _timed_builds(settings, MiniLMEncoder(), runs)
     n = len(index.passages)
     return {"documents": docs, "passages": n, "sentences": len(index.sentence_vectors), "build_s": _row(times),
             "passages_per_s": n / statistics.median(times), "texts_per_s": (n + len(index.sentence_vectors))
             / statistics.median(times)}
+
+
+def _scifact_documents(docs: int) -> list[tuple[str, str]]:
+    """The first `docs` SciFact abstracts as corpus documents: (file name, text)."""
+    out = []
+    with open(SCIFACT, encoding="utf-8") as f:
+        for line, _ in zip(f, range(docs)):
+            row = json.loads(line)
+            title = json.dumps(row["title"])
+            out.append((f"s{row['_id']}.md",
+                        f"---\nid: s{row['_id']}\ntitle: {title}\npublisher: SciFact\n---\n\n{row['text']}\n"))
+    return out
 
 
 def bench_encoders(docs: int, work: Path) -> list[dict]:
@@ -157,6 +165,122 @@ def bench_encoders(docs: int, work: Path) -> list[dict]:
 
 
 # --- cold start -------------------------------------------------------------------------------------------------
+
+# --- the corpus, now: the live check's cost, edit to answer, incremental builds ----------------------------------
+
+LIVE_EDIT = ("amnesty-advisory.md", "Amnesty International is demanding transparency",
+             "Amnesty International is demanding full transparency")
+LIVE_QUESTION = "What is Amnesty International demanding?"
+INCREMENTAL_DOCS = 600
+
+
+def _median_us(call, times: int = 2000) -> float:
+    samples = []
+    for _ in range(times):
+        t = time.perf_counter()
+        call()
+        samples.append((time.perf_counter() - t) * 1e6)
+    return float(np.median(samples))
+
+
+def bench_live(runs: int, work: Path, settings: Settings) -> dict:
+    """The warm-ask overhead of the live-corpus check (qa/index/live.py) and the time from an edit to the first
+    answer that quotes it, on a copy of the seed corpus."""
+    from qa.api import QA
+    from qa.index.encoder import MiniLMEncoder
+    from qa.index.live import Fingerprint
+    from qa_tools.evaluate import load_questions
+
+    corpus = work / "live-corpus"
+    shutil.copytree(settings.corpus_dir, corpus, ignore=shutil.ignore_patterns("seeds"))
+    base = replace(settings, corpus_dir=corpus, index_dir=work / "live-index")
+    encoder = MiniLMEncoder()
+    never = QA(replace(base, corpus_check_seconds=float("inf")), encoder)
+    every = QA(replace(base, corpus_check_seconds=0.0), encoder, never.index)
+    default = QA(base, encoder, never.index)
+    questions = [q.question for q in load_questions()]
+    for q in questions:  # warm-up pass
+        never.ask(q)
+    timings: dict[str, list[float]] = {"never": [], "every": [], "default": []}
+    for _ in range(runs):
+        for q in questions:  # interleaved, so the shared machine's load falls on all three alike
+            for name, qa in (("never", never), ("every", every), ("default", default)):
+                t = time.perf_counter()
+                qa.ask(q)
+                timings[name].append((time.perf_counter() - t) * 1000)
+    medians = {name: float(np.median(ms)) for name, ms in timings.items()}
+    # Paired: each ask against the unchecked ask of the same question in the same round.
+    paired = {name: float(np.median(np.subtract(timings[name], timings["never"]))) for name in ("every", "default")}
+    check_us = _median_us(lambda: Fingerprint.take(base))
+    name, old, new = LIVE_EDIT
+    path = corpus / name
+    original = path.read_text(encoding="utf-8")
+    if old not in default.ask(LIVE_QUESTION).passages[0].text:
+        raise RuntimeError(f"the live-edit question no longer quotes {old!r}; update LIVE_EDIT")
+    edits = []
+    for n in range(runs):
+        text, words = (original.replace(old, new), new) if n % 2 == 0 else (original, old)
+        time.sleep(base.corpus_check_seconds)
+        default.ask(LIVE_QUESTION)  # a check now: the next is due corpus_check_seconds later
+        # Edits spread evenly over the interval between two checks, as edits at random times would be.
+        time.sleep((n + 0.5) / runs * base.corpus_check_seconds)
+        written = time.perf_counter()
+        path.write_text(text, encoding="utf-8")
+        while words not in default.ask(LIVE_QUESTION).passages[0].text:
+            if time.perf_counter() - written > 120:
+                raise RuntimeError("the edit was not answered from within 120 s")
+        edits.append(time.perf_counter() - written)
+    path.write_text(original, encoding="utf-8")
+    return {"questions": len(questions), "asks_each": len(timings["never"]), "ask_ms": medians,
+            "overhead_every_ask_ms": paired["every"], "overhead_default_ms": paired["default"],
+            "check_us": check_us, "check_seconds": base.corpus_check_seconds, "edit_to_answer_s": _row(edits)}
+
+
+def bench_incremental(docs: int, runs: int, work: Path, settings: Settings) -> dict:
+    """A full build of `docs` SciFact abstracts against adding (and removing) one abstract: `python -m qa index`'s
+    rebuild, which reuses the saved build's vectors, and a running QA's swap."""
+    from qa.api import QA
+    from qa.index.encoder import MiniLMEncoder
+    from qa.index.store import build, rebuild, save
+
+    documents = _scifact_documents(docs + runs)
+    corpus = work / "incremental-corpus"
+    corpus.mkdir()
+    for name, text in documents[:docs]:
+        (corpus / name).write_text(text, encoding="utf-8")
+    settings = replace(settings, corpus_dir=corpus, index_dir=work / "incremental-index", corpus_check_seconds=0.0)
+    encoder = MiniLMEncoder()
+    encoder.encode(["warm up"])
+    t = time.perf_counter()
+    full = build(settings, encoder)
+    save(full, settings.index_dir)
+    full_s = time.perf_counter() - t
+    added, removed, encoded = [], [], []
+    for name, text in documents[docs:]:
+        (corpus / name).write_text(text, encoding="utf-8")
+        t = time.perf_counter()
+        index = rebuild(settings, encoder)
+        save(index, settings.index_dir)
+        added.append(time.perf_counter() - t)
+        encoded.append(index.manifest["texts"]["encoded"])
+        (corpus / name).unlink()
+        t = time.perf_counter()
+        save(rebuild(settings, encoder), settings.index_dir)
+        removed.append(time.perf_counter() - t)
+    qa = QA(settings, encoder)
+    swaps = []
+    for name, text in documents[docs:]:
+        (corpus / name).write_text(text, encoding="utf-8")
+        t = time.perf_counter()
+        qa.live.current()
+        swaps.append(time.perf_counter() - t)
+        (corpus / name).unlink()
+        qa.live.current()
+    return {"documents": docs, "passages": len(full.passages), "texts": sum(full.manifest["texts"].values()),
+            "full_build_s": full_s,
+            "add_one_s": _row(added), "remove_one_s": _row(removed), "add_one_encoded": _row(encoded),
+            "live_swap_s": _row(swaps), "add_share": statistics.median(added) / full_s}
+
 
 def _env(index_dir: Path) -> dict:
     return {**os.environ, "QA_INDEX_DIR": str(index_dir), "PYTHONPATH": str(ROOT)}
@@ -473,6 +597,8 @@ def run(runs: int = 3, scifact_docs: int = 100, sizes: tuple[int, ...] = (10_000
             report["scifact"] = bench_scifact(scifact_docs, runs, work, settings)
             if encoders:
                 report["encoders"] = bench_encoders(min(scifact_docs, 30), work)
+            report["incremental"] = bench_incremental(INCREMENTAL_DOCS, runs, work, settings)
+        report["live"] = bench_live(runs, work, settings)
         report["scale"] = bench_scale(list(sizes), runs, list(params), config)
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -513,6 +639,23 @@ def format_report(r: dict) -> str:
     for e in r.get("encoders", []):
         lines.append(f"  encoding {e['texts']} build texts: {e['encoder']:38} {e['texts_per_s']:6.1f} texts/s, "
                      f"min cosine to sentence-transformers {e['min_cosine']:.6f}")
+    if "incremental" in r:
+        i = r["incremental"]
+        lines.append(f"incremental index: {i['documents']} SciFact abstracts, {i['passages']} passages, {i['texts']} texts")
+        lines.append(f"  full build + save     {i['full_build_s']:.1f} s")
+        lines.append(f"  add 1 file, qa index  {_fmt(i['add_one_s'], 's')}  ({i['add_share']:.1%} of the full build; "
+                     f"{i['add_one_encoded']['median']:.0f} texts encoded)")
+        lines.append(f"  remove 1 file         {_fmt(i['remove_one_s'], 's')}")
+        lines.append(f"  live swap, add 1 file {_fmt(i['live_swap_s'], 's')}")
+    if "live" in r:
+        v = r["live"]
+        lines.append(f"live corpus check (seed corpus, {v['asks_each']} asks each, interleaved)")
+        lines.append(f"  warm ask() median     {v['ask_ms']['never']:.2f} ms never checked, {v['ask_ms']['every']:.2f} ms "
+                     f"checked every ask, {v['ask_ms']['default']:.2f} ms every {v['check_seconds']:g} s (default)")
+        lines.append(f"  paired difference     {v['overhead_every_ask_ms']:+.3f} ms checked every ask, "
+                     f"{v['overhead_default_ms']:+.3f} ms default (median of per-question differences)")
+        lines.append(f"  one check             {v['check_us']:.1f} us (scandir of the corpus folder + lstat of CURRENT)")
+        lines.append(f"  edit to first answer  {_fmt(v['edit_to_answer_s'], 's')}  quoting the edit")
     if r["scale"]:
         lines.append("scale: GENERATED passages (Zipfian words over a SciFact-ranked vocabulary, seed-corpus passage lengths) "
                  "and RANDOM unit vectors; labelled questions encoded by the real model")

@@ -51,9 +51,10 @@ The government opened an investigation into the use of weapons by the police dur
 
 Rights groups demanded a transparent inquiry and the release of detained activists.
 """,
-    "examples.txt": """# example questions
-How many people died?
-What did rights groups demand?
+    "collection.yaml": """# example questions
+examples:
+  - How many people died?
+  - What did rights groups demand?
 """,
 }
 

@@ -192,7 +192,7 @@ TRICKY_CORPUS = {
     "tricky.md": "---\nid: tricky\ntitle: \"Markup *in* the <title> & [more](x)\"\npublisher: Test_Press\n"
                  "date: 2011-12-19\nauthors: [A. Writer]\nurl: https://example.org/tricky?a=1&b=2\n---\n\n"
                  + "\n\n".join(TRICKY_PASSAGES) + "\n",
-    "examples.txt": "What was painted on the wall of the town hall?\n",
+    "collection.yaml": "examples:\n  - What was painted on the wall of the town hall?\n",
 }
 TRICKY_QUESTIONS = ["What was painted on the wall of the town hall?", "When did the oil field open?",
                     "$$\\color{red}{X}$$ www.q.example - Who fired?"]
@@ -295,7 +295,7 @@ def test_export_holds_every_quote_of_a_three_question_conversation(browser, app_
         with page.expect_download() as download:
             page.get_by_role("button", name=f"Export quotes ({name})").click()
         files[fmt] = Path(download.value.path()).read_text(encoding="utf-8")
-        assert download.value.suggested_filename == f"zhanaozen-quotes.{fmt}"
+        assert download.value.suggested_filename == f"quotes.{fmt}"
     records = json.loads(files["json"])
     expected = json.loads(export(answers, "json"))
     assert [(r["question"], r["quote"], r["passage_id"]) for r in records] == \

@@ -16,7 +16,8 @@ from conftest import FIXTURE, ROOT, WordHashEncoder
 from qa import QA, Answer, CorpusError, Settings, verify
 from qa.answer.model import ABSTAIN_MESSAGE
 from qa.corpus import documents
-from qa.corpus.documents import corpus_checksum, load_corpus, load_examples
+from qa.corpus.collection import load_collection
+from qa.corpus.documents import corpus_checksum, load_corpus
 
 ALPHA = FIXTURE["alpha.md"]
 
@@ -57,7 +58,8 @@ SKIPPED = [
      "an editor's lock, auto-save, backup or swap file"),
     ("hidden file", "._alpha.md", lambda f, n: (f / n).write_bytes(b"\0\x05\x16\x07"), "a hidden file"),
     ("name not UTF-8", "'caf\\xe9.md'", _not_utf8_name, "its name is not UTF-8; rename the file to have it read"),
-    ("examples.txt a FIFO", "examples.txt", lambda f, n: ((f / n).unlink(), _fifo(f, n)), "a named pipe (FIFO), not a file"),
+    ("collection.yaml a FIFO", "collection.yaml", lambda f, n: ((f / n).unlink(), _fifo(f, n)),
+     "a named pipe (FIFO), not a file"),
 ]
 
 
@@ -121,8 +123,17 @@ REFUSED = [
     ("over the size limit", lambda f: _write(f, "big.md", _doc("id: big\ntitle: T\npublisher: P", "word " * 1_000_001)),
      "big.md: over 5,000,000 bytes, the limit for one document (max_document_bytes in qa/config.py); split it into "
      "smaller documents"),
-    ("examples.txt not UTF-8", lambda f: (f / "examples.txt").write_bytes(b"Who fired?\n\xff\n"),
-     "examples.txt: not UTF-8 (byte 0xff at offset 11); save the file as UTF-8"),
+    ("collection.yaml a link out of the folder", lambda f: (f / "collection.yaml").symlink_to(f.parent / "elsewhere.md"),
+     "collection.yaml: a symbolic link to {tmp}/elsewhere.md, outside the corpus folder {tmp}/corpus; copy the file "
+     "into the folder, or set follow_external_links in qa/config.py"),
+    ("collection.yaml not UTF-8", lambda f: (f / "collection.yaml").write_bytes(b"title: Who fired?\n\xff\n"),
+     "collection.yaml: not UTF-8 (byte 0xff at offset 18); save the file as UTF-8"),
+    ("collection.yaml alias", lambda f: (f / "collection.yaml").write_text("title: &t T\ndescription: *t\n"),
+     "collection.yaml uses an anchor or alias (&name or *name, line 1); write each value out in full"),
+    ("collection.yaml unknown field", lambda f: (f / "collection.yaml").write_text("name: T\n"),
+     "collection.yaml: unknown field 'name'; the fields are title, description, examples"),
+    ("collection.yaml examples not a list", lambda f: (f / "collection.yaml").write_text("examples: Who fired?\n"),
+     "collection.yaml: field 'examples' must be a list of questions, one per line starting with '- '"),
 ]
 
 
@@ -137,7 +148,7 @@ def _refused(tmp_path: Path, make) -> Path:
 
 def _load_everything(folder: Path, settings) -> None:
     load_corpus(folder, settings)
-    load_examples(folder)
+    load_collection(folder, settings)
 
 
 @pytest.mark.parametrize("case, make, message", REFUSED, ids=[c[0] for c in REFUSED])
@@ -210,7 +221,7 @@ def test_the_cli_skips_every_odd_entry_once_and_answers(fixture_settings):
     assert "Traceback" not in built.stderr
     expected = sorted(f"qa.corpus: skipping {name} in {folder}: {why}" for case, name, make, why in SKIPPED)
     # `index` does not read the example questions; `ask` (a new process, so its own lines) does.
-    assert _skip_lines(built.stderr) == [line for line in expected if "examples.txt" not in line]
+    assert _skip_lines(built.stderr) == [line for line in expected if "collection.yaml" not in line]
     asked = _cli("ask", "Who fired on the oil workers?", "-k", "1", env=env)
     assert asked.returncode == 0 and "Traceback" not in asked.stderr
     assert _skip_lines(asked.stderr) == expected
@@ -247,3 +258,15 @@ def test_cli_prints_control_characters_of_the_corpus_as_escapes(fixture_settings
     as_json = _cli("ask", "Who fired on the oil workers?", "-k", "1", "--json", env=env)
     assert not any(c in as_json.stdout for c in "\x1b\x9b\r")
     assert json.loads(as_json.stdout)["passages"][0]["text"].startswith("\x1b[2J\x1b[31mPolice\x9b0m fired\r")
+
+
+def test_on_a_terminal_only_the_highlight_marks_are_controls(fixture_settings):
+    """Highlights in bold and underlined on a terminal: those two escapes are the CLI's own; the corpus's are shown."""
+    from qa.terminal import BOLD_UNDERLINE, RESET, format_answer
+    folder = fixture_settings.corpus_dir
+    _write(folder, "alpha.md", ALPHA.replace("Police fired", "\x1b[2J\x1b[31mPolice\x9b0m fired\r"))
+    answer = QA(fixture_settings, WordHashEncoder()).ask("Who fired on the oil workers?", k=1)
+    shown = format_answer(answer, tty=True)
+    assert "\\u001b[2J\\u001b[31mPolice\\u009b0m fired\\u000d" in shown
+    assert shown.count("\x1b") == shown.count(BOLD_UNDERLINE) + shown.count(RESET) == 2 * len(answer.passages[0].highlights)
+    assert not any(c in shown for c in "\x9b\r")

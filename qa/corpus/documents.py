@@ -157,14 +157,7 @@ def _split_front_matter(path: Path, data: bytes) -> tuple[dict, str]:
     match = re.match(r"^---\n(.*?)\n---\n(.*)$", text, re.DOTALL)
     if not match:
         raise CorpusError(f"{path.name}: no front matter; start the file with a '---' line, the YAML fields, then '---'")
-    try:
-        meta = yaml.load(match.group(1), Loader=_Loader)
-    except _Refused as exc:
-        raise CorpusError(f"{path.name}: front matter {exc}") from None
-    except yaml.YAMLError as exc:
-        raise CorpusError(f"{path.name}: front matter is not valid YAML ({exc})") from None
-    except RecursionError:
-        raise CorpusError(f"{path.name}: front matter is nested too deeply to read; write plain fields") from None
+    meta = load_yaml(match.group(1), f"{path.name}: front matter")
     if not isinstance(meta, dict):
         raise CorpusError(f"{path.name}: front matter must be YAML fields (key: value)")
     return meta, match.group(2)
@@ -225,20 +218,20 @@ def _not_regular(mode: int) -> str:
     return next((f"{what}, not a file" for test, what in kinds if test(mode)), "not a regular file")
 
 
-def _entry_problem(entry: os.DirEntry, root: Path, settings: Settings) -> str | None:
-    """Why a `.md` entry is not read (None: it is a regular file, or a link to one inside the folder). Looked at with
+def _entry_problem(path: str, name: str, root: Path, settings: Settings) -> str | None:
+    """Why a folder entry is not read (None: it is a regular file, or a link to one inside the folder). Looked at with
     lstat and stat only; a link out of the folder is a CorpusError unless settings.follow_external_links."""
-    if entry.is_symlink():
+    if os.path.islink(path):
         try:
-            target = Path(os.path.realpath(entry.path, strict=True))
-            mode = os.stat(entry.path).st_mode
+            target = Path(os.path.realpath(path, strict=True))
+            mode = os.stat(path).st_mode
         except OSError:
             return "a symbolic link to nothing (an editor's lock file, or its target was removed)"
         if root not in target.parents and not settings.follow_external_links:
-            raise CorpusError(f"{shown_name(entry.name)}: a symbolic link to {target}, outside the corpus folder "
+            raise CorpusError(f"{shown_name(name)}: a symbolic link to {target}, outside the corpus folder "
                               f"{root}; copy the file into the folder, or set follow_external_links in qa/config.py")
         return None if stat.S_ISREG(mode) else "a link to " + _not_regular(mode)
-    mode = entry.stat(follow_symlinks=False).st_mode
+    mode = os.lstat(path).st_mode
     return None if stat.S_ISREG(mode) else _not_regular(mode)
 
 
@@ -267,7 +260,7 @@ def corpus_files(corpus_dir: Path, settings: Settings | None = None) -> list[Pat
             _skip(folder, name, "its name is not UTF-8; rename the file to have it read")
         elif name.startswith("."):
             _skip(folder, name, "a hidden file")
-        elif (why := _entry_problem(entry, root, settings)) is not None:
+        elif (why := _entry_problem(entry.path, name, root, settings)) is not None:
             _skip(folder, name, why)
         else:
             files.append(folder / name)
@@ -328,22 +321,35 @@ def corpus_checksum(corpus_dir: Path, settings: Settings | None = None) -> str:
     return digest.hexdigest()
 
 
-def load_examples(corpus_dir: Path) -> list[str]:
-    """Example questions from `examples.txt` in the corpus folder (one per line, `#` starts a comment); none if absent."""
-    path = Path(corpus_dir) / "examples.txt"
+def read_optional(folder: Path, name: str, settings: Settings | None = None) -> str | None:
+    """The text of the folder's own file `name` (collection.yaml), None when there is none; anything but a regular
+    UTF-8 file is skipped with a log line or refused, as corpus files are."""
+    settings = settings or Settings()
+    path = Path(folder) / name
+    if not os.path.lexists(path):
+        return None
+    why = _entry_problem(str(path), name, Path(folder).resolve(), settings)
+    if why is not None:
+        _skip(path.parent, path.name, why)
+        return None
     try:
-        if not stat.S_ISREG(os.stat(path).st_mode):
-            _skip(path.parent, path.name, _not_regular(os.stat(path).st_mode))
-            return []
-    except OSError:  # absent, or a link to nothing
-        return []
-    try:
-        text = read_document(path, Settings()).decode("utf-8")
+        return read_document(path, settings).decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise CorpusError(f"examples.txt: not UTF-8 (byte {exc.object[exc.start]:#04x} at offset {exc.start}); "
+        raise CorpusError(f"{name}: not UTF-8 (byte {exc.object[exc.start]:#04x} at offset {exc.start}); "
                           "save the file as UTF-8") from None
-    lines = (line.strip() for line in text.splitlines())
-    return [line for line in lines if line and not line.startswith("#")]
+
+
+def load_yaml(text: str, where: str) -> object:
+    """YAML as the corpus reads it: no anchors or aliases, no key twice, dates kept as written. `where` names the
+    text in messages ('alpha.md: front matter', 'collection.yaml')."""
+    try:
+        return yaml.load(text, Loader=_Loader)
+    except _Refused as exc:
+        raise CorpusError(f"{where} {exc}") from None
+    except yaml.YAMLError as exc:
+        raise CorpusError(f"{where} is not valid YAML ({exc})") from None
+    except RecursionError:
+        raise CorpusError(f"{where} is nested too deeply to read; write plain fields") from None
 
 
 # --- Imported documents (`qa add`) ------------------------------------------------------------------------------

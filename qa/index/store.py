@@ -32,22 +32,72 @@ from qa.corpus.documents import Document, corpus_checksum, load_corpus
 from qa.corpus.passages import PassageRecord, split_document
 from qa.corpus.text import tokenize
 from qa.errors import IndexUnavailable, StaleIndex
+from qa.index.cache import KEY_BYTES, VectorSource, text_keys, vectors_for
 from qa.index.encoder import Encoder
 from qa.index.lexical import LexicalIndex
 from qa.index.rows import Rows, open_rows
 
 log = logging.getLogger("qa")
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4  # 4: keys.npy (qa/index/cache.py); JSON Lines with U+2028, U+2029 and U+0085 escaped
+BUILD_NAME = re.compile(r"^build-[A-Za-z0-9_]+$")
+# Characters that str.splitlines() and some JSON Lines readers take for line ends: written as \u escapes, so that a
+# passages.jsonl line is always one line, whichever way it is read.
+LINE_SEPARATORS = {"\u2028": "\\u2028", "\u2029": "\\u2029", "\x85": "\\u0085"}
+PASSAGE_FIELDS = {"passage_id": str, "doc_id": str, "start": int, "end": int, "text": str, "sentences": list}
+KIND_NAMES = {str: "text", int: "an integer", list: "a list"}
+
+
+class Malformed(ValueError):
+    """An index file parses but holds something no build writes; the message says what, to be logged."""
+
+
+def _passage(row: object, line: int) -> PassageRecord:
+    """A passages.jsonl row as a PassageRecord, its types, offsets and sentence spans checked against its text."""
+    where = f"line {line}"
+    if not isinstance(row, dict) or set(row) != set(PASSAGE_FIELDS):
+        raise Malformed(f"{where} is not a passage (an object with {', '.join(PASSAGE_FIELDS)})")
+    for name, kind in PASSAGE_FIELDS.items():
+        if not isinstance(row[name], kind) or isinstance(row[name], bool):
+            raise Malformed(f"{where}: {name} is not {KIND_NAMES[kind]}")
+    text, start, end = row["text"], row["start"], row["end"]
+    if not 0 <= start or end - start != len(text):
+        raise Malformed(f"{where}: offsets [{start}, {end}] do not span its {len(text)} characters of text")
+    previous = 0
+    for span in row["sentences"]:
+        if (not isinstance(span, list) or len(span) != 2
+                or not all(isinstance(x, int) and not isinstance(x, bool) for x in span)):
+            raise Malformed(f"{where}: a sentence span is not two offsets")
+        if not previous <= span[0] < span[1] <= len(text):
+            raise Malformed(f"{where}: sentence span {span} is not inside its {len(text)} characters, in order")
+        previous = span[1]
+    return PassageRecord.from_dict(row)
+
+
+def _read_passages(data: bytes) -> list[PassageRecord]:
+    """passages.jsonl, one JSON object per "\n"-terminated line (split on "\n" only, never str.splitlines)."""
+    text = data.decode("utf-8")
+    if text and not text.endswith("\n"):
+        raise Malformed("has its last line cut off")
+    return [_passage(json.loads(line), n) for n, line in enumerate(text.split("\n")[:-1], 1)]
+
+
+def _passage_line(passage: PassageRecord) -> str:
+    line = json.dumps(passage.to_dict(), ensure_ascii=False)
+    for char, escape in LINE_SEPARATORS.items():  # inside JSON strings only: JSON syntax outside them is ASCII
+        line = line.replace(char, escape)
+    return line + "\n"
+
+
 # Each index file and how it is read (never with pickle): from its bytes, or, for a vector file too large to hold in
 # memory, from its path row by row (qa/rows.py).
 READERS = {
-    "passages.jsonl": lambda data, _: [PassageRecord.from_dict(json.loads(line)) for line in data.decode().splitlines()],
+    "passages.jsonl": lambda data, _: _read_passages(data),
     "dense.faiss": lambda data, _: faiss.deserialize_index(np.frombuffer(data, dtype=np.uint8)),
     "vectors.npy": lambda data, limit: _read_npy(data, limit),
     "sentences.npy": lambda data, limit: _read_npy(data, limit),
+    "keys.npy": lambda data, limit: _read_npy(data, limit),
 }
 FILES = tuple(READERS)
-BUILD_NAME = re.compile(r"^build-[A-Za-z0-9_]+$")
 
 
 @dataclass
@@ -62,6 +112,8 @@ class Index:
     sentence_offsets: np.ndarray  # passage i owns rows [offsets[i], offsets[i + 1])
     lexical: LexicalIndex
     manifest: dict
+    # The key of each vector row, passages then sentences (qa/index/cache.py); None for an index not built by build().
+    keys: np.ndarray | Rows | None = None
 
 
 def index_text(passage: PassageRecord, doc: Document, settings: Settings) -> str:
@@ -90,21 +142,32 @@ def expected_identity(settings: Settings, encoder: Encoder) -> dict:
             "model": encoder.name, "params": settings.index_params(), "code": code_version()}
 
 
-def build(settings: Settings, encoder: Encoder, progress: bool = False) -> Index:
-    """Build the index from the corpus in memory (nothing is written)."""
+def build(settings: Settings, encoder: Encoder, progress: bool = False, reuse: VectorSource | None = None) -> Index:
+    """Build the index from the corpus in memory (nothing is written). Vectors whose model and text are in `reuse`
+    (a previous build's, see previous_vectors) are copied from it instead of encoded again; the index is the same
+    as a full build's (vectors to float tolerance: the encoder's batches differ)."""
+    # The corpus checksum is taken before the corpus is read: a file edited during the build then makes the saved
+    # index stale (rebuilt on next load), never wrongly current.
+    identity = expected_identity(settings, encoder)
     documents = {d.id: d for d in load_corpus(settings.corpus_dir, settings)}
     passages = [p for d in documents.values() for p in split_document(d, settings.min_passage_words)]
     texts = [index_text(p, documents[p.doc_id], settings) for p in passages]
-    sentences = [p.text[a:b] for p in passages for a, b in p.sentences]
-    vectors = _encode(encoder, texts + sentences, settings.encode_batch, progress)
-    dense = dense_index(encoder.dim, len(texts), settings.flat_max_passages)
+    texts += [p.text[a:b] for p in passages for a, b in p.sentences]
+    keys = text_keys(encoder.name, texts)
+    if reuse is not None and not reuse.valid(encoder.dim):
+        reuse = None
+    vectors = vectors_for(keys, texts, reuse, encoder.dim,
+                          lambda missing: _encode(encoder, missing, settings.encode_batch, progress))
+    n = len(passages)
+    dense = dense_index(encoder.dim, n, settings.flat_max_passages)
     if not dense.is_trained:
-        dense.train(vectors[: len(texts)])
-    dense.add(vectors[: len(texts)])
-    manifest = {**expected_identity(settings, encoder), "versions": _versions(), "passages": len(passages),
+        dense.train(vectors.rows[:n])
+    dense.add(vectors.rows[:n])
+    manifest = {**identity, "versions": _versions(), "passages": n,
+                "texts": {"encoded": vectors.encoded, "reused": vectors.reused},
                 "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
-    return Index(documents, passages, dense, vectors[: len(texts)], vectors[len(texts):], _sentence_offsets(passages),
-                 _lexical(passages, documents, settings), manifest)
+    return Index(documents, passages, dense, vectors.rows[:n], vectors.rows[n:], _sentence_offsets(passages),
+                 _lexical(passages, documents, settings), manifest, keys)
 
 
 def dense_index(dim: int, passages: int, flat_max_passages: int) -> faiss.Index:
@@ -198,11 +261,13 @@ def _save_locked(index: Index, index_dir: Path) -> Path:
     except OSError as exc:
         raise _unwritable(index_dir, exc) from None
     try:
-        files = {"passages.jsonl": "".join(json.dumps(p.to_dict(), ensure_ascii=False) + "\n"
-                                           for p in index.passages).encode("utf-8"),
+        if index.keys is None:
+            raise ValueError("only an index made by build() can be saved: it has no vector keys")
+        files = {"passages.jsonl": "".join(map(_passage_line, index.passages)).encode("utf-8"),
                  "dense.faiss": faiss.serialize_index(index.dense).tobytes(),
                  "vectors.npy": _npy_bytes(np.asarray(index.vectors)),
-                 "sentences.npy": _npy_bytes(np.asarray(index.sentence_vectors))}
+                 "sentences.npy": _npy_bytes(np.asarray(index.sentence_vectors)),
+                 "keys.npy": _npy_bytes(np.asarray(index.keys))}
         for name, data in files.items():
             _write(build_dir / name, data)
         index.manifest["files"] = {name: hashlib.sha256(data).hexdigest() for name, data in files.items()}
@@ -238,11 +303,14 @@ def _current_build(index_dir: Path) -> Path:
     return index_dir / name
 
 
-def _read_checked(build_dir: Path, manifest: dict, index_dir: Path, in_memory_bytes: int) -> dict[str, bytes | Path]:
+def _read_checked(build_dir: Path, manifest: dict, index_dir: Path, in_memory_bytes: int,
+                  names: tuple[str, ...] = FILES) -> dict[str, bytes | Path]:
     """Each file's bytes, read once and checked against the manifest's sha256, so the bytes checked are the bytes
     used; a vector file too large to hold in memory is checked in chunks and then read row by row from its path."""
     data: dict[str, bytes | Path] = {}
-    for name in FILES:
+    signed = manifest.get("files")
+    signed = signed if isinstance(signed, dict) else {}
+    for name in names:
         path = build_dir / name
         try:
             if name.endswith(".npy") and path.stat().st_size > in_memory_bytes:
@@ -252,7 +320,7 @@ def _read_checked(build_dir: Path, manifest: dict, index_dir: Path, in_memory_by
                 data[name], digest = content, hashlib.sha256(content).hexdigest()
         except OSError:
             raise StaleIndex(f"{name} is missing or unreadable", index_dir) from None
-        if digest != (manifest.get("files") or {}).get(name):
+        if digest != signed.get(name):
             raise StaleIndex(f"{name} does not match its checksum in the manifest", index_dir)
     return data
 
@@ -265,20 +333,27 @@ def _sha256_chunked(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _mismatch(index: Index, dim: int) -> str | None:
-    """Why the loaded files disagree with each other or with the corpus, or None."""
-    n = len(index.passages)
-    if index.dense.ntotal != n or index.dense.d != dim or index.manifest.get("passages") != n:
+def _mismatch(parsed: dict, manifest: dict, documents: dict[str, Document], dim: int) -> str | None:
+    """Why the parsed files disagree with each other or with the corpus, or None. Checked before anything is built
+    from them, so that no damage reaches the code that trusts them."""
+    passages: list[PassageRecord] = parsed["passages.jsonl"]
+    dense, vectors, sentences, keys = (parsed[name] for name in ("dense.faiss", "vectors.npy", "sentences.npy",
+                                                                 "keys.npy"))
+    n, rows = len(passages), sum(len(p.sentences) for p in passages)
+    if dense.ntotal != n or dense.d != dim or manifest.get("passages") != n:
         return "dense.faiss does not match passages.jsonl"
-    if index.vectors.shape != (n, dim):
-        return "vectors.npy does not match passages.jsonl"
-    if index.sentence_vectors.shape != (index.sentence_offsets[-1], dim):
-        return "sentences.npy does not match passages.jsonl"
-    for p in index.passages:
-        doc = index.documents.get(p.doc_id)
+    for name, array, shape, dtype in (("vectors.npy", vectors, (n, dim), np.float32),
+                                      ("sentences.npy", sentences, (rows, dim), np.float32),
+                                      ("keys.npy", keys, (n + rows, KEY_BYTES), np.uint8)):
+        if array.shape != shape or array.dtype != dtype:
+            return f"{name} does not match passages.jsonl"
+    if len({p.passage_id for p in passages}) != n:
+        return "passages.jsonl holds a passage id twice"
+    for p in passages:
+        doc = documents.get(p.doc_id)
         if doc is None or doc.body[p.start:p.end] != p.text:
             return f"passage {p.passage_id} is not the text of its document in the corpus"
-    if {p.doc_id for p in index.passages} != set(index.documents):
+    if {p.doc_id for p in passages} != set(documents):
         return "the passages do not cover the corpus documents"
     return None
 
@@ -288,7 +363,7 @@ def _manifest(build_dir: Path, settings: Settings, encoder: Encoder) -> dict:
     index_dir = Path(settings.index_dir)
     try:
         manifest = json.loads((build_dir / "manifest.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):  # RecursionError: JSON nested too deep to parse
         raise StaleIndex(f"the manifest in {build_dir} is missing or unreadable", index_dir) from None
     if not isinstance(manifest, dict):
         raise StaleIndex(f"the manifest in {build_dir} is not a JSON object", index_dir)
@@ -316,14 +391,44 @@ def load(settings: Settings, encoder: Encoder) -> Index:
     for name, read in READERS.items():
         try:
             parsed[name] = read(data[name], settings.in_memory_bytes)
-        except (ValueError, KeyError, TypeError, RuntimeError):  # RuntimeError: FAISS
+        except Malformed as exc:
+            raise StaleIndex(f"{name} {exc}", index_dir) from None
+        except (ValueError, KeyError, TypeError, RuntimeError, RecursionError, IndexUnavailable):  # FAISS: RuntimeError
             raise StaleIndex(f"{name} cannot be read", index_dir) from None
-    passages = parsed["passages.jsonl"]
-    index = Index(documents, passages, parsed["dense.faiss"], parsed["vectors.npy"], parsed["sentences.npy"],
-                  _sentence_offsets(passages), _lexical(passages, documents, settings), manifest)
-    reason = _mismatch(index, encoder.dim)
+    reason = _mismatch(parsed, manifest, documents, encoder.dim)
     if reason:
         raise StaleIndex(reason, index_dir)
+    passages = parsed["passages.jsonl"]
+    return Index(documents, passages, parsed["dense.faiss"], parsed["vectors.npy"], parsed["sentences.npy"],
+                 _sentence_offsets(passages), _lexical(passages, documents, settings), manifest, parsed["keys.npy"])
+
+
+def previous_vectors(settings: Settings, encoder: Encoder) -> VectorSource | None:
+    """The current build's vectors with their keys, for a rebuild to reuse, even when the corpus or settings have
+    changed since: only the model and each file's checksum must hold (a key names the model and the text). None
+    when there is no such build."""
+    index_dir = Path(settings.index_dir)
+    try:
+        with _locked(index_dir, exclusive=False):
+            build_dir = _current_build(index_dir)
+            manifest = json.loads((build_dir / "manifest.json").read_text(encoding="utf-8"))
+            if not isinstance(manifest, dict) or manifest.get("model") != encoder.name:
+                return None
+            data = _read_checked(build_dir, manifest, index_dir, settings.in_memory_bytes,
+                                 ("vectors.npy", "sentences.npy", "keys.npy"))
+        arrays = [_read_npy(data[name], settings.in_memory_bytes) for name in ("keys.npy", "vectors.npy",
+                                                                              "sentences.npy")]
+    except (OSError, ValueError, RecursionError, IndexUnavailable):  # StaleIndex is an IndexUnavailable
+        return None
+    source = VectorSource(*arrays)
+    return source if source.valid(encoder.dim) else None
+
+
+def rebuild(settings: Settings, encoder: Encoder, progress: bool = False) -> Index:
+    """build(), reusing the vectors of the current build in the index folder where model and text are unchanged."""
+    index = build(settings, encoder, progress, previous_vectors(settings, encoder))
+    texts = index.manifest["texts"]
+    log.info("built the index: %d texts encoded, %d reused", texts["encoded"], texts["reused"])
     return index
 
 
@@ -346,7 +451,7 @@ def open_index(settings: Settings, encoder: Encoder, progress: bool = False) -> 
         return load(settings, encoder)
     except StaleIndex as exc:
         log.warning("rebuilding the index: %s", exc.reason)
-    index = build(settings, encoder, progress)
+    index = rebuild(settings, encoder, progress)
     try:
         save(index, settings.index_dir)
     except IndexUnavailable as exc:
