@@ -90,21 +90,21 @@ def _corpus_dir(args: argparse.Namespace) -> Path:
 def _add(args: argparse.Namespace) -> int:
     from qa.ingest.importer import add
     report = add(args.paths, _corpus_dir(args), args.max_mb)
-    print(report.summary())
+    print(printable(report.summary()))  # file names and reasons may hold any character
     if report.having("added"):
-        print("the index is rebuilt from the corpus on the next 'python -m qa index --if-needed' (as 'make run' does)")
+        print("the index follows on the next question or 'python -m qa index' (only new text is encoded)")
     return 1 if report.having("failed") else 0
 
 
 def _list(args: argparse.Namespace) -> int:
     from qa.ingest.importer import describe, documents
-    print("\n".join(describe(doc) for _, doc in documents(_corpus_dir(args))))
+    print(printable("\n".join(describe(doc) for _, doc in documents(_corpus_dir(args)))))
     return 0
 
 
 def _remove(args: argparse.Namespace) -> int:
     from qa.ingest.importer import remove
-    print(f"removed {args.id} ({remove(args.id, _corpus_dir(args))})")
+    print(printable(f"removed {args.id} ({remove(args.id, _corpus_dir(args))})"))
     return 0
 
 
