@@ -21,7 +21,17 @@ from qa import QA, QAError, Settings, web
 from qa.answer.export import FORMATS, write_export
 from qa.cli import common_options
 from qa.config import ServerSettings
-from qa.present import DEFAULT_TITLE, Turn, conversation_html, intro_html, source_html, sources_html
+from qa.present import (
+    DEFAULT_TITLE,
+    Turn,
+    conversation_html,
+    find_sources,
+    intro_html,
+    page_count,
+    source_choices,
+    source_html,
+    sources_html,
+)
 from qa.safe_text import printable
 
 CSS = (Path(__file__).parent / "qa" / "static" / "chat.css").read_text(encoding="utf-8")
@@ -48,7 +58,6 @@ class Chat(gr.Blocks):
 
 
 def build_app(qa: QA, export_dir: Path | None = None) -> gr.Blocks:
-    sources = sources_html(qa.sources())
     export_dir = export_dir or Path(tempfile.mkdtemp(prefix="qa-export-"))
 
     def downloads(turns: list[Turn], request: gr.Request) -> list:
@@ -60,9 +69,11 @@ def build_app(qa: QA, export_dir: Path | None = None) -> gr.Blocks:
         return [gr.DownloadButton(value=write_export(answers, fmt, folder / f"quotes.{fmt}") if ready else None,
                                   interactive=ready) for fmt in FORMATS]
 
-    def respond(question: str, turns: list[Turn], request: gr.Request):
+    def respond(question: str, turns: list[Turn], chosen: list[str] | None, since: str | None, until: str | None,
+                request: gr.Request):
         try:
-            turn = Turn(question, qa.ask(question, history=[t.answer for t in turns if t.answer]))
+            turn = Turn(question, qa.ask(question, history=[t.answer for t in turns if t.answer], sources=chosen or None,
+                                         since=(since or "").strip() or None, until=(until or "").strip() or None))
         except QAError as exc:
             turn = Turn(question, error=str(exc))
         turns = turns + [turn]
@@ -75,13 +86,23 @@ def build_app(qa: QA, export_dir: Path | None = None) -> gr.Blocks:
             return f"<p>{html.escape(str(exc))}</p>"
 
     def clear(request: gr.Request):
-        return [], conversation_html([]), "", sources, *downloads([], request)
+        return [], conversation_html([]), "", sources_html(qa.sources()), *downloads([], request)
 
-    def ask(question: str, k: int | None = None, history: list[str] | None = None) -> dict:
-        """Answer.to_dict() for the question: up to k passages quoted from the articles (3 by default, more for a
-        question about a count on which sources differ), or an abstention. `history`: the chat's earlier questions."""
+    def list_sources(query: str, page: int):
+        """The source list in the viewer: the sources matching `query`, page `page`, and the paging buttons."""
+        pages = page_count(len(find_sources(qa.sources(), query)))
+        page = min(max(page, 1), pages)
+        return (sources_html(qa.sources(), query, page), page, gr.Button(interactive=page > 1),
+                gr.Button(interactive=page < pages), gr.Row(visible=pages > 1))
+
+    def ask(question: str, k: int | None = None, history: list[str] | None = None, sources: list[str] | None = None,
+            since: str | None = None, until: str | None = None) -> dict:
+        """Answer.to_dict() for the question: up to k passages quoted from the documents (3 by default, more for a
+        question about a count on which sources differ), or an abstention. `history`: the chat's earlier questions;
+        `sources` (document ids), `since` and `until` (YYYY-MM-DD) limit what may be quoted."""
         try:
-            return qa.ask(question, k, history=history or []).to_dict()
+            return qa.ask(question, k, history=history or [], sources=sources or None, since=since or None,
+                          until=until or None).to_dict()
         except QAError as exc:
             log.info("refused: %s", exc)  # one line per refused request, not a traceback
             raise gr.Error(str(exc), print_exception=False) from None
@@ -96,17 +117,34 @@ def build_app(qa: QA, export_dir: Path | None = None) -> gr.Blocks:
                 gr.Markdown("Example questions:", visible=bool(qa.examples))
                 with gr.Row():
                     examples = [gr.Button(q, size="sm", variant="secondary") for q in qa.examples]
+                with gr.Accordion("Limit answers to sources and dates", open=False):
+                    chosen = gr.Dropdown(source_choices(qa.sources()), value=[], multiselect=True,
+                                         label="Quote only these sources (none chosen: all)")
+                    with gr.Row():
+                        since = gr.Textbox(label="From date", placeholder="YYYY-MM-DD")
+                        until = gr.Textbox(label="Until date", placeholder="YYYY-MM-DD")
                 with gr.Row():
                     exports = [gr.DownloadButton(f"Export quotes ({name})", size="sm", interactive=False)
                                for name in ("Markdown", "CSV", "JSON")]
                     clear_button = gr.Button("Clear chat", size="sm")
             with gr.Column(scale=2, min_width=300):
-                viewer = gr.HTML(sources, html_template=VIEWER_TEMPLATE, js_on_load=VIEWER_JS, elem_id="source-viewer")
+                find = gr.Textbox(label="Find a source", placeholder="title, publisher, author or date")
+                viewer = gr.HTML(sources_html(qa.sources()), html_template=VIEWER_TEMPLATE, js_on_load=VIEWER_JS,
+                                 elem_id="source-viewer")
+                with gr.Row(visible=page_count(len(qa.sources())) > 1) as paging_row:  # only for a long list
+                    previous_page = gr.Button("Previous page of sources", size="sm", interactive=False)
+                    next_page = gr.Button("Next page of sources", size="sm")
         turns = gr.State([])  # this browser session's conversation, for follow-ups and the export
+        page = gr.State(1)  # of the source list
         outputs = [box, chat, turns, *exports]
-        box.submit(respond, [box, turns], outputs, show_progress_on=[box], **PRIVATE)
+        limits = [chosen, since, until]
+        box.submit(respond, [box, turns, *limits], outputs, show_progress_on=[box], **PRIVATE)
         for button in examples:
-            button.click(respond, [button, turns], outputs, show_progress_on=[box], **PRIVATE)
+            button.click(respond, [button, turns, *limits], outputs, show_progress_on=[box], **PRIVATE)
+        paging = [viewer, page, previous_page, next_page, paging_row]
+        find.change(list_sources, [find, gr.State(1)], paging, show_progress="hidden", **PRIVATE)
+        previous_page.click(lambda q, p: list_sources(q, p - 1), [find, page], paging, **PRIVATE)
+        next_page.click(lambda q, p: list_sources(q, p + 1), [find, page], paging, **PRIVATE)
         chat.select(open_source, None, viewer, show_progress="hidden", **PRIVATE)
         clear_button.click(clear, None, [turns, chat, box, viewer, *exports], **PRIVATE)
         gr.api(ask, api_name="ask")

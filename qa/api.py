@@ -1,7 +1,8 @@
 """The Python API: `QA` loads the index once and answers many questions; `ask()` uses a shared one.
 
 `QA.ask` is the pipeline, one stage module each: validate (qa/request.py) → search (qa/search/query.py) →
-rank (qa/search/retrieval.py) → decide (qa/answer/decide.py) → compose (qa/answer/compose.py)."""
+rank (qa/search/retrieval.py, then sentence evidence: qa/answer/features.py, qa/search/rerank.py) → decide
+(qa/answer/decide.py) → compose (qa/answer/compose.py)."""
 from __future__ import annotations
 
 import threading
@@ -9,7 +10,9 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 
 from qa.answer.compose import compose
+from qa.answer.confidence import load_calibration
 from qa.answer.decide import decide
+from qa.answer.features import gather
 from qa.answer.model import NO_MATCH_MESSAGE, Answer
 from qa.config import Settings
 from qa.corpus.collection import Collection
@@ -21,6 +24,7 @@ from qa.index.store import Index
 from qa.request import validate
 from qa.search.filters import allowed_passages
 from qa.search.query import build_query
+from qa.search.rerank import rerank
 from qa.search.retrieval import rank
 
 
@@ -32,6 +36,7 @@ class QA:
         self.settings = settings or Settings.load()
         self.encoder = encoder or MiniLMEncoder()
         self.live = LiveIndex(self.settings, self.encoder, index)
+        self.calibration = load_calibration(self.settings.calibration)
 
     @property
     def index(self) -> Index:
@@ -68,12 +73,15 @@ class QA:
             if not allowed.any():
                 return Answer(request.question, True, [], NO_MATCH_MESSAGE)
         query = build_query(request.question, request.history, self.encoder, s.max_chain)
-        ranking = rank(now.index, query.text, query.vector, s, request.mode, allowed)
-        decision = decide(request.question, query.text, ranking, now.index, now.vocabulary, s)
+        evidence = gather(request.question, query.text, now.index,
+                          rank(now.index, query.text, query.vector, s, request.mode, allowed), s)
+        ranking = rerank(evidence, s, request.mode)
+        decision = decide(request.question, query.text, ranking, evidence, now.words, self.calibration)
         if decision.abstained:
-            return Answer(request.question, True, [], decision.message, suggestions=list(now.collection.examples[:3]))
-        return compose(request.question, request.k, request.every_source, query, ranking, now.index, s,
-                       decision.message)
+            return Answer(request.question, True, [], decision.message, suggestions=list(now.collection.examples[:3]),
+                          confidence=decision.confidence)
+        return compose(request.question, request.k, request.every_source, query, ranking, evidence, decision,
+                       now.figures, self.calibration)
 
     def sources(self) -> list[Document]:
         """The articles, in corpus order (reader comments are reached through their article)."""

@@ -40,8 +40,8 @@ def retrieval(default: Any) -> Any:
     return _group("retrieval", default)
 
 
-def answer(default: Any) -> Any:
-    return _group("answer", default)
+def answer(default: Any = MISSING, **kwargs: Any) -> Any:
+    return _group("answer", default, **kwargs)
 
 
 def server(default: Any) -> Any:
@@ -196,6 +196,13 @@ class Settings(_Loadable):
     candidates: int = retrieval(100)
     # Follow-ups: questions searched together at most (this one and the ones it leans on).
     max_chain: int = retrieval(3)
+    # Re-ranking (qa/search/rerank.py): the best `rerank_depth` hybrid candidates get these weights times the
+    # idf-weighted share of the question's terms in the passage and in its best sentence added to their fused
+    # score, so the passage holding the question's rare words comes first. Fitted on the dev data of both corpora
+    # (articles dev split and CLAPNQ tune half) by qa_tools/fit_confidence.py; 0 turns re-ranking off.
+    rerank_depth: int = retrieval(10)
+    rerank_passage_coverage: float = retrieval(0.0)
+    rerank_sentence_coverage: float = retrieval(0.3)
 
     # --- answer ---
     # Abstaining (qa/answer/decide.py), off-topic: when no passage's dense score (cosine similarity, blended as
@@ -215,17 +222,16 @@ class Settings(_Loadable):
     # nothing across languages), else it abstains with NOT_ENGLISH_MESSAGE. Every labelled question and every corpus
     # passage is 100% Latin (docs/RELIABILITY.md).
     min_latin_share: float = answer(0.5)
-    # A question about a count (killed, injured, detained), asked without k, also quotes, from the best `figure_depth`
-    # passages, those giving such a figure from a source not yet quoted (up to max_k), so differing sources are seen.
-    figure_depth: int = answer(10)
     # Passages from two documents sharing at least this share of their words (Jaccard) are shown once, both cited.
     duplicate_overlap: float = answer(0.8)
     # Keep further passages only while their fused score stays within this fraction of the best.
     relative_cutoff: float = answer(0.6)
     default_k: int = answer(3)
     max_k: int = answer(10)
-    # Highlights: sentences whose similarity is within this margin of the passage's best sentence.
-    highlight_margin: float = answer(0.05)
+    # Confidence and highlights (qa/answer/confidence.py): the calibrated models' coefficients and thresholds, as
+    # readable JSON with a version (fitted on dev data only by qa_tools/fit_confidence.py). The answer's level
+    # ('answered', 'uncertain', 'abstained') and its highlighted sentences come from it.
+    calibration: Path = answer(default_factory=lambda: ROOT / "qa" / "answer" / "calibration.json")
 
     def __post_init__(self) -> None:
         for name, value, valid in (("fusion", self.fusion, FUSIONS), ("bm25_variant", self.bm25_variant, BM25_VARIANTS)):
@@ -239,6 +245,7 @@ class Settings(_Loadable):
             raise SettingsError(f"default_k is {self.default_k}; it must be from 1 to max_k ({self.max_k})")
         object.__setattr__(self, "corpus_dir", Path(self.corpus_dir))
         object.__setattr__(self, "index_dir", Path(self.index_dir))
+        object.__setattr__(self, "calibration", Path(self.calibration))
 
     def index_params(self) -> dict:
         """The index settings a saved index depends on (where the corpus and index live, and how large files are

@@ -54,10 +54,43 @@ def intro_html(collection: Collection) -> str:
             f"<p>{escape(collection.description or DEFAULT_DESCRIPTION)}</p>")
 
 
-def sources_html(documents: list[Document]) -> str:
-    """The list of sources, with publisher and date."""
-    items = "".join(f"<li>{_title(d)}<br><small>{_byline(d)}</small></li>" for d in documents)
-    return f'<div class="sources"><h3>Sources</h3><ol>{items}</ol></div>'
+SOURCES_PER_PAGE = 50  # a corpus of thousands of documents is listed a page at a time
+
+
+def find_sources(documents: list[Document], query: str = "") -> list[Document]:
+    """The documents whose title, publisher, authors or date hold every word of `query` (case aside)."""
+    words = query.lower().split()
+    if not words:
+        return documents
+    return [d for d in documents
+            if all(w in " ".join([d.title, d.publisher, *d.authors, d.date or ""]).lower() for w in words)]
+
+
+def page_count(found: int, per_page: int = SOURCES_PER_PAGE) -> int:
+    return max(1, -(-found // per_page))
+
+
+def sources_html(documents: list[Document], query: str = "", page: int = 1, per_page: int = SOURCES_PER_PAGE) -> str:
+    """The list of sources, with publisher and date: those matching `query`, page `page` of them."""
+    found = find_sources(documents, query)
+    page = min(max(page, 1), page_count(len(found), per_page))
+    first = (page - 1) * per_page
+    shown = found[first:first + per_page]
+    items = "".join(f"<li>{_title(d)}<br><small>{_byline(d)}</small></li>" for d in shown)
+    status = ""
+    if query.strip() or len(found) > per_page:
+        matching = f" matching “{escape(query.strip())}”" if query.strip() else ""
+        status = (f'<p class="count" role="status">{len(found):,} of {len(documents):,} sources{matching}'
+                  + (f"; {first + 1:,}–{first + len(shown):,} shown, page {page} of {page_count(len(found), per_page)}"
+                     if shown else "") + "</p>")
+    start = f' start="{first + 1}"' if first else ""
+    return f'<div class="sources"><h3>Sources</h3>{status}<ol{start}>{items}</ol></div>'
+
+
+def source_choices(documents: list[Document]) -> list[tuple[str, str]]:
+    """(label, document id) of each source, for choosing the sources an answer may quote."""
+    return [(f"{d.title} ({d.publisher}, {d.date[:10] if d.date else 'undated'})" if d.publisher
+             else f"{d.title} ({d.date[:10] if d.date else 'undated'})", d.id) for d in documents]
 
 
 def source_html(doc: Document, start: int | None = None, end: int | None = None) -> str:

@@ -17,11 +17,13 @@ from qa.answer.figures import find_figures, source_label
 from qa.answer.model import (
     ABSTAIN_MESSAGE,
     ANSWER_HEADING,
+    CONFIDENCE_LEVELS,
     NO_MATCH_MESSAGE,
     NOT_ENGLISH_MESSAGE,
     NOTICE_PREFIX,
     SEARCHED_PREFIX,
     SUGGESTIONS_HEADING,
+    UNCERTAIN_HEADING,
     Answer,
     Disagreement,
     Figure,
@@ -41,7 +43,7 @@ from qa.search.followup import leans_on_history, search_questions
 # 'Searched for: {question}', a 'Sources differ: ...' notice), add its template here. A `{name}` slot
 # matches any text that SLOTS[name](text, answer) accepts.
 ABSTAIN_TEMPLATES = (ABSTAIN_MESSAGE, NOT_ENGLISH_MESSAGE, NO_MATCH_MESSAGE)  # lines that say the answer abstains
-ANSWER_TEMPLATES = (ANSWER_HEADING,)  # lines that may introduce quoted passages
+ANSWER_TEMPLATES = (ANSWER_HEADING, UNCERTAIN_HEADING)  # lines that may introduce quoted passages
 SLOTS = {
     "question": lambda text, answer: bool(text) and text in answer.question,
 }
@@ -71,7 +73,7 @@ FIGURE_FIELDS = {"text": _TEXT, "measure": _TEXT, "passage_id": _TEXT, "start": 
                  "source": _TEXT}
 ANSWER_FIELDS = {"question": _TEXT, "abstained": _FLAG, "passages": "a list of passages", "message": _TEXT,
                  "suggestions": "a list of text", "searched_for": _OPTIONAL_TEXT,
-                 "disagreement": "a disagreement (measure, figures, notice) or null"}
+                 "disagreement": "a disagreement (measure, figures, notice) or null", "confidence": _TEXT}
 DISAGREEMENT_FIELDS = {"measure": _TEXT, "figures": "a list of figures", "notice": _TEXT}
 MAX_OFFSET = 2**63  # offsets past any text there can be; also keeps str() of a number from refusing it
 
@@ -127,8 +129,8 @@ def _field_ok(kind: str, value: object) -> bool:
 
 
 # Fields that may be left out: those with a default in the dataclass.
-OPTIONAL_FIELDS = {"also_in", "passages", "message", "suggestions", "searched_for", "disagreement", "page",
-                   "source_file"}
+OPTIONAL_FIELDS = {"also_in", "passages", "message", "suggestions", "searched_for", "disagreement", "confidence",
+                   "page", "source_file"}
 
 
 def _record_problems(where: str, value: object, expected: dict[str, str]) -> list[str]:
@@ -193,7 +195,7 @@ def _as_answer(answer: object) -> Answer:
     return Answer(question=data["question"], abstained=data["abstained"],
                   passages=[passage(p) for p in data.get("passages", [])], message=data.get("message", ""),
                   suggestions=list(data.get("suggestions", [])), searched_for=data.get("searched_for"),
-                  disagreement=disagreement)
+                  disagreement=disagreement, confidence=data.get("confidence", ""))
 
 
 def _template_regex(template: str) -> re.Pattern:
@@ -216,6 +218,10 @@ def _message_problems(answer: Answer) -> list[str]:
                 if not _fits(line, allowed, answer)]
     if answer.abstained and not any(_fits(line, ABSTAIN_TEMPLATES, answer) for line in lines):
         problems.append("the answer abstains but its message does not say so")
+    if answer.confidence not in CONFIDENCE_LEVELS or answer.abstained != (answer.confidence == "abstained"):
+        problems.append(f"confidence {answer.confidence!r} does not agree with abstained={answer.abstained}")
+    elif (UNCERTAIN_HEADING in lines) != (answer.confidence == "uncertain"):
+        problems.append(f"a {answer.confidence!r} answer must carry the uncertain heading exactly when uncertain")
     return problems
 
 

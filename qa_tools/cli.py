@@ -22,29 +22,56 @@ def _eval(args: argparse.Namespace) -> int:
         return 0
     from qa.api import QA
     from qa.index.store import build, open_index, problem
-    from qa_tools.evaluate import FOLLOWUPS, evaluate, evaluate_followups, format_report, load_questions
-    if split == "train":
-        raise QAError("the question set has dev and test splits; train is for --beir folders")
+    from qa_tools.evaluate import (
+        FOLLOWUPS,
+        confidence_report,
+        evaluate,
+        evaluate_followups,
+        format_confidence,
+        format_report,
+        labelled_articles,
+        labelled_clapnq,
+        load_questions,
+    )
+    if args.clapnq:
+        from qa_tools.clapnq import clapnq_index, in_split
+        split = args.split or "report"
+        clapnq_settings, index, questions = clapnq_index(args.clapnq, args.cache or settings.index_dir / "clapnq-cache",
+                                                         settings, encoder)
+        report = confidence_report(QA(clapnq_settings, encoder, index), labelled_clapnq(index, in_split(questions, split)))
+        report["split"] = split
+        print(json.dumps(report, indent=2) if args.json else format_confidence(f"CLAPNQ {split}", report))
+        return 0
+    if split in ("train", "tune", "report"):
+        folders = "--beir" if split == "train" else "--clapnq"
+        raise QAError(f"the question set has dev and test splits; {split} is for {folders} folders")
     # Overridden settings are measured on an index built in memory, leaving the saved one as it is.
     index = build(settings, encoder) if args.param and problem(settings, encoder) else open_index(settings, encoder)
     qa = QA(settings, encoder, index)
     report = evaluate(qa, load_questions(split=split))
     report["followups"] = evaluate_followups(qa, load_questions(FOLLOWUPS, split=split))
     report["split"] = split
-    print(json.dumps(report, indent=2) if args.json else f"split: {split}\n" + format_report(report))
+    report["confidence"] = confidence_report(qa, labelled_articles(qa, load_questions(split=split)
+                                                                   + load_questions(FOLLOWUPS, split=split)))
+    print(json.dumps(report, indent=2) if args.json else f"split: {split}\n" + format_report(report) + "\n"
+          + format_confidence(f"articles {split} (questions and follow-ups)", report["confidence"]))
     return 0
 
 
 def add_eval(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     e = sub.add_parser("eval", parents=[common], help="measure retrieval, abstention and grounding on the labelled "
                                                       "questions, or retrieval on a BEIR folder")
-    e.add_argument("--split", choices=("dev", "test", "train", "all"), default=None,
-                   help="question split (default test); with --beir, the qrels file (test or train)")
+    e.add_argument("--split", choices=("dev", "test", "train", "tune", "report", "all"), default=None,
+                   help="question split (default test); with --beir, the qrels file (test or train); with --clapnq, "
+                        "the half (tune or report, default report)")
     e.add_argument("--json", action="store_true")
     e.add_argument("--beir", type=Path, metavar="PATH",
                    help="a BEIR folder (corpus.jsonl, queries.jsonl, qrels/*.tsv): nDCG@10 and Recall@100 per mode")
-    e.add_argument("--cache", type=Path, metavar="DIR", help="where --beir keeps encoded vectors "
-                   "(default: beir-cache in the index folder)")
+    e.add_argument("--clapnq", type=Path, metavar="PATH",
+                   help="a CLAPNQ-format folder (answerable.jsonl, unanswerable.jsonl) indexed as a corpus of its own: "
+                        "confidence levels, risk and coverage, ranking and highlight precision/recall/F1")
+    e.add_argument("--cache", type=Path, metavar="DIR", help="where --beir keeps encoded vectors and --clapnq its "
+                   "corpus and index (default: beir-cache or clapnq-cache in the index folder)")
     e.set_defaults(run=_eval)
 
 

@@ -23,7 +23,8 @@ from typing import Any
 
 import numpy as np
 
-from qa.answer.decide import closest_meaning, evidence_sentences, known_share, lacks_answer_type, vocabulary
+from qa.answer.answertype import lacks_answer_type
+from qa.answer.decide import closest_meaning, evidence_sentences, known_share, vocabulary
 from qa.api import QA
 from qa.cli import common_options, settings_from
 from qa.config import Settings

@@ -175,3 +175,10 @@ def cli(capsys):
         out = capsys.readouterr()
         return code, out.out, out.err
     return run
+
+
+@pytest.fixture
+def quoting_qa(fixture_settings) -> QA:
+    """The fixture corpus keeping every passage within half the best score: 'How many bodies did the nurse count at
+    the hospital?' then quotes two passages (the reader comment, then the article), the other questions one."""
+    return QA(replace(fixture_settings, relative_cutoff=0.5), WordHashEncoder())

@@ -67,11 +67,12 @@ def test_eval_prints_one_table_and_json_with_grounding_for_every_mode(real_qa):
     followups = report["followups"]
     assert {kind: f["questions"] for kind, f in followups.items()} == {"followup": 15, "standalone": 5}
     assert followups["followup"]["with_history"]["hit@3"] == pytest.approx(14 / 15)
-    assert followups["followup"]["without"]["hit@3"] == pytest.approx(8 / 15)
+    # Re-ranking with sentence evidence finds more follow-ups' passages even without the earlier question (was 8/15).
+    assert followups["followup"]["without"]["hit@3"] == pytest.approx(11 / 15)
     assert followups["standalone"]["with_history"] == followups["standalone"]["without"]
     assert all(f["grounding_rate"] == 1.0 for f in followups.values())
     assert lines[-2].startswith("followup questions after an earlier one (15, hybrid): hit@3 0.933 with history, "
-                                "0.533 without")
+                                "0.733 without")
 
 
 @pytest.mark.parametrize("output", [["--json"], []], ids=["json", "text"])

@@ -33,7 +33,7 @@ def test_defaults_are_grouped_by_stage():
     assert list(groups) == ["index", "retrieval", "answer"]
     assert groups["index"][:5] == ["corpus_dir", "index_dir", "follow_external_links", "max_document_bytes",
                                    "min_passage_words"]
-    assert "fusion" in groups["retrieval"] and "highlight_margin" in groups["answer"]
+    assert "fusion" in groups["retrieval"] and "relative_cutoff" in groups["answer"]
     assert ServerSettings.groups() == {"server": ["host", "port", "concurrency", "queue_size", "sessions", "share",
                                                  "allowed_hosts", "max_body_bytes"]}
 
@@ -97,4 +97,4 @@ def test_a_change_to_an_index_setting_makes_the_index_stale(fixture_settings):
     encoder = WordHashEncoder()
     QA(fixture_settings, encoder)
     assert store.problem(replace(fixture_settings, bm25_k1=0.9), encoder) == "the index was built with a different params"
-    assert store.problem(replace(fixture_settings, highlight_margin=0.5), encoder) is None  # not an index setting
+    assert store.problem(replace(fixture_settings, relative_cutoff=0.5), encoder) is None  # not an index setting

@@ -20,9 +20,9 @@ CONVERSATION = ["How many bodies did the nurse count at the hospital?", "What di
 
 
 @pytest.fixture
-def answers(fixture_qa) -> list[Answer]:
+def answers(quoting_qa) -> list[Answer]:
     """A three-question conversation: two quotes, one quote, an abstention."""
-    return [fixture_qa.ask(q, k=2) for q in CONVERSATION]
+    return [quoting_qa.ask(q, k=2) for q in CONVERSATION]
 
 
 def test_quote_text_is_the_quote_in_quotation_marks_then_its_citation(answers):

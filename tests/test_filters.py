@@ -18,12 +18,14 @@ def test_unfiltered_answer_quotes_both_sources(fixture_qa):
 @pytest.mark.parametrize("limit, documents", [
     ({"sources": ["beta"]}, {"beta"}),
     ({"sources": ["alpha"]}, {"alpha", "alpha/comment-1"}),  # an article's reader comments come with it
-    ({"since": "2011-12-20"}, {"alpha/comment-1"}),
+    ({"since": "2011-12-20", "question": "How many bodies did the nurse count at the hospital?"}, {"alpha/comment-1"}),
     ({"until": "2011-12-19"}, {"alpha"}),
     ({"since": "2011-12-19", "until": "2011-12-19"}, {"alpha"}),
 ])
 def test_answers_quote_only_the_chosen_documents(fixture_qa, limit, documents):
-    answer = fixture_qa.ask(QUESTION, k=5, **limit)
+    limit = dict(limit)  # the table row stays as it is
+    question = limit.pop("question", QUESTION)
+    answer = fixture_qa.ask(question, k=5, **limit)
     assert not answer.abstained and {p.doc_id for p in answer.passages} <= documents
     assert verify(answer, fixture_qa.index) == []
 

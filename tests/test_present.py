@@ -88,8 +88,8 @@ def test_error_reply_ends_with_one_period(message, shown):
     assert error_reply(message) == shown
 
 
-def test_answer_shows_quotes_citations_and_controls_from_fixed_templates(fixture_qa):
-    answer = fixture_qa.ask("How many bodies did the nurse count at the hospital?", k=2)
+def test_answer_shows_quotes_citations_and_controls_from_fixed_templates(quoting_qa):
+    answer = quoting_qa.ask("How many bodies did the nurse count at the hospital?", k=2)
     comment, article = answer.passages
     tricky = replace(comment, text=TRICKY, highlights=[(2, 7)], title="<b>T</b>", comment_author="*Ann*")
     html = answer_html(replace(answer, passages=[tricky, article]))

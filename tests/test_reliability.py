@@ -22,7 +22,7 @@ from conftest import ROOT, WordHashEncoder
 
 from qa import MAX_QUESTION_CHARS, QA, Answer, IndexUnavailable, InvalidQuestion, Settings, verify
 from qa.answer.decide import latin_share
-from qa.answer.model import ABSTAIN_MESSAGE, ANSWER_HEADING, NOT_ENGLISH_MESSAGE
+from qa.answer.model import ABSTAIN_MESSAGE, ANSWER_HEADING, NOT_ENGLISH_MESSAGE, UNCERTAIN_HEADING
 from qa.corpus import documents as corpus_module
 from qa.index import store
 from qa.index.store import build, load, open_index, problem, save
@@ -84,7 +84,9 @@ def check_answer(answer, qa, question, expect, message):
     if expect in (ABSTAIN, NOT_ENGLISH):
         assert (answer.abstained, answer.passages, answer.message) == (True, [], message)
         return
-    assert (answer.abstained, answer.message) == (False, ANSWER_HEADING)
+    # Quoted passages open with the heading of their level: answered, or uncertain (they may not answer).
+    heading = {"answered": ANSWER_HEADING, "uncertain": UNCERTAIN_HEADING}[answer.confidence]
+    assert (answer.abstained, answer.message) == (False, heading)
     assert answer.passages
     for p in answer.passages:
         assert qa.index.documents[p.doc_id].body[p.start:p.end] == p.text

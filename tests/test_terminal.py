@@ -31,8 +31,8 @@ def test_highlights_are_bold_underlined_on_a_terminal_and_bracketed_elsewhere(tt
     assert marked("One. Two. Three. Four.", [(5, 9), (17, 22)], tty) == expected
 
 
-def test_answer_shows_citations_above_indented_quotes(fixture_qa):
-    answer = fixture_qa.ask("How many bodies did the nurse count at the hospital?", k=2)
+def test_answer_shows_citations_above_indented_quotes(quoting_qa):
+    answer = quoting_qa.ask("How many bodies did the nurse count at the hospital?", k=2)
     assert format_answer(answer, tty=False) == (
         "Passages quoted word for word from the articles:\n\n"
         "[1] Reader comment by Reader One, 2011-12-20 10:00, posted below “Alpha report” (Alpha Times)\n"

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 import qa
 from qa import Answer, InvalidQuestion, UngroundedAnswer, assert_grounded, verify
-from qa.answer.model import ABSTAIN_MESSAGE, ANSWER_HEADING
+from qa.answer.model import ABSTAIN_MESSAGE, ANSWER_HEADING, UNCERTAIN_HEADING
 
 CITED = ("title", "publisher", "date", "url", "authors", "kind", "comment_author", "citation")
 
@@ -94,14 +94,29 @@ def test_highlight_outside_the_passage_or_overlapping_is_reported(fixture_qa, an
 
 def test_abstained_answer_with_passages_is_reported(fixture_qa, answer):
     docs = fixture_qa.index
-    abstained = replace(answer, abstained=True, message=ABSTAIN_MESSAGE)
+    abstained = replace(answer, abstained=True, message=ABSTAIN_MESSAGE, confidence="abstained")
     assert verify(abstained, docs) == ["the answer abstains but quotes 2 passages"]
     with pytest.raises(UngroundedAnswer, match="abstains but quotes 2 passages") as info:
         assert_grounded(abstained, docs)
     assert info.value.problems == verify(abstained, docs)
     silent = replace(answer, abstained=True, passages=[], message=ANSWER_HEADING)
     assert verify(silent, docs) == [f"message line {ANSWER_HEADING!r} is not one of the fixed templates",
-                                    "the answer abstains but its message does not say so"]
+                                    "the answer abstains but its message does not say so",
+                                    "confidence 'answered' does not agree with abstained=True"]
+
+
+def test_confidence_must_agree_with_abstained_and_the_heading(fixture_qa, answer):
+    docs = fixture_qa.index
+    assert answer.confidence == "answered" and verify(answer, docs) == []
+    uncertain = replace(answer, confidence="uncertain", message=UNCERTAIN_HEADING)
+    assert verify(uncertain, docs) == []
+    assert Answer.from_dict(uncertain.to_dict()) == uncertain
+    assert uncertain.to_markdown().startswith(UNCERTAIN_HEADING + "\n\n")
+    assert verify(replace(answer, confidence="uncertain"), docs) == [
+        "a 'uncertain' answer must carry the uncertain heading exactly when uncertain"]
+    assert verify(replace(answer, message=UNCERTAIN_HEADING), docs) == [
+        "a 'answered' answer must carry the uncertain heading exactly when uncertain"]
+    assert verify(replace(answer, confidence="sure"), docs) == ["confidence 'sure' does not agree with abstained=False"]
 
 
 def test_repeated_passage_and_unknown_document_are_reported(fixture_qa, answer):
@@ -163,11 +178,11 @@ def test_figures_notice_search_line_suggestions_and_twins_are_checked(real_qa):
     assert verify(answer) == []
     d = answer.disagreement
     moved = replace(d, figures=[replace(d.figures[0], text="15")] + d.figures[1:])
-    assert "figure '15' is not the words of quoted passage mt-third-day#p4" in verify(replace(answer, disagreement=moved))
+    assert "figure '15' is not the words of quoted passage intelhub-probe#p3" in verify(replace(answer, disagreement=moved))
     padded = replace(d, notice=d.notice + "; 100 (our estimate)")
     assert verify(replace(answer, disagreement=padded)) == [
         "the disagreement notice is not exactly its figures and their sources"]
-    twin = replace(answer.passages[2], text=answer.passages[2].text + " All were armed.")
+    twin = replace(answer.passages[3], text=answer.passages[3].text + " All were armed.")
     with_twin = _with_passage(answer, 0, also_in=[twin])
     assert verify(with_twin) == ["passage 1, also in 1 (rferl-ambassador-video#p4): text is not body"
                                  f"[{twin.start}:{twin.end}] of rferl-ambassador-video",

@@ -1,11 +1,16 @@
 """Stage 5 of answering: compose the answer from the ranked passages. The best are quoted with their highlights;
-a question about a count also quotes other sources' figures; near-duplicates are shown once; and quotes are grouped
-by source when the sources give different figures. Passages are only chosen, reordered or merged, never changed."""
+a question about a count also quotes every other source's figure; near-duplicates are shown once; and, after the
+best passage, quotes are grouped by source when the sources give different figures. Passages are only chosen,
+reordered or merged, never changed."""
 from __future__ import annotations
 
+import threading
 from dataclasses import replace
 
-from qa.answer.figures import asked_measures, find_disagreement, find_figures, in_passage_order
+from qa.answer.confidence import Calibration
+from qa.answer.decide import Decision
+from qa.answer.features import Evidence
+from qa.answer.figures import asked_measures, find_disagreement, find_figures, in_passage_order, measures_in
 from qa.answer.highlight import highlight_spans
 from qa.answer.model import Answer, Passage
 from qa.config import Settings
@@ -43,58 +48,78 @@ def group_by_source(passages: list[Passage]) -> list[Passage]:
     return sorted(passages, key=lambda p: (p.date is None, p.date or "", first_seen[p.doc_id]))
 
 
-def quote(i: int, index: Index, ranking: Ranking, settings: Settings) -> Passage:
-    """Passage `i` of the index, quoted with the sentences that best answer marked."""
-    record = index.passages[i]
-    lo, hi = index.sentence_offsets[i], index.sentence_offsets[i + 1]
-    spans = highlight_spans(record, ranking.sentence_similarity[lo:hi], settings.highlight_margin)
+class FigurePassages:
+    """The passages of an index that give a figure (ten or more) of each measure, listed when a count question is
+    first asked (once per index, not per question), so that every source's figure can be quoted."""
+
+    def __init__(self, index: Index):
+        self._index = index
+        self._by_measure: dict[str, list[int]] | None = None
+        self._lock = threading.Lock()
+
+    def of(self, measures: list[str]) -> list[int]:
+        with self._lock:
+            if self._by_measure is None:
+                by_measure: dict[str, list[int]] = {}
+                for i, record in enumerate(self._index.passages):
+                    for measure in measures_in(record.text):
+                        by_measure.setdefault(measure, []).append(i)
+                self._by_measure = by_measure
+        return sorted({i for m in measures for i in self._by_measure.get(m, [])})
+
+
+def quote(i: int, ranking: Ranking, evidence: Evidence, calibration: Calibration) -> Passage:
+    """Passage `i` of the index, quoted with its score and the sentences that answer marked."""
+    index, record = evidence.index, evidence.index.passages[i]
+    spans = highlight_spans(record, evidence.sentences(i), calibration)
     return Passage.quote(record, index.documents[record.doc_id], ranking.scores[i], spans)
 
 
 def choose(ranking: Ranking, k: int, settings: Settings) -> list[int]:
-    """The best passage, and up to k - 1 more whose fused score stays within `relative_cutoff` of it."""
+    """The best passage, and up to k - 1 more whose score stays within `relative_cutoff` of it."""
     best = ranking.order[0]
     top_score = ranking.scores[best]
     return [int(i) for i in ranking.order[:k] if i == best or ranking.scores[i] >= settings.relative_cutoff * top_score]
 
 
-def other_sources_figures(question: str, chosen: list[int], quoted: list[Passage], index: Index, ranking: Ranking,
-                          settings: Settings) -> list[Passage]:
-    """For a question about a count (killed, injured, detained): passages among the best `figure_depth` that
-    give such a figure from a source not yet quoted, or a figure not yet quoted, so every version is seen.
-    `quoted` are the passages of `chosen`, already quoted."""
+def other_sources_figures(question: str, chosen: list[int], quoted: list[Passage], ranking: Ranking,
+                          evidence: Evidence, figures: FigurePassages, calibration: Calibration) -> list[Passage]:
+    """For a question about a count (killed, injured, detained): every passage of the corpus that gives such a
+    figure that no quoted passage of its source gives yet, best ranked first. So the figures shown are every
+    source's, whatever the question's wording. `quoted` are the passages of `chosen`, already quoted."""
     measures = asked_measures(question)
     if not measures:
         return []
-    sources = {p.doc_id for p in quoted}
-    figures = {f.text.lower() for p in quoted for f in find_figures(p) if f.measure in measures}
+
+    def stated(p: Passage) -> set[tuple[str, str]]:
+        return {(f.text.lower(), f.source) for f in find_figures(p) if f.measure in measures}
+
+    seen = set().union(*map(stated, quoted))
+    position = {int(i): n for n, i in enumerate(ranking.order)}  # unranked passages (large corpora) last
     extra: list[Passage] = []
-    for i in ranking.order[:settings.figure_depth]:
-        if len(chosen) + len(extra) >= settings.max_k:
-            break
-        if i in chosen:
-            continue
-        passage = quote(i, index, ranking, settings)
-        found = {f.text.lower() for f in find_figures(passage) if f.measure in measures}
-        if found and (passage.doc_id not in sources or found - figures):
+    candidates = [i for i in figures.of(measures) if ranking.allowed is None or ranking.allowed[i]]
+    for i in sorted(set(candidates) - set(chosen), key=lambda i: (position.get(i, len(position)), i)):
+        passage = quote(i, ranking, evidence, calibration)
+        if stated(passage) - seen:
             extra.append(passage)
-            sources.add(passage.doc_id)
-            figures |= found
+            seen |= stated(passage)
     return extra
 
 
-def compose(question: str, k: int, every_source: bool, query: Query, ranking: Ranking, index: Index,
-            settings: Settings, message: str) -> Answer:
+def compose(question: str, k: int, every_source: bool, query: Query, ranking: Ranking, evidence: Evidence,
+            decision: Decision, figures: FigurePassages, calibration: Calibration) -> Answer:
     """The answer quoting the best passages for `question` (k of them; with `every_source`, also other sources'
-    figures for a count), opened by `message`."""
+    figures for a count), opened by the decision's message and carrying its confidence level."""
+    settings = evidence.settings
     chosen = choose(ranking, k, settings)
-    passages = [quote(i, index, ranking, settings) for i in chosen]
+    passages = [quote(i, ranking, evidence, calibration) for i in chosen]
     if every_source:
-        passages += other_sources_figures(question, chosen, passages, index, ranking, settings)
+        passages += other_sources_figures(question, chosen, passages, ranking, evidence, figures, calibration)
     passages = collapse_duplicates(passages, settings.duplicate_overlap)
     disagreement = find_disagreement(question, passages)
-    if disagreement:  # quotes grouped by source in date order, and the notice's figures listed in that order
-        passages = group_by_source(passages)
+    if disagreement:  # the answer first, then the other quotes grouped by source in date order, and the notice's
+        # figures listed in that order
+        passages = passages[:1] + group_by_source(passages[1:])
         disagreement = in_passage_order(disagreement, passages)
-    return Answer(question, False, passages, message, searched_for=query.text if query.follow_up else None,
-                  disagreement=disagreement)
+    return Answer(question, False, passages, decision.message, searched_for=query.text if query.follow_up else None,
+                  disagreement=disagreement, confidence=decision.confidence)

@@ -1,14 +1,21 @@
-"""Which sentences of a quoted passage answer the question: the ones marked on screen."""
+"""Which sentences of a quoted passage answer the question: the ones marked on screen. As many as the answer
+needs: every sentence the calibrated highlight model (qa/answer/confidence.py) finds likely enough, and always the
+passage's likeliest one. No fixed count or margin: the model reads each sentence's similarity and coverage of the
+question's terms, and how far each falls short of the passage's best."""
 from __future__ import annotations
 
 import numpy as np
 
+from qa.answer.confidence import Calibration
+from qa.answer.features import Sentences, sentence_features
 from qa.corpus.passages import PassageRecord
 
 
-def highlight_spans(record: PassageRecord, sentence_sims: np.ndarray, margin: float) -> list[tuple[int, int]]:
-    """The passage's best sentence, and any within `margin` of it, as spans in the passage text."""
-    if not len(sentence_sims):
+def highlight_spans(record: PassageRecord, sentences: Sentences, calibration: Calibration) -> list[tuple[int, int]]:
+    """Spans in the passage text of the sentences that answer, in text order."""
+    if not record.sentences:
         return [(0, len(record.text))]
-    best = float(sentence_sims.max())
-    return [span for span, sim in zip(record.sentences, sentence_sims) if sim >= best - margin]
+    p = calibration.sentence.probability(sentence_features(sentences))
+    keep = p >= calibration.sentence_threshold
+    keep[int(np.argmax(p))] = True
+    return [span for span, chosen in zip(record.sentences, keep) if chosen]

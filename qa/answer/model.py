@@ -12,6 +12,9 @@ NOT_ENGLISH_MESSAGE = ("This bot reads English only, and no passage of the (Engl
                        "so nothing is quoted. Please ask in English.")
 ANSWER_HEADING = "Passages quoted word for word from the articles:"
 NO_MATCH_MESSAGE = "No document matches the chosen sources and dates, so nothing is quoted."
+# The heading of an 'uncertain' answer: the closest passages, which may be a near miss rather than an answer.
+UNCERTAIN_HEADING = "These passages may not answer your question:"
+CONFIDENCE_LEVELS = ("answered", "uncertain", "abstained")
 SUGGESTIONS_HEADING = "Questions the articles do answer:"
 SEARCHED_PREFIX = "Searched for: "  # then the user's own questions that a follow-up was searched with
 NOTICE_PREFIX = "Sources differ: "  # then each figure as its passage words it, with its source
@@ -122,6 +125,13 @@ class Answer:
     suggestions: list[str] = field(default_factory=list)  # when abstaining: example questions the corpus answers
     searched_for: str | None = None  # a follow-up searched together with the turns it leans on
     disagreement: Disagreement | None = None
+    # How sure the answer is: 'answered', 'uncertain' (the closest passages, under UNCERTAIN_HEADING) or 'abstained'
+    # (nothing quoted). `abstained` is true exactly when it is 'abstained'; left empty, it follows `abstained`.
+    confidence: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.confidence:
+            object.__setattr__(self, "confidence", "abstained" if self.abstained else "answered")
 
     def to_dict(self) -> dict:
         data = asdict(self)

@@ -22,7 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.answer.decide import vocabulary
+from qa.answer.compose import FigurePassages
+from qa.answer.decide import CorpusWords, corpus_words
 from qa.config import Settings
 from qa.corpus.collection import Collection, load_collection
 from qa.corpus.documents import Document
@@ -94,7 +95,8 @@ class Snapshot:
     passages_by_id: dict[str, PassageRecord]
     documents: list[Document]  # in corpus order
     doc_of_passage: np.ndarray  # passage i belongs to documents[doc_of_passage[i]] (for the source filters)
-    vocabulary: frozenset[str]
+    words: CorpusWords  # the corpus's vocabulary and known names (the decide stage's)
+    figures: FigurePassages  # passages giving a figure of each measure (the compose stage's)
     collection: Collection  # the folder's collection.yaml: title, description, example questions
     fingerprint: Fingerprint
 
@@ -103,8 +105,8 @@ class Snapshot:
         documents = list(index.documents.values())
         position = {d.id: n for n, d in enumerate(documents)}
         doc_of_passage = np.array([position[p.doc_id] for p in index.passages], dtype=np.int64)
-        return cls(index, {p.passage_id: p for p in index.passages}, documents, doc_of_passage, vocabulary(index),
-                   load_collection(settings.corpus_dir, settings), fingerprint)
+        return cls(index, {p.passage_id: p for p in index.passages}, documents, doc_of_passage, corpus_words(index),
+                   FigurePassages(index), load_collection(settings.corpus_dir, settings), fingerprint)
 
 
 class LiveIndex:

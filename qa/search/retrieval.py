@@ -22,6 +22,7 @@ class Ranking:
     similarity: np.ndarray  # cosine similarity of every passage to the question (used to abstain)
     sentence_similarity: np.ndarray  # cosine similarity of every sentence, rows as in index.sentence_vectors
     dense: np.ndarray  # dense score of every passage: its similarity blended with its best sentence's
+    allowed: np.ndarray | None = None  # the passages an answer may quote (chosen sources and dates); None: all
 
 
 def _minmax(x: np.ndarray) -> np.ndarray:
@@ -107,4 +108,4 @@ def rank(index: Index, question: str, query_vector: np.ndarray, settings: Settin
         similarity[~allowed] = np.nan
     # Ties broken by passage order, so rankings are deterministic.
     order = ids[np.lexsort((ids, -candidate_scores))]
-    return Ranking(order, scores, similarity, sentence_similarity, dense_all)
+    return Ranking(order, scores, similarity, sentence_similarity, dense_all, allowed)

@@ -1,0 +1,96 @@
+"""The calibrated models behind an answer's confidence level and its highlights, read from readable JSON
+(`Settings.calibration`, by default qa/answer/calibration.json; never pickle).
+
+Both are logistic regressions over standardised features (qa/answer/features.py), fitted on dev data only by
+`python -m qa_tools.fit_confidence`:
+- `question`: the probability that the best passages answer the question (the answer is in the top 3). At or above
+  `thresholds.answered` the answer is 'answered', at or above `thresholds.uncertain` 'uncertain', else 'abstained'.
+- `sentence`: the probability that a sentence of a quoted passage is one that answers; sentences at or above
+  `sentence.threshold` are highlighted, and always the passage's likeliest one."""
+from __future__ import annotations
+
+import functools
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from qa.answer.features import QUESTION_FEATURES, SENTENCE_FEATURES
+from qa.errors import SettingsError
+
+FORMAT = "qa-calibration/1"
+
+
+@dataclass(frozen=True)
+class Logistic:
+    features: tuple[str, ...]
+    mean: np.ndarray
+    scale: np.ndarray
+    coef: np.ndarray
+    intercept: float
+
+    def probability(self, x: np.ndarray) -> np.ndarray:
+        """P(positive) of each row of `x` (or of the single vector `x`)."""
+        z = ((np.asarray(x, dtype=np.float64) - self.mean) / self.scale) @ self.coef + self.intercept
+        return 1.0 / (1.0 + np.exp(-z))
+
+    def to_dict(self) -> dict:
+        return {"features": list(self.features), "mean": self.mean.tolist(), "scale": self.scale.tolist(),
+                "coef": self.coef.tolist(), "intercept": self.intercept}
+
+    @classmethod
+    def from_dict(cls, data: dict, expected: tuple[str, ...]) -> Logistic:
+        if tuple(data["features"]) != expected:
+            raise ValueError(f"features {data['features']} are not the code's {list(expected)}")
+        mean, scale, coef = (np.asarray(data[k], dtype=np.float64) for k in ("mean", "scale", "coef"))
+        if any(a.shape != (len(expected),) for a in (mean, scale, coef)):
+            raise ValueError(f"mean, scale and coef need {len(expected)} values each")
+        return cls(expected, mean, scale, coef, float(data["intercept"]))
+
+
+@dataclass(frozen=True)
+class Calibration:
+    version: str
+    question: Logistic
+    answered: float  # P(answer in the top 3) at or above which the answer is 'answered'
+    uncertain: float  # ... at or above which it is 'uncertain'; below, it abstains
+    sentence: Logistic
+    sentence_threshold: float
+
+    def level(self, probability: float) -> str:
+        if probability >= self.answered:
+            return "answered"
+        return "uncertain" if probability >= self.uncertain else "abstained"
+
+    def to_dict(self, fitted_on: dict) -> dict:
+        return {"format": FORMAT, "version": self.version, "fitted_on": fitted_on,
+                "question": self.question.to_dict(),
+                "thresholds": {"answered": self.answered, "uncertain": self.uncertain},
+                "sentence": self.sentence.to_dict() | {"threshold": self.sentence_threshold}}
+
+
+@functools.cache
+def _read(path: Path, mtime_ns: int) -> Calibration:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if data.get("format") != FORMAT:
+            raise ValueError(f"format is {data.get('format')!r}, not {FORMAT!r}")
+        return Calibration(str(data["version"]), Logistic.from_dict(data["question"], QUESTION_FEATURES),
+                           float(data["thresholds"]["answered"]), float(data["thresholds"]["uncertain"]),
+                           Logistic.from_dict(data["sentence"], SENTENCE_FEATURES),
+                           float(data["sentence"]["threshold"]))
+    except (ValueError, KeyError, TypeError) as exc:
+        raise SettingsError(f"calibration file {path} is not valid ({exc}); refit it with "
+                            "`python -m qa_tools.fit_confidence` or set `calibration` to a valid file") from None
+
+
+def load_calibration(path: Path) -> Calibration:
+    """The calibration in `path` (read once per version of the file)."""
+    path = Path(path)
+    try:
+        mtime = path.stat().st_mtime_ns
+    except OSError as exc:
+        raise SettingsError(f"calibration file {path} cannot be read ({exc}); set `calibration` to the path of "
+                            "qa/answer/calibration.json") from None
+    return _read(path, mtime)

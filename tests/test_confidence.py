@@ -1,0 +1,99 @@
+"""The calibrated models: the shipped calibration file, the levels its thresholds give, names the corpus never
+mentions, and the features the models read."""
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from qa.answer.confidence import FORMAT, Logistic, load_calibration
+from qa.answer.features import (
+    QUESTION_FEATURES,
+    SENTENCE_FEATURES,
+    Sentences,
+    question_names,
+    sentence_features,
+    unknown_names,
+)
+from qa.config import Settings
+from qa.errors import SettingsError
+
+
+def test_the_shipped_calibration_is_readable_json_with_a_version():
+    path = Settings().calibration
+    data = json.loads(path.read_text(encoding="utf-8"))
+    calibration = load_calibration(path)
+    assert (data["format"], calibration.version) == (FORMAT, data["version"])
+    assert data["question"]["features"] == list(QUESTION_FEATURES)
+    assert data["sentence"]["features"] == list(SENTENCE_FEATURES)
+    assert 0 < calibration.uncertain < calibration.answered < 1
+    assert set(data["fitted_on"]) >= {"articles", "clapnq", "cases", "rerank"}
+    assert data["fitted_on"]["rerank"] == {"rerank_passage_coverage": Settings().rerank_passage_coverage,
+                                           "rerank_sentence_coverage": Settings().rerank_sentence_coverage}
+
+
+def test_levels_follow_the_thresholds():
+    calibration = replace(load_calibration(Settings().calibration), answered=0.6, uncertain=0.2)
+    assert [calibration.level(p) for p in (0.0, 0.19, 0.2, 0.59, 0.6, 1.0)] == [
+        "abstained", "abstained", "uncertain", "uncertain", "answered", "answered"]
+
+
+def test_logistic_probability_is_exact():
+    model = Logistic(("a", "b"), np.array([1.0, 0.0]), np.array([2.0, 1.0]), np.array([1.0, -1.0]), 0.5)
+    assert model.probability(np.array([3.0, 0.5])) == pytest.approx(1 / (1 + np.exp(-1.0)))
+    again = Logistic.from_dict(model.to_dict(), ("a", "b"))
+    assert again.probability(np.array([3.0, 0.5])) == model.probability(np.array([3.0, 0.5]))
+
+
+@pytest.mark.parametrize("content, message", [
+    ("not json", "is not valid"),
+    ('{"format": "other"}', r"is not valid \(format is 'other'"),
+])
+def test_a_bad_calibration_file_says_how_to_fix_it(tmp_path, content, message):
+    path = tmp_path / "calibration.json"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(SettingsError, match=message):
+        load_calibration(path)
+
+
+def test_a_missing_calibration_file_says_how_to_fix_it(tmp_path):
+    with pytest.raises(SettingsError, match="cannot be read"):
+        load_calibration(tmp_path / "none.json")
+
+
+def test_features_of_another_model_are_refused(tmp_path):
+    data = json.loads(Settings().calibration.read_text(encoding="utf-8"))
+    data["question"]["features"] = data["question"]["features"][::-1]
+    path = tmp_path / "calibration.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(SettingsError, match="are not the code's"):
+        load_calibration(path)
+
+
+@pytest.mark.parametrize("question, names", [
+    ("Who is Vadim Kuramshin?", [("vadim", "kuramshin")]),
+    ("Vadim Kuramshin arrest", [("vadim", "kuramshin")]),
+    ("What did the posters in Astana say?", [("astana",)]),
+    ("What did Kazakhstan's ambassador to the U.S. say?", [("kazakhstan",), ("u",)]),  # 's' is a stop word
+    ("How many people were killed in December?", []),
+    ("Why were the oil workers on strike?", []),
+    ("who plays the joker in the dark knight", []),
+])
+def test_question_names(question, names):
+    assert question_names(question) == names
+
+
+def test_unknown_names_are_those_with_a_word_the_corpus_never_uses():
+    words = frozenset({"vladimir", "kozlov", "astana"})
+    assert unknown_names("Who is Vadim Kuramshin?", words) == [("vadim", "kuramshin")]
+    assert unknown_names("Who is Vladimir Kozlov?", words) == []
+    assert unknown_names("What happened in Astana and Almaty?", words) == [("almaty",)]
+
+
+def test_sentence_features_compare_each_sentence_with_the_passage_best():
+    sentences = Sentences(np.array([0.2, 0.5]), np.array([0.0, 1.0]), np.array([0.0, 1.0]), np.array([0.0, 1.0]),
+                          1.0, (frozenset(), frozenset({"a"})), frozenset())
+    assert sentence_features(sentences).tolist() == [[0.2, 0.3, 0.0, 1.0, 0.0, 1.0, 0.0],
+                                                     [0.5, 0.0, 1.0, 0.0, 1.0, 0.0, 0.0]]
