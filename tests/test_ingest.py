@@ -6,6 +6,7 @@ import datetime as dt
 import gzip
 import hashlib
 import io
+import platform
 import shutil
 from dataclasses import replace
 from importlib.metadata import version
@@ -14,6 +15,7 @@ from pathlib import Path
 import docx
 import pypdf
 import pytest
+import yaml
 from conftest import WordHashEncoder
 from fpdf import FPDF
 
@@ -164,7 +166,6 @@ NO_ARTICLE_HTML = """<html><head><title>Index</title></head><body><nav><ul><li><
 
 
 def front_matter(path: Path) -> dict:
-    import yaml
     return yaml.safe_load(path.read_text(encoding="utf-8").split("---\n")[1])
 
 
@@ -248,6 +249,7 @@ def test_text_file(tmp_path, corpus):
     doc = only_doc(corpus)
     assert doc.body == "Line one of a note that goes on.\n\nA second paragraph."
     assert (doc.title, doc.publisher, doc.date, doc.authors, doc.url) == ("", "", None, (), None)
+    assert doc.importer == f"Python {platform.python_version()} (UTF-8 text)"
 
 
 def test_html_article_without_furniture(tmp_path, corpus):
@@ -295,6 +297,7 @@ def test_markdown_in_corpus_format_is_copied_with_provenance(tmp_path, corpus):
     doc = only_doc(corpus)
     assert (doc.id, doc.title, doc.publisher, doc.body) == ("hand-note", "A note", "Me", "Written by hand, as it is.")
     assert (doc.source_file, doc.source_sha256) == ("note.md", sha(text.encode()))
+    assert doc.importer == f"PyYAML {yaml.__version__} (corpus Markdown, copied as written)"
     assert (corpus / "hand-note.md").read_text(encoding="utf-8").endswith(text.split("---\n", 2)[2])
 
 

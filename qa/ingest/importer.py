@@ -161,8 +161,9 @@ def _markdown(path: Path, data: bytes, sha256: str, imported: str) -> tuple[str,
             raise ImportFailure(f"not a corpus document: {exc}") from None
     article = docs[0]
     if article.source_file is None:
-        added = yaml.safe_dump({"source_file": path.name, "source_sha256": sha256, "imported": imported,
-                                "importer": "corpus Markdown, copied as written"}, sort_keys=False, allow_unicode=True)
+        provenance = {"source_file": path.name, "source_sha256": sha256, "imported": imported,
+                      "importer": f"PyYAML {yaml.__version__} (corpus Markdown, copied as written)"}
+        added = yaml.safe_dump(provenance, sort_keys=False, allow_unicode=True)
         text = text.replace("---\n", "---\n" + added, 1)
     return article.id, article.body, text
 

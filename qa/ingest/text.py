@@ -2,6 +2,8 @@
 metadata, so none is given."""
 from __future__ import annotations
 
+import platform
+
 from qa.corpus.documents import normalise_body
 from qa.ingest.extracted import Extracted, ImportFailure
 
@@ -15,4 +17,4 @@ def extract(data: bytes) -> Extracted:
     body = "\n\n".join(" ".join(p.split()) for p in normalise_body(text).split("\n\n"))
     if not any(c.isalnum() for c in body):
         raise ImportFailure("the text file is empty")
-    return Extracted(body=body, importer="Python str.decode (UTF-8)")
+    return Extracted(body=body, importer=f"Python {platform.python_version()} (UTF-8 text)")
