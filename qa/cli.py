@@ -1,6 +1,7 @@
-"""Command line: `python -m qa ask "question"`, `python -m qa chat` and `python -m qa index`, the product's own
-commands. The tools' commands (`eval`, `bench`, `load`) register themselves through the `qa.commands` entry points
-(qa_tools/cli.py), so the product imports none of their code.
+"""Command line: `python -m qa ask "question"`, `python -m qa chat`, `python -m qa index` and `python -m qa
+add|list|remove` (import files into the corpus), the product's own commands. The tools' commands (`eval`, `bench`,
+`load`) register themselves through the `qa.commands` entry points (qa_tools/cli.py), so the product imports none
+of their code.
 
 Every command that uses the settings takes `--param NAME=VALUE` (repeatable) and `--config FILE`; where a value
 comes from, later winning: default, settings file, environment (`QA_<NAME>`), flag (qa/config.py)."""
@@ -82,6 +83,31 @@ def _index(args: argparse.Namespace) -> int:
     return 0
 
 
+def _corpus_dir(args: argparse.Namespace) -> Path:
+    return args.corpus or settings_from(args).corpus_dir
+
+
+def _add(args: argparse.Namespace) -> int:
+    from qa.ingest.importer import add
+    report = add(args.paths, _corpus_dir(args), args.max_mb)
+    print(printable(report.summary()))  # file names and reasons may hold any character
+    if report.having("added"):
+        print("the index follows on the next question or 'python -m qa index' (only new text is encoded)")
+    return 1 if report.having("failed") else 0
+
+
+def _list(args: argparse.Namespace) -> int:
+    from qa.ingest.importer import describe, documents
+    print(printable("\n".join(describe(doc) for _, doc in documents(_corpus_dir(args)))))
+    return 0
+
+
+def _remove(args: argparse.Namespace) -> int:
+    from qa.ingest.importer import remove
+    print(printable(f"removed {args.id} ({remove(args.id, _corpus_dir(args))})"))
+    return 0
+
+
 def common_options() -> argparse.ArgumentParser:
     """The options of every command that uses the settings."""
     common = argparse.ArgumentParser(add_help=False)
@@ -117,6 +143,19 @@ def parser() -> argparse.ArgumentParser:
     i = sub.add_parser("index", parents=[common], help="rebuild the index from the corpus")
     i.add_argument("--if-needed", action="store_true", help="rebuild only when the index is missing or stale")
     i.set_defaults(run=_index)
+    ad = sub.add_parser("add", parents=[common], help="import files and folders (HTML, PDF, Word, text, corpus "
+                                                     "Markdown) into the corpus folder (docs/IMPORT.md)")
+    ad.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    ad.add_argument("--corpus", type=Path, metavar="DIR", help="the corpus folder (default: the setting corpus_dir)")
+    ad.add_argument("--max-mb", type=float, help="refuse files larger than this many MB (default 50)")
+    ad.set_defaults(run=_add)
+    ls = sub.add_parser("list", parents=[common], help="the corpus documents with their metadata and provenance")
+    ls.add_argument("--corpus", type=Path, metavar="DIR")
+    ls.set_defaults(run=_list)
+    rm = sub.add_parser("remove", parents=[common], help="remove one document (its corpus file) by id")
+    rm.add_argument("id")
+    rm.add_argument("--corpus", type=Path, metavar="DIR")
+    rm.set_defaults(run=_remove)
     for entry in sorted(metadata.entry_points(group=COMMANDS_GROUP), key=lambda e: e.name):
         entry.load()(sub, common)
     return p

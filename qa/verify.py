@@ -32,7 +32,7 @@ from qa.answer.model import (
 )
 from qa.config import Settings
 from qa.corpus.collection import load_collection
-from qa.corpus.documents import Document, corpus_checksum, load_corpus
+from qa.corpus.documents import Document, corpus_checksum, load_corpus, page_at
 from qa.corpus.passages import split_document
 from qa.errors import CorpusError, QAError, UngroundedAnswer
 from qa.index.store import Index
@@ -47,7 +47,7 @@ ANSWER_TEMPLATES = (ANSWER_HEADING, UNCERTAIN_HEADING)  # lines that may introdu
 SLOTS = {
     "question": lambda text, answer: bool(text) and text in answer.question,
 }
-CITED_FIELDS = ("title", "publisher", "date", "url", "kind", "comment_author", "comment_location")
+CITED_FIELDS = ("title", "publisher", "date", "url", "kind", "comment_author", "comment_location", "source_file")
 
 _cache: dict[tuple[Path, str], dict[str, Document]] = {}
 
@@ -63,11 +63,12 @@ def _corpus(settings: Settings) -> dict[str, Document]:
 # --- the answer's shape: every field of the type Answer.to_dict() gives, or a problem naming it --------------------
 
 _TEXT, _OPTIONAL_TEXT, _FLAG, _WHOLE, _NUMBER = "text", "text or null", "true or false", "a whole number", "a number"
+_OPTIONAL_WHOLE = "a whole number or null"
 PASSAGE_FIELDS = {"text": _TEXT, "doc_id": _TEXT, "passage_id": _TEXT, "start": _WHOLE, "end": _WHOLE,
                   "score": _NUMBER, "highlights": "a list of [start, end] pairs", "title": _TEXT, "publisher": _TEXT,
                   "date": _OPTIONAL_TEXT, "url": _OPTIONAL_TEXT, "authors": "a list of text", "kind": _TEXT,
                   "comment_author": _OPTIONAL_TEXT, "comment_location": _OPTIONAL_TEXT, "citation": _TEXT,
-                  "also_in": "a list of passages"}
+                  "also_in": "a list of passages", "page": _OPTIONAL_WHOLE, "source_file": _OPTIONAL_TEXT}
 FIGURE_FIELDS = {"text": _TEXT, "measure": _TEXT, "passage_id": _TEXT, "start": _WHOLE, "end": _WHOLE,
                  "source": _TEXT}
 ANSWER_FIELDS = {"question": _TEXT, "abstained": _FLAG, "passages": "a list of passages", "message": _TEXT,
@@ -113,6 +114,8 @@ def _field_ok(kind: str, value: object) -> bool:
         return isinstance(value, bool)
     if kind == _WHOLE:
         return _is_whole(value)
+    if kind == _OPTIONAL_WHOLE:
+        return value is None or _is_whole(value)
     if kind == _NUMBER:
         return isinstance(value, (int, float)) and not isinstance(value, bool)
     if kind.startswith("a list of text"):
@@ -126,7 +129,8 @@ def _field_ok(kind: str, value: object) -> bool:
 
 
 # Fields that may be left out: those with a default in the dataclass.
-OPTIONAL_FIELDS = {"also_in", "passages", "message", "suggestions", "searched_for", "disagreement", "confidence"}
+OPTIONAL_FIELDS = {"also_in", "passages", "message", "suggestions", "searched_for", "disagreement", "confidence",
+                   "page", "source_file"}
 
 
 def _record_problems(where: str, value: object, expected: dict[str, str]) -> list[str]:
@@ -284,7 +288,9 @@ def _passage_problems(n: int | str, p: Passage, indexed: _Indexed) -> list[str]:
             problems.append(f"{where}: {name} {getattr(p, name)!r} is not the document's {getattr(doc, name)!r}")
     if list(p.authors) != list(doc.authors):
         problems.append(f"{where}: authors {list(p.authors)!r} are not the document's {list(doc.authors)!r}")
-    if p.citation != citation(doc):
+    if p.page != page_at(doc, p.start):
+        problems.append(f"{where}: page {p.page!r} is not the page {page_at(doc, p.start)!r} its text starts on")
+    if p.citation != citation(doc, page=page_at(doc, p.start)):
         problems.append(f"{where}: citation {p.citation!r} is not the one built from {doc.id}'s metadata")
     return problems
 
@@ -355,9 +361,10 @@ def _markdown_problems(answer: Answer, documents: Mapping[str, Document]) -> lis
         return problems + [f"the Markdown has {len(rest)} blocks after the message; "
                            f"expected a citation and a quote for each of {len(answer.passages)} passages"]
     for n, (p, head, quote) in enumerate(zip(answer.passages, rest[::2], rest[1::2]), 1):
-        found = [documents.get(q.doc_id) for q in [p, *p.also_in]]
-        sources = [d for d in found if d is not None]
-        if len(sources) < len(found) or head != f"**[{n}]** " + "; ".join(citation(d, markdown=True) for d in sources):
+        found = [(documents.get(q.doc_id), q.start) for q in [p, *p.also_in]]
+        sources = [(d, start) for d, start in found if d is not None]
+        if len(sources) < len(found) or head != f"**[{n}]** " + "; ".join(
+                citation(d, markdown=True, page=page_at(d, start)) for d, start in sources):
             problems.append(f"the Markdown citation of passage {n} is not exactly the citation of its sources")
         lines = quote.split("\n")
         if not all(line == ">" or line.startswith("> ") for line in lines):

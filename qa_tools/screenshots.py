@@ -1,5 +1,5 @@
 """The README's screenshots of the chat, taken in Debian's Chromium from the app as `make run` starts it:
-`python -m qa_tools.screenshots [--url URL] [--out docs]`."""
+`python -m qa_tools.screenshots [--url URL] [--out docs] [--archive]`."""
 from __future__ import annotations
 
 import argparse
@@ -52,11 +52,37 @@ def take(url: str, out: Path) -> list[Path]:
     return shots
 
 
+ARCHIVE = ROOT / "docs" / "example-archive"  # a PDF, a Word file and a web page, imported with `qa add`
+ARCHIVE_QUESTION = "What did the town council say about the regulation?"
+
+
+def take_archive(out: Path) -> Path:
+    """The chat over docs/example-archive imported into a temporary corpus: a PDF passage cited with its page."""
+    import tempfile
+
+    from qa.ingest.importer import add
+    with tempfile.TemporaryDirectory() as tmp:
+        add([ARCHIVE], Path(tmp) / "corpus", progress=False)
+        env: dict[str, str | None] = {"QA_CORPUS_DIR": str(Path(tmp) / "corpus"), "QA_INDEX_DIR": str(Path(tmp) / "index")}
+        with running_app(env) as app, sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.goto(app.url)
+            ask(page, ARCHIVE_QUESTION)
+            page.screenshot(path=out / "chat-archive.png")
+            browser.close()
+    return out / "chat-archive.png"
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--url", help="a running app (default: start one as `make run` does)")
     p.add_argument("--out", type=Path, default=ROOT / "docs")
+    p.add_argument("--archive", action="store_true", help="only the chat over docs/example-archive (qa add)")
     args = p.parse_args()
+    if args.archive:
+        print(take_archive(args.out))
+        return
     with nullcontext(args.url) if args.url else running_app() as app:
         url = app if isinstance(app, str) else app.url
         for path in take(url, args.out):

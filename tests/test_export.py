@@ -92,7 +92,8 @@ def test_markdown_lists_each_question_and_quote_escaped(answers):
         "- doc_id: beta\n- passage_id: beta\\#p2\n- start: 98\n- end: 181\n"
         f"- score: {answers[1].passages[0].score}\n- highlights: \\[\\[0, 83\\]\\]\n- title: Beta bulletin\n"
         "- publisher: Beta Wire\n- date: \n- url: \n- authors: \\[\\]\n- kind: article\n- comment_author: \n"
-        "- comment_location: \n- citation: “Beta bulletin”, Beta Wire, date not stated\n- also_in: \\[\\]\n\n"
+        "- comment_location: \n- citation: “Beta bulletin”, Beta Wire, date not stated\n- also_in: \\[\\]\n- page: \n"
+        "- source_file: \n\n"
         "## 2. Who won the World Cup?\n\nThe articles do not answer this question, so nothing is quoted.\n")
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass, field
 
-from qa.corpus.documents import Document
+from qa.corpus.documents import Document, page_at
 from qa.corpus.passages import PassageRecord
 
 ABSTAIN_MESSAGE = "The articles do not answer this question, so nothing is quoted."
@@ -20,11 +20,14 @@ SEARCHED_PREFIX = "Searched for: "  # then the user's own questions that a follo
 NOTICE_PREFIX = "Sources differ: "  # then each figure as its passage words it, with its source
 
 
-def citation(source: Document | Passage, markdown: bool = False) -> str:
-    """One readable citation built only from the source's stated fields. As Markdown, the text is escaped and
-    the title links to the source when its URL is known."""
+def citation(source: Document | Passage, markdown: bool = False, page: int | None = None) -> str:
+    """One readable citation built only from the source's stated fields, and the page a passage starts on (a
+    Passage's own `page`). A document that does not state its title or publisher (an imported file) is cited with
+    what it states and its file's name. As Markdown, the text is escaped and the title links to the source when
+    its URL is known."""
     text = escape_markdown if markdown else str
-    title = text(f"“{source.title}”")
+    page = source.page if isinstance(source, Passage) else page
+    title = text(f"“{source.title}”" if source.title else source.source_file or "")
     link = safe_url(source.url) if markdown else None
     if link:
         title = f"[{title}]({link})"
@@ -34,7 +37,10 @@ def citation(source: Document | Passage, markdown: bool = False) -> str:
             text(f" ({source.publisher})")
     by = f", by {', '.join(source.authors)}" if source.authors else ""
     url = f", {source.url}" if source.url and not markdown else ""
-    return title + text(f", {source.publisher}, {date}{by}{url}")
+    publisher = f", {source.publisher}" if source.publisher else ""
+    file = f", file {source.source_file}" if source.source_file and source.title and not source.publisher else ""
+    at = f", p. {page}" if page is not None else ""
+    return title + text(f"{publisher}, {date}{by}{url}{file}{at}")
 
 
 def shown_date(date: str | None) -> str:
@@ -76,6 +82,8 @@ class Passage:
     citation: str
     # The same claim in near-identical words from other sources, shown once with every citation.
     also_in: list[Passage] = field(default_factory=list)
+    page: int | None = None  # the page of a PDF on which the passage starts
+    source_file: str | None = None  # an imported document's file, named by a citation that lacks a publisher
 
     @classmethod
     def quote(cls, record: PassageRecord, doc: Document, score: float, highlights: list[tuple[int, int]]) -> Passage:
@@ -83,7 +91,8 @@ class Passage:
                    score=round(float(score), 6), highlights=highlights, title=doc.title, publisher=doc.publisher,
                    date=doc.date, url=doc.url, authors=list(doc.authors), kind=doc.kind,
                    comment_author=doc.comment_author, comment_location=doc.comment_location,
-                   citation=citation(doc))
+                   citation=citation(doc, page=page_at(doc, record.start)), page=page_at(doc, record.start),
+                   source_file=doc.source_file)
 
 
 @dataclass(frozen=True)

@@ -5,13 +5,14 @@ The corpus folder is input, and may one day hold users' own archives: every entr
 each; what cannot be read safely is refused with a CorpusError naming it (docs/RELIABILITY.md, corpus folder)."""
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import hashlib
 import logging
 import os
 import re
 import stat
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import yaml
@@ -80,6 +81,12 @@ class Document:
     comment_author: str | None = None
     comment_location: str | None = None
     parent_id: str | None = None
+    # Provenance of a document imported with `qa add` (see "Imported documents" below); None for the others.
+    source_file: str | None = None
+    source_sha256: str | None = None
+    imported: str | None = None
+    importer: str | None = None
+    pages: tuple[int, ...] | None = None  # PDF: the body offset where each page starts
 
 
 def normalise_body(text: str) -> str:
@@ -125,7 +132,7 @@ def _check_fields(meta: dict, path: Path) -> None:
     """Required fields present and every field of its type: never a traceback, never a guess."""
     for name in (*TEXT_FIELDS, "date"):
         _text(meta, name, path)
-    for name in REQUIRED:
+    for name in required_fields(meta):
         if not (meta.get(name) or "").strip():
             raise CorpusError(f"{path.name}: field '{name}' is missing or empty")
     if not DOC_ID.match(meta["id"]):
@@ -162,10 +169,12 @@ def load_file(path: Path, settings: Settings | None = None) -> list[Document]:
     _check_fields(meta, path)
     parts = COMMENT_MARKER.split(text)
     article = Document(
-        id=meta["id"], title=meta["title"], publisher=meta["publisher"],
+        id=meta["id"], title=meta.get("title") or "", publisher=meta.get("publisher") or "",
         date=_iso(meta.get("date"), path, "date"), authors=tuple(meta.get("authors") or ()),
         url=meta.get("url") or None, seed=meta.get("seed") or None, body=normalise_body(parts[0]),
     )
+    if meta.get("source_file"):
+        article = replace(article, **provenance(meta, path, article.body))
     comment_meta = {c.get("id"): c for c in meta.get("comments") or ()}
     docs = [article]
     for comment_id, comment_text in zip(parts[1::2], parts[2::2]):
@@ -341,3 +350,44 @@ def load_yaml(text: str, where: str) -> object:
         raise CorpusError(f"{where} is not valid YAML ({exc})") from None
     except RecursionError:
         raise CorpusError(f"{where} is nested too deeply to read; write plain fields") from None
+
+
+# --- Imported documents (`qa add`) ------------------------------------------------------------------------------
+# A document imported from a person's own file carries its provenance, and may leave unstated what its file does
+# not state (a text file has no title, a PDF no publisher): its citation then names the file.
+PROVENANCE = ("source_file", "source_sha256", "imported", "importer")
+SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
+def required_fields(meta: dict) -> tuple[str, ...]:
+    """The fields a document must fill: id, title and publisher; only id for an imported one."""
+    return ("id",) if meta.get("source_file") else REQUIRED
+
+
+def provenance(meta: dict, path: Path, body: str) -> dict:
+    """The provenance fields of an imported document, checked: never a traceback, never a guess."""
+    fields: dict[str, object] = {}
+    for name in PROVENANCE:
+        value = meta.get(name)
+        if not isinstance(value, str) or not value.strip():
+            raise CorpusError(f"{path.name}: field '{name}' must be text: an imported document states its provenance")
+        fields[name] = value
+    if not SHA256.match(str(fields["source_sha256"])):
+        raise CorpusError(f"{path.name}: field 'source_sha256' must be the 64 hexadecimal digits of a sha256")
+    try:
+        dt.datetime.fromisoformat(str(fields["imported"]))
+    except ValueError:
+        raise CorpusError(f"{path.name}: field 'imported' is {fields['imported']!r}; write an ISO time") from None
+    pages = meta.get("pages")
+    if pages is not None:
+        if not isinstance(pages, list) or not pages or not all(type(n) is int for n in pages) or pages[0] != 0 or \
+                pages != sorted(pages) or pages[-1] > len(body):
+            raise CorpusError(f"{path.name}: field 'pages' must list where each page starts in the body: "
+                              f"whole numbers from 0, in order, at most the body's length ({len(body)})")
+        fields["pages"] = tuple(pages)
+    return fields
+
+
+def page_at(doc: Document, offset: int) -> int | None:
+    """The page (from 1) of `doc` on which body[offset] stands; None for a document without pages."""
+    return bisect.bisect_right(doc.pages, offset) if doc.pages else None

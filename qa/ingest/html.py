@@ -1,0 +1,200 @@
+"""Web pages: the article's paragraphs with trafilatura, kept only when they are verbatim on the page and not
+page furniture; metadata only as the page's markup states it.
+
+The options were chosen on the tune half of the shared extraction benchmark (`python -m qa_tools.extraction`,
+docs/IMPORT.md)."""
+from __future__ import annotations
+
+import logging
+import re
+from copy import deepcopy
+from dataclasses import dataclass
+from html import unescape
+from importlib.metadata import version
+
+import lxml.html
+import trafilatura
+from htmldate import find_date
+from lxml.etree import ParserError
+from trafilatura.metadata import examine_meta, extract_meta_json
+
+from qa.ingest.extracted import Extracted, ImportFailure
+
+CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
+LIST_MARKER = re.compile(r"^(?:[-*•]|\d+\.) ")  # what trafilatura's text output puts before a list item
+HIDDEN = ('//*[@hidden or @aria-hidden="true" or contains(translate(@style, " ", ""), "display:none") '
+          'or contains(translate(@style, " ", ""), "visibility:hidden")]')
+# Classes of elements a page shows only on hover or to screen readers (pop-up cards inside a paragraph's links).
+HIDDEN_CLASS = re.compile(
+    r"(?:^|\s)(?:[\w-]*(?:tooltip|popover|popup|hover-?card)[\w-]*|[\w-]*(?:rollover|hover)[\w-]*(?:block|card|box)|"
+    r"sr-only|visually-hidden|screen-reader-text|element-hidden)(?:$|\s)", re.IGNORECASE)
+UNSHOWN = "//script|//style|//noscript|//template"
+# Lines that are a page's furniture rather than its article, whatever the page: labels standing alone or before a
+# colon, time stamps of updates, calls to read more, share, follow, listen or subscribe, credits of the reporting
+# and of pictures, and headlines tagged like "[VIDEO]". A sentence that merely starts with such a word is kept.
+FURNITURE = re.compile(
+    r"^(?:(?:photo|image|picture|video|graphic|credit|caption|source|file photo|advertisement|related|more|"
+    r"most read|most popular|comments?|editor'?s note|tempo de leitura)\b[^.!?]{0,60}(?::.*|\|.*)?$"
+    r"|(?:updated|last updated|published|posted)\b(?: at| on)?:?\s*\d.{0,40}$"
+    r"|(?:share|follow|watch|listen|sign up|subscribe|click here|if you enjoyed|read more|see more|see also)\b.*"
+    r"|\(?(?:reporting by|additional reporting|editing by|contributing:).*"
+    r"|.{0,60}\b(?:getty images|reuters|associated press|afp|ap photo|shutterstock)\)?\.?$"
+    r"|\(?(?:photo|image|credit)s?:.*"
+    r"|.*\[[A-Z]{3,}\]\|?$)", re.IGNORECASE)
+LINK_WORDS = 5  # shorter link-only lines (product names, short URLs in a list) are an article's own more often
+BYLINE = re.compile(r"^by\s+[A-Z][^.!?]{0,60}$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class HtmlOptions:
+    """How the article's paragraphs are chosen (measured in qa_tools/extraction.py)."""
+
+    # A paragraph is kept only when trafilatura extracts it in every one of these modes (MODE_FLAGS): a paragraph
+    # that only one mode keeps is the one most likely to be furniture.
+    modes: tuple[str, ...] = ("default",)
+    drop_hidden: bool = True  # elements the page hides (hidden, aria-hidden, display:none): tooltips, pop-ups
+    drop_furniture: bool = True  # the FURNITURE and BYLINE lines above, and datelines in capitals standing alone
+    drop_link_lines: bool = True  # a paragraph of LINK_WORDS or more that is all one link's text: a related headline
+    include_tables: bool = False
+    # Paragraphs that only this mode (e.g. "recall") extracts are kept too when they read as prose: PROSE_WORDS words
+    # or more, ending like a sentence. trafilatura's default misses the rest of an article split by advertisements.
+    prose_from: str | None = None
+
+
+PROSE_WORDS = 15
+PROSE_END = re.compile(r"[.!?…][\"”’)]*$")
+DEFAULT_OPTIONS = HtmlOptions()
+# trafilatura logs its own fallbacks (e.g. "readability_lxml failed") as warnings; they are not the user's concern.
+logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
+MODE_FLAGS = {"default": {}, "precision": {"favor_precision": True}, "recall": {"favor_recall": True},
+              "fast": {"fast": True}}  # "fast": the default without trafilatura's fallback extractors
+
+
+def decode(data: bytes) -> str:
+    """The page's text in the encoding it declares (UTF-8 when it declares none)."""
+    declared = CHARSET.search(data[:4096])
+    encoding = declared.group(1).decode("ascii").lower() if declared else "utf-8"
+    try:
+        return data.decode("utf-8-sig" if encoding in ("utf-8", "utf8") else encoding)
+    except LookupError:
+        raise ImportFailure(f"the page declares an unknown character set {encoding!r}") from None
+    except UnicodeDecodeError as exc:
+        raise ImportFailure(f"the page is not valid {encoding} (byte {exc.object[exc.start]:#04x} at offset "
+                            f"{exc.start}); save it again in the encoding it declares") from None
+
+
+def squeeze(text: str) -> str:
+    """Text without any white space: what 'verbatim up to white space' compares."""
+    return "".join(text.split())
+
+
+def _parse(html: str) -> lxml.html.HtmlElement:
+    try:
+        tree = lxml.html.document_fromstring(html)
+    except (ParserError, ValueError):
+        raise ImportFailure("the file holds no HTML that can be read") from None
+    return tree
+
+
+def page_text(tree: lxml.html.HtmlElement) -> str:
+    """Everything the page shows as text, squeezed: each extracted paragraph must be a part of it."""
+    shown = deepcopy(tree)
+    for element in shown.xpath(UNSHOWN):
+        element.drop_tree()
+    return squeeze(shown.text_content())
+
+
+def _mode_lines(tree: lxml.html.HtmlElement, mode: str, options: HtmlOptions) -> list[str]:
+    text = trafilatura.extract(deepcopy(tree), output_format="txt", include_comments=False, include_images=False,
+                               include_tables=options.include_tables, include_formatting=False,
+                               favor_precision=MODE_FLAGS[mode].get("favor_precision", False),
+                               favor_recall=MODE_FLAGS[mode].get("favor_recall", False),
+                               fast=MODE_FLAGS[mode].get("fast", False))
+    return [" ".join(line.split()) for line in (text or "").split("\n") if line.strip()]
+
+
+def _verbatim(line: str, shown: str) -> str | None:
+    """The line as the page has it: without the list marker trafilatura adds; None if it is not on the page."""
+    if squeeze(line) in shown:
+        return line
+    unmarked = LIST_MARKER.sub("", line)
+    return unmarked if unmarked != line and squeeze(unmarked) in shown else None
+
+
+def is_furniture(line: str, title: str) -> bool:
+    """A caption, credit, call to share or subscribe, update stamp, byline, repeated title, or a dateline."""
+    words = line.split()
+    if FURNITURE.match(line) or (BYLINE.match(line) and len(words) <= 8) or line == title:
+        return True
+    return len(words) <= 4 and line.upper() == line and any(c.isalpha() for c in line) and not line.endswith((".", "!", "?"))
+
+
+def _without_hidden(tree: lxml.html.HtmlElement) -> lxml.html.HtmlElement:
+    tree = deepcopy(tree)
+    hidden = tree.xpath(HIDDEN) + [e for e in tree.xpath("//*[@class]") if HIDDEN_CLASS.search(e.get("class", ""))]
+    for element in hidden:
+        if element.getparent() is not None:
+            element.drop_tree()  # keeps the element's tail: the text after it belongs to its parent
+    return tree
+
+
+def link_texts(tree: lxml.html.HtmlElement) -> set[str]:
+    """The squeezed text of every link on the page."""
+    return {squeeze(a.text_content()) for a in tree.iter("a")} - {""}
+
+
+def paragraphs(tree: lxml.html.HtmlElement, options: HtmlOptions = DEFAULT_OPTIONS, title: str = "") -> list[str]:
+    """The article's paragraphs, in page order, each verbatim from the page up to white space."""
+    shown, links = page_text(tree), link_texts(tree)
+    if options.drop_hidden:
+        tree = _without_hidden(tree)
+    first, *others = [_mode_lines(tree, mode, options) for mode in options.modes]
+    agreed = set(first).intersection(*others)
+    sequence = first
+    if options.prose_from:
+        wider = _mode_lines(tree, options.prose_from, options)
+        if agreed <= set(wider):  # its order then holds every agreed paragraph
+            sequence = wider
+            agreed |= {line for line in wider if len(line.split()) >= PROSE_WORDS and PROSE_END.search(line)}
+    kept: list[str] = []
+    for line in sequence:
+        verbatim = _verbatim(line, shown) if line in agreed else None
+        if verbatim is None or (options.drop_furniture and is_furniture(verbatim, title)) or \
+                (options.drop_link_lines and len(verbatim.split()) >= LINK_WORDS and squeeze(verbatim) in links):
+            continue
+        kept.append(verbatim)
+    return kept
+
+
+def _stated(value: str | None, source: str) -> str:
+    """`value` with its white space collapsed if the page's source holds it as written (trafilatura tidies some
+    values, e.g. drops the dots of initials), else ''."""
+    value = " ".join((value or "").split())
+    return value if value and squeeze(value) in source else ""
+
+
+def metadata(tree: lxml.html.HtmlElement, html: str) -> dict:
+    """Title, authors, date, site name and canonical URL as the page's markup states them.
+
+    The site name comes only from the page's meta tags or JSON-LD (trafilatura would otherwise take a part of the
+    title or the URL's domain); the date only from markup (htmldate without its text search and without the URL,
+    either of which guesses). Title, authors, site name and URL are kept only as the page's source has them."""
+    source = squeeze(unescape(html))
+    meta = trafilatura.extract_metadata(deepcopy(tree), date_config={"extensive_search": False, "original_date": True})
+    sitename = _stated(extract_meta_json(tree, examine_meta(tree)).sitename, source)
+    date = find_date(deepcopy(tree), extensive_search=False, original_date=True, url=None)
+    authors = tuple(a for a in (_stated(a, source) for a in (meta.author or "").split(";")) if a)
+    url = meta.url if meta.url and re.match(r"https?://", meta.url) and meta.url in html else None
+    return {"title": _stated(meta.title, source), "publisher": "" if sitename.startswith(("@", "http")) else sitename,
+            "date": date or None, "authors": authors, "url": url}
+
+
+def extract(data: bytes, options: HtmlOptions = DEFAULT_OPTIONS) -> Extracted:
+    html = decode(data)
+    tree = _parse(html)
+    info = metadata(tree, html)
+    body = paragraphs(tree, options, info["title"])
+    links = link_texts(tree)
+    if all(squeeze(p) in links for p in body):  # nothing, or nothing but links (a menu, a list of headlines)
+        raise ImportFailure("no article text found on the page (only menus, links or other page furniture)")
+    return Extracted(body="\n\n".join(body), importer=f"trafilatura {version('trafilatura')}", **info)

@@ -1,0 +1,278 @@
+"""`qa add`, `qa list`, `qa remove`: a person's files become corpus documents (Markdown with YAML front matter, as
+the bundled ones), each with its provenance; duplicates are skipped and failures listed, and the rest go on."""
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import hashlib
+import io
+import os
+import re
+import sys
+import tempfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+from tqdm import tqdm
+
+from qa.corpus.documents import COMMENT_MARKER, Document, corpus_files, load_file, normalise_body
+from qa.errors import CorpusError, QAError
+from qa.ingest.extracted import Extracted, ImportFailure
+from qa.ingest.html import DEFAULT_OPTIONS, HtmlOptions
+
+MAX_FILE_MB = 50.0  # larger files are refused: a report of a few hundred pages is well under it
+PROGRESS_FROM = 10  # files; fewer are imported without a progress bar
+HTML = (".html", ".htm", ".html.gz", ".htm.gz")  # saved pages, and gzip-compressed ones as archives keep them
+SUFFIXES = HTML + (".pdf", ".docx", ".txt", ".md")
+NOT_ID = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def suffix_of(path: Path) -> str:
+    name = path.name.lower()
+    return next((s for s in sorted(SUFFIXES, key=len, reverse=True) if name.endswith(s)), path.suffix.lower())
+
+
+def _gunzip(data: bytes, limit: int) -> bytes:
+    try:
+        with gzip.GzipFile(fileobj=io.BytesIO(data)) as f:
+            out = f.read(limit + 1)
+    except (OSError, EOFError) as exc:
+        raise ImportFailure(f"the compressed page cannot be read ({exc})") from None
+    if len(out) > limit:
+        raise ImportFailure(f"the page is over {limit // 2**20} MB once uncompressed; split it or raise --max-mb")
+    return out
+
+
+def extract_file(path: Path, data: bytes, html_options: HtmlOptions = DEFAULT_OPTIONS,
+                 limit: int = int(MAX_FILE_MB * 2**20)) -> Extracted:
+    """The text and stated metadata of one file, by its extension (see SUFFIXES)."""
+    suffix = suffix_of(path)
+    if suffix in HTML:
+        from qa.ingest import html
+        return html.extract(_gunzip(data, limit) if suffix.endswith(".gz") else data, html_options)
+    if suffix == ".pdf":
+        from qa.ingest import pdf
+        return pdf.extract(data)
+    if suffix == ".docx":
+        from qa.ingest import docx
+        return docx.extract(data)
+    if suffix == ".txt":
+        from qa.ingest import text
+        return text.extract(data)
+    raise ImportFailure(f"{suffix or 'a file without an extension'} is not a format qa add reads "
+                        f"({', '.join(SUFFIXES)})")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one file: 'added' (as document `doc_id`), 'skipped' or 'failed', and why."""
+
+    file: str
+    status: str
+    reason: str = ""
+    doc_id: str | None = None
+
+
+@dataclass
+class ImportReport:
+    outcomes: list[Outcome] = field(default_factory=list)
+
+    def having(self, status: str) -> list[Outcome]:
+        return [o for o in self.outcomes if o.status == status]
+
+    def summary(self) -> str:
+        lines = [f"added {len(self.having('added'))}, skipped {len(self.having('skipped'))}, "
+                 f"failed {len(self.having('failed'))}"]
+        for o in self.outcomes:
+            lines.append(f"  {o.status:<7} {o.file}" + (f" -> {o.doc_id}" if o.doc_id else "") +
+                         (f": {o.reason}" if o.reason else ""))
+        return "\n".join(lines)
+
+
+def files_in(paths: Iterable[Path]) -> Iterator[tuple[Path, bool]]:
+    """(file, named) for the files given (named) and those inside the folders given (recursively, in name order;
+    hidden ones left out)."""
+    for path in paths:
+        if path.is_dir():
+            yield from ((p, False) for p in sorted(path.rglob("*")) if p.is_file() and
+                        not any(part.startswith(".") for part in p.relative_to(path).parts))
+        else:
+            yield path, True
+
+
+class _Corpus:
+    """The corpus folder's documents as `add` needs them: ids, file digests and bodies already present."""
+
+    def __init__(self, corpus_dir: Path):
+        self.dir = corpus_dir
+        self.ids: set[str] = set()
+        self.by_sha: dict[str, str] = {}
+        self.by_body: dict[str, str] = {}
+        for path in corpus_files(corpus_dir):
+            for doc in load_file(path):
+                self.note(doc)
+
+    def note(self, doc: Document) -> None:
+        self.ids.add(doc.id)
+        if doc.source_sha256:
+            self.by_sha.setdefault(doc.source_sha256, doc.id)
+        self.by_body.setdefault(_digest(doc.body), doc.id)
+
+    def new_id(self, path: Path) -> str:
+        stem = path.name[:len(path.name) - len(suffix_of(path))] or path.name
+        base = NOT_ID.sub("-", stem).strip("-._")[:80] or "document"
+        candidate, n = base, 1
+        while candidate in self.ids or (self.dir / f"{candidate}.md").exists():
+            n += 1
+            candidate = f"{base}-{n}"
+        return candidate
+
+
+def _digest(body: str) -> str:
+    """Two bodies that differ only in white space are the same text."""
+    return hashlib.sha256(" ".join(body.split()).encode("utf-8")).hexdigest()
+
+
+def render(doc_id: str, extracted: Extracted, source_file: str, sha256: str, imported: str) -> str:
+    """The corpus file of an imported document: front matter (stated metadata, then provenance) and the body."""
+    meta: dict[str, object] = {"id": doc_id, "title": extracted.title, "publisher": extracted.publisher, "date": extracted.date,
+            "authors": list(extracted.authors), "url": extracted.url, "source_file": source_file,
+            "source_sha256": sha256, "imported": imported, "importer": extracted.importer}
+    if extracted.pages is not None:
+        meta["pages"] = list(extracted.pages)
+    front = yaml.safe_dump(meta, sort_keys=False, allow_unicode=True, width=1_000_000, default_flow_style=None)
+    return f"---\n{front}---\n\n{extracted.body}\n"
+
+
+def _markdown(path: Path, data: bytes, sha256: str, imported: str) -> tuple[str, str, str]:
+    """A file already in the corpus format: (its id, its body, its text with provenance added unless it has some)."""
+    try:
+        text = data.decode("utf-8-sig").replace("\r\n", "\n")
+    except UnicodeDecodeError as exc:
+        raise ImportFailure(f"not UTF-8 (byte {exc.object[exc.start]:#04x} at offset {exc.start})") from None
+    with tempfile.TemporaryDirectory() as tmp:
+        probe = Path(tmp) / path.name
+        probe.write_text(text, encoding="utf-8")
+        try:
+            docs = load_file(probe)
+        except CorpusError as exc:
+            raise ImportFailure(f"not a corpus document: {exc}") from None
+    article = docs[0]
+    if article.source_file is None:
+        provenance = {"source_file": path.name, "source_sha256": sha256, "imported": imported,
+                      "importer": f"PyYAML {yaml.__version__} (corpus Markdown, copied as written)"}
+        added = yaml.safe_dump(provenance, sort_keys=False, allow_unicode=True)
+        text = text.replace("---\n", "---\n" + added, 1)
+    return article.id, article.body, text
+
+
+def _write(folder: Path, name: str, text: str) -> Path:
+    """Write `text` beside its final place and rename it there: a document file is never seen half-written."""
+    final = folder / name
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".importing-", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        try:
+            load_file(Path(tmp))  # it reads back as a corpus document, or it is not put in place
+        except CorpusError as exc:
+            raise ImportFailure(f"its document does not read back from the corpus format ({exc})") from None
+        os.replace(tmp, final)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return final
+
+
+def _add_one(path: Path, corpus: _Corpus, limit: int, imported: str) -> Outcome:
+    name = str(path)
+    if not path.exists():
+        return Outcome(name, "failed", "no such file or folder")
+    size = path.stat().st_size
+    if size > limit:
+        return Outcome(name, "failed", f"{size / 2**20:.1f} MB is over the {limit / 2**20:g} MB limit; "
+                                       "split it or raise --max-mb")
+    data = path.read_bytes()
+    sha256 = hashlib.sha256(data).hexdigest()
+    if sha256 in corpus.by_sha:
+        return Outcome(name, "skipped", f"the same file (sha256) as document {corpus.by_sha[sha256]}")
+    if suffix_of(path) == ".md":
+        doc_id, body, text = _markdown(path, data, sha256, imported)
+    else:
+        extracted = extract_file(path, data, limit=limit)
+        body = normalise_body(extracted.body)
+        if body != extracted.body:  # page offsets, and what the reader sees, rely on the body as written
+            raise ImportFailure("its text does not survive the corpus format unchanged (a bug in qa add; please report)")
+        if COMMENT_MARKER.search(body):
+            raise ImportFailure("its text has a '## Reader comment:' line, which the corpus format reads as a comment")
+        doc_id = corpus.new_id(path)
+        text = render(doc_id, extracted, path.name, sha256, imported)
+    if _digest(body) in corpus.by_body:
+        return Outcome(name, "skipped", f"the same text as document {corpus.by_body[_digest(body)]}")
+    if doc_id in corpus.ids:
+        raise ImportFailure(f"its id {doc_id!r} is already used in the corpus; change the id in its front matter")
+    written = _write(corpus.dir, f"{doc_id}.md", text)
+    for doc in load_file(written):
+        corpus.note(doc)
+    return Outcome(name, "added", doc_id=doc_id)
+
+
+def add(paths: Iterable[Path], corpus_dir: Path, max_mb: float | None = None, progress: bool = True) -> ImportReport:
+    """Import each file (folders recursively) into `corpus_dir`; a file that fails is listed, and the rest go on."""
+    corpus_dir = Path(corpus_dir)
+    corpus_dir.mkdir(parents=True, exist_ok=True)
+    corpus = _Corpus(corpus_dir)
+    files = list(files_in(Path(p) for p in paths))
+    imported = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
+    report = ImportReport()
+    bar = tqdm(files, desc="importing", unit="file", disable=True if len(files) < PROGRESS_FROM or not progress else None,
+               file=sys.stderr)
+    for path, named in bar:
+        if not named and suffix_of(path) not in SUFFIXES:  # a folder's pictures, spreadsheets ...: not for the corpus
+            report.outcomes.append(Outcome(str(path), "skipped", f"{suffix_of(path) or 'no extension'} is not a format "
+                                                                 "qa add reads"))
+            continue
+        try:
+            outcome = _add_one(path, corpus, int((max_mb or MAX_FILE_MB) * 2**20), imported)
+        except ImportFailure as exc:
+            outcome = Outcome(str(path), "failed", str(exc))
+        except OSError as exc:
+            outcome = Outcome(str(path), "failed", f"cannot be read or written ({exc.strerror or exc})")
+        report.outcomes.append(outcome)
+    return report
+
+
+def documents(corpus_dir: Path) -> list[tuple[Path, Document]]:
+    """Each corpus file with its article (reader comments go with it)."""
+    return [(path, load_file(path)[0]) for path in corpus_files(corpus_dir)]
+
+
+def describe(doc: Document) -> str:
+    """A document's metadata and provenance, as `qa list` shows them."""
+    unstated = "(not stated)"
+    lines = [doc.id, f"  title:     {doc.title or unstated}", f"  publisher: {doc.publisher or unstated}",
+             f"  date:      {doc.date or unstated}", f"  authors:   {', '.join(doc.authors) or unstated}",
+             f"  url:       {doc.url or unstated}"]
+    if doc.source_file:
+        lines += [f"  file:      {doc.source_file} (sha256 {doc.source_sha256})",
+                  f"  imported:  {doc.imported} with {doc.importer}"]
+        if doc.pages:
+            lines.append(f"  pages:     {len(doc.pages)}")
+    else:
+        lines.append("  file:      written for the corpus (not imported)")
+    return "\n".join(lines)
+
+
+def remove(doc_id: str, corpus_dir: Path) -> Path:
+    """Delete the corpus file of document `doc_id` (with its reader comments); the file's path."""
+    for path, doc in documents(corpus_dir):
+        if doc.id == doc_id:
+            path.unlink()
+            return path
+    if "/" in doc_id:
+        raise QAError(f"{doc_id!r} is a reader comment; remove its article ({doc_id.split('/')[0]!r}) or edit the file")
+    raise QAError(f"no document {doc_id!r} in {corpus_dir}; 'python -m qa list' shows the ids")

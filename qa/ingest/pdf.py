@@ -1,0 +1,166 @@
+"""PDF files, page by page with pypdf: the text layer's lines, without the headers, footers and page numbers that
+repeat on every page, in paragraphs where the page leaves a blank line; document information as metadata.
+
+pypdf's layout mode is used because it keeps the vertical gaps between paragraphs as blank lines (plain mode runs
+every line together); the spaces it adds to keep columns in place are white space, normalised away."""
+from __future__ import annotations
+
+import io
+import logging
+import re
+from collections import Counter
+from importlib.metadata import version
+
+import pypdf
+from pypdf.errors import DependencyError, FileNotDecryptedError, PdfReadError
+
+from qa.ingest.extracted import Extracted, ImportFailure
+
+EDGE_LINES = 2  # a header or footer is among the first or last this many lines of a page
+REPEATS = 0.5  # ... and recurs there, digits aside, on at least this share of the pages (and on two at least)
+PAGE_NUMBER = re.compile(r"^(?:page\s+)?[-–—]?\s*\d{1,4}\s*[-–—]?(?:\s*(?:/|of)\s*\d{1,4})?$", re.IGNORECASE)
+# A paragraph carries on to the next page unless its last line ends like a sentence or a heading.
+ENDS_PARAGRAPH = re.compile(r"[.!?:;…\"”’)\]]$")
+HYPHENATED = re.compile(r"(\w+)-$")
+WORDS = re.compile(r"\w+")
+
+
+ENCRYPTED = "the PDF is encrypted with a password; save an unprotected copy and import that"
+
+
+def _reader(data: bytes) -> pypdf.PdfReader:
+    if b"%%EOF" not in data[-2048:]:  # pypdf would read what it can of a cut-off file: a document missing its end
+        raise ImportFailure("the PDF cannot be read, it may be truncated or damaged (it does not end with %%EOF)")
+    try:
+        reader = pypdf.PdfReader(io.BytesIO(data))
+        encrypted = reader.is_encrypted
+    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, OSError) as exc:
+        raise ImportFailure(f"the PDF cannot be read, it may be truncated or damaged ({exc})") from None
+    if encrypted:
+        try:  # a PDF with only an owner password opens with the empty user password, as a viewer opens it
+            opened = int(reader.decrypt(""))
+        except (DependencyError, FileNotDecryptedError, PdfReadError, NotImplementedError):
+            opened = 0
+        if not opened:
+            raise ImportFailure(ENCRYPTED)
+    try:
+        len(reader.pages)
+    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, OSError) as exc:
+        raise ImportFailure(f"the PDF cannot be read, it may be truncated or damaged ({exc})") from None
+    return reader
+
+
+def _page_lines(reader: pypdf.PdfReader) -> list[list[str]]:
+    """Each page's lines, white space inside a line collapsed; '' marks a blank line (a paragraph break)."""
+    pages = []
+    for page in reader.pages:
+        try:
+            text = page.extract_text(extraction_mode="layout")
+        except Exception as exc:  # pypdf raises many types on a damaged content stream
+            raise ImportFailure(f"the PDF cannot be read, it may be truncated or damaged ({exc})") from None
+        pages.append([" ".join(line.split()) for line in text.split("\n")])
+    return pages
+
+
+def _shape(line: str) -> str:
+    """A line with its digits blanked, so that 'Page 3' and 'Page 4' are the same footer."""
+    return re.sub(r"\d+", "#", line)
+
+
+def _edges(lines: list[str]) -> list[int]:
+    """Indexes of the first and last EDGE_LINES non-blank lines."""
+    filled = [i for i, line in enumerate(lines) if line]
+    return sorted(set(filled[:EDGE_LINES] + filled[-EDGE_LINES:]))
+
+
+def _without_furniture(pages: list[list[str]]) -> list[list[str]]:
+    """Pages without the lines at their top or bottom that recur on most pages, or that are page numbers."""
+    if len(pages) < 2:
+        return pages
+    recurring = Counter(shape for lines in pages for shape in {_shape(lines[i]) for i in _edges(lines)})
+    needed = max(2, REPEATS * len(pages))
+    cleaned = []
+    for lines in pages:
+        drop = {i for i in _edges(lines) if recurring[_shape(lines[i])] >= needed or PAGE_NUMBER.match(lines[i])}
+        cleaned.append([line for i, line in enumerate(lines) if i not in drop])
+    return cleaned
+
+
+def _paragraphs(lines: list[str]) -> list[list[str]]:
+    paragraphs: list[list[str]] = [[]]
+    for line in lines:
+        if line:
+            paragraphs[-1].append(line)
+        elif paragraphs[-1]:
+            paragraphs.append([])
+    return [p for p in paragraphs if p]
+
+
+def _join_lines(lines: list[str], vocabulary: set[str]) -> str:
+    """The lines of a paragraph as one. A word broken with a hyphen at a line end is joined without it only when
+    the document also has the joined word unbroken and never the hyphenated one ('exam-' 'ple' -> 'example');
+    otherwise the hyphen stays ('well-' 'known' -> 'well-known'), as it may be the word's own."""
+    text = lines[0]
+    for line in lines[1:]:
+        broken = HYPHENATED.search(text)
+        rest = WORDS.match(line)
+        if broken and rest and line[0].islower():
+            joined = broken.group(1) + rest.group()
+            compound = f"{broken.group(1)}-{rest.group()}".lower()
+            text = text[:-1] + line if joined.lower() in vocabulary and compound not in vocabulary else text + line
+        else:
+            text = f"{text} {line}"
+    return text
+
+
+def _vocabulary(pages: list[list[str]]) -> set[str]:
+    """The words and hyphenated words that occur whole inside lines (not broken at a line end)."""
+    words: set[str] = set()
+    for lines in pages:
+        for line in lines:
+            inner = line[:-1] if line.endswith("-") else line
+            words.update(w.lower() for w in re.findall(r"\w+(?:-\w+)*", inner))
+            words.update(w.lower() for w in WORDS.findall(inner))
+    return words
+
+
+def body_and_pages(pages: list[list[str]]) -> tuple[str, tuple[int, ...]]:
+    """The body, and the offset in it where each page's text starts."""
+    vocabulary = _vocabulary(pages)
+    body, starts = "", []
+    for lines in pages:
+        paragraphs = [_join_lines(p, vocabulary) for p in _paragraphs(lines)]
+        if paragraphs and body and not ENDS_PARAGRAPH.search(body) and paragraphs[0][:1].islower():
+            starts.append(len(body) + 1)  # the paragraph carries on from the page before
+            body = f"{body} {paragraphs[0]}"
+            paragraphs = paragraphs[1:]
+        elif paragraphs and body:
+            starts.append(len(body) + 2)
+        else:
+            starts.append(len(body))
+        for paragraph in paragraphs:
+            body = f"{body}\n\n{paragraph}" if body else paragraph
+    return body, tuple(starts)
+
+
+def _date(value) -> str | None:
+    return value.date().isoformat() if value is not None else None
+
+
+def extract(data: bytes) -> Extracted:
+    logging.getLogger("pypdf").setLevel(logging.ERROR)  # its warnings about odd files are not the user's concern
+    reader = _reader(data)
+    pages = _without_furniture(_page_lines(reader))
+    body, starts = body_and_pages(pages)
+    if not WORDS.search(body):
+        raise ImportFailure("the PDF has no text layer (a scanned document?); run OCR on it and import the result")
+    info = reader.metadata
+    try:
+        date = _date(info.creation_date) if info is not None else None
+    except ValueError:
+        date = None  # a creation date that is not a date states nothing
+    title = " ".join(str(info.get("/Title") or "").split()) if info is not None else ""
+    author = str(info.get("/Author") or "") if info is not None else ""
+    authors = tuple(a.strip() for a in author.split(";") if a.strip())
+    return Extracted(body=body, importer=f"pypdf {version('pypdf')}", title=title, date=date, authors=authors,
+                     pages=starts)

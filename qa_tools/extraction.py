@@ -1,0 +1,282 @@
+"""The extraction benchmark: the shared article-extraction pages imported as `qa add` imports them, scored with
+the benchmark's metric (word 4-gram shingles, pooled precision, recall and F1; see its SOURCE.md).
+
+    python -m qa_tools.extraction                    # every variant on both halves
+    python -m qa_tools.extraction --split report     # one half
+    python -m qa_tools.extraction --bench            # import rate and peak memory (docs/IMPORT.md)
+    python -m qa_tools.extraction --metadata         # what trafilatura's metadata guesses and qa add leaves empty
+
+The pages are split into a tune half and a report half by the sha256 of their file names (the lower half of the
+sorted digests is `tune`). Options are chosen on `tune` only; `report` is what is quoted."""
+from __future__ import annotations
+
+import argparse
+import gzip
+import hashlib
+import json
+import os
+import re
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from qa.config import ROOT
+from qa.ingest.extracted import ImportFailure
+from qa.ingest.html import DEFAULT_OPTIONS, MODE_FLAGS, HtmlOptions, decode, page_text, squeeze
+from qa.ingest.importer import extract_file
+
+# ../shared beside the checkout (as for qa_tools.bench), or beside the folder of worktrees.
+BENCHMARK = next((base / "shared" / "benchmarks" / "article-extraction" for base in (ROOT.parent, ROOT.parent.parent)
+                  if (base / "shared" / "benchmarks" / "article-extraction").is_dir()),
+                 ROOT.parent / "shared" / "benchmarks" / "article-extraction")
+TOKEN = re.compile(r"\w+")
+# Every variant tried, in the order tried. The one chosen (DEFAULT_OPTIONS in qa/ingest/html.py) has the highest
+# recall on `tune` among those with a `tune` precision of at least TARGET_PRECISION (ties: the higher F1).
+TARGET_PRECISION = 0.98
+_NONE = HtmlOptions(modes=("default",), drop_hidden=False, drop_furniture=False, drop_link_lines=False,
+                    include_tables=True)
+_PRECISION = replace(_NONE, modes=("precision",), include_tables=False)
+VARIANTS = {
+    "trafilatura default": _NONE,
+    "trafilatura precision": replace(_NONE, modes=("precision",)),
+    "precision, no tables": _PRECISION,
+    "+ hidden elements dropped": replace(_PRECISION, drop_hidden=True),
+    "+ furniture lines": replace(_PRECISION, drop_hidden=True, drop_furniture=True),
+    "+ link-only lines": replace(_PRECISION, drop_hidden=True, drop_furniture=True, drop_link_lines=True),
+    "default ∩ precision, all filters": HtmlOptions(modes=("default", "precision")),
+    "recall ∩ precision, all filters": HtmlOptions(modes=("recall", "precision")),
+    "recall, all filters": HtmlOptions(modes=("recall",)),
+    "fast, all filters": HtmlOptions(modes=("fast",)),
+    "default + recall-only prose, all filters": HtmlOptions(prose_from="recall"),
+    "default, all filters": HtmlOptions(modes=("default",)),
+}
+
+
+@dataclass(frozen=True)
+class Page:
+    key: str
+    path: Path
+    truth: str
+
+
+def pages(folder: Path = BENCHMARK) -> list[Page]:
+    truth = json.loads((folder / "ground-truth.json").read_text(encoding="utf-8"))
+    return [Page(key, folder / "html" / f"{key}.html.gz", truth[key]["articleBody"]) for key in sorted(truth)]
+
+
+def split_of(page: Page) -> str:
+    """'tune' or 'report', by the sha256 of the page's file name."""
+    return "tune" if hashlib.sha256(page.path.name.encode()).hexdigest() < _median(page.path.parent) else "report"
+
+
+_medians: dict[Path, str] = {}
+
+
+def _median(folder: Path) -> str:
+    if folder not in _medians:
+        digests = sorted(hashlib.sha256(p.name.encode()).hexdigest() for p in folder.glob("*.html.gz"))
+        _medians[folder] = digests[len(digests) // 2]
+    return _medians[folder]
+
+
+def shingles(text: str) -> Counter:
+    tokens = TOKEN.findall(text.lower())
+    return Counter(tuple(tokens[i:i + 4]) for i in range(max(1, len(tokens) - 3)) if tokens[i:i + 4])
+
+
+def counts(truth: str, extracted: str) -> tuple[int, int, int]:
+    """True positive, false positive and false negative shingles of one page."""
+    want, got = shingles(truth), shingles(extracted)
+    tp = sum((want & got).values())
+    return tp, sum(got.values()) - tp, sum(want.values()) - tp
+
+
+def score(options: HtmlOptions, selected: list[Page]) -> dict:
+    """Pooled precision, recall and F1; pages with no document; paragraphs not verbatim on their page."""
+    tp = fp = fn = 0
+    failed, not_verbatim = [], 0
+    started = time.perf_counter()
+    for page in selected:
+        data = gzip.decompress(page.path.read_bytes())
+        try:
+            body = extract_file(page.path.with_suffix(""), data, options).body
+        except ImportFailure as exc:
+            failed.append(f"{page.key[:12]}: {exc}")
+            body = ""
+        shown = page_text(_tree(data)) if body else ""
+        not_verbatim += sum(squeeze(p) not in shown for p in body.split("\n\n") if p)
+        a, b, c = counts(page.truth, body)
+        tp, fp, fn = tp + a, fp + b, fn + c
+    precision, recall = tp / max(tp + fp, 1), tp / max(tp + fn, 1)
+    f1 = 2 * precision * recall / max(precision + recall, 1e-9)
+    return {"pages": len(selected), "precision": round(precision, 5), "recall": round(recall, 5), "f1": round(f1, 5),
+            "no_document": failed, "paragraphs_not_verbatim": not_verbatim,
+            "seconds": round(time.perf_counter() - started, 1)}
+
+
+def _tree(data: bytes):
+    import lxml.html
+    return lxml.html.document_fromstring(decode(data))
+
+
+def run(splits: tuple[str, ...] = ("tune", "report"), variants: dict[str, HtmlOptions] | None = None) -> dict:
+    every = pages()
+    report = {}
+    for name, options in (variants or {**VARIANTS, "chosen (qa add)": DEFAULT_OPTIONS}).items():
+        report[name] = {s: score(options, [p for p in every if split_of(p) == s]) for s in splits}
+    return report
+
+
+def metadata_checks(selected: list[Page]) -> dict:
+    """What trafilatura's own metadata would have said that `qa add` does not take, counted over the pages: dates
+    found only by its guesses (text search, the URL), site names made from the title or the domain, and values it
+    tidied so that the page does not hold them as written."""
+    import trafilatura
+
+    from qa.ingest.html import _parse, metadata
+    counts_: Counter[str] = Counter()
+    for page in selected:
+        html = decode(gzip.decompress(page.path.read_bytes()))
+        theirs = trafilatura.extract_metadata(_parse(html), default_url=None)
+        ours = metadata(_parse(html), html)
+        counts_["pages"] += 1
+        counts_["date stated"] += bool(ours["date"])
+        counts_["date only guessed (left empty)"] += bool(theirs.date and not ours["date"])
+        counts_["date differs from the guess"] += bool(theirs.date and ours["date"] and theirs.date != ours["date"])
+        counts_["site name stated"] += bool(ours["publisher"])
+        counts_["site name only from title or domain (left empty)"] += bool(theirs.sitename and not ours["publisher"])
+        counts_["authors tidied, not on the page (left out)"] += len((theirs.author or "").split(";")) - \
+            len(ours["authors"]) if theirs.author else 0
+    return dict(counts_)
+
+
+def _anchor(page: Page) -> tuple[bytes, int]:
+    """The page's HTML and a place in its body where inserted words become part of a paragraph `qa add` extracts
+    (-1 if none of the first tried is)."""
+    html = gzip.decompress(page.path.read_bytes())
+    body_at = max(html.find(b"<body"), 0)
+    for paragraph in extract_file(page.path, page.path.read_bytes()).body.split("\n\n")[:5]:
+        at = html.find(" ".join(paragraph.split()[:3]).encode(), body_at)
+        probe = html[:at] + b"Copy 0. " + html[at:]
+        if at >= 0 and "Copy 0." in extract_file(page.path.with_suffix(""), probe).body:
+            return html, at
+    return html, -1
+
+
+def _varied_copies(folder: Path, out: Path, copies: int) -> int:
+    """`copies` distinct pages made from the benchmark's: copy N of a page has 'Copy N.' inserted before the first
+    words of a paragraph `qa add` extracts from it, so that neither its bytes nor its body repeat another's. How
+    many copies carry the insertion (the others differ in their bytes only, and are skipped as the same text)."""
+    every = pages(folder)
+    anchors = [_anchor(page) for page in every]
+    varied = 0
+    for n in range(copies):
+        html, at = anchors[n % len(every)]
+        mark = f"Copy {n}. ".encode()
+        (out / f"{n:04d}-{every[n % len(every)].path.name[:-3]}").write_bytes(
+            html[:at] + mark + html[at:] if at >= 0 else html + b"<!-- " + mark + b"-->")
+        varied += at >= 0
+    return varied
+
+
+def _import_in_child(source: Path, corpus: Path) -> dict:
+    """`add` in a fresh interpreter: its time and its peak resident memory (VmHWM), nothing else loaded first."""
+    import subprocess
+    # VmHWM, not getrusage's ru_maxrss: that one keeps the parent's peak across fork and exec.
+    code = ("import json, sys, time; from pathlib import Path; from qa.ingest.importer import add; "
+            "from qa_tools.launch import status_mb; "
+            "t = time.perf_counter(); r = add([Path(sys.argv[1])], Path(sys.argv[2]), progress=False); "
+            "print(json.dumps({'seconds': time.perf_counter() - t, 'added': len(r.having('added')), "
+            "'skipped': len(r.having('skipped')), 'failed': len(r.having('failed')), "
+            "'peak_rss_mb': status_mb('self', 'VmHWM:')}))")
+    done = subprocess.run([sys.executable, "-c", code, str(source), str(corpus)], capture_output=True, text=True,
+                          check=True, cwd=ROOT)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def bench(folder: Path = BENCHMARK, copies: int = 1000) -> dict:
+    """Import rate of the benchmark's pages (extraction, then encoding as `qa index` does), and peak memory while
+    importing `copies` distinct pages made from them."""
+    import tempfile
+
+    from qa.config import Settings
+    from qa.corpus.documents import load_corpus
+    from qa.corpus.passages import split_document
+    from qa.index.encoder import MiniLMEncoder
+    from qa.index.store import build
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp_dir = Path(tmp)
+        extraction = _import_in_child(folder / "html", tmp_dir / "corpus")
+        settings = replace(Settings(), corpus_dir=tmp_dir / "corpus", index_dir=tmp_dir / "index")
+        passages = sum(len(split_document(d, settings.min_passage_words)) for d in load_corpus(settings.corpus_dir))
+        encoder = MiniLMEncoder()
+        started = time.perf_counter()
+        build(settings, encoder)
+        encoding_s = time.perf_counter() - started
+        (tmp_dir / "many").mkdir()
+        varied = _varied_copies(folder, tmp_dir / "many", copies)
+        many = _import_in_child(tmp_dir / "many", tmp_dir / "many-corpus")
+    return {
+        "pages": extraction["added"], "extraction_s": round(extraction["seconds"], 1),
+        "extraction_files_per_s": round(extraction["added"] / extraction["seconds"], 2),
+        "extraction_peak_rss_mb": round(extraction["peak_rss_mb"]), "passages": passages,
+        "encoding_s": round(encoding_s, 1), "encoding_passages_per_s": round(passages / encoding_s, 1),
+        "encoding_files_per_s": round(extraction["added"] / encoding_s, 2),
+        "many_files": copies, "many_with_distinct_text": varied,
+        "many_added": many["added"], "many_skipped": many["skipped"], "many_failed": many["failed"],
+        "many_s": round(many["seconds"], 1), "many_files_per_s": round(many["added"] / many["seconds"], 2),
+        "many_peak_rss_mb": round(many["peak_rss_mb"]),
+        "load_average_end": round(os.getloadavg()[0], 1),
+    }
+
+
+def choose(report: dict) -> str:
+    """The variant with the highest `tune` recall among those reaching TARGET_PRECISION on `tune`; then the higher
+    F1 and precision; then the fewer changes to trafilatura's own settings (its default keeps its fallback
+    extractors for pages its main pass gets wrong)."""
+    tune = {name: r["tune"] for name, r in report.items() if "tune" in r and name in VARIANTS}
+    eligible = [n for n, r in tune.items() if r["precision"] >= TARGET_PRECISION] or list(tune)
+
+    def changes(name: str) -> int:
+        options = VARIANTS[name]
+        return sum(len(MODE_FLAGS[m]) for m in options.modes) + (options.prose_from is not None)
+    return max(eligible, key=lambda n: (tune[n]["recall"], tune[n]["f1"], tune[n]["precision"], -changes(n)))
+
+
+def format_report(report: dict) -> str:
+    lines = [f"{'variant':<44} {'split':<7} {'P':>6} {'R':>6} {'F1':>6}  no doc  not verbatim  seconds"]
+    for name, by_split in report.items():
+        for split, r in by_split.items():
+            lines.append(f"{name:<44} {split:<7} {r['precision']:>6.3f} {r['recall']:>6.3f} {r['f1']:>6.3f}  "
+                         f"{len(r['no_document']):>6}  {r['paragraphs_not_verbatim']:>12}  {r['seconds']:>7.1f}")
+            lines += [f"    no document: {f}" for f in r["no_document"]]
+    if any("tune" in r for name, r in report.items() if name in VARIANTS):
+        lines.append(f"chosen on tune (highest recall with precision >= {TARGET_PRECISION}): {choose(report)}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m qa_tools.extraction", description=__doc__.split("\n")[0])
+    p.add_argument("--split", choices=("tune", "report"), help="one half only (default: both)")
+    p.add_argument("--chosen", action="store_true", help="only the options `qa add` uses")
+    p.add_argument("--metadata", action="store_true", help="count what trafilatura's metadata guesses and qa add leaves out")
+    p.add_argument("--bench", action="store_true", help="import rate and peak memory (docs/IMPORT.md)")
+    p.add_argument("--copies", type=int, default=1000, help="with --bench: distinct pages imported for the memory figure")
+    p.add_argument("--json", action="store_true")
+    args = p.parse_args(argv)
+    if args.bench:
+        print(json.dumps(bench(copies=args.copies), indent=2))
+        return 0
+    if args.metadata:
+        print(json.dumps(metadata_checks(pages()), indent=2))
+        return 0
+    splits = (args.split,) if args.split else ("tune", "report")
+    report = run(splits, {"chosen (qa add)": DEFAULT_OPTIONS} if args.chosen else None)
+    print(json.dumps(report, indent=2) if args.json else format_report(report))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
