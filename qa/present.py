@@ -30,7 +30,7 @@ OPEN = "Open in source viewer"
 
 
 def _byline(doc: Document) -> str:
-    parts = [doc.publisher, shown_date(doc.date)]
+    parts = [part for part in (doc.publisher, shown_date(doc.date)) if part]  # an imported file may state no publisher
     if doc.kind == "comment":
         parts.insert(0, f"Reader comment by {doc.comment_author}{shown_location(doc)}, posted below this article")
     elif doc.authors:
@@ -39,7 +39,8 @@ def _byline(doc: Document) -> str:
 
 
 def _title(doc: Document) -> str:
-    return _link(doc.url, doc.title)
+    """The title as the document states it, or its file's name when it states none (an imported file)."""
+    return _link(doc.url, doc.title or doc.source_file or doc.id)
 
 
 DEFAULT_TITLE = "Answers quoted from the documents"
@@ -89,8 +90,10 @@ def sources_html(documents: list[Document], query: str = "", page: int = 1, per_
 
 def source_choices(documents: list[Document]) -> list[tuple[str, str]]:
     """(label, document id) of each source, for choosing the sources an answer may quote."""
-    return [(f"{d.title} ({d.publisher}, {d.date[:10] if d.date else 'undated'})" if d.publisher
-             else f"{d.title} ({d.date[:10] if d.date else 'undated'})", d.id) for d in documents]
+    def label(d: Document) -> str:
+        stated = ", ".join(part for part in (d.publisher, d.date[:10] if d.date else "undated") if part)
+        return f"{d.title or d.source_file or d.id} ({stated})"
+    return [(label(d), d.id) for d in documents]
 
 
 def source_html(doc: Document, start: int | None = None, end: int | None = None) -> str:
@@ -188,7 +191,7 @@ def answer_html(answer: Answer) -> str:
 def conversation_html(turns: list[Turn]) -> str:
     """Every question as typed and its answer, oldest first."""
     if not turns:
-        return '<p class="empty">Answers appear here, quoted word for word from the articles.</p>'
+        return '<p class="empty">Answers appear here, quoted word for word from the documents.</p>'
     out = []
     for t in turns:
         reply = answer_html(t.answer) if t.answer else f'<p class="message">{escape(error_reply(t.error or ""))}</p>'

@@ -43,7 +43,7 @@ def validate_question(question: object) -> str:
                                   "which is not valid Unicode text; send the question as UTF-8")
     question = question.strip()
     if not question:
-        raise InvalidQuestion("the question is empty; type a question about the articles")
+        raise InvalidQuestion("the question is empty; type a question about the documents")
     return question
 
 

@@ -18,7 +18,7 @@ BOLD_UNDERLINE, RESET = "\033[1;4m", "\033[0m"
 PLAIN_MARKS = ("[[", "]]")
 INDENT = "    "
 QUIT = ("/quit", "/exit")
-CHAT_HELP = ("Ask a question about the articles; a follow-up ('What were they charged with?') is searched with the "
+CHAT_HELP = ("Ask a question about the documents; a follow-up ('What were they charged with?') is searched with the "
              "questions before it. /quit or the end of input (Ctrl-D) ends the chat.")
 
 

@@ -37,12 +37,12 @@ def test_quote_text_is_the_quote_in_quotation_marks_then_its_citation(answers):
 
 def test_answer_text_numbers_each_quote_with_its_citation(answers):
     assert answer_text(answers[1]) == (
-        "Question: What did rights groups demand?\n\nPassages quoted word for word from the articles:\n\n"
+        "Question: What did rights groups demand?\n\nPassages quoted word for word from the documents:\n\n"
         "[1] “Rights groups demanded a transparent inquiry and the release of detained activists.”\n"
         "“Beta bulletin”, Beta Wire, date not stated")
     assert answer_text(answers[2]) == (
-        "Question: Who won the World Cup?\n\nThe articles do not answer this question, so nothing is quoted.\n\n"
-        "Questions the articles do answer:\n- How many people died?\n- What did rights groups demand?")
+        "Question: Who won the World Cup?\n\nThe documents do not answer this question, so nothing is quoted.\n\n"
+        "Questions the documents do answer:\n- How many people died?\n- What did rights groups demand?")
 
 
 def test_plain_text_has_no_markup_or_escapes():
@@ -56,7 +56,7 @@ def test_sources_differ_is_one_line_per_source():
                 make_passage("Later twenty people were killed and eleven people were killed.", "c#p1", "Alpha Times",
                              "2011-12-20", comment_author="Reader One"),
                 make_passage("Ten people were killed.", "a#p2", "Alpha Times", "2011-12-19")]
-    answer = Answer("How many were killed?", False, passages, "Passages quoted word for word from the articles:",
+    answer = Answer("How many were killed?", False, passages, "Passages quoted word for word from the documents:",
                     disagreement=find_disagreement("How many were killed?", passages))
     assert differ_lines(answer) == ["ten; Ten — Alpha Times, 2011-12-19 [1] [3]",
                                     "twenty; eleven — reader comment by Reader One, 2011-12-20 [2]"]
@@ -94,7 +94,7 @@ def test_markdown_lists_each_question_and_quote_escaped(answers):
         "- publisher: Beta Wire\n- date: \n- url: \n- authors: \\[\\]\n- kind: article\n- comment_author: \n"
         "- comment_location: \n- citation: “Beta bulletin”, Beta Wire, date not stated\n- also_in: \\[\\]\n- page: \n"
         "- source_file: \n\n"
-        "## 2. Who won the World Cup?\n\nThe articles do not answer this question, so nothing is quoted.\n")
+        "## 2. Who won the World Cup?\n\nThe documents do not answer this question, so nothing is quoted.\n")
 
 
 @pytest.mark.parametrize("name, fmt", [("quotes.md", "md"), ("a.b.CSV", "csv"), ("out.json", "json"),

@@ -33,7 +33,7 @@ def body(*data) -> bytes:
 # (id, request body, expected): ANSWER (answered or abstained; verified either way), ABSTAIN (with that message),
 # or (HTTP status, text the message contains), status 200 meaning an `event: error` in the result stream.
 CASES = [
-    ("empty", body("", 3, None), (200, "the question is empty; type a question about the articles")),
+    ("empty", body("", 3, None), (200, "the question is empty; type a question about the documents")),
     ("whitespace", body(" \t\n  ", 3, None), (200, "the question is empty")),
     ("over-limit", body("x" * 1001, 3, None), (200, "the question is 1,001 characters long; the limit is 1,000")),
     ("10-mb", body("Who died? " * 2**20, 3, None), (413, "the request body is over 1,000,000 bytes, the limit")),
@@ -104,7 +104,7 @@ def test_refused_requests_log_one_line_each(app, client):
     for content in (body("", 3, None), body("Who died?", 0, None), body("who\x00died", 3, None)):
         assert call_ask(client, app.url, content).error
     added = app.log.read_text(encoding="utf-8").splitlines()[len(before):]
-    assert added == ["app: refused: the question is empty; type a question about the articles",
+    assert added == ["app: refused: the question is empty; type a question about the documents",
                      "app: refused: k is 0; it must be from 1 to 10",
                      "app: refused: the question contains control characters (U+0000 at position 3); "
                      "remove them and ask again"]

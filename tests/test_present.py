@@ -81,8 +81,8 @@ def test_marked_text_shows_as_written(text, cuts):
 @pytest.mark.parametrize("message, shown", [
     ("the question is 1,001 characters long; the limit is 1,000. Ask a shorter question.",
      "Sorry, the question is 1,001 characters long; the limit is 1,000. Ask a shorter question."),
-    ("the question is empty; type a question about the articles",
-     "Sorry, the question is empty; type a question about the articles."),
+    ("the question is empty; type a question about the documents",
+     "Sorry, the question is empty; type a question about the documents."),
 ])
 def test_error_reply_ends_with_one_period(message, shown):
     assert error_reply(message) == shown

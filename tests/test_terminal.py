@@ -36,7 +36,7 @@ def test_highlights_are_bold_underlined_on_a_terminal_and_bracketed_elsewhere(tt
 def test_answer_shows_citations_above_indented_quotes(quoting_qa):
     answer = quoting_qa.ask("How many bodies did the nurse count at the hospital?", k=2)
     assert format_answer(answer, tty=False) == (
-        "Passages quoted word for word from the articles:\n\n"
+        "Passages quoted word for word from the documents:\n\n"
         "[1] Reader comment by Reader One, 2011-12-20 10:00, posted below “Alpha report” (Alpha Times)\n"
         "    [[A nurse told me she counted twenty bodies at the hospital that night, far more than officials admit.]]\n\n"
         "[2] “Alpha report”, Alpha Times, 2011-12-19, by Ann Writer, https://example.org/alpha\n"
@@ -56,7 +56,7 @@ def test_chat_keeps_history_reports_bad_questions_and_exports(fixture_qa, tmp_pa
     assert asked == [("How many people died?", []), ("x" * 1001, ["How many people died?"]),
                      ("What did rights groups demand?", ["How many people died?"])]
     assert err.getvalue() == "error: the question is 1,001 characters long; the limit is 1,000. Ask a shorter question.\n"
-    assert out.getvalue().count("Passages quoted word for word from the articles:") == 2
+    assert out.getvalue().count("Passages quoted word for word from the documents:") == 2
     assert [r["passage_id"] for r in json.loads(path.read_text())] == ["alpha#p1", "beta#p2"]
 
 

@@ -7,15 +7,15 @@ from dataclasses import asdict, dataclass, field
 from qa.corpus.documents import Document, page_at
 from qa.corpus.passages import PassageRecord
 
-ABSTAIN_MESSAGE = "The articles do not answer this question, so nothing is quoted."
-NOT_ENGLISH_MESSAGE = ("This bot reads English only, and no passage of the (English) articles matches this question, "
+ABSTAIN_MESSAGE = "The documents do not answer this question, so nothing is quoted."
+NOT_ENGLISH_MESSAGE = ("This bot reads English only, and no passage of the (English) documents matches this question, "
                        "so nothing is quoted. Please ask in English.")
-ANSWER_HEADING = "Passages quoted word for word from the articles:"
+ANSWER_HEADING = "Passages quoted word for word from the documents:"
 NO_MATCH_MESSAGE = "No document matches the chosen sources and dates, so nothing is quoted."
 # The heading of an 'uncertain' answer: the closest passages, which may be a near miss rather than an answer.
 UNCERTAIN_HEADING = "These passages may not answer your question:"
 CONFIDENCE_LEVELS = ("answered", "uncertain", "abstained")
-SUGGESTIONS_HEADING = "Questions the articles do answer:"
+SUGGESTIONS_HEADING = "Questions the documents do answer:"
 SEARCHED_PREFIX = "Searched for: "  # then the user's own questions that a follow-up was searched with
 NOTICE_PREFIX = "Sources differ: "  # then each figure as its passage words it, with its source
 
