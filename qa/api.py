@@ -12,7 +12,6 @@ from datetime import date
 from qa.answer.compose import compose
 from qa.answer.confidence import load_calibration
 from qa.answer.decide import decide
-from qa.answer.features import gather
 from qa.answer.model import NO_MATCH_MESSAGE, Answer
 from qa.config import Settings
 from qa.corpus.collection import Collection
@@ -24,8 +23,7 @@ from qa.index.store import Index
 from qa.request import validate
 from qa.search.filters import allowed_passages
 from qa.search.query import build_query
-from qa.search.rerank import rerank
-from qa.search.retrieval import rank
+from qa.search.rerank import ranked_evidence
 
 
 class QA:
@@ -73,9 +71,7 @@ class QA:
             if not allowed.any():
                 return Answer(request.question, True, [], NO_MATCH_MESSAGE)
         query = build_query(request.question, request.history, self.encoder, s.max_chain)
-        evidence = gather(request.question, query.text, now.index,
-                          rank(now.index, query.text, query.vector, s, request.mode, allowed), s)
-        ranking = rerank(evidence, s, request.mode)
+        evidence, ranking = ranked_evidence(now.index, request.question, query, s, request.mode, allowed)
         decision = decide(request.question, query.text, ranking, evidence, now.words, self.calibration)
         if decision.abstained:
             return Answer(request.question, True, [], decision.message, suggestions=list(now.collection.examples[:3]),

@@ -9,15 +9,15 @@ from pathlib import Path
 import numpy as np
 
 from qa.answer.decide import Decision, decide, unanswered
-from qa.answer.features import gather, unknown_names
+from qa.answer.features import unknown_names
 from qa.answer.model import CONFIDENCE_LEVELS, Answer
 from qa.api import QA
 from qa.config import ROOT
 from qa.index.store import Index
 from qa.search.followup import Turn, search_questions
-from qa.search.query import build_query, query_for
-from qa.search.rerank import rerank
-from qa.search.retrieval import MODES, rank
+from qa.search.query import Query, build_query, query_for
+from qa.search.rerank import ranked_evidence
+from qa.search.retrieval import MODES
 from qa.verify import verify
 from qa_tools.clapnq import ClapnqQuestion
 from qa_tools.metrics import first_rank, gold_ranks, ranking_report, summary
@@ -79,8 +79,8 @@ def evaluate(qa: QA, questions: list[Question]) -> dict:
     for mode in MODES:
         ranks = []
         for q in answerable:
-            ranked = rank(qa.index, q.question, vectors[q.id], qa.settings, mode)
-            order = rerank(gather(q.question, q.question, qa.index, ranked, qa.settings), qa.settings, mode).order
+            query = Query(q.question, vectors[q.id], (q.question,))
+            order = ranked_evidence(qa.index, q.question, query, qa.settings, mode)[1].order
             ranks.append(gold_ranks(order, golds[q.id]))
         ranking = ranking_report(ranks) if ranks else dict.fromkeys(("hit@1", "hit@3", "mrr", "ndcg@10"), 0.0)
         answers = {q.id: qa.ask(q.question, mode=mode) for q in questions}
@@ -111,8 +111,7 @@ def evaluate_followups(qa: QA, questions: list[Question]) -> dict:
             searched = search_questions(q.question, [Turn(h) for h in q.history], qa.settings.max_chain)
             for key, questions_searched in (("with_history", searched), ("without", [q.question])):
                 query = query_for(q.question, questions_searched, qa.encoder)
-                ranked = rank(qa.index, query.text, query.vector, qa.settings)
-                order = rerank(gather(q.question, query.text, qa.index, ranked, qa.settings), qa.settings, "hybrid").order
+                order = ranked_evidence(qa.index, q.question, query, qa.settings)[1].order
                 ranks[key].append(first_rank(order, gold))
             grounded += verify(qa.ask(q.question, history=q.history), qa.index, history=q.history) == []
         report[kind] = {"questions": len(rows), "grounding_rate": grounded / len(rows)} | {
@@ -213,8 +212,7 @@ def trace(qa: QA, item: Labelled) -> Traced:
     (the ranking and the calibrated probability, which an Answer does not carry)."""
     s = qa.settings
     query = build_query(item.question, [Turn(h) for h in item.history], qa.encoder, s.max_chain)
-    evidence = gather(item.question, query.text, qa.index, rank(qa.index, query.text, query.vector, s), s)
-    ranking = rerank(evidence, s, "hybrid")
+    evidence, ranking = ranked_evidence(qa.index, item.question, query, s)
     decision = decide(item.question, query.text, ranking, evidence, qa.live.snapshot.words, qa.calibration)
     capped = unanswered(item.question, ranking, qa.index, s) or bool(unknown_names(item.question, qa.live.snapshot.words.words))
     answer = qa.ask(item.question, k=3, history=item.history)

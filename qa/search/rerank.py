@@ -8,9 +8,11 @@ from dataclasses import replace
 
 import numpy as np
 
-from qa.answer.features import Evidence
+from qa.answer.features import Evidence, gather
 from qa.config import Settings
-from qa.search.retrieval import Ranking
+from qa.index.store import Index
+from qa.search.query import Query
+from qa.search.retrieval import Ranking, rank
 
 
 def rerank_scores(evidence: Evidence, ids: np.ndarray, s: Settings) -> np.ndarray:
@@ -36,3 +38,11 @@ def rerank(evidence: Evidence, settings: Settings, mode: str) -> Ranking:
     all_scores = ranking.scores.copy()
     all_scores[head] = scores
     return replace(ranking, order=np.concatenate([new_head, ranking.order[depth:]]), scores=all_scores)
+
+
+def ranked_evidence(index: Index, question: str, query: Query, settings: Settings, mode: str = "hybrid",
+                    allowed: np.ndarray | None = None) -> tuple[Evidence, Ranking]:
+    """Stage 3 in full: the passages ranked by fused scores (`allowed` only), their sentence-level evidence for
+    `question`, and the best re-ranked by it."""
+    evidence = gather(question, query.text, index, rank(index, query.text, query.vector, settings, mode, allowed), settings)
+    return evidence, rerank(evidence, settings, mode)
