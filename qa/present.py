@@ -17,6 +17,7 @@ from qa.answer.model import (
     SUGGESTIONS_HEADING,
     Answer,
     Passage,
+    mark_spans,
     safe_url,
     shown_date,
     shown_location,
@@ -144,11 +145,7 @@ def citation_html(p: Passage) -> str:
 
 def marked_html(text: str, highlights: list[tuple[int, int]]) -> str:
     """Escaped text with the highlighted sentences inside <mark>."""
-    out, pos = [], 0
-    for start, end in highlights:
-        out += [escape(text[pos:start]), "<mark>", escape(text[start:end]), "</mark>"]
-        pos = end
-    return "".join(out + [escape(text[pos:])])
+    return mark_spans(text, highlights, escape, "<mark>", "</mark>")
 
 
 def _button(label: str, name: str, **data: str) -> str:

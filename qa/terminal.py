@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TextIO
 
 from qa.answer.export import ALSO_IN, differ_lines, format_of, write_export
-from qa.answer.model import NOTICE_PREFIX, SEARCHED_PREFIX, SUGGESTIONS_HEADING, Answer
+from qa.answer.model import NOTICE_PREFIX, SEARCHED_PREFIX, SUGGESTIONS_HEADING, Answer, mark_spans
 from qa.errors import QAError
 from qa.safe_text import printable
 
@@ -26,11 +26,7 @@ def marked(text: str, highlights: list[tuple[int, int]], tty: bool) -> str:
     """`text` with each highlighted span in bold and underlined (tty) or between [[ and ]]. Control characters of the
     text are shown as escapes (qa.safe_text), so that only these marks act on the terminal."""
     start_mark, end_mark = (BOLD_UNDERLINE, RESET) if tty else PLAIN_MARKS
-    out, pos = [], 0
-    for start, end in highlights:
-        out += [printable(text[pos:start]), start_mark, printable(text[start:end]), end_mark]
-        pos = end
-    return "".join(out + [printable(text[pos:])])
+    return mark_spans(text, highlights, printable, start_mark, end_mark)
 
 
 def format_answer(answer: Answer, tty: bool) -> str:

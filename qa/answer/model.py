@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
 from qa.corpus.documents import Document, page_at
@@ -171,13 +172,20 @@ def _labelled(label: str, text: str) -> str:
     return f"**{label.rstrip()}** {escape_markdown(text)}"
 
 
-def _marked(text: str, highlights: list[tuple[int, int]]) -> str:
-    """Escaped text with the highlighted sentences inside <mark> (the only tag, from this fixed template)."""
+def mark_spans(text: str, highlights: list[tuple[int, int]], escape: Callable[[str], str], opening: str,
+               closing: str) -> str:
+    """`text` escaped for where it is shown (Markdown, HTML, a terminal), each highlighted span between the fixed
+    `opening` and `closing` marks: the only markup added."""
     out, pos = [], 0
     for start, end in highlights:
-        out += [escape_markdown(text[pos:start]), "<mark>", escape_markdown(text[start:end]), "</mark>"]
+        out += [escape(text[pos:start]), opening, escape(text[start:end]), closing]
         pos = end
-    return "".join(out + [escape_markdown(text[pos:])])
+    return "".join(out + [escape(text[pos:])])
+
+
+def _marked(text: str, highlights: list[tuple[int, int]]) -> str:
+    """Escaped text with the highlighted sentences inside <mark> (the only tag, from this fixed template)."""
+    return mark_spans(text, highlights, escape_markdown, "<mark>", "</mark>")
 
 
 def escape_markdown(text: str) -> str:
