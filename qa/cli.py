@@ -83,13 +83,16 @@ def _index(args: argparse.Namespace) -> int:
     return 0
 
 
-def _corpus_dir(args: argparse.Namespace) -> Path:
-    return args.corpus or settings_from(args).corpus_dir
+def _corpus(args: argparse.Namespace) -> tuple[Path, Settings]:
+    """The corpus folder `--corpus` names (else the settings' one), and the settings its documents are read with."""
+    settings = settings_from(args)
+    return args.corpus or settings.corpus_dir, settings
 
 
 def _add(args: argparse.Namespace) -> int:
     from qa.ingest.importer import add
-    report = add(args.paths, _corpus_dir(args), args.max_mb)
+    corpus_dir, settings = _corpus(args)
+    report = add(args.paths, corpus_dir, args.max_mb, settings=settings)
     print(printable(report.summary()))  # file names and reasons may hold any character
     if report.having("added"):
         print("the index follows on the next question or 'python -m qa index' (only new text is encoded)")
@@ -98,13 +101,13 @@ def _add(args: argparse.Namespace) -> int:
 
 def _list(args: argparse.Namespace) -> int:
     from qa.ingest.importer import describe, documents
-    print(printable("\n".join(describe(doc) for _, doc in documents(_corpus_dir(args)))))
+    print(printable("\n".join(describe(doc) for _, doc in documents(*_corpus(args)))))
     return 0
 
 
 def _remove(args: argparse.Namespace) -> int:
     from qa.ingest.importer import remove
-    print(printable(f"removed {args.id} ({remove(args.id, _corpus_dir(args))})"))
+    print(printable(f"removed {args.id} ({remove(args.id, *_corpus(args))})"))
     return 0
 
 

@@ -467,3 +467,19 @@ def test_a_document_over_the_corpus_limit_is_refused_not_written(tmp_path, corpu
     assert outcome.reason.startswith("its document does not read back from the corpus format (")
     assert "max_document_bytes" in outcome.reason
     assert list(corpus.iterdir()) == []
+
+
+def test_add_reads_documents_with_the_settings_given(tmp_path, cli):
+    """`qa add --param max_document_bytes=N` checks each written document against the limit the index will read
+    it with: a document over it is refused with that limit named, and one under it is added."""
+    small, large = tmp_path / "short.txt", tmp_path / "long.txt"
+    small.write_text("A short note of a few words.\n", encoding="utf-8")
+    large.write_text("A longer note. " * 100 + "\n", encoding="utf-8")
+    code, out, _ = cli("add", str(small), str(large), "--corpus", str(tmp_path / "corpus"),
+                       "--param", "max_document_bytes=1000")
+    assert code == 1
+    assert "added 1" in out and "failed 1" in out
+    assert "long.txt" in out and "over 1,000 bytes" in out
+    assert sorted(p.name for p in (tmp_path / "corpus").glob("*.md")) == ["short.md"]
+    code, out, _ = cli("list", "--corpus", str(tmp_path / "corpus"), "--param", "max_document_bytes=1000")
+    assert code == 0 and out.startswith("short\n")

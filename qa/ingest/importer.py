@@ -17,6 +17,7 @@ from pathlib import Path
 import yaml
 from tqdm import tqdm
 
+from qa.config import Settings
 from qa.corpus.documents import COMMENT_MARKER, Document, corpus_files, load_file, normalise_body
 from qa.errors import CorpusError, QAError
 from qa.ingest.extracted import Extracted, ImportFailure
@@ -105,13 +106,14 @@ def files_in(paths: Iterable[Path]) -> Iterator[tuple[Path, bool]]:
 class _Corpus:
     """The corpus folder's documents as `add` needs them: ids, file digests and bodies already present."""
 
-    def __init__(self, corpus_dir: Path):
+    def __init__(self, corpus_dir: Path, settings: Settings):
         self.dir = corpus_dir
+        self.settings = settings
         self.ids: set[str] = set()
         self.by_sha: dict[str, str] = {}
         self.by_body: dict[str, str] = {}
-        for path in corpus_files(corpus_dir):
-            for doc in load_file(path):
+        for path in corpus_files(corpus_dir, settings):
+            for doc in load_file(path, settings):
                 self.note(doc)
 
     def note(self, doc: Document) -> None:
@@ -146,7 +148,7 @@ def render(doc_id: str, extracted: Extracted, source_file: str, sha256: str, imp
     return f"---\n{front}---\n\n{extracted.body}\n"
 
 
-def _markdown(path: Path, data: bytes, sha256: str, imported: str) -> tuple[str, str, str]:
+def _markdown(path: Path, data: bytes, sha256: str, imported: str, settings: Settings) -> tuple[str, str, str]:
     """A file already in the corpus format: (its id, its body, its text with provenance added unless it has some)."""
     try:
         text = data.decode("utf-8-sig").replace("\r\n", "\n")
@@ -156,7 +158,7 @@ def _markdown(path: Path, data: bytes, sha256: str, imported: str) -> tuple[str,
         probe = Path(tmp) / path.name
         probe.write_text(text, encoding="utf-8")
         try:
-            docs = load_file(probe)
+            docs = load_file(probe, settings)
         except CorpusError as exc:
             raise ImportFailure(f"not a corpus document: {exc}") from None
     article = docs[0]
@@ -168,7 +170,7 @@ def _markdown(path: Path, data: bytes, sha256: str, imported: str) -> tuple[str,
     return article.id, article.body, text
 
 
-def _write(folder: Path, name: str, text: str) -> Path:
+def _write(folder: Path, name: str, text: str, settings: Settings) -> Path:
     """Write `text` beside its final place and rename it there: a document file is never seen half-written."""
     final = folder / name
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=".importing-", suffix=".tmp")
@@ -178,7 +180,7 @@ def _write(folder: Path, name: str, text: str) -> Path:
             f.flush()
             os.fsync(f.fileno())
         try:
-            load_file(Path(tmp))  # it reads back as a corpus document, or it is not put in place
+            load_file(Path(tmp), settings)  # it reads back as a corpus document, or it is not put in place
         except CorpusError as exc:
             raise ImportFailure(f"its document does not read back from the corpus format ({exc})") from None
         os.replace(tmp, final)
@@ -201,7 +203,7 @@ def _add_one(path: Path, corpus: _Corpus, limit: int, imported: str) -> Outcome:
     if sha256 in corpus.by_sha:
         return Outcome(name, "skipped", f"the same file (sha256) as document {corpus.by_sha[sha256]}")
     if suffix_of(path) == ".md":
-        doc_id, body, text = _markdown(path, data, sha256, imported)
+        doc_id, body, text = _markdown(path, data, sha256, imported, corpus.settings)
     else:
         extracted = extract_file(path, data, limit=limit)
         body = normalise_body(extracted.body)
@@ -215,17 +217,19 @@ def _add_one(path: Path, corpus: _Corpus, limit: int, imported: str) -> Outcome:
         return Outcome(name, "skipped", f"the same text as document {corpus.by_body[_digest(body)]}")
     if doc_id in corpus.ids:
         raise ImportFailure(f"its id {doc_id!r} is already used in the corpus; change the id in its front matter")
-    written = _write(corpus.dir, f"{doc_id}.md", text)
-    for doc in load_file(written):
+    written = _write(corpus.dir, f"{doc_id}.md", text, corpus.settings)
+    for doc in load_file(written, corpus.settings):
         corpus.note(doc)
     return Outcome(name, "added", doc_id=doc_id)
 
 
-def add(paths: Iterable[Path], corpus_dir: Path, max_mb: float | None = None, progress: bool = True) -> ImportReport:
-    """Import each file (folders recursively) into `corpus_dir`; a file that fails is listed, and the rest go on."""
+def add(paths: Iterable[Path], corpus_dir: Path, max_mb: float | None = None, progress: bool = True,
+        settings: Settings | None = None) -> ImportReport:
+    """Import each file (folders recursively) into `corpus_dir`; a file that fails is listed, and the rest go on.
+    Documents are read and checked as the index will read them, with `settings` (max_document_bytes ...)."""
     corpus_dir = Path(corpus_dir)
     corpus_dir.mkdir(parents=True, exist_ok=True)
-    corpus = _Corpus(corpus_dir)
+    corpus = _Corpus(corpus_dir, settings or Settings())
     files = list(files_in(Path(p) for p in paths))
     imported = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
     report = ImportReport()
@@ -246,9 +250,10 @@ def add(paths: Iterable[Path], corpus_dir: Path, max_mb: float | None = None, pr
     return report
 
 
-def documents(corpus_dir: Path) -> list[tuple[Path, Document]]:
+def documents(corpus_dir: Path, settings: Settings | None = None) -> list[tuple[Path, Document]]:
     """Each corpus file with its article (reader comments go with it)."""
-    return [(path, load_file(path)[0]) for path in corpus_files(corpus_dir)]
+    settings = settings or Settings()
+    return [(path, load_file(path, settings)[0]) for path in corpus_files(corpus_dir, settings)]
 
 
 def describe(doc: Document) -> str:
@@ -267,9 +272,9 @@ def describe(doc: Document) -> str:
     return "\n".join(lines)
 
 
-def remove(doc_id: str, corpus_dir: Path) -> Path:
+def remove(doc_id: str, corpus_dir: Path, settings: Settings | None = None) -> Path:
     """Delete the corpus file of document `doc_id` (with its reader comments); the file's path."""
-    for path, doc in documents(corpus_dir):
+    for path, doc in documents(corpus_dir, settings):
         if doc.id == doc_id:
             path.unlink()
             return path
