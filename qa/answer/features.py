@@ -66,6 +66,8 @@ class Sentences:
     passage_coverage: float  # the same share over the passage text and its document title
     tokens: tuple[frozenset[str], ...]  # each sentence's content terms
     title: frozenset[str]  # the document title's content terms
+    words: np.ndarray  # each sentence's number of words
+    opens_document: bool  # the passage starts its document, so its first sentence is the document's lead
 
 
 @dataclass
@@ -100,7 +102,9 @@ class Evidence:
             title = frozenset(tokenize(self.index.documents[record.doc_id].title, s.stem, True))
             self._cache[i] = Sentences(np.asarray(self.ranking.sentence_similarity[lo:hi], dtype=np.float64),
                                        np.asarray([self.coverage(t) for t in tokens]), np.asarray(typed),
-                                       np.asarray(broad), self.coverage(title.union(*tokens)), tokens, title)
+                                       np.asarray(broad), self.coverage(title.union(*tokens)), tokens, title,
+                                       np.asarray([len(WORD.findall(t)) for t in texts], dtype=np.float64),
+                                       record.start == 0)
         return self._cache[i]
 
 
@@ -150,15 +154,19 @@ def question_features(evidence: Evidence, order: np.ndarray, known: float) -> np
 
 
 # The highlight model's inputs, per sentence of a quoted passage.
-SENTENCE_FEATURES = ("similarity", "similarity_gap", "coverage", "coverage_gap", "typed", "first", "single")
+SENTENCE_FEATURES = ("similarity", "similarity_gap", "coverage", "coverage_gap", "typed", "first", "single", "lead",
+                     "length")
 
 
 def sentence_features(sentences: Sentences) -> np.ndarray:
     """One row per sentence: its similarity and coverage, and how far each falls short of the passage's best
-    sentence; whether it holds the asked answer type; whether it opens the passage; whether it is the only one."""
+    sentence; whether it holds the asked answer type; whether it opens the passage; whether it is the only one;
+    whether it is the lead of its document (which, in news and encyclopaedia text alike, sums up what follows);
+    and its length (log of one plus its words: a longer sentence holds more of a long answer)."""
     n = len(sentences.similarity)
     first = np.zeros(n)
     first[:1] = 1.0
     return np.column_stack([sentences.similarity, sentences.similarity.max(initial=0.0) - sentences.similarity,
                             sentences.coverage, sentences.coverage.max(initial=0.0) - sentences.coverage,
-                            sentences.typed, first, np.full(n, float(n == 1))])
+                            sentences.typed, first, np.full(n, float(n == 1)), first * sentences.opens_document,
+                            np.log1p(sentences.words)])
