@@ -94,18 +94,28 @@ def test_unknown_names_are_those_with_a_word_the_corpus_never_uses():
 
 
 def sentences(opens_document: bool) -> Sentences:
-    return Sentences(np.array([0.2, 0.5]), np.array([0.0, 1.0]), np.array([0.0, 1.0]), np.array([0.0, 1.0]), 1.0,
-                     (frozenset(), frozenset({"a"})), frozenset(), np.array([3.0, 7.0]), opens_document)
+    return Sentences(np.array([0.2, 0.5, 0.4]), np.array([0.0, 1.0, 0.5]), np.array([0.0, 0.5, 1.0]),
+                     np.array([0.0, 1.0, 0.0]), np.array([0.0, 1.0, 0.0]), 1.0,
+                     (frozenset(), frozenset({"a"}), frozenset({"b"})), frozenset(), np.array([3.0, 7.0, 1.0]),
+                     opens_document)
 
 
-def test_sentence_features_compare_each_sentence_with_the_passage_best():
+def test_sentence_features_compare_each_sentence_with_the_passage_best_and_its_neighbours():
+    log1p = [float(np.log1p(w)) for w in (3.0, 7.0, 1.0)]
     assert sentence_features(sentences(True)).tolist() == [
-        [0.2, 0.3, 0.0, 1.0, 0.0, 1.0, 0.0, 1.0, float(np.log1p(3.0))],
-        [0.5, 0.0, 1.0, 0.0, 1.0, 0.0, 0.0, 0.0, float(np.log1p(7.0))]]
+        [0.2, 0.3, 0.0, 1.0, 0.0, 1.0, 0.0, 1.0, log1p[0], 0.5, 0.0, 1.0],
+        [0.5, 0.0, 1.0, 0.0, 1.0, 0.0, 0.0, 0.0, log1p[1], 0.4, 0.5, 0.5],
+        [0.4, 0.09999999999999998, 0.5, 0.5, 0.0, 0.0, 0.0, 0.0, log1p[2], 0.5, 1.0, 0.0]]
 
 
 def test_only_the_first_sentence_of_a_document_is_its_lead():
-    assert sentence_features(sentences(False))[:, SENTENCE_FEATURES.index("lead")].tolist() == [0.0, 0.0]
+    assert sentence_features(sentences(False))[:, SENTENCE_FEATURES.index("lead")].tolist() == [0.0, 0.0, 0.0]
+
+
+def test_a_lone_sentence_is_its_own_neighbour():
+    lone = Sentences(np.array([0.3]), np.array([1.0]), np.array([1.0]), np.array([0.0]), np.array([0.0]), 1.0,
+                     (frozenset({"a"}),), frozenset(), np.array([4.0]), False)
+    assert sentence_features(lone)[:, SENTENCE_FEATURES.index("neighbour")].tolist() == [0.3]
 
 
 @pytest.mark.parametrize("p, marked", [

@@ -2,9 +2,9 @@
 needs: the calibrated highlight model (qa/answer/confidence.py) gives each sentence the probability that it answers,
 and the likeliest k are marked, k being the count with the best expected F1 against the sentences that answer. No
 fixed count, threshold or margin: a passage with one clear answer gets one sentence, one whose sentences all look
-alike gets several. The model reads each sentence's similarity and coverage of the question's terms, how far each
-falls short of the passage's best, its place (a passage's first sentence, a document's lead) and its length
-(qa/answer/features.py: sentence_features)."""
+alike gets several. The model reads each sentence's similarity and coverage of the question's terms (all of them, and
+those beyond the document's title), how far each falls short of the passage's best, its neighbours' similarity, its
+place (a passage's first sentence, a document's lead) and its length (qa/answer/features.py: sentence_features)."""
 from __future__ import annotations
 
 import numpy as np
