@@ -10,7 +10,8 @@ weighs the same in every fit, so one set of defaults serves both.
 1. Re-ranking: the weights of passage and best-sentence coverage (qa/search/rerank.py) that maximise the mean of the
    two corpora's MRR, over a grid. They are printed, to be set in qa/config.py.
 2. Highlights: a logistic regression over each gold passage's sentences (gold: the articles' gold quotes, CLAPNQ's
-   selected sentences); its threshold maximises the mean per-passage F1 of the two corpora.
+   selected sentences), whose regularisation maximises the mean per-passage F1 of the two corpora, cross-validated
+   over folds of questions, of the sentences qa/answer/highlight.py marks (as many as maximise the expected F1).
 3. Confidence: a logistic regression whose label is 'the answer is in the top 3 of an answerable question'. The
    `uncertain` threshold is `--abstain-margin` times the lowest probability of any corpus's answerable questions
    (`--max-abstained` quantile, default 0: the lowest); the `answered` threshold is the highest that still answers
@@ -35,6 +36,7 @@ from qa.answer.features import (
     question_features,
     sentence_features,
 )
+from qa.answer.highlight import answering
 from qa.api import QA
 from qa.config import ROOT, Settings
 from qa.index.encoder import MiniLMEncoder
@@ -46,6 +48,8 @@ from qa_tools.clapnq import clapnq_index, in_split
 from qa_tools.evaluate import FOLLOWUPS, Labelled, labelled_articles, labelled_clapnq, load_questions
 
 GRID = (0.0, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0)
+L2_GRID = (0.1, 1.0, 10.0, 100.0)  # the highlight model's regularisation, chosen by cross-validation
+FOLDS = 5
 
 
 @dataclass
@@ -140,33 +144,57 @@ def spans_f1(chosen: set[int], gold: frozenset[int]) -> float:
     return 2 * hit / (len(chosen) + len(gold)) if chosen or gold else 1.0
 
 
-def fit_sentences(cases: list[Case]) -> tuple[Logistic, float]:
-    rows, labels, owners, groups = [], [], [], []
-    for c in cases:
-        for i, gold in c.item.gold_sentences.items():
-            x = sentence_features(c.evidence.sentences(i))
-            rows.append(x)
-            labels.append(np.isin(np.arange(len(x)), list(gold)).astype(float))
-            owners += [c.corpus] * len(x)
-            groups.append((c.corpus, len(x), gold))
-    x, y = np.vstack(rows), np.concatenate(labels)
+@dataclass(frozen=True)
+class GoldPassage:
+    """A gold passage of a dev question, its sentences' features and which of them answer."""
+
+    corpus: str
+    fold: int  # cross-validation fold, from the question id
+    x: np.ndarray  # sentence_features, one row per sentence
+    gold: frozenset[int]
+
+
+def highlight_cases(cases: list[Case]) -> list[GoldPassage]:
+    """Every gold passage of the cases with its answering sentences."""
+    return [GoldPassage(c.corpus, int(hashlib.sha256(c.item.id.encode()).hexdigest(), 16) % FOLDS,
+                        sentence_features(c.evidence.sentences(i)), gold)
+            for c in cases for i, gold in c.item.gold_sentences.items()]
+
+
+def fit_highlight(passages: list[GoldPassage], l2: float) -> Logistic:
+    """The sentence model over `passages`; each corpus's sentences weigh the same in total."""
+    owners = [p.corpus for p in passages for _ in range(len(p.x))]
     counts = {k: owners.count(k) for k in set(owners)}
-    model = fit_logistic(x, y, np.array([len(owners) / (len(counts) * counts[o]) for o in owners]), SENTENCE_FEATURES)
-    p_all = model.probability(x)
-    best, best_f1 = 0.5, -1.0
-    for t in np.arange(0.05, 0.95, 0.01):
-        f1s: dict[str, list[float]] = {}
-        pos = 0
-        for corpus, n, gold in groups:
-            p = p_all[pos:pos + n]
-            pos += n
-            chosen = set(np.flatnonzero(p >= t).tolist()) | {int(np.argmax(p))}
-            f1s.setdefault(corpus, []).append(spans_f1(chosen, gold))
-        score = float(np.mean([np.mean(v) for v in f1s.values()]))
-        if score > best_f1 + 1e-9:
-            best, best_f1 = float(round(t, 2)), score
-    print(f"highlights: threshold {best} (mean dev F1 on gold passages {best_f1:.3f})")
-    return model, best
+    weights = np.array([len(owners) / (len(counts) * counts[o]) for o in owners])
+    labels = np.concatenate([np.isin(np.arange(len(p.x)), list(p.gold)).astype(float) for p in passages])
+    return fit_logistic(np.vstack([p.x for p in passages]), labels, weights, SENTENCE_FEATURES, l2)
+
+
+def mean_f1(passages: list[GoldPassage], probabilities: list[np.ndarray]) -> float:
+    """The mean over the corpora of the mean per-passage F1 of the sentences highlight_spans would mark."""
+    f1s: dict[str, list[float]] = {}
+    for passage, p in zip(passages, probabilities):
+        f1s.setdefault(passage.corpus, []).append(spans_f1(set(answering(p)), passage.gold))
+    return float(np.mean([np.mean(v) for v in f1s.values()]))
+
+
+def fit_sentences(cases: list[Case]) -> Logistic:
+    """The highlight model, its regularisation the one with the best cross-validated F1 (folds by question, so a
+    question's passages are never scored by a model fitted on them)."""
+    passages = highlight_cases(cases)
+    results = []
+    for l2 in L2_GRID:
+        held_out: list[np.ndarray] = [np.empty(0)] * len(passages)
+        for fold in range(FOLDS):
+            model = fit_highlight([p for p in passages if p.fold != fold], l2)
+            for n, p in enumerate(passages):
+                if p.fold == fold:
+                    held_out[n] = model.probability(p.x)
+        results.append((mean_f1(passages, held_out), l2))
+    f1, l2 = max(results, key=lambda r: r[0])  # on a tie, the first: the least regularised
+    print("highlights: cross-validated mean dev F1 on gold passages by L2: "
+          + ", ".join(f"{r[1]:g}: {r[0]:.3f}" for r in results) + f"; L2 {l2:g}")
+    return fit_highlight(passages, l2)
 
 
 def fit_question(cases: list[Case], settings: Settings, max_abstained: float, min_answered: float,
@@ -211,14 +239,14 @@ def main(argv: list[str] | None = None) -> int:
     cases = dev_cases(qa, args.clapnq, args.cache or settings.index_dir / "clapnq-cache")
     passage_w, sentence_w = fit_rerank(cases, settings)
     fitted = replace(settings, rerank_passage_coverage=passage_w, rerank_sentence_coverage=sentence_w)
-    sentence_model, sentence_threshold = fit_sentences(cases)
+    sentence_model = fit_sentences(cases)
     question_model, answered, uncertain = fit_question(cases, fitted, args.max_abstained, args.min_answered,
                                                        args.abstain_margin)
     fitted_on = {"articles": "eval/questions.jsonl and eval/followups.jsonl, dev split",
                  "clapnq": f"{args.clapnq.name}, tune half (sha256 of the question id)",
                  "cases": {k: sum(c.corpus == k for c in cases) for k in ("articles", "clapnq")},
                  "rerank": {"rerank_passage_coverage": passage_w, "rerank_sentence_coverage": sentence_w}}
-    calibration = Calibration("", question_model, answered, uncertain, sentence_model, sentence_threshold)
+    calibration = Calibration("", question_model, answered, uncertain, sentence_model)
     body = calibration.to_dict(fitted_on)
     version = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:12]
     body["version"] = version

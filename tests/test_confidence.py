@@ -1,5 +1,5 @@
 """The calibrated models: the shipped calibration file, the levels its thresholds give, names the corpus never
-mentions, and the features the models read."""
+mentions, the features the models read, and how many sentences the highlights mark."""
 from __future__ import annotations
 
 import json
@@ -17,6 +17,7 @@ from qa.answer.features import (
     sentence_features,
     unknown_names,
 )
+from qa.answer.highlight import answering
 from qa.config import Settings
 from qa.errors import SettingsError
 
@@ -92,8 +93,36 @@ def test_unknown_names_are_those_with_a_word_the_corpus_never_uses():
     assert unknown_names("What happened in Astana and Almaty?", words) == [("almaty",)]
 
 
-def test_sentence_features_compare_each_sentence_with_the_passage_best():
-    sentences = Sentences(np.array([0.2, 0.5]), np.array([0.0, 1.0]), np.array([0.0, 1.0]), np.array([0.0, 1.0]),
-                          1.0, (frozenset(), frozenset({"a"})), frozenset())
-    assert sentence_features(sentences).tolist() == [[0.2, 0.3, 0.0, 1.0, 0.0, 1.0, 0.0],
-                                                     [0.5, 0.0, 1.0, 0.0, 1.0, 0.0, 0.0]]
+def sentences(opens_document: bool) -> Sentences:
+    return Sentences(np.array([0.2, 0.5, 0.4]), np.array([0.0, 1.0, 0.5]), np.array([0.0, 0.5, 1.0]),
+                     np.array([0.0, 1.0, 0.0]), np.array([0.0, 1.0, 0.0]), 1.0,
+                     (frozenset(), frozenset({"a"}), frozenset({"b"})), frozenset(), np.array([3.0, 7.0, 1.0]),
+                     opens_document)
+
+
+def test_sentence_features_compare_each_sentence_with_the_passage_best_and_its_neighbours():
+    log1p = [float(np.log1p(w)) for w in (3.0, 7.0, 1.0)]
+    assert sentence_features(sentences(True)).tolist() == [
+        [0.2, 0.3, 0.0, 1.0, 0.0, 1.0, 0.0, 1.0, log1p[0], 0.5, 0.0, 1.0],
+        [0.5, 0.0, 1.0, 0.0, 1.0, 0.0, 0.0, 0.0, log1p[1], 0.4, 0.5, 0.5],
+        [0.4, 0.09999999999999998, 0.5, 0.5, 0.0, 0.0, 0.0, 0.0, log1p[2], 0.5, 1.0, 0.0]]
+
+
+def test_only_the_first_sentence_of_a_document_is_its_lead():
+    assert sentence_features(sentences(False))[:, SENTENCE_FEATURES.index("lead")].tolist() == [0.0, 0.0, 0.0]
+
+
+def test_a_lone_sentence_is_its_own_neighbour():
+    lone = Sentences(np.array([0.3]), np.array([1.0]), np.array([1.0]), np.array([0.0]), np.array([0.0]), 1.0,
+                     (frozenset({"a"}),), frozenset(), np.array([4.0]), False)
+    assert sentence_features(lone)[:, SENTENCE_FEATURES.index("neighbour")].tolist() == [0.3]
+
+
+@pytest.mark.parametrize("p, marked", [
+    ([0.9, 0.1, 0.05], [0]),  # one clear answer: expected F1 0.88 alone, 0.66 with the next
+    ([0.6, 0.55, 0.5, 0.05], [0, 1, 2]),  # three alike: expected F1 0.44, 0.62, 0.70, then 0.60 with the fourth
+    ([0.1, 0.8, 0.7], [1, 2]),  # in text order, whatever the order of their probabilities
+    ([0.05, 0.02], [0]),  # always the likeliest, however unlikely
+])
+def test_highlights_are_the_likeliest_sentences_by_expected_f1(p, marked):
+    assert answering(np.array(p)) == marked

@@ -33,10 +33,9 @@ def test_highlight_marks_the_answering_sentence(fixture_qa):
     assert verify(answer, fixture_qa.index) == []
     p = answer.passages[0]
     assert p.passage_id == "alpha#p1"
-    # The calibrated highlight model marks as many sentences as it finds likely: the one that answers, and the
-    # one about people hurt, close to it in words and (with this word-hash encoder) in meaning.
-    assert [p.text[a:b] for a, b in p.highlights] == ["Many people were hurt in the clashes.",
-                                                      "Officials said ten people died."]
+    # The calibrated highlight model marks as many sentences as the expected F1 asks for: here only the one that
+    # answers, not its neighbour about people hurt, close to it in words and (with this word-hash encoder) in meaning.
+    assert [p.text[a:b] for a, b in p.highlights] == ["Officials said ten people died."]
 
 
 def test_every_quote_is_its_document_body_slice(fixture_qa):

@@ -5,8 +5,8 @@ Both are logistic regressions over standardised features (qa/answer/features.py)
 `python -m qa_tools.fit_confidence`:
 - `question`: the probability that the best passages answer the question (the answer is in the top 3). At or above
   `thresholds.answered` the answer is 'answered', at or above `thresholds.uncertain` 'uncertain', else 'abstained'.
-- `sentence`: the probability that a sentence of a quoted passage is one that answers; sentences at or above
-  `sentence.threshold` are highlighted, and always the passage's likeliest one."""
+- `sentence`: the probability that a sentence of a quoted passage is one that answers; qa/answer/highlight.py marks
+  the likeliest sentences, as many as maximise the expected F1."""
 from __future__ import annotations
 
 import functools
@@ -19,7 +19,7 @@ import numpy as np
 from qa.answer.features import QUESTION_FEATURES, SENTENCE_FEATURES
 from qa.errors import SettingsError
 
-FORMAT = "qa-calibration/1"
+FORMAT = "qa-calibration/2"  # 2: the sentence model has no threshold (highlights by expected F1)
 
 
 @dataclass(frozen=True)
@@ -56,7 +56,6 @@ class Calibration:
     answered: float  # P(answer in the top 3) at or above which the answer is 'answered'
     uncertain: float  # ... at or above which it is 'uncertain'; below, it abstains
     sentence: Logistic
-    sentence_threshold: float
 
     def level(self, probability: float) -> str:
         if probability >= self.answered:
@@ -67,7 +66,7 @@ class Calibration:
         return {"format": FORMAT, "version": self.version, "fitted_on": fitted_on,
                 "question": self.question.to_dict(),
                 "thresholds": {"answered": self.answered, "uncertain": self.uncertain},
-                "sentence": self.sentence.to_dict() | {"threshold": self.sentence_threshold}}
+                "sentence": self.sentence.to_dict()}
 
 
 @functools.cache
@@ -78,8 +77,7 @@ def _read(path: Path, mtime_ns: int) -> Calibration:
             raise ValueError(f"format is {data.get('format')!r}, not {FORMAT!r}")
         return Calibration(str(data["version"]), Logistic.from_dict(data["question"], QUESTION_FEATURES),
                            float(data["thresholds"]["answered"]), float(data["thresholds"]["uncertain"]),
-                           Logistic.from_dict(data["sentence"], SENTENCE_FEATURES),
-                           float(data["sentence"]["threshold"]))
+                           Logistic.from_dict(data["sentence"], SENTENCE_FEATURES))
     except (ValueError, KeyError, TypeError) as exc:
         raise SettingsError(f"calibration file {path} is not valid ({exc}); refit it with "
                             "`python -m qa_tools.fit_confidence` or set `calibration` to a valid file") from None

@@ -61,11 +61,14 @@ class Sentences:
 
     similarity: np.ndarray  # cosine similarity to the question
     coverage: np.ndarray  # idf-weighted share of the question's content terms in the sentence
+    rest_coverage: np.ndarray  # the same share of the terms not in the document title: what is asked about the topic
     typed: np.ndarray  # 1 when the sentence holds a value of the asked answer type, else 0
     broad: np.ndarray  # 1 when it holds a value of the broader answer type (answertype.BROAD_TYPES), else 0
     passage_coverage: float  # the same share over the passage text and its document title
     tokens: tuple[frozenset[str], ...]  # each sentence's content terms
     title: frozenset[str]  # the document title's content terms
+    words: np.ndarray  # each sentence's number of words
+    opens_document: bool  # the passage starts its document, so its first sentence is the document's lead
 
 
 @dataclass
@@ -99,8 +102,11 @@ class Evidence:
             broad = [float(self.broad is not None and has_value(self.broad, t, self.question)) for t in texts]
             title = frozenset(tokenize(self.index.documents[record.doc_id].title, s.stem, True))
             self._cache[i] = Sentences(np.asarray(self.ranking.sentence_similarity[lo:hi], dtype=np.float64),
-                                       np.asarray([self.coverage(t) for t in tokens]), np.asarray(typed),
-                                       np.asarray(broad), self.coverage(title.union(*tokens)), tokens, title)
+                                       np.asarray([self.coverage(t) for t in tokens]),
+                                       np.asarray([self.coverage(t, title) for t in tokens]), np.asarray(typed),
+                                       np.asarray(broad), self.coverage(title.union(*tokens)), tokens, title,
+                                       np.asarray([len(WORD.findall(t)) for t in texts], dtype=np.float64),
+                                       record.start == 0)
         return self._cache[i]
 
 
@@ -150,15 +156,25 @@ def question_features(evidence: Evidence, order: np.ndarray, known: float) -> np
 
 
 # The highlight model's inputs, per sentence of a quoted passage.
-SENTENCE_FEATURES = ("similarity", "similarity_gap", "coverage", "coverage_gap", "typed", "first", "single")
+SENTENCE_FEATURES = ("similarity", "similarity_gap", "coverage", "coverage_gap", "typed", "first", "single", "lead",
+                     "length", "neighbour", "rest_coverage", "rest_coverage_gap")
 
 
 def sentence_features(sentences: Sentences) -> np.ndarray:
     """One row per sentence: its similarity and coverage, and how far each falls short of the passage's best
-    sentence; whether it holds the asked answer type; whether it opens the passage; whether it is the only one."""
-    n = len(sentences.similarity)
+    sentence; whether it holds the asked answer type; whether it opens the passage; whether it is the only one;
+    whether it is the lead of its document (which, in news and encyclopaedia text alike, sums up what follows); its
+    length (log of one plus its words: a longer sentence holds more of a long answer); the higher similarity of the
+    sentences next to it (its own if it has none: of two adjacent sentences making one point, one is enough); and
+    its coverage of what the question asks beyond the document's title, and how far that falls short of the best."""
+    sim, rest = sentences.similarity, sentences.rest_coverage
+    n = len(sim)
     first = np.zeros(n)
     first[:1] = 1.0
-    return np.column_stack([sentences.similarity, sentences.similarity.max(initial=0.0) - sentences.similarity,
-                            sentences.coverage, sentences.coverage.max(initial=0.0) - sentences.coverage,
-                            sentences.typed, first, np.full(n, float(n == 1))])
+    before = np.concatenate([[-np.inf], sim[:-1]])
+    after = np.concatenate([sim[1:], [-np.inf]])
+    neighbour = np.maximum(before, after) if n > 1 else sim
+    return np.column_stack([sim, sim.max(initial=0.0) - sim, sentences.coverage,
+                            sentences.coverage.max(initial=0.0) - sentences.coverage, sentences.typed, first,
+                            np.full(n, float(n == 1)), first * sentences.opens_document, np.log1p(sentences.words),
+                            neighbour, rest, rest.max(initial=0.0) - rest])
