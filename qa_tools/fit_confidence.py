@@ -7,8 +7,8 @@ Dev data: the articles' dev split of eval/questions.jsonl and of eval/followups.
 CLAPNQ folder (qa_tools/clapnq.py). The `test` split and the CLAPNQ `report` half are never read here. Each corpus
 weighs the same in every fit, so one set of defaults serves both.
 
-1. Re-ranking: the weights of passage and best-sentence coverage (qa/search/rerank.py) that maximise the mean of the
-   two corpora's MRR, over a grid. They are printed, to be set in qa/config.py.
+1. Re-ranking: the weights of best-sentence coverage and passage similarity (qa/search/rerank.py) that maximise the
+   mean of the two corpora's MRR, over a grid. They are printed, to be set in qa/config.py.
 2. Highlights: a logistic regression over each gold passage's sentences (gold: the articles' gold quotes, CLAPNQ's
    selected sentences); its threshold maximises the mean per-passage F1 of the two corpora.
 3. Confidence: a logistic regression whose label is 'the answer is in the top 3 of an answerable question'. The
@@ -19,9 +19,11 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import itertools
 import json
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -40,7 +42,7 @@ from qa.config import ROOT, Settings
 from qa.index.encoder import MiniLMEncoder
 from qa.search.followup import Turn
 from qa.search.query import build_query
-from qa.search.rerank import rerank
+from qa.search.rerank import RERANK_WEIGHTS, reordered, rerank, rerank_features
 from qa.search.retrieval import rank
 from qa_tools.clapnq import clapnq_index, in_split
 from qa_tools.evaluate import FOLLOWUPS, Labelled, labelled_articles, labelled_clapnq, load_questions
@@ -117,21 +119,24 @@ def first_gold_rank(order: np.ndarray, gold: frozenset[int]) -> int:
     return next(n for n, i in enumerate(order, 1) if int(i) in gold)
 
 
-def fit_rerank(cases: list[Case], settings: Settings) -> tuple[float, float]:
-    """The (passage, sentence) coverage weights that maximise the mean MRR of the corpora."""
+def fit_rerank(cases: list[Case], settings: Settings) -> dict[str, float]:
+    """The re-ranking weights (qa/search/rerank.py RERANK_WEIGHTS), each from GRID, that maximise the mean MRR of
+    the corpora."""
     answerable = [c for c in cases if c.answerable]
-    best, best_mrr = (0.0, 0.0), -1.0
-    for a in GRID:
-        for b in GRID:
-            s = replace(settings, rerank_passage_coverage=a, rerank_sentence_coverage=b)
-            mrr: dict[str, list[float]] = {}
-            for c in answerable:
-                order = rerank(c.evidence, s, "hybrid").order
-                mrr.setdefault(c.corpus, []).append(1 / first_gold_rank(order, c.gold))
-            score = float(np.mean([np.mean(v) for v in mrr.values()]))
-            if score > best_mrr + 1e-9:
-                best, best_mrr = (a, b), score
-    print(f"re-ranking: passage coverage {best[0]}, sentence coverage {best[1]} (mean dev MRR {best_mrr:.3f})")
+    heads = []
+    for c in answerable:
+        head = c.evidence.ranking.order[:settings.rerank_depth]
+        heads.append((c, head, c.evidence.ranking.scores[head], rerank_features(c.evidence, head)))
+    best, best_mrr = dict.fromkeys(RERANK_WEIGHTS, 0.0), -1.0
+    for weights in itertools.product(GRID, repeat=len(RERANK_WEIGHTS)):
+        mrr: dict[str, list[float]] = {}
+        for c, head, fused, features in heads:
+            order = reordered(c.evidence.ranking, head, fused + features @ np.array(weights)).order
+            mrr.setdefault(c.corpus, []).append(1 / first_gold_rank(order, c.gold))
+        score = float(np.mean([np.mean(v) for v in mrr.values()]))
+        if score > best_mrr + 1e-9:
+            best, best_mrr = dict(zip(RERANK_WEIGHTS, weights)), score
+    print(f"re-ranking: {', '.join(f'{k} {v}' for k, v in best.items())} (mean dev MRR {best_mrr:.3f})")
     return best
 
 
@@ -209,15 +214,15 @@ def main(argv: list[str] | None = None) -> int:
     settings = Settings.load()
     qa = QA(settings, MiniLMEncoder())
     cases = dev_cases(qa, args.clapnq, args.cache or settings.index_dir / "clapnq-cache")
-    passage_w, sentence_w = fit_rerank(cases, settings)
-    fitted = replace(settings, rerank_passage_coverage=passage_w, rerank_sentence_coverage=sentence_w)
+    rerank_weights: dict[str, Any] = fit_rerank(cases, settings)
+    fitted = replace(settings, **rerank_weights)
     sentence_model, sentence_threshold = fit_sentences(cases)
     question_model, answered, uncertain = fit_question(cases, fitted, args.max_abstained, args.min_answered,
                                                        args.abstain_margin)
     fitted_on = {"articles": "eval/questions.jsonl and eval/followups.jsonl, dev split",
                  "clapnq": f"{args.clapnq.name}, tune half (sha256 of the question id)",
                  "cases": {k: sum(c.corpus == k for c in cases) for k in ("articles", "clapnq")},
-                 "rerank": {"rerank_passage_coverage": passage_w, "rerank_sentence_coverage": sentence_w}}
+                 "rerank": rerank_weights}
     calibration = Calibration("", question_model, answered, uncertain, sentence_model, sentence_threshold)
     body = calibration.to_dict(fitted_on)
     version = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:12]
