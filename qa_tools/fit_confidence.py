@@ -48,6 +48,7 @@ from qa_tools.clapnq import clapnq_index, in_split
 from qa_tools.evaluate import FOLLOWUPS, Labelled, labelled_articles, labelled_clapnq, load_questions
 
 GRID = (0.0, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0)
+CV_FOLDS = 5
 
 
 @dataclass
@@ -119,24 +120,52 @@ def first_gold_rank(order: np.ndarray, gold: frozenset[int]) -> int:
     return next(n for n, i in enumerate(order, 1) if int(i) in gold)
 
 
+def _corpus_mrr(reciprocal: np.ndarray, corpora: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """The mean over corpora of each weight setting's MRR (`reciprocal`: settings x cases) on the cases `rows`."""
+    return np.mean([reciprocal[:, rows & (corpora == k)].mean(axis=1) for k in np.unique(corpora[rows])], axis=0)
+
+
+def _first_best(scores: np.ndarray) -> int:
+    return int(np.argmax(np.round(scores, 9)))  # the first of equal scores: the smallest weights, in GRID order
+
+
+def cross_validated(reciprocal: np.ndarray, corpora: np.ndarray, settings: np.ndarray, folds: int = CV_FOLDS,
+                    shuffles: int = 5) -> float:
+    """The mean MRR of the corpora when the weights are chosen among `settings` (rows of `reciprocal`) on all but
+    one fold of the cases and scored on that fold; the mean over seeded shuffles."""
+    rng, results = np.random.default_rng(0), []
+    for _ in range(shuffles):
+        fold = rng.permutation(reciprocal.shape[1]) % folds
+        held = np.zeros(reciprocal.shape[1])
+        for f in range(folds):
+            chosen = settings[_first_best(_corpus_mrr(reciprocal[settings], corpora, fold != f))]
+            held[fold == f] = reciprocal[chosen, fold == f]
+        results.append(float(_corpus_mrr(held[None, :], corpora, np.ones(len(held), bool))[0]))
+    return float(np.mean(results))
+
+
 def fit_rerank(cases: list[Case], settings: Settings) -> dict[str, float]:
     """The re-ranking weights (qa/search/rerank.py RERANK_WEIGHTS), each from GRID, that maximise the mean MRR of
-    the corpora."""
+    the corpora. Also printed: that mean under cross-validation, for all the weights and with each held at 0 (what
+    each adds on questions it was not fitted on)."""
     answerable = [c for c in cases if c.answerable]
-    heads = []
-    for c in answerable:
+    grid = np.array(list(itertools.product(GRID, repeat=len(RERANK_WEIGHTS))))
+    reciprocal = np.zeros((len(grid), len(answerable)))
+    for n, c in enumerate(answerable):
         head = c.evidence.ranking.order[:settings.rerank_depth]
-        heads.append((c, head, c.evidence.ranking.scores[head], rerank_features(c.evidence, head)))
-    best, best_mrr = dict.fromkeys(RERANK_WEIGHTS, 0.0), -1.0
-    for weights in itertools.product(GRID, repeat=len(RERANK_WEIGHTS)):
-        mrr: dict[str, list[float]] = {}
-        for c, head, fused, features in heads:
-            order = reordered(c.evidence.ranking, head, fused + features @ np.array(weights)).order
-            mrr.setdefault(c.corpus, []).append(1 / first_gold_rank(order, c.gold))
-        score = float(np.mean([np.mean(v) for v in mrr.values()]))
-        if score > best_mrr + 1e-9:
-            best, best_mrr = dict(zip(RERANK_WEIGHTS, weights)), score
-    print(f"re-ranking: {', '.join(f'{k} {v}' for k, v in best.items())} (mean dev MRR {best_mrr:.3f})")
+        fused, features = c.evidence.ranking.scores[head], rerank_features(c.evidence, head)
+        for g, weights in enumerate(grid):
+            order = reordered(c.evidence.ranking, head, fused + features @ weights).order
+            reciprocal[g, n] = 1 / first_gold_rank(order, c.gold)
+    corpora = np.array([c.corpus for c in answerable])
+    scores = _corpus_mrr(reciprocal, corpora, np.ones(len(answerable), bool))
+    best = dict(zip(RERANK_WEIGHTS, (float(w) for w in grid[_first_best(scores)])))
+    print(f"re-ranking: {', '.join(f'{k} {v}' for k, v in best.items())} (mean dev MRR {scores.max():.4f})")
+    if len(answerable) >= 2 * CV_FOLDS:  # fewer leave folds with nothing to choose the weights on
+        families = {"all weights": np.arange(len(grid))}
+        families |= {f"{name} at 0": np.flatnonzero(grid[:, k] == 0) for k, name in enumerate(RERANK_WEIGHTS)}
+        print(f"  cross-validated ({CV_FOLDS} folds, 5 shuffles): " + "; ".join(
+            f"{family} {cross_validated(reciprocal, corpora, rows):.4f}" for family, rows in families.items()))
     return best
 
 

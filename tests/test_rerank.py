@@ -9,7 +9,7 @@ from qa.answer.features import Evidence
 from qa.search.query import Query
 from qa.search.rerank import ranked_evidence, rerank, rerank_features
 from qa_tools.evaluate import Labelled
-from qa_tools.fit_confidence import Case, fit_rerank
+from qa_tools.fit_confidence import Case, cross_validated, fit_rerank
 
 # Its best sentences in alpha#p1 and beta#p1 hold the same share of its terms (police, use, weapons), so coverage
 # cannot tell them apart; beta#p1 is closer to it in meaning as a whole.
@@ -77,3 +77,10 @@ def test_bm25_and_dense_rankings_are_kept_as_they_rank(fixture_qa, mode):
 def test_fit_rerank_takes_the_first_grid_weights_that_rank_gold_best(fixture_qa, gold, weights):
     item = Labelled("articles", "x1", QUESTION, (), True, False, frozenset({gold}), {})
     assert fit_rerank([Case(item, tied_evidence(fixture_qa), 1.0)], fixture_qa.settings) == weights
+
+
+def test_cross_validation_scores_each_fold_with_weights_chosen_on_the_others():
+    corpora = np.array(["a"] * 6 + ["b"] * 4)
+    reciprocal = np.array([[0.25] * 10, [1.0] * 6 + [0.5] * 4])  # setting 1 is better on every case
+    assert cross_validated(reciprocal, corpora, np.array([0, 1])) == pytest.approx((1.0 + 0.5) / 2)
+    assert cross_validated(reciprocal, corpora, np.array([0])) == pytest.approx(0.25)
