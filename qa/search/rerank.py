@@ -1,7 +1,7 @@
 """Re-rank the best candidates with evidence beyond the fused score: a passage whose best sentence holds the
 question's rare words (idf-weighted coverage) moves up past one that is only close in meaning, and within the few
-best the whole passage's cosine similarity counts again (the fused score min-max normalises it away with the
-rest of the corpus, and mostly reads the best sentence). Only the top `rerank_depth` passages of the hybrid ranking
+best the whole passage's cosine similarity counts again (the fused score gives it only a quarter of the dense
+share, the rest to the best sentence). Only the top `rerank_depth` passages of the hybrid ranking
 are re-scored; the weights were fitted on the dev data of both corpora (qa_tools/fit_confidence.py `fit_rerank`)."""
 from __future__ import annotations
 
@@ -15,14 +15,13 @@ from qa.index.store import Index
 from qa.search.query import Query
 from qa.search.retrieval import Ranking, rank
 
-# What is added to a candidate's fused score: its best sentence's coverage and its passage's cosine similarity,
-# each times the setting of the same position here.
-RERANK_FEATURES = ("sentence_coverage", "similarity")
+# The settings that weigh what rerank_features gives, column by column.
 RERANK_WEIGHTS = ("rerank_sentence_coverage", "rerank_similarity")
 
 
 def rerank_features(evidence: Evidence, ids: np.ndarray) -> np.ndarray:
-    """One row per passage of `ids`, one column per RERANK_FEATURES."""
+    """One row per passage of `ids`: its best sentence's coverage of the question's terms and the passage's cosine
+    similarity to the question."""
     coverage = [float(evidence.sentences(int(i)).coverage.max(initial=0.0)) for i in ids]
     return np.column_stack([np.asarray(coverage), evidence.ranking.similarity[ids]])
 
