@@ -7,8 +7,8 @@ Dev data: the articles' dev split of eval/questions.jsonl and of eval/followups.
 CLAPNQ folder (qa_tools/clapnq.py). The `test` split and the CLAPNQ `report` half are never read here. Each corpus
 weighs the same in every fit, so one set of defaults serves both.
 
-1. Re-ranking: the weights of passage and best-sentence coverage (qa/search/rerank.py) that maximise the mean of the
-   two corpora's MRR, over a grid. They are printed, to be set in qa/config.py.
+1. Re-ranking: the weights of best-sentence coverage and passage similarity (qa/search/rerank.py) that maximise the
+   mean of the two corpora's MRR, over a grid. They are printed, to be set in qa/config.py.
 2. Highlights: a logistic regression over each gold passage's sentences (gold: the articles' gold quotes, CLAPNQ's
    selected sentences), whose regularisation maximises the mean per-passage F1 of the two corpora, cross-validated
    over folds of questions, of the sentences qa/answer/highlight.py marks (as many as maximise the expected F1).
@@ -20,9 +20,11 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import itertools
 import json
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -42,14 +44,14 @@ from qa.config import ROOT, Settings
 from qa.index.encoder import MiniLMEncoder
 from qa.search.followup import Turn
 from qa.search.query import build_query
-from qa.search.rerank import rerank
+from qa.search.rerank import RERANK_WEIGHTS, reordered, rerank, rerank_features
 from qa.search.retrieval import rank
 from qa_tools.clapnq import clapnq_index, in_split
 from qa_tools.evaluate import FOLLOWUPS, Labelled, labelled_articles, labelled_clapnq, load_questions
 
 GRID = (0.0, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0)
 L2_GRID = (0.1, 1.0, 10.0, 100.0)  # the highlight model's regularisation, chosen by cross-validation
-FOLDS = 5
+FOLDS = 5  # cross-validation folds, over questions
 
 
 @dataclass
@@ -121,21 +123,52 @@ def first_gold_rank(order: np.ndarray, gold: frozenset[int]) -> int:
     return next(n for n, i in enumerate(order, 1) if int(i) in gold)
 
 
-def fit_rerank(cases: list[Case], settings: Settings) -> tuple[float, float]:
-    """The (passage, sentence) coverage weights that maximise the mean MRR of the corpora."""
+def _corpus_mrr(reciprocal: np.ndarray, corpora: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """The mean over corpora of each weight setting's MRR (`reciprocal`: settings x cases) on the cases `rows`."""
+    return np.mean([reciprocal[:, rows & (corpora == k)].mean(axis=1) for k in np.unique(corpora[rows])], axis=0)
+
+
+def _first_best(scores: np.ndarray) -> int:
+    return int(np.argmax(np.round(scores, 9)))  # the first of equal scores: the smallest weights, in GRID order
+
+
+def cross_validated(reciprocal: np.ndarray, corpora: np.ndarray, settings: np.ndarray, folds: int = FOLDS,
+                    shuffles: int = 5) -> float:
+    """The mean MRR of the corpora when the weights are chosen among `settings` (rows of `reciprocal`) on all but
+    one fold of the cases and scored on that fold; the mean over seeded shuffles."""
+    rng, results = np.random.default_rng(0), []
+    for _ in range(shuffles):
+        fold = rng.permutation(reciprocal.shape[1]) % folds
+        held = np.zeros(reciprocal.shape[1])
+        for f in range(folds):
+            chosen = settings[_first_best(_corpus_mrr(reciprocal[settings], corpora, fold != f))]
+            held[fold == f] = reciprocal[chosen, fold == f]
+        results.append(float(_corpus_mrr(held[None, :], corpora, np.ones(len(held), bool))[0]))
+    return float(np.mean(results))
+
+
+def fit_rerank(cases: list[Case], settings: Settings) -> dict[str, float]:
+    """The re-ranking weights (qa/search/rerank.py RERANK_WEIGHTS), each from GRID, that maximise the mean MRR of
+    the corpora. Also printed: that mean under cross-validation, for all the weights and with each held at 0 (what
+    each adds on questions it was not fitted on)."""
     answerable = [c for c in cases if c.answerable]
-    best, best_mrr = (0.0, 0.0), -1.0
-    for a in GRID:
-        for b in GRID:
-            s = replace(settings, rerank_passage_coverage=a, rerank_sentence_coverage=b)
-            mrr: dict[str, list[float]] = {}
-            for c in answerable:
-                order = rerank(c.evidence, s, "hybrid").order
-                mrr.setdefault(c.corpus, []).append(1 / first_gold_rank(order, c.gold))
-            score = float(np.mean([np.mean(v) for v in mrr.values()]))
-            if score > best_mrr + 1e-9:
-                best, best_mrr = (a, b), score
-    print(f"re-ranking: passage coverage {best[0]}, sentence coverage {best[1]} (mean dev MRR {best_mrr:.3f})")
+    grid = np.array(list(itertools.product(GRID, repeat=len(RERANK_WEIGHTS))))
+    reciprocal = np.zeros((len(grid), len(answerable)))
+    for n, c in enumerate(answerable):
+        head = c.evidence.ranking.order[:settings.rerank_depth]
+        fused, features = c.evidence.ranking.scores[head], rerank_features(c.evidence, head)
+        for g, weights in enumerate(grid):
+            order = reordered(c.evidence.ranking, head, fused + features @ weights).order
+            reciprocal[g, n] = 1 / first_gold_rank(order, c.gold)
+    corpora = np.array([c.corpus for c in answerable])
+    scores = _corpus_mrr(reciprocal, corpora, np.ones(len(answerable), bool))
+    best = dict(zip(RERANK_WEIGHTS, (float(w) for w in grid[_first_best(scores)])))
+    print(f"re-ranking: {', '.join(f'{k} {v}' for k, v in best.items())} (mean dev MRR {scores.max():.4f})")
+    if len(answerable) >= 2 * FOLDS:  # fewer leave folds with nothing to choose the weights on
+        families = {"all weights": np.arange(len(grid))}
+        families |= {f"{name} at 0": np.flatnonzero(grid[:, k] == 0) for k, name in enumerate(RERANK_WEIGHTS)}
+        print(f"  cross-validated ({FOLDS} folds, 5 shuffles): " + "; ".join(
+            f"{family} {cross_validated(reciprocal, corpora, rows):.4f}" for family, rows in families.items()))
     return best
 
 
@@ -237,15 +270,15 @@ def main(argv: list[str] | None = None) -> int:
     settings = Settings.load()
     qa = QA(settings, MiniLMEncoder())
     cases = dev_cases(qa, args.clapnq, args.cache or settings.index_dir / "clapnq-cache")
-    passage_w, sentence_w = fit_rerank(cases, settings)
-    fitted = replace(settings, rerank_passage_coverage=passage_w, rerank_sentence_coverage=sentence_w)
+    rerank_weights: dict[str, Any] = fit_rerank(cases, settings)
+    fitted = replace(settings, **rerank_weights)
     sentence_model = fit_sentences(cases)
     question_model, answered, uncertain = fit_question(cases, fitted, args.max_abstained, args.min_answered,
                                                        args.abstain_margin)
     fitted_on = {"articles": "eval/questions.jsonl and eval/followups.jsonl, dev split",
                  "clapnq": f"{args.clapnq.name}, tune half (sha256 of the question id)",
                  "cases": {k: sum(c.corpus == k for c in cases) for k in ("articles", "clapnq")},
-                 "rerank": {"rerank_passage_coverage": passage_w, "rerank_sentence_coverage": sentence_w}}
+                 "rerank": rerank_weights}
     calibration = Calibration("", question_model, answered, uncertain, sentence_model)
     body = calibration.to_dict(fitted_on)
     version = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:12]

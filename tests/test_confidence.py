@@ -20,6 +20,7 @@ from qa.answer.features import (
 from qa.answer.highlight import answering
 from qa.config import Settings
 from qa.errors import SettingsError
+from qa.search.rerank import RERANK_WEIGHTS
 
 
 def test_the_shipped_calibration_is_readable_json_with_a_version():
@@ -31,8 +32,7 @@ def test_the_shipped_calibration_is_readable_json_with_a_version():
     assert data["sentence"]["features"] == list(SENTENCE_FEATURES)
     assert 0 < calibration.uncertain < calibration.answered < 1
     assert set(data["fitted_on"]) >= {"articles", "clapnq", "cases", "rerank"}
-    assert data["fitted_on"]["rerank"] == {"rerank_passage_coverage": Settings().rerank_passage_coverage,
-                                           "rerank_sentence_coverage": Settings().rerank_sentence_coverage}
+    assert data["fitted_on"]["rerank"] == {name: getattr(Settings(), name) for name in RERANK_WEIGHTS}
 
 
 def test_levels_follow_the_thresholds():

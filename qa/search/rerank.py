@@ -1,7 +1,8 @@
-"""Re-rank the best candidates with sentence-level evidence: a passage whose best sentence holds the question's rare
-words (idf-weighted coverage) moves up past one that is only close in meaning. Only the top `rerank_depth`
-passages of the hybrid ranking are re-scored; the weights were fitted on the dev data of both corpora
-(qa_tools/fit_confidence.py)."""
+"""Re-rank the best candidates with evidence beyond the fused score: a passage whose best sentence holds the
+question's rare words (idf-weighted coverage) moves up past one that is only close in meaning, and within the few
+best the whole passage's cosine similarity counts again (the fused score gives it only a quarter of the dense
+share, the rest to the best sentence). Only the top `rerank_depth` passages of the hybrid ranking
+are re-scored; the weights were fitted on the dev data of both corpora (qa_tools/fit_confidence.py `fit_rerank`)."""
 from __future__ import annotations
 
 from dataclasses import replace
@@ -14,30 +15,38 @@ from qa.index.store import Index
 from qa.search.query import Query
 from qa.search.retrieval import Ranking, rank
 
+# The settings that weigh what rerank_features gives, column by column.
+RERANK_WEIGHTS = ("rerank_sentence_coverage", "rerank_similarity")
 
-def rerank_scores(evidence: Evidence, ids: np.ndarray, s: Settings) -> np.ndarray:
-    """The fused score of each passage of `ids` plus its weighted passage and best-sentence coverage."""
-    extra = []
-    for i in ids:
-        sentences = evidence.sentences(int(i))
-        extra.append(s.rerank_passage_coverage * sentences.passage_coverage
-                     + s.rerank_sentence_coverage * float(sentences.coverage.max(initial=0.0)))
-    return evidence.ranking.scores[ids] + np.asarray(extra)
+
+def rerank_features(evidence: Evidence, ids: np.ndarray) -> np.ndarray:
+    """One row per passage of `ids`: its best sentence's coverage of the question's terms and the passage's cosine
+    similarity to the question."""
+    coverage = [float(evidence.sentences(int(i)).coverage.max(initial=0.0)) for i in ids]
+    return np.column_stack([np.asarray(coverage), evidence.ranking.similarity[ids]])
+
+
+def rerank_weights(settings: Settings) -> np.ndarray:
+    return np.array([getattr(settings, name) for name in RERANK_WEIGHTS])
+
+
+def reordered(ranking: Ranking, head: np.ndarray, scores: np.ndarray) -> Ranking:
+    """`ranking` with its first passages, `head`, ordered by their new `scores` (ties: passage order, as in
+    rank()); the rest keep their order."""
+    all_scores = ranking.scores.copy()
+    all_scores[head] = scores
+    order = np.concatenate([head[np.lexsort((head, -scores))], ranking.order[len(head):]])
+    return replace(ranking, order=order, scores=all_scores)
 
 
 def rerank(evidence: Evidence, settings: Settings, mode: str) -> Ranking:
     """The ranking with its top `rerank_depth` passages re-scored and re-ordered (hybrid mode only: BM25 and dense
     alone are kept as they rank, to compare against)."""
-    ranking, depth = evidence.ranking, evidence.settings.rerank_depth
+    ranking, depth = evidence.ranking, settings.rerank_depth
     if mode != "hybrid" or depth < 2 or len(ranking.order) < 2:
         return ranking
     head = ranking.order[:depth]
-    scores = rerank_scores(evidence, head, settings)
-    # Stable on ties: passage order decides, as in rank().
-    new_head = head[np.lexsort((head, -scores))]
-    all_scores = ranking.scores.copy()
-    all_scores[head] = scores
-    return replace(ranking, order=np.concatenate([new_head, ranking.order[depth:]]), scores=all_scores)
+    return reordered(ranking, head, ranking.scores[head] + rerank_features(evidence, head) @ rerank_weights(settings))
 
 
 def ranked_evidence(index: Index, question: str, query: Query, settings: Settings, mode: str = "hybrid",
