@@ -118,7 +118,8 @@ def gather(question: str, search: str, index: Index, ranking: Ranking, settings:
 
 # The confidence model's inputs, in this order (calibration.json names them too).
 QUESTION_FEATURES = ("dense", "sentence", "dense_margin", "passage_coverage", "sentence_coverage", "known_share",
-                     "typed_missing", "log_terms", "broad_missing", "rest_coverage")
+                     "typed_missing", "log_terms", "broad_missing", "rest_coverage", "missing_terms", "rarest_missing",
+                     "sentence_peak")
 
 
 def question_features(evidence: Evidence, order: np.ndarray, known: float) -> np.ndarray:
@@ -126,7 +127,9 @@ def question_features(evidence: Evidence, order: np.ndarray, known: float) -> np
     sentence similarity, the dense margin over the runner-up, the coverage of the best passage and of its best
     sentence, the share of the question's terms the corpus knows (`known`), whether an asked answer type is
     missing from the top passages' best sentences (strictly, and broadly), how many content terms the question has,
-    and how much of what it asks beyond the best passage's title that passage's best sentence holds."""
+    how much of what it asks beyond the best passage's title that passage's best sentence holds, how many of its
+    terms the best passage and its title lack and the idf of the rarest of them, and how far the best sentence
+    stands above the mean of its passage's sentences."""
     s = evidence.settings
     best = int(order[0])
     top = [evidence.sentences(int(i)) for i in order[:s.evidence_passages]]
@@ -144,9 +147,17 @@ def question_features(evidence: Evidence, order: np.ndarray, known: float) -> np
     # The share of the terms not in the best passage's title that its best sentence holds: an on-topic passage
     # that does not answer holds the topic (its title) but not what is asked about it.
     rest = max((evidence.coverage(t, first.title) for t in first.tokens), default=0.0)
+    # What the question asks that the best passage never says: on-topic passages that do not answer lack a term
+    # of the question, often its most specific one (a term the corpus lacks weighs as its rarest, see gather).
+    held = first.title.union(*first.tokens)
+    missing = [w for t, w in evidence.terms.items() if t not in held]
+    # A passage that answers tends to have one sentence that matches far better than the rest; one that is only
+    # on topic matches evenly.
+    peak = float(first.similarity.max() - first.similarity.mean()) if len(first.similarity) else 0.0
     return np.array([float(evidence.ranking.dense[best]), float(first.similarity.max(initial=0.0)), margin,
                      first.passage_coverage, float(first.coverage.max(initial=0.0)), known, typed_missing,
-                     math.log1p(len(evidence.terms)), broad_missing, rest])
+                     math.log1p(len(evidence.terms)), broad_missing, rest, float(len(missing)),
+                     max(missing, default=0.0), peak])
 
 
 # The highlight model's inputs, per sentence of a quoted passage.
