@@ -116,7 +116,7 @@ def test_question_features_read_what_the_best_passage_lacks():
     features = dict(zip(QUESTION_FEATURES, question_features(evidence, ranking.order, 0.9)))
     assert features == pytest.approx({
         "dense": 0.6, "sentence": 0.8, "dense_margin": 0.2, "passage_coverage": 0.75, "sentence_coverage": 0.5,
-        "known_share": 0.9, "typed_missing": 0.0, "log_terms": np.log1p(3), "broad_missing": 0.0,
+        "known_share": 0.9, "log_terms": np.log1p(3), "broad_missing": 0.0,
         "rest_coverage": 0.25, "missing_terms": 1.0, "rarest_missing": 3.0, "sentence_peak": 0.3})
 
 
