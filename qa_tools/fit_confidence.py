@@ -12,10 +12,11 @@ weighs the same in every fit, so one set of defaults serves both.
 2. Highlights: a logistic regression over each gold passage's sentences (gold: the articles' gold quotes, CLAPNQ's
    selected sentences); its threshold maximises the mean per-passage F1 of the two corpora.
 3. Confidence: a logistic regression whose label is 'the answer is in the top 3 of an answerable question', its L2
-   strength chosen by 10-fold cross-validation. The thresholds are read off the out-of-fold probabilities (what a
-   question the model was not fitted on gets): `uncertain` is `--abstain-margin` times the lowest probability of any
-   corpus's answerable questions (`--max-abstained` quantile, default 0: the lowest); `answered` is the highest that
-   still answers `--min-answered` of each corpus's answerable questions, the decision rules included."""
+   strength chosen by 10-fold cross-validation (repeated 5 times). The thresholds are read off the out-of-fold
+   probabilities (what a question the model was not fitted on gets): `uncertain` is `--abstain-margin` times the
+   lowest probability of any corpus's answerable questions (`--max-abstained` quantile, default 0: the lowest);
+   `answered` is the highest that still answers `--min-answered` of each corpus's answerable questions, the decision
+   rules included."""
 from __future__ import annotations
 
 import argparse
@@ -172,6 +173,7 @@ def fit_sentences(cases: list[Case]) -> tuple[Logistic, float]:
 
 L2_GRID = (0.3, 1.0, 3.0, 10.0)  # the question model's L2 strengths, chosen among by cross-validation
 FOLDS = 10
+REPEATS = 5  # cross-validation repeated over this many shufflings, its probabilities averaged: steadier thresholds
 
 
 def auc(p: np.ndarray, y: np.ndarray) -> float:
@@ -182,9 +184,9 @@ def auc(p: np.ndarray, y: np.ndarray) -> float:
     return float(((pos[:, None] > neg[None]).sum() + 0.5 * (pos[:, None] == neg[None]).sum()) / (len(pos) * len(neg)))
 
 
-def folds_of(corpora: list[str]) -> np.ndarray:
-    """Each case's fold: every corpus dealt in turn over FOLDS folds, in a fixed shuffled order."""
-    rng = np.random.default_rng(0)
+def folds_of(corpora: list[str], seed: int = 0) -> np.ndarray:
+    """Each case's fold: every corpus dealt in turn over FOLDS folds, in an order shuffled by `seed`."""
+    rng = np.random.default_rng(seed)
     fold = np.empty(len(corpora), dtype=int)
     for corpus in sorted(set(corpora)):
         ids = np.flatnonzero([c == corpus for c in corpora])
@@ -192,12 +194,16 @@ def folds_of(corpora: list[str]) -> np.ndarray:
     return fold
 
 
-def out_of_fold(x: np.ndarray, y: np.ndarray, weights: np.ndarray, fold: np.ndarray, l2: float) -> np.ndarray:
-    """Each case's probability from the model fitted on the other folds: what a question not fitted on gets."""
-    p = np.empty(len(y))
-    for k in range(FOLDS):
-        test = fold == k
-        p[test] = fit_logistic(x[~test], y[~test], weights[~test], QUESTION_FEATURES, l2).probability(x[test])
+def out_of_fold(x: np.ndarray, y: np.ndarray, weights: np.ndarray, corpora: list[str], l2: float) -> np.ndarray:
+    """Each case's probability from models fitted without its fold (what a question not fitted on gets), averaged
+    over REPEATS shufflings of the folds."""
+    p = np.zeros(len(y))
+    for seed in range(REPEATS):
+        fold = folds_of(corpora, seed)
+        for k in range(FOLDS):
+            test = fold == k
+            model = fit_logistic(x[~test], y[~test], weights[~test], QUESTION_FEATURES, l2)
+            p[test] += model.probability(x[test]) / REPEATS
     return p
 
 
@@ -229,8 +235,7 @@ def fit_question(cases: list[Case], settings: Settings, max_abstained: float, mi
     of = {k: np.array([c.corpus == k for c in cases]) for k in corpora}
     answerable = np.array([c.answerable for c in cases])
     offtopic = np.array([c.item.offtopic for c in cases])
-    fold = folds_of([c.corpus for c in cases])
-    scored = {l2: out_of_fold(xs, ys, weights, fold, l2) for l2 in L2_GRID}
+    scored = {l2: out_of_fold(xs, ys, weights, [c.corpus for c in cases], l2) for l2 in L2_GRID}
     l2 = max(L2_GRID, key=lambda v: np.mean([auc(scored[v][of[k]], ys[of[k]]) for k in corpora]))
     p = scored[l2]
     print("confidence: out-of-fold AUC by L2 " + ", ".join(
@@ -285,7 +290,7 @@ def main(argv: list[str] | None = None) -> int:
                  "clapnq": f"{args.clapnq.name}, tune half (sha256 of the question id)",
                  "cases": {k: sum(c.corpus == k for c in cases) for k in ("articles", "clapnq")},
                  "rerank": {"rerank_passage_coverage": passage_w, "rerank_sentence_coverage": sentence_w},
-                 "question": {"l2": question.l2, "folds": FOLDS,
+                 "question": {"l2": question.l2, "folds": FOLDS, "repeats": REPEATS,
                               "thresholds": "chosen on out-of-fold probabilities of the dev questions"}}
     calibration = Calibration("", question.model, question.answered, question.uncertain, sentence_model,
                               sentence_threshold)
