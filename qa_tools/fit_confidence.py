@@ -11,12 +11,10 @@ weighs the same in every fit, so one set of defaults serves both.
    two corpora's MRR, over a grid. They are printed, to be set in qa/config.py.
 2. Highlights: a logistic regression over each gold passage's sentences (gold: the articles' gold quotes, CLAPNQ's
    selected sentences); its threshold maximises the mean per-passage F1 of the two corpora.
-3. Confidence: a logistic regression whose label is 'the answer is in the top 3 of an answerable question', its L2
-   strength chosen by 10-fold cross-validation (repeated 5 times). The thresholds are read off the out-of-fold
-   probabilities (what a question the model was not fitted on gets): `uncertain` is `--abstain-margin` times the
-   lowest probability of any corpus's answerable questions (`--max-abstained` quantile, default 0: the lowest);
-   `answered` is the highest that still answers `--min-answered` of each corpus's answerable questions, the decision
-   rules included."""
+3. Confidence: a logistic regression whose label is 'the answer is in the top 3 of an answerable question'. The
+   `uncertain` threshold is `--abstain-margin` times the lowest probability of any corpus's answerable questions
+   (`--max-abstained` quantile, default 0: the lowest); the `answered` threshold is the highest that still answers
+   `--min-answered` of each corpus's answerable questions confidently."""
 from __future__ import annotations
 
 import argparse
@@ -28,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from qa.answer.confidence import FORMAT, Calibration, Logistic
-from qa.answer.decide import abstain_message, capped, corpus_words, known_share, vocabulary
+from qa.answer.decide import known_share, vocabulary
 from qa.answer.features import (
     QUESTION_FEATURES,
     SENTENCE_FEATURES,
@@ -171,99 +169,28 @@ def fit_sentences(cases: list[Case]) -> tuple[Logistic, float]:
     return model, best
 
 
-L2_GRID = (0.3, 1.0, 3.0, 10.0)  # the question model's L2 strengths, chosen among by cross-validation
-FOLDS = 10
-REPEATS = 5  # cross-validation repeated over this many shufflings, its probabilities averaged: steadier thresholds
-
-
-def auc(p: np.ndarray, y: np.ndarray) -> float:
-    """The share of (positive, negative) pairs that `p` orders right, ties counting half."""
-    pos, neg = p[y == 1], p[y == 0]
-    if not len(pos) or not len(neg):
-        return 1.0
-    return float(((pos[:, None] > neg[None]).sum() + 0.5 * (pos[:, None] == neg[None]).sum()) / (len(pos) * len(neg)))
-
-
-def folds_of(corpora: list[str], seed: int = 0) -> np.ndarray:
-    """Each case's fold: every corpus dealt in turn over FOLDS folds, in an order shuffled by `seed`."""
-    rng = np.random.default_rng(seed)
-    fold = np.empty(len(corpora), dtype=int)
-    for corpus in sorted(set(corpora)):
-        ids = np.flatnonzero([c == corpus for c in corpora])
-        fold[rng.permutation(ids)] = np.arange(len(ids)) % FOLDS
-    return fold
-
-
-def out_of_fold(x: np.ndarray, y: np.ndarray, weights: np.ndarray, corpora: list[str], l2: float) -> np.ndarray:
-    """Each case's probability from models fitted without its fold (what a question not fitted on gets), averaged
-    over REPEATS shufflings of the folds."""
-    p = np.zeros(len(y))
-    for seed in range(REPEATS):
-        fold = folds_of(corpora, seed)
-        for k in range(FOLDS):
-            test = fold == k
-            model = fit_logistic(x[~test], y[~test], weights[~test], QUESTION_FEATURES, l2)
-            p[test] += model.probability(x[test]) / REPEATS
-    return p
-
-
-@dataclass(frozen=True)
-class QuestionFit:
-    model: Logistic
-    l2: float
-    answered: float
-    uncertain: float
-
-
 def fit_question(cases: list[Case], settings: Settings, max_abstained: float, min_answered: float,
-                 abstain_margin: float) -> QuestionFit:
-    """The question model, its L2 strength (best mean per-corpus AUC of out-of-fold probabilities) and its
-    thresholds, chosen on out-of-fold probabilities so that they hold for questions the model was not fitted on
-    (in-sample probabilities of the dev questions are higher than held-out ones)."""
-    x, y, ruled, capped_by_rule = [], [], [], []
-    words = {id(c.evidence.index): corpus_words(c.evidence.index) for c in cases}
+                 abstain_margin: float) -> tuple[Logistic, float, float]:
+    x, y = [], []
     for c in cases:
-        ranking = rerank(c.evidence, settings, "hybrid")
-        index, corpus = c.evidence.index, words[id(c.evidence.index)]
-        x.append(question_features(c.evidence, ranking.order, c.known))
-        y.append(float(c.answerable and first_gold_rank(ranking.order, c.gold) <= 3))
-        ruled.append(abstain_message(c.item.question, c.known, ranking, corpus.stems, settings) is not None)
-        capped_by_rule.append(capped(c.item.question, ranking, index, corpus.words, settings))
-    xs, ys, weights = np.array(x), np.array(y), corpus_weights(cases)
-    rule, cap = np.array(ruled), np.array(capped_by_rule)
+        order = rerank(c.evidence, settings, "hybrid").order
+        x.append(question_features(c.evidence, order, c.known))
+        y.append(float(c.answerable and first_gold_rank(order, c.gold) <= 3))
+    xs, ys = np.array(x), np.array(y)
+    model = fit_logistic(xs, ys, corpus_weights(cases), QUESTION_FEATURES)
+    p = model.probability(xs)
     corpora = sorted({c.corpus for c in cases})
-    of = {k: np.array([c.corpus == k for c in cases]) for k in corpora}
-    answerable = np.array([c.answerable for c in cases])
-    offtopic = np.array([c.item.offtopic for c in cases])
-    scored = {l2: out_of_fold(xs, ys, weights, [c.corpus for c in cases], l2) for l2 in L2_GRID}
-    l2 = max(L2_GRID, key=lambda v: np.mean([auc(scored[v][of[k]], ys[of[k]]) for k in corpora]))
-    p = scored[l2]
-    print("confidence: out-of-fold AUC by L2 " + ", ".join(
-        f"{v}: " + "/".join(f"{auc(scored[v][of[k]], ys[of[k]]):.3f}" for k in corpora) for v in L2_GRID)
-        + f" ({'/'.join(corpora)}); chosen {l2}")
-
-    def answered_share(threshold: float, k: str) -> float:
-        m = of[k] & answerable
-        return float(np.mean((p[m] >= threshold) & ~cap[m] & ~rule[m]))
-
-    # The highest threshold at which each corpus still answers `min_answered` of its answerable questions, rules
-    # included (a capped or ruled-out question is not 'answered' whatever its probability).
-    answered = min(max((float(t) for t in p[of[k] & answerable] if answered_share(t, k) >= min_answered),
-                       default=0.0) for k in corpora)
-    uncertain = abstain_margin * min(float(np.quantile(p[of[k] & answerable & ~rule], max_abstained)) for k in corpora)
-    print(f"confidence: answered at p >= {answered:.3f}, uncertain at p >= {uncertain:.3f}; dev, out of fold:")
-    level = np.where(rule | (p < uncertain), 2, np.where((p >= answered) & ~cap, 0, 1))  # answered, uncertain, abstained
+    answerable = {k: np.array([pi for pi, c in zip(p, cases) if c.corpus == k and c.answerable]) for k in corpora}
+    uncertain = abstain_margin * min(float(np.quantile(v, max_abstained)) for v in answerable.values())
+    answered = min(float(np.quantile(v, 1 - min_answered)) for v in answerable.values())
+    print(f"confidence: answered at p >= {answered:.3f}, uncertain at p >= {uncertain:.3f}")
     for k in corpora:
-        a, u = of[k] & answerable, of[k] & ~answerable & ~offtopic
-        right = ys[of[k] & (level == 0)]
-        print(f"  {k}: answerable answered/uncertain/abstained " + "/".join(f"{np.mean(level[a] == v):.3f}" for v in (0, 1, 2))
-              + f"; on-topic unanswerable flagged {np.mean(level[u] > 0):.3f}"
-              + f"; 'answered' right {np.mean(right) if len(right) else 1.0:.3f}")
-        confident = {t: of[k] & (p >= t) for t in (0.3, 0.5, 0.6, 0.7, 0.8, 0.9)}
-        print("    P >= threshold: coverage, risk " + "  ".join(
-            f"{t}: {np.mean(p[a] >= t):.2f}, {1 - np.mean(ys[m]) if m.any() else 0.0:.2f}" for t, m in confident.items()))
-    model = fit_logistic(xs, ys, weights, QUESTION_FEATURES, l2)
-    return QuestionFit(model, l2, round(answered, 4), round(uncertain, 4))
+        rows = [(pi, c, yi) for pi, c, yi in zip(p, cases, ys) if c.corpus == k]
+        unanswerable = [pi for pi, c, _ in rows if not c.answerable]
+        confident = [yi for pi, _, yi in rows if pi >= answered]
+        print(f"  {k} (dev): unanswerable flagged {np.mean([pi < answered for pi in unanswerable]):.2f}, "
+              f"confident answers right {np.mean(confident) if confident else 1:.2f}")
+    return model, round(answered, 4), round(uncertain, 4)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -276,7 +203,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--abstain-margin", type=float, default=0.5,
                         help="the uncertain threshold is this fraction of that quantile: a held-out answerable question "
                              "can fall below the lowest dev one, and abstaining on it costs more than a flag")
-    parser.add_argument("--min-answered", type=float, default=0.85,
+    parser.add_argument("--min-answered", type=float, default=0.8,
                         help="share of each corpus's answerable dev questions that must be 'answered'")
     args = parser.parse_args(argv)
     settings = Settings.load()
@@ -285,15 +212,13 @@ def main(argv: list[str] | None = None) -> int:
     passage_w, sentence_w = fit_rerank(cases, settings)
     fitted = replace(settings, rerank_passage_coverage=passage_w, rerank_sentence_coverage=sentence_w)
     sentence_model, sentence_threshold = fit_sentences(cases)
-    question = fit_question(cases, fitted, args.max_abstained, args.min_answered, args.abstain_margin)
+    question_model, answered, uncertain = fit_question(cases, fitted, args.max_abstained, args.min_answered,
+                                                       args.abstain_margin)
     fitted_on = {"articles": "eval/questions.jsonl and eval/followups.jsonl, dev split",
                  "clapnq": f"{args.clapnq.name}, tune half (sha256 of the question id)",
                  "cases": {k: sum(c.corpus == k for c in cases) for k in ("articles", "clapnq")},
-                 "rerank": {"rerank_passage_coverage": passage_w, "rerank_sentence_coverage": sentence_w},
-                 "question": {"l2": question.l2, "folds": FOLDS, "repeats": REPEATS,
-                              "thresholds": "chosen on out-of-fold probabilities of the dev questions"}}
-    calibration = Calibration("", question.model, question.answered, question.uncertain, sentence_model,
-                              sentence_threshold)
+                 "rerank": {"rerank_passage_coverage": passage_w, "rerank_sentence_coverage": sentence_w}}
+    calibration = Calibration("", question_model, answered, uncertain, sentence_model, sentence_threshold)
     body = calibration.to_dict(fitted_on)
     version = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:12]
     body["version"] = version

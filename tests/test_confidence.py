@@ -7,22 +7,20 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+from conftest import WordHashEncoder
 
 from qa.answer.confidence import FORMAT, Logistic, load_calibration
 from qa.answer.features import (
     QUESTION_FEATURES,
     SENTENCE_FEATURES,
-    Evidence,
     Sentences,
-    question_features,
     question_names,
     sentence_features,
     unknown_names,
 )
+from qa.api import QA
 from qa.config import Settings
 from qa.errors import SettingsError
-from qa.search.retrieval import Ranking
-from qa_tools.fit_confidence import FOLDS, auc, folds_of
 
 
 def test_the_shipped_calibration_is_readable_json_with_a_version():
@@ -103,31 +101,14 @@ def test_sentence_features_compare_each_sentence_with_the_passage_best():
                                                      [0.5, 0.0, 1.0, 0.0, 1.0, 0.0, 0.0]]
 
 
-def test_question_features_read_what_the_best_passage_lacks():
-    """The best passage (0) holds 'fire' in a sentence and 'striker' in its title but never 'polic': one missing term,
-    of idf 3; its best sentence stands 0.3 above the mean of its two."""
-    first = Sentences(np.array([0.8, 0.2]), np.array([0.5, 0.0]), np.zeros(2), np.zeros(2), 0.75,
-                      (frozenset({"fire"}), frozenset()), frozenset({"striker"}))
-    second = Sentences(np.array([0.4]), np.array([0.0]), np.zeros(1), np.zeros(1), 0.0, (frozenset(),), frozenset())
-    ranking = Ranking(np.array([0, 1]), np.array([1.0, 0.5]), np.array([0.5, 0.3]), np.array([0.8, 0.2, 0.4]),
-                      np.array([0.6, 0.4]))
-    evidence = Evidence("Did the police fire on strikers?", {"fire": 1.0, "striker": 2.0, "polic": 3.0}, None, None,
-                        None, ranking, Settings(), {0: first, 1: second})  # type: ignore[arg-type]  # no index read
-    features = dict(zip(QUESTION_FEATURES, question_features(evidence, ranking.order, 0.9)))
-    assert features == pytest.approx({
-        "dense": 0.6, "sentence": 0.8, "dense_margin": 0.2, "passage_coverage": 0.75, "sentence_coverage": 0.5,
-        "known_share": 0.9, "log_terms": np.log1p(3), "broad_missing": 0.0,
-        "rest_coverage": 0.25, "missing_terms": 1.0, "rarest_missing": 3.0, "sentence_peak": 0.3})
-
-
-def test_folds_deal_each_corpus_evenly_and_the_same_way_every_time():
-    corpora = ["articles"] * 20 + ["clapnq"] * 13
-    fold = folds_of(corpora)
-    assert np.bincount(fold[:20], minlength=FOLDS).tolist() == [2] * FOLDS
-    assert np.bincount(fold[20:], minlength=FOLDS).tolist() == [2, 2, 2] + [1] * (FOLDS - 3)
-    assert fold.tolist() == folds_of(corpora).tolist()
-
-
-def test_auc_counts_pairs_ordered_right_and_ties_as_half():
-    assert auc(np.array([0.9, 0.5, 0.5, 0.1]), np.array([1.0, 1.0, 0.0, 0.0])) == 0.875
-    assert auc(np.array([0.2, 0.1]), np.array([1.0, 1.0])) == 1.0  # no negatives: nothing to order
+def test_a_qa_reads_its_calibration_when_first_needed(fixture_settings, tmp_path):
+    """Built while the calibration file is for other features (the fitter needs a QA to refit it), a QA says how to
+    fix it when asked a question, and answers once the file is valid again."""
+    path = tmp_path / "calibration.json"
+    data = json.loads(Settings().calibration.read_text(encoding="utf-8"))
+    path.write_text(json.dumps(data | {"question": data["question"] | {"features": ["dense"]}}), encoding="utf-8")
+    qa = QA(replace(fixture_settings, calibration=path), WordHashEncoder())
+    with pytest.raises(SettingsError, match="refit it with `python -m qa_tools.fit_confidence`"):
+        qa.ask("How many bodies did the nurse count at the hospital?")
+    path.write_text(json.dumps(data), encoding="utf-8")
+    assert qa.ask("How many bodies did the nurse count at the hospital?").confidence == "answered"

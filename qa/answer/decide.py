@@ -75,20 +75,12 @@ def latin_share(text: str) -> float:
     return sum("LATIN" in unicodedata.name(c, "") for c in letters) / len(letters) if letters else 1.0
 
 
-def off_topic(ranking: Ranking, known: float, settings: Settings) -> bool:
+def off_topic(search: str, ranking: Ranking, vocabulary: frozenset[str], settings: Settings) -> bool:
     """Far in meaning from every passage (by the dense score: passage and best-sentence cosine blended), and
-    with too few of its content words anywhere in the corpus (`known`, the share of the searched text's: a bare
-    name such as 'Virginie Coulloudon' is close in words but not in meaning)."""
-    return closest_meaning(ranking) < settings.min_similarity and known < settings.min_known_terms
-
-
-def abstain_message(question: str, known: float, ranking: Ranking, stems: frozenset[str],
-                    settings: Settings) -> str | None:
-    """The message when a rule abstains before the model is asked (not English and not the corpus's words, or
-    off-topic; `known` as for off_topic), else None."""
-    if latin_share(question) < settings.min_latin_share:
-        return NOT_ENGLISH_MESSAGE if known_share(question, stems) < settings.min_known_terms else None
-    return ABSTAIN_MESSAGE if off_topic(ranking, known, settings) else None
+    with too few of its content words anywhere in the corpus (a bare name such as 'Virginie Coulloudon' is close
+    in words but not in meaning)."""
+    return (closest_meaning(ranking) < settings.min_similarity
+            and known_share(search, vocabulary) < settings.min_known_terms)
 
 
 def unanswered(question: str, ranking: Ranking, index: Index, settings: Settings) -> bool:
@@ -122,11 +114,13 @@ def decide(question: str, search: str, ranking: Ranking, evidence: Evidence, wor
     Otherwise the calibrated confidence gives the level; a question asking for a name, quantity or time that the
     best sentences lack, or naming someone or something the corpus never mentions, is at most 'uncertain'."""
     settings = evidence.settings
-    known = known_share(search, words.stems)
-    message = abstain_message(question, known, ranking, words.stems, settings)
-    if message:
-        return Decision(True, message, "abstained")
-    probability = float(calibration.question.probability(question_features(evidence, ranking.order, known)))
+    if latin_share(question) < settings.min_latin_share:
+        if known_share(question, words.stems) < settings.min_known_terms:
+            return Decision(True, NOT_ENGLISH_MESSAGE, "abstained")
+    elif off_topic(search, ranking, words.stems, settings):
+        return Decision(True, ABSTAIN_MESSAGE, "abstained")
+    features = question_features(evidence, ranking.order, known_share(search, words.stems))
+    probability = float(calibration.question.probability(features))
     level = calibration.level(probability)
     if level == "answered" and capped(question, ranking, evidence.index, words.words, settings):
         level = "uncertain"

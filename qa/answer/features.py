@@ -118,17 +118,15 @@ def gather(question: str, search: str, index: Index, ranking: Ranking, settings:
 
 # The confidence model's inputs, in this order (calibration.json names them too).
 QUESTION_FEATURES = ("dense", "sentence", "dense_margin", "passage_coverage", "sentence_coverage", "known_share",
-                     "log_terms", "broad_missing", "rest_coverage", "missing_terms", "rarest_missing", "sentence_peak")
+                     "typed_missing", "log_terms", "broad_missing", "rest_coverage")
 
 
 def question_features(evidence: Evidence, order: np.ndarray, known: float) -> np.ndarray:
     """Features of the question and its best passages (`order`, best first): the best dense score and best
     sentence similarity, the dense margin over the runner-up, the coverage of the best passage and of its best
-    sentence, the share of the question's terms the corpus knows (`known`), how many content terms the question has,
-    whether an asked answer type (broadly: answertype.BROAD_TYPES) is missing from the top passages' best sentences,
-    how much of what it asks beyond the best passage's title that passage's best sentence holds, how many of its
-    terms the best passage and its title lack and the idf of the rarest of them, and how far the best sentence
-    stands above the mean of its passage's sentences."""
+    sentence, the share of the question's terms the corpus knows (`known`), whether an asked answer type is
+    missing from the top passages' best sentences (strictly, and broadly), how many content terms the question has,
+    and how much of what it asks beyond the best passage's title that passage's best sentence holds."""
     s = evidence.settings
     best = int(order[0])
     top = [evidence.sentences(int(i)) for i in order[:s.evidence_passages]]
@@ -136,26 +134,19 @@ def question_features(evidence: Evidence, order: np.ndarray, known: float) -> np
     margin = float(dense[0] - dense[1]) if len(dense) > 1 else float(dense[0])
     first = top[0]
     # The sentences an answer would rest on: the most similar few of the top passages, as decide's answer-type
-    # rule reads them. (The strict answer type is that rule's alone: as a feature too it only added noise on CLAPNQ,
-    # where it is missing as often for answerable questions as for the others.)
+    # rule reads them.
     sims = np.concatenate([t.similarity for t in top])
+    typed = np.concatenate([t.typed for t in top])
     near = np.argsort(-sims, kind="stable")[:s.evidence_sentences]
     near = near[sims[near] >= sims[near[0]] - s.evidence_margin] if len(near) else near
+    typed_missing = float(evidence.kind is not None and not typed[near].any())
     broad_missing = float(evidence.broad is not None and not np.concatenate([t.broad for t in top])[near].any())
     # The share of the terms not in the best passage's title that its best sentence holds: an on-topic passage
     # that does not answer holds the topic (its title) but not what is asked about it.
     rest = max((evidence.coverage(t, first.title) for t in first.tokens), default=0.0)
-    # What the question asks that the best passage never says: on-topic passages that do not answer lack a term
-    # of the question, often its most specific one (a term the corpus lacks weighs as its rarest, see gather).
-    held = first.title.union(*first.tokens)
-    missing = [w for t, w in evidence.terms.items() if t not in held]
-    # A passage that answers tends to have one sentence that matches far better than the rest; one that is only
-    # on topic matches evenly.
-    peak = float(first.similarity.max() - first.similarity.mean()) if len(first.similarity) else 0.0
     return np.array([float(evidence.ranking.dense[best]), float(first.similarity.max(initial=0.0)), margin,
-                     first.passage_coverage, float(first.coverage.max(initial=0.0)), known,
-                     math.log1p(len(evidence.terms)), broad_missing, rest, float(len(missing)),
-                     max(missing, default=0.0), peak])
+                     first.passage_coverage, float(first.coverage.max(initial=0.0)), known, typed_missing,
+                     math.log1p(len(evidence.terms)), broad_missing, rest])
 
 
 # The highlight model's inputs, per sentence of a quoted passage.
