@@ -176,6 +176,7 @@ def main() -> None:
         flags["allowed_hosts"] = ",".join(args.allowed_hosts) if args.allowed_hosts else None
         server = ServerSettings.load(config_file=args.config, **{k: v for k, v in flags.items() if v is not None})
         qa = QA(Settings.load(args.param, args.config))
+        qa.calibration  # noqa: B018 (read now: a bad calibration file stops the app here, not at the first question)
     except QAError as exc:  # a corpus or index the app cannot serve: one line, as the CLI says it, not a traceback
         print(f"error: {printable(str(exc))}", file=sys.stderr)
         raise SystemExit(2) from None

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 
 from qa.answer.compose import compose
-from qa.answer.confidence import load_calibration
+from qa.answer.confidence import Calibration, load_calibration
 from qa.answer.decide import decide
 from qa.answer.model import NO_MATCH_MESSAGE, Answer
 from qa.config import Settings
@@ -34,7 +34,12 @@ class QA:
         self.settings = settings or Settings.load()
         self.encoder = encoder or MiniLMEncoder()
         self.live = LiveIndex(self.settings, self.encoder, index)
-        self.calibration = load_calibration(self.settings.calibration)
+
+    @property
+    def calibration(self) -> Calibration:
+        """The calibrated models, read when first needed and again when the file changes (a refit is picked up; the
+        fitter itself builds a QA while the file may still be for other features)."""
+        return load_calibration(self.settings.calibration)
 
     @property
     def index(self) -> Index:

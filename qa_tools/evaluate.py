@@ -8,8 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.answer.decide import Decision, decide, unanswered
-from qa.answer.features import unknown_names
+from qa.answer.decide import Decision, capped, decide
 from qa.answer.model import CONFIDENCE_LEVELS, Answer
 from qa.api import QA
 from qa.config import ROOT
@@ -214,9 +213,9 @@ def trace(qa: QA, item: Labelled) -> Traced:
     query = build_query(item.question, [Turn(h) for h in item.history], qa.encoder, s.max_chain)
     evidence, ranking = ranked_evidence(qa.index, item.question, query, s)
     decision = decide(item.question, query.text, ranking, evidence, qa.live.snapshot.words, qa.calibration)
-    capped = unanswered(item.question, ranking, qa.index, s) or bool(unknown_names(item.question, qa.live.snapshot.words.words))
+    capped_by_rule = capped(item.question, ranking, qa.index, qa.live.snapshot.words.words, s)
     answer = qa.ask(item.question, k=3, history=item.history)
-    return Traced(item, answer, [int(i) for i in ranking.order], decision, capped)
+    return Traced(item, answer, [int(i) for i in ranking.order], decision, capped_by_rule)
 
 
 def _highlighted(qa: QA, passage_index: int, spans: list[tuple[int, int]]) -> set[int]:

@@ -3,10 +3,14 @@ mentions, the features the models read, and how many sentences the highlights ma
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from dataclasses import replace
 
 import numpy as np
 import pytest
+from conftest import WordHashEncoder
 
 from qa.answer.confidence import FORMAT, Logistic, load_calibration
 from qa.answer.features import (
@@ -18,7 +22,8 @@ from qa.answer.features import (
     unknown_names,
 )
 from qa.answer.highlight import answering
-from qa.config import Settings
+from qa.api import QA
+from qa.config import ROOT, Settings
 from qa.errors import SettingsError
 from qa.search.rerank import RERANK_WEIGHTS
 
@@ -126,3 +131,29 @@ def test_a_lone_sentence_is_its_own_neighbour():
 ])
 def test_highlights_are_the_likeliest_sentences_by_expected_f1(p, marked):
     assert answering(np.array(p)) == marked
+
+
+def test_a_qa_reads_its_calibration_when_first_needed(fixture_settings, tmp_path):
+    """Built while the calibration file is for other features (the fitter needs a QA to refit it), a QA says how to
+    fix it when asked a question, and answers once the file is valid again."""
+    path = tmp_path / "calibration.json"
+    data = json.loads(Settings().calibration.read_text(encoding="utf-8"))
+    path.write_text(json.dumps(data | {"question": data["question"] | {"features": ["dense"]}}), encoding="utf-8")
+    qa = QA(replace(fixture_settings, calibration=path), WordHashEncoder())
+    with pytest.raises(SettingsError, match="refit it with `python -m qa_tools.fit_confidence`"):
+        qa.ask("How many bodies did the nurse count at the hospital?")
+    path.write_text(json.dumps(data), encoding="utf-8")
+    assert qa.ask("How many bodies did the nurse count at the hospital?").confidence == "answered"
+
+
+@pytest.mark.slow  # app.py in a process of its own, with the real model
+def test_the_app_refuses_to_start_with_a_bad_calibration_file(fixture_settings, tmp_path):
+    path = tmp_path / "calibration.json"
+    path.write_text("{}", encoding="utf-8")
+    result = subprocess.run([sys.executable, "app.py", "--port", "0"], cwd=ROOT, capture_output=True, text=True,
+                            timeout=120, env={**os.environ, "QA_CORPUS_DIR": str(fixture_settings.corpus_dir),
+                                              "QA_INDEX_DIR": str(tmp_path / "index"), "QA_CALIBRATION": str(path)})
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.splitlines()[-1] == (f"error: calibration file {path} is not valid (format is None, not "
+                                              f"'{FORMAT}'); refit it with `python -m qa_tools.fit_confidence` or set "
+                                              "`calibration` to a valid file")

@@ -92,6 +92,12 @@ def unanswered(question: str, ranking: Ranking, index: Index, settings: Settings
     return lacks_answer_type(question, sentences)
 
 
+def capped(question: str, ranking: Ranking, index: Index, words: frozenset[str], settings: Settings) -> bool:
+    """At most 'uncertain': the asked answer type is missing from the best sentences, or the question names someone
+    or something with a word the corpus (`words`, as written) never uses."""
+    return unanswered(question, ranking, index, settings) or bool(unknown_names(question, words))
+
+
 @dataclass(frozen=True)
 class Decision:
     """Whether to answer, how sure the answer is, and the fixed line that opens it."""
@@ -116,8 +122,7 @@ def decide(question: str, search: str, ranking: Ranking, evidence: Evidence, wor
     features = question_features(evidence, ranking.order, known_share(search, words.stems))
     probability = float(calibration.question.probability(features))
     level = calibration.level(probability)
-    capped = unanswered(question, ranking, evidence.index, settings) or unknown_names(question, words.words)
-    if level == "answered" and capped:
+    if level == "answered" and capped(question, ranking, evidence.index, words.words, settings):
         level = "uncertain"
     if level == "abstained":
         return Decision(True, ABSTAIN_MESSAGE, level, probability)
