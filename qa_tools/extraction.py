@@ -35,9 +35,13 @@ TOKEN = re.compile(r"\w+")
 # Every variant tried, in the order tried. The one chosen (DEFAULT_OPTIONS in qa/ingest/html.py) has the highest
 # recall on `tune` among those with a `tune` precision of at least TARGET_PRECISION (ties: the higher F1).
 TARGET_PRECISION = 0.98
-_NONE = HtmlOptions(modes=("default",), drop_hidden=False, drop_furniture=False, drop_link_lines=False,
-                    include_tables=True)
+# The line filters alone (the page's structure not used: no headline, author-note, container or article rules).
+_FILTERS = HtmlOptions(drop_headlines=False, drop_author_notes=False, merge_containers=False, article_share=None)
+_NONE = replace(_FILTERS, drop_hidden=False, drop_furniture=False, drop_link_lines=False, include_tables=True)
 _PRECISION = replace(_NONE, modes=("precision",), include_tables=False)
+_HEADLINES = replace(_FILTERS, drop_headlines=True)
+_SIBLINGS = replace(_HEADLINES, drop_author_notes=True, merge_containers=True)
+_STRUCTURE = replace(_SIBLINGS, article_share=0.6)
 VARIANTS = {
     "trafilatura default": _NONE,
     "trafilatura precision": replace(_NONE, modes=("precision",)),
@@ -45,12 +49,23 @@ VARIANTS = {
     "+ hidden elements dropped": replace(_PRECISION, drop_hidden=True),
     "+ furniture lines": replace(_PRECISION, drop_hidden=True, drop_furniture=True),
     "+ link-only lines": replace(_PRECISION, drop_hidden=True, drop_furniture=True, drop_link_lines=True),
-    "default ∩ precision, all filters": HtmlOptions(modes=("default", "precision")),
-    "recall ∩ precision, all filters": HtmlOptions(modes=("recall", "precision")),
-    "recall, all filters": HtmlOptions(modes=("recall",)),
-    "fast, all filters": HtmlOptions(modes=("fast",)),
-    "default + recall-only prose, all filters": HtmlOptions(prose_from="recall"),
-    "default, all filters": HtmlOptions(modes=("default",)),
+    "default ∩ precision, all filters": replace(_FILTERS, modes=("default", "precision")),
+    "recall ∩ precision, all filters": replace(_FILTERS, modes=("recall", "precision")),
+    "recall, all filters": replace(_FILTERS, modes=("recall",)),
+    "fast, all filters": replace(_FILTERS, modes=("fast",)),
+    "default + recall-only prose, all filters": replace(_FILTERS, prose_from="recall"),
+    "default, all filters": _FILTERS,
+    # The page's structure (qa/ingest/containers.py), each rule added to the ones above it.
+    "+ headlines": _HEADLINES,
+    "+ author notes": replace(_HEADLINES, drop_author_notes=True),
+    "+ sibling containers": _SIBLINGS,
+    "+ outside the article (0.9 of its words)": replace(_SIBLINGS, article_share=0.9),
+    "+ outside the article (0.6 of its words)": _STRUCTURE,
+    "+ outside the article (0.4 of its words)": replace(_SIBLINGS, article_share=0.4),
+    "precision, all filters and structure": replace(_STRUCTURE, modes=("precision",)),
+    "recall, all filters and structure": replace(_STRUCTURE, modes=("recall",)),
+    "fast, all filters and structure": replace(_STRUCTURE, modes=("fast",)),
+    "default ∩ precision, all filters and structure": replace(_STRUCTURE, modes=("default", "precision")),
 }
 
 
@@ -96,7 +111,7 @@ def counts(truth: str, extracted: str) -> tuple[int, int, int]:
 def score(options: HtmlOptions, selected: list[Page]) -> dict:
     """Pooled precision, recall and F1; pages with no document; paragraphs not verbatim on their page."""
     tp = fp = fn = 0
-    failed, not_verbatim = [], 0
+    failed, not_verbatim, out_of_order = [], 0, 0
     started = time.perf_counter()
     for page in selected:
         data = gzip.decompress(page.path.read_bytes())
@@ -107,13 +122,27 @@ def score(options: HtmlOptions, selected: list[Page]) -> dict:
             body = ""
         shown = page_text(_tree(data)) if body else ""
         not_verbatim += sum(squeeze(p) not in shown for p in body.split("\n\n") if p)
+        out_of_order += _out_of_order(body, shown)
         a, b, c = counts(page.truth, body)
         tp, fp, fn = tp + a, fp + b, fn + c
     precision, recall = tp / max(tp + fp, 1), tp / max(tp + fn, 1)
     f1 = 2 * precision * recall / max(precision + recall, 1e-9)
     return {"pages": len(selected), "precision": round(precision, 5), "recall": round(recall, 5), "f1": round(f1, 5),
             "no_document": failed, "paragraphs_not_verbatim": not_verbatim,
+            "paragraphs_out_of_order": out_of_order,
             "seconds": round(time.perf_counter() - started, 1)}
+
+
+def _out_of_order(body: str, shown: str) -> int:
+    """Paragraphs (verbatim ones) that the page does not have after the paragraph before them."""
+    late, at = 0, 0
+    for paragraph in (squeeze(p) for p in body.split("\n\n") if p):
+        found = shown.find(paragraph, at)
+        if found < 0:
+            late += paragraph in shown
+        else:
+            at = found + len(paragraph)
+    return late
 
 
 def _tree(data: bytes):
@@ -246,11 +275,12 @@ def choose(report: dict) -> str:
 
 
 def format_report(report: dict) -> str:
-    lines = [f"{'variant':<44} {'split':<7} {'P':>6} {'R':>6} {'F1':>6}  no doc  not verbatim  seconds"]
+    lines = [f"{'variant':<48} {'split':<7} {'P':>6} {'R':>6} {'F1':>6}  no doc  not verbatim  out of order  seconds"]
     for name, by_split in report.items():
         for split, r in by_split.items():
-            lines.append(f"{name:<44} {split:<7} {r['precision']:>6.3f} {r['recall']:>6.3f} {r['f1']:>6.3f}  "
-                         f"{len(r['no_document']):>6}  {r['paragraphs_not_verbatim']:>12}  {r['seconds']:>7.1f}")
+            lines.append(f"{name:<48} {split:<7} {r['precision']:>6.3f} {r['recall']:>6.3f} {r['f1']:>6.3f}  "
+                         f"{len(r['no_document']):>6}  {r['paragraphs_not_verbatim']:>12}  "
+                         f"{r['paragraphs_out_of_order']:>12}  {r['seconds']:>7.1f}")
             lines += [f"    no document: {f}" for f in r["no_document"]]
     if any("tune" in r for name, r in report.items() if name in VARIANTS):
         lines.append(f"chosen on tune (highest recall with precision >= {TARGET_PRECISION}): {choose(report)}")

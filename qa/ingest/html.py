@@ -18,6 +18,7 @@ from htmldate import find_date
 from lxml.etree import ParserError
 from trafilatura.metadata import examine_meta, extract_meta_json
 
+from qa.ingest.containers import blocks_of, locate, squeeze, with_sibling_containers, within_article
 from qa.ingest.extracted import Extracted, ImportFailure
 
 CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
@@ -59,6 +60,12 @@ class HtmlOptions:
     # Paragraphs that only this mode (e.g. "recall") extracts are kept too when they read as prose: PROSE_WORDS words
     # or more, ending like a sentence. trafilatura's default misses the rest of an article split by advertisements.
     prose_from: str | None = None
+    # The page's structure (qa/ingest/containers.py):
+    drop_headlines: bool = True  # a paragraph that is the page's headline: an h1's text, or its og:/twitter:title
+    drop_author_notes: bool = True  # a paragraph that starts with an author's full name: a bio or a book promo
+    merge_containers: bool = True  # the article's other containers: an article split around advertisements
+    # Paragraphs outside the innermost element holding this share of the article's words are dropped (None: kept).
+    article_share: float | None = 0.6
 
 
 PROSE_WORDS = 15
@@ -81,11 +88,6 @@ def decode(data: bytes) -> str:
     except UnicodeDecodeError as exc:
         raise ImportFailure(f"the page is not valid {encoding} (byte {exc.object[exc.start]:#04x} at offset "
                             f"{exc.start}); save it again in the encoding it declares") from None
-
-
-def squeeze(text: str) -> str:
-    """Text without any white space: what 'verbatim up to white space' compares."""
-    return "".join(text.split())
 
 
 def _parse(html: str) -> lxml.html.HtmlElement:
@@ -143,7 +145,11 @@ def link_texts(tree: lxml.html.HtmlElement) -> set[str]:
     return {squeeze(a.text_content()) for a in tree.iter("a")} - {""}
 
 
-def paragraphs(tree: lxml.html.HtmlElement, options: HtmlOptions = DEFAULT_OPTIONS, title: str = "") -> list[str]:
+HEADLINE_META = '//meta[@property="og:title" or @name="twitter:title" or @property="twitter:title"]/@content'
+
+
+def paragraphs(tree: lxml.html.HtmlElement, options: HtmlOptions = DEFAULT_OPTIONS, title: str = "",
+               authors: tuple[str, ...] = ()) -> list[str]:
     """The article's paragraphs, in page order, each verbatim from the page up to white space."""
     shown, links = page_text(tree), link_texts(tree)
     if options.drop_hidden:
@@ -156,14 +162,28 @@ def paragraphs(tree: lxml.html.HtmlElement, options: HtmlOptions = DEFAULT_OPTIO
         if agreed <= set(wider):  # its order then holds every agreed paragraph
             sequence = wider
             agreed |= {line for line in wider if len(line.split()) >= PROSE_WORDS and PROSE_END.search(line)}
-    kept: list[str] = []
-    for line in sequence:
-        verbatim = _verbatim(line, shown) if line in agreed else None
-        if verbatim is None or (options.drop_furniture and is_furniture(verbatim, title)) or \
-                (options.drop_link_lines and len(verbatim.split()) >= LINK_WORDS and squeeze(verbatim) in links):
-            continue
-        kept.append(verbatim)
-    return kept
+    headlines = {squeeze(t) for t in [h.text_content() for h in tree.iter("h1")] + tree.xpath(HEADLINE_META)} - {""}
+    named = [a for a in authors if " " in a]  # a full name, not a handle or a single word
+
+    def keep(line: str) -> bool:
+        return not ((options.drop_furniture and is_furniture(line, title)) or
+                    (options.drop_link_lines and len(line.split()) >= LINK_WORDS and squeeze(line) in links) or
+                    (options.drop_headlines and squeeze(line) in headlines) or
+                    (options.drop_author_notes and any(re.match(re.escape(a) + r"\b", line) for a in named)))
+
+    def accept(line: str) -> str | None:
+        verbatim = _verbatim(line, shown)
+        return verbatim if verbatim is not None and keep(verbatim) else None
+    kept = [v for v in (accept(line) for line in sequence if line in agreed) if v is not None]
+    if not (options.merge_containers or options.article_share):
+        return kept
+    blocks = blocks_of(tree)
+    placed = locate(blocks, kept)
+    if options.article_share:
+        placed = within_article(blocks, placed, options.article_share)
+    if options.merge_containers:  # after: the other containers may well be outside the one that holds most words
+        placed = with_sibling_containers(blocks, placed, accept)
+    return placed.lines
 
 
 def _stated(value: str | None, source: str) -> str:
@@ -193,7 +213,7 @@ def extract(data: bytes, options: HtmlOptions = DEFAULT_OPTIONS) -> Extracted:
     html = decode(data)
     tree = _parse(html)
     info = metadata(tree, html)
-    body = paragraphs(tree, options, info["title"])
+    body = paragraphs(tree, options, info["title"], info["authors"])
     links = link_texts(tree)
     if all(squeeze(p) in links for p in body):  # nothing, or nothing but links (a menu, a list of headlines)
         raise ImportFailure("no article text found on the page (only menus, links or other page furniture)")

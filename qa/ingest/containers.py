@@ -1,0 +1,112 @@
+"""Where an extracted article's paragraphs sit in the page, and what that says about the rest of the page.
+
+trafilatura returns text, not elements; each paragraph is found again in the page's text blocks (in page order), so
+that the article's element can be told from the page around it:
+
+- `with_sibling_containers`: an article split into several containers (Wired puts every few paragraphs in its own
+  `div.article__body`, around advertisements) loses all but one in trafilatura; the paragraphs of the other elements
+  with the same tag and class as the one most paragraphs are in are put back, in page order.
+- `within_article`: a paragraph outside the innermost element that holds most of the article's words (a standfirst
+  in the page header, a company's boilerplate after the release, a box in a side column) is not the article's.
+
+The choices were measured on the tune half of the shared extraction benchmark (docs/IMPORT.md)."""
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import lxml.html
+
+# Elements trafilatura makes paragraphs of; a paragraph is found in the innermost one that holds it.
+BLOCKS = ("p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "dd", "dt", "td", "th", "pre", "figcaption")
+MIN_IN_CONTAINER = 3  # the article's container holds this many of its paragraphs at least (else it is no pattern)
+
+
+def squeeze(text: str) -> str:
+    """Text without any white space: what 'verbatim up to white space' compares."""
+    return "".join(text.split())
+
+
+@dataclass(frozen=True)
+class Block:
+    text: str  # squeezed
+    element: lxml.html.HtmlElement
+
+
+@dataclass(frozen=True)
+class Placed:
+    """The article's paragraphs so far, and for each the index of the block it is in (None when in none)."""
+
+    lines: list[str]
+    places: list[int | None]
+
+
+def blocks_of(tree: lxml.html.HtmlElement) -> list[Block]:
+    return [Block(squeeze(e.text_content()), e) for e in tree.iter(*BLOCKS)]
+
+
+def locate(blocks: list[Block], lines: list[str]) -> Placed:
+    """Each line in the innermost block that holds it, searched from the block of the line before (so that the
+    places keep the lines' order)."""
+    places: list[int | None] = []
+    start = 0
+    for line in lines:
+        key = squeeze(line)
+        at = next((k for k in range(start, len(blocks)) if key in blocks[k].text), None)
+        while at is not None and at + 1 < len(blocks) and key in blocks[at + 1].text and \
+                blocks[at].element in blocks[at + 1].element.iterancestors():
+            at += 1
+        places.append(at)
+        start = at if at is not None else start
+    return Placed(list(lines), places)
+
+
+def with_sibling_containers(blocks: list[Block], placed: Placed, accept: Callable[[str], str | None]) -> Placed:
+    """`placed` with the `p` elements of the article's other containers: elements with the tag and class of the
+    parent of most of its paragraphs that hold none of them. `accept` gives a paragraph as the article keeps it
+    (verbatim, not furniture), or None."""
+    parents = [blocks[k].element.getparent() for k in placed.places if k is not None]
+    signatures = Counter((p.tag, p.get("class")) for p in parents if p is not None)
+    if not signatures:
+        return placed
+    (tag, cls), count = signatures.most_common(1)[0]
+    if not cls or count < MIN_IN_CONTAINER:
+        return placed
+    held = set(parents)
+    extra: list[tuple[int, str]] = []
+    for k, block in enumerate(blocks):
+        parent = block.element.getparent()
+        if block.element.tag == "p" and parent is not None and parent not in held and parent.tag == tag and \
+                parent.get("class") == cls:
+            line = accept(" ".join(block.element.text_content().split()))
+            if line:
+                extra.append((k, line))
+    if not extra:
+        return placed
+    # A paragraph found in no block stays just after the one before it.
+    ordered, last = [], -1
+    for line, k in zip(placed.lines, placed.places):
+        last = k if k is not None else last
+        ordered.append((last, 0, line, k))
+    ordered += [(k, 1, line, k) for k, line in extra]
+    ordered.sort(key=lambda item: (item[0], item[1]))
+    return Placed([line for _, _, line, _ in ordered], [k for _, _, _, k in ordered])
+
+
+def within_article(blocks: list[Block], placed: Placed, share: float) -> Placed:
+    """`placed` without the paragraphs outside the innermost element that holds `share` of its words (paragraphs
+    found in no block are kept)."""
+    words: Counter[lxml.html.HtmlElement] = Counter()
+    for line, k in zip(placed.lines, placed.places):
+        if k is not None:
+            for ancestor in blocks[k].element.iterancestors():
+                words[ancestor] += len(line.split())
+    total = sum(len(line.split()) for line in placed.lines)
+    roots = [element for element, n in words.items() if n >= share * total]
+    if not roots:
+        return placed
+    root = max(roots, key=lambda element: sum(1 for _ in element.iterancestors()))
+    kept = [(line, k) for line, k in zip(placed.lines, placed.places)
+            if k is None or root in blocks[k].element.iterancestors()]
+    return Placed([line for line, _ in kept], [k for _, k in kept])
