@@ -23,7 +23,8 @@ from qa import QA, Settings
 from qa.cli import main
 from qa.corpus.documents import load_corpus, page_at
 from qa.corpus.passages import split_document
-from qa.ingest.html import page_text, squeeze
+from qa.ingest.html import HtmlOptions, page_text, squeeze
+from qa.ingest.html import extract as html_extract
 from qa.ingest.importer import add, describe, remove
 from qa.verify import verify
 from qa_tools.extraction import BENCHMARK
@@ -232,6 +233,69 @@ def test_html_article_without_furniture(tmp_path, corpus):
         "Dam plan shelved after protests", "Valley Post", "2021-03-04", ("Eve Stone",),
         "https://valleypost.example/dam-plan-shelved")
     assert doc.importer == f"trafilatura {version('trafilatura')}"
+
+
+# The rules that read the page's structure (qa/ingest/containers.py and the headline and author-note filters of
+# qa/ingest/html.py): a news page with the article's four paragraphs, and in each case the furniture one rule drops.
+NEWS = [
+    "The city council voted on Tuesday to approve the construction of a new bridge over the river, ending a debate "
+    "that had lasted for more than ten years.",
+    "Supporters said the bridge would cut travel times for thousands of commuters and bring new business to the old "
+    "market district on the east bank.",
+    "Opponents warned that the cost of the project had doubled since it was first proposed and that the council had "
+    "not explained how it would be paid for.",
+    "Work on the bridge is expected to begin next spring and to take about three years, the council said in a "
+    "statement after the vote.",
+]
+NEWS_HEAD = ('<html><head><title>Council approves new bridge - Valley Post</title><meta property="og:title" '
+             'content="Council approves new bridge"><meta name="author" content="Ann Writer"></head><body>')
+P = [f"<p>{text}</p>" for text in NEWS]
+STRUCTURE_PAGES = [
+    # The headline (an h1 other than the page's title) inside the article's element.
+    ("headline", f"<article><h1>Bridge over the river approved after ten years of debate</h1>{''.join(P)}</article>",
+     NEWS, "Bridge over the river approved after ten years of debate"),
+    # A note that starts with the author's name (the page states her as its author).
+    ("author note", f"<article>{''.join(P)}<p><em>Ann Writer's book about the valley's rivers, \"Flow\", is out now "
+     "from Riverside Press.</em></p></article>", NEWS,
+     "Ann Writer's book about the valley's rivers, \"Flow\", is out now from Riverside Press."),
+    # The article split around an advertisement: trafilatura keeps the first container only.
+    ("sibling containers", f'<article><div class="chunk"><div class="article-body">{"".join(P[:3])}</div></div>'
+     f'<div class="ad">Advertisement</div><div class="chunk"><div class="article-body">{P[3]}</div></div></article>',
+     NEWS, None),
+    # A standfirst outside the element that holds the article's words.
+    ("outside the article", '<div class="story"><article><div class="intro"><p>The council voted for the bridge, but '
+     'the cost has doubled since it was first proposed ten years ago.</p></div>'
+     f'<div class="text">{"".join(P)}</div></article></div>', NEWS,
+     "The council voted for the bridge, but the cost has doubled since it was first proposed ten years ago."),
+    # The author's name inside a sentence, and a heading of the article's own: both stay.
+    ("kept", f'<article><div class="text">{"".join(P[:2])}<h2>What it will cost</h2><p>Ann Writer asked the council '
+     'how the bridge would be paid for, and was told that the answer would come with the budget in March.</p>'
+     f'{"".join(P[2:])}</div></article>',
+     NEWS[:2] + ["What it will cost", "Ann Writer asked the council how the bridge would be paid for, and was told "
+                 "that the answer would come with the budget in March."] + NEWS[2:], None),
+    # A publication stamp is page furniture.
+    ("stamp", f"<article><p>First Published: Tuesday, November 19, 2019 08:38 AM</p>{''.join(P)}</article>", NEWS,
+     "First Published: Tuesday, November 19, 2019 08:38 AM"),
+]
+
+
+@pytest.mark.parametrize("html, body, dropped", [c[1:] for c in STRUCTURE_PAGES], ids=[c[0] for c in STRUCTURE_PAGES])
+def test_page_structure_rules(tmp_path, corpus, html, body, dropped):
+    data = f"{NEWS_HEAD}{html}</body></html>".encode()
+    add([write(tmp_path / "in", {"news.html": data}) / "news.html"], corpus)
+    doc = only_doc(corpus)
+    assert doc.body == "\n\n".join(body)
+    assert doc.authors == ("Ann Writer",)
+    # Without the structure rules (the line filters alone) the page gives the paragraph the rule dropped, or, for
+    # the split article, only its first container.
+    plain = html_extract(data, replace(HtmlOptions(), drop_headlines=False, drop_author_notes=False,
+                                       merge_containers=False, article_share=None)).body.split("\n\n")
+    if dropped is None:
+        assert plain == (NEWS[:3] if "article-body" in html else body)
+    elif dropped.startswith("First Published"):
+        assert plain == body  # a line filter, not a structure rule
+    else:
+        assert dropped in plain and [p for p in plain if p != dropped] == body
 
 
 # Shared benchmark pages: metadata exactly as each page's markup states it (checked by hand against the page:

@@ -85,10 +85,11 @@ def with_sibling_containers(blocks: list[Block], placed: Placed, accept: Callabl
     if not extra:
         return placed
     # A paragraph found in no block stays just after the one before it.
-    ordered, last = [], -1
-    for line, k in zip(placed.lines, placed.places):
-        last = k if k is not None else last
-        ordered.append((last, 0, line, k))
+    ordered: list[tuple[int, int, str, int | None]] = []  # (where, 0 for trafilatura's or 1 for added, line, block)
+    last = -1
+    for line, place in zip(placed.lines, placed.places):
+        last = place if place is not None else last
+        ordered.append((last, 0, line, place))
     ordered += [(k, 1, line, k) for k, line in extra]
     ordered.sort(key=lambda item: (item[0], item[1]))
     return Placed([line for _, _, line, _ in ordered], [k for _, _, _, k in ordered])

@@ -42,6 +42,11 @@ FURNITURE = re.compile(
     r"|.{0,60}\b(?:getty images|reuters|associated press|afp|ap photo|shutterstock)\)?\.?$"
     r"|\(?(?:photo|image|credit)s?:.*"
     r"|.*\[[A-Z]{3,}\]\|?$)", re.IGNORECASE)
+# Publication and update stamps in any place of a short line ("New Delhi, Bureau | Updated : 19 November 2019, 09:01
+# AM"), or starting one ("First Published: Tuesday, November 19, 2019").
+STAMP = re.compile(r"^(?=(?:\S+\s+){0,14}\S+$).*\b(?:updated|published|posted|modified)\b(?:\s+(?:at|on))?\s*:.*\d"
+                   r"|^(?:first |last )?(?:updated|published|posted|modified)\b(?:\s+(?:at|on))?:?\s*"
+                   r"(?:(?:mon|tues|wednes|thurs|fri|satur|sun)day,?\s*)?(?:\w{3,9}\.?\s+)?\d.{0,40}$", re.IGNORECASE)
 LINK_WORDS = 5  # shorter link-only lines (product names, short URLs in a list) are an article's own more often
 BYLINE = re.compile(r"^by\s+[A-Z][^.!?]{0,60}$", re.IGNORECASE)
 
@@ -62,7 +67,7 @@ class HtmlOptions:
     prose_from: str | None = None
     # The page's structure (qa/ingest/containers.py):
     drop_headlines: bool = True  # a paragraph that is the page's headline: an h1's text, or its og:/twitter:title
-    drop_author_notes: bool = True  # a paragraph that starts with an author's full name: a bio or a book promo
+    drop_author_notes: bool = True  # a paragraph that starts like a note on its author: a bio, a book promo
     merge_containers: bool = True  # the article's other containers: an article split around advertisements
     # Paragraphs outside the innermost element holding this share of the article's words are dropped (None: kept).
     article_share: float | None = 0.6
@@ -126,7 +131,7 @@ def _verbatim(line: str, shown: str) -> str | None:
 def is_furniture(line: str, title: str) -> bool:
     """A caption, credit, call to share or subscribe, update stamp, byline, repeated title, or a dateline."""
     words = line.split()
-    if FURNITURE.match(line) or (BYLINE.match(line) and len(words) <= 8) or line == title:
+    if FURNITURE.match(line) or STAMP.search(line) or (BYLINE.match(line) and len(words) <= 8) or line == title:
         return True
     return len(words) <= 4 and line.upper() == line and any(c.isalpha() for c in line) and not line.endswith((".", "!", "?"))
 
@@ -145,6 +150,9 @@ def link_texts(tree: lxml.html.HtmlElement) -> set[str]:
     return {squeeze(a.text_content()) for a in tree.iter("a")} - {""}
 
 
+# After an author's name, the start of a note about the writer ("… is a reporter", "…'s book"), not of a sentence
+# of the article that reports what she did.
+AUTHOR_NOTE = r"(?:['’]s\b|\s+(?:is|was)\s+(?:a|an|the)\b|\s+(?:writes|covers|reports)\b)"
 HEADLINE_META = '//meta[@property="og:title" or @name="twitter:title" or @property="twitter:title"]/@content'
 
 
@@ -169,7 +177,7 @@ def paragraphs(tree: lxml.html.HtmlElement, options: HtmlOptions = DEFAULT_OPTIO
         return not ((options.drop_furniture and is_furniture(line, title)) or
                     (options.drop_link_lines and len(line.split()) >= LINK_WORDS and squeeze(line) in links) or
                     (options.drop_headlines and squeeze(line) in headlines) or
-                    (options.drop_author_notes and any(re.match(re.escape(a) + r"\b", line) for a in named)))
+                    (options.drop_author_notes and any(re.match(re.escape(a) + AUTHOR_NOTE, line) for a in named)))
 
     def accept(line: str) -> str | None:
         verbatim = _verbatim(line, shown)
