@@ -5,6 +5,7 @@ the benchmark's metric (word 4-gram shingles, pooled precision, recall and F1; s
     python -m qa_tools.extraction --split report     # one half
     python -m qa_tools.extraction --bench            # import rate and peak memory (docs/IMPORT.md)
     python -m qa_tools.extraction --metadata         # what trafilatura's metadata guesses and qa add leaves empty
+    python -m qa_tools.extraction --false-positives  # tune pages only: the paragraphs qa add keeps that are not body
 
 The pages are split into a tune half and a report half by the sha256 of their file names (the lower half of the
 sorted digests is `tune`). Options are chosen on `tune` only; `report` is what is quoted."""
@@ -36,7 +37,8 @@ TOKEN = re.compile(r"\w+")
 # recall on `tune` among those with a `tune` precision of at least TARGET_PRECISION (ties: the higher F1).
 TARGET_PRECISION = 0.98
 # The line filters alone (the page's structure not used: no headline, author-note, container or article rules).
-_FILTERS = HtmlOptions(drop_headlines=False, drop_author_notes=False, merge_containers=False, article_share=None)
+_FILTERS = HtmlOptions(drop_headlines=False, drop_author_notes=False, merge_containers=False, article_share=None,
+                       drop_marked=False)
 _NONE = replace(_FILTERS, drop_hidden=False, drop_furniture=False, drop_link_lines=False, include_tables=True)
 _PRECISION = replace(_NONE, modes=("precision",), include_tables=False)
 _HEADLINES = replace(_FILTERS, drop_headlines=True)
@@ -66,6 +68,8 @@ VARIANTS = {
     "recall, all filters and structure": replace(_STRUCTURE, modes=("recall",)),
     "fast, all filters and structure": replace(_STRUCTURE, modes=("fast",)),
     "default ∩ precision, all filters and structure": replace(_STRUCTURE, modes=("default", "precision")),
+    # Added after the first run on `report` (docs/IMPORT.md), from the tune pages' blocks inside the article.
+    "+ marked elements inside the article": replace(_STRUCTURE, drop_marked=True),
 }
 
 
@@ -181,6 +185,21 @@ def metadata_checks(selected: list[Page]) -> dict:
     return dict(counts_)
 
 
+def false_positives(selected: list[Page], options: HtmlOptions = DEFAULT_OPTIONS, least: int = 1) -> list[str]:
+    """Each extracted paragraph with `least` shingles or more that the page's marked body lacks, page by page (the
+    diagnostic for choosing rules: run it on `tune` pages only)."""
+    out = []
+    for page in selected:
+        body = extract_file(page.path.with_suffix(""), gzip.decompress(page.path.read_bytes()), options).body
+        want = shingles(page.truth)
+        for paragraph in body.split("\n\n"):
+            got = shingles(paragraph)
+            stray = sum(n for shingle, n in got.items() if shingle not in want)
+            if stray >= least:
+                out.append(f"{page.key[:12]}  {stray:>4}/{sum(got.values()):<4}  {paragraph[:100]}")
+    return out
+
+
 def _anchor(page: Page) -> tuple[bytes, int]:
     """The page's HTML and a place in its body where inserted words become part of a paragraph `qa add` extracts
     (-1 if none of the first tried is)."""
@@ -292,12 +311,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--split", choices=("tune", "report"), help="one half only (default: both)")
     p.add_argument("--chosen", action="store_true", help="only the options `qa add` uses")
     p.add_argument("--metadata", action="store_true", help="count what trafilatura's metadata guesses and qa add leaves out")
+    p.add_argument("--false-positives", type=int, metavar="N", nargs="?", const=3,
+                   help="tune pages only: paragraphs qa add keeps with N (default 3) or more shingles not in the body")
     p.add_argument("--bench", action="store_true", help="import rate and peak memory (docs/IMPORT.md)")
     p.add_argument("--copies", type=int, default=1000, help="with --bench: distinct pages imported for the memory figure")
     p.add_argument("--json", action="store_true")
     args = p.parse_args(argv)
     if args.bench:
         print(json.dumps(bench(copies=args.copies), indent=2))
+        return 0
+    if args.false_positives is not None:
+        print("\n".join(false_positives([p for p in pages() if split_of(p) == "tune"], least=args.false_positives)))
         return 0
     if args.metadata:
         print(json.dumps(metadata_checks(pages()), indent=2))

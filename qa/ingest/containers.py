@@ -7,11 +7,13 @@ that the article's element can be told from the page around it:
   `div.article__body`, around advertisements) loses all but one in trafilatura; the paragraphs of the other elements
   with the same tag and class as the one most paragraphs are in are put back, in page order.
 - `within_article`: a paragraph outside the innermost element that holds most of the article's words (a standfirst
-  in the page header, a company's boilerplate after the release, a box in a side column) is not the article's.
+  in the page header, a company's boilerplate after the release, a box in a side column) is not the article's; nor
+  is one inside it in an element the page marks as something else (`marked`: a caption, a promotion, a disclosure).
 
 The choices were measured on the tune half of the shared extraction benchmark (docs/IMPORT.md)."""
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,6 +23,14 @@ import lxml.html
 # Elements trafilatura makes paragraphs of; a paragraph is found in the innermost one that holds it.
 BLOCKS = ("p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "dd", "dt", "td", "th", "pre", "figcaption")
 MIN_IN_CONTAINER = 3  # the article's container holds this many of its paragraphs at least (else it is no pattern)
+# Inside the article's element, what a page marks as not the article's text: pictures and their captions, boxes set
+# aside, and elements whose class or id names them captions, related or trending links, calls to act, promotions,
+# newsletters, bios or disclosures. (Measured on the tune pages' blocks inside the article: these hit none of the
+# article's own; "share", "social", "tags", "widget", "card" and "embed" did.)
+MARKED_TAGS = {"figure", "figcaption", "aside", "footer", "nav"}
+MARKED_WORDS = {"caption", "captions", "credit", "credits", "related", "trending", "popular", "recommended", "rail",
+                "cta", "promo", "promotion", "sponsored", "teaser", "teasers", "outbrain", "taboola", "newsletter",
+                "subscribe", "subscription", "signup", "bio", "disclosure"}
 
 
 def squeeze(text: str) -> str:
@@ -95,9 +105,8 @@ def with_sibling_containers(blocks: list[Block], placed: Placed, accept: Callabl
     return Placed([line for _, _, line, _ in ordered], [k for _, _, _, k in ordered])
 
 
-def within_article(blocks: list[Block], placed: Placed, share: float) -> Placed:
-    """`placed` without the paragraphs outside the innermost element that holds `share` of its words (paragraphs
-    found in no block are kept)."""
+def article_root(blocks: list[Block], placed: Placed, share: float) -> lxml.html.HtmlElement | None:
+    """The innermost element that holds `share` of the words of the paragraphs in `placed` (None if none does)."""
     words: Counter[lxml.html.HtmlElement] = Counter()
     for line, k in zip(placed.lines, placed.places):
         if k is not None:
@@ -105,9 +114,22 @@ def within_article(blocks: list[Block], placed: Placed, share: float) -> Placed:
                 words[ancestor] += len(line.split())
     total = sum(len(line.split()) for line in placed.lines)
     roots = [element for element, n in words.items() if n >= share * total]
-    if not roots:
-        return placed
-    root = max(roots, key=lambda element: sum(1 for _ in element.iterancestors()))
-    kept = [(line, k) for line, k in zip(placed.lines, placed.places)
-            if k is None or root in blocks[k].element.iterancestors()]
+    return max(roots, key=lambda element: sum(1 for _ in element.iterancestors())) if roots else None
+
+
+def marked(element: lxml.html.HtmlElement) -> bool:
+    """An element that says it is not the article's text: by its tag, or by a word of its class or id."""
+    words = re.split(r"[^a-z]+", f"{element.get('class', '')} {element.get('id', '')}".lower())
+    return element.tag in MARKED_TAGS or any(word in MARKED_WORDS for word in words)
+
+
+def within_article(blocks: list[Block], placed: Placed, root: lxml.html.HtmlElement, drop_marked: bool) -> Placed:
+    """`placed` without the paragraphs outside `root`, and (`drop_marked`) without those in a `marked` element inside
+    it. Paragraphs found in no block are kept."""
+    def inside(k: int | None) -> bool:
+        if k is None:
+            return True
+        path = [blocks[k].element, *blocks[k].element.iterancestors()]
+        return root in path and not (drop_marked and any(marked(e) for e in path[:path.index(root)]))
+    kept = [(line, k) for line, k in zip(placed.lines, placed.places) if inside(k)]
     return Placed([line for line, _ in kept], [k for _, k in kept])

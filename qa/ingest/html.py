@@ -1,5 +1,6 @@
-"""Web pages: the article's paragraphs with trafilatura, kept only when they are verbatim on the page and not
-page furniture; metadata only as the page's markup states it.
+"""Web pages: the article's paragraphs with trafilatura, kept only when they are verbatim on the page, not page
+furniture and inside the article's element, with the article's other containers added (qa/ingest/containers.py);
+metadata only as the page's markup states it.
 
 The options were chosen on the tune half of the shared extraction benchmark (`python -m qa_tools.extraction`,
 docs/IMPORT.md)."""
@@ -18,7 +19,7 @@ from htmldate import find_date
 from lxml.etree import ParserError
 from trafilatura.metadata import examine_meta, extract_meta_json
 
-from qa.ingest.containers import blocks_of, locate, squeeze, with_sibling_containers, within_article
+from qa.ingest.containers import article_root, blocks_of, locate, squeeze, with_sibling_containers, within_article
 from qa.ingest.extracted import Extracted, ImportFailure
 
 CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
@@ -71,6 +72,7 @@ class HtmlOptions:
     merge_containers: bool = True  # the article's other containers: an article split around advertisements
     # Paragraphs outside the innermost element holding this share of the article's words are dropped (None: kept).
     article_share: float | None = 0.6
+    drop_marked: bool = True  # and the paragraphs inside it in an element marked as not the article's (a caption)
 
 
 PROSE_WORDS = 15
@@ -152,7 +154,7 @@ def link_texts(tree: lxml.html.HtmlElement) -> set[str]:
 
 # After an author's name, the start of a note about the writer ("… is a reporter", "…'s book"), not of a sentence
 # of the article that reports what she did.
-AUTHOR_NOTE = r"(?:['’]s\b|\s+(?:is|was)\s+(?:a|an|the)\b|\s+(?:writes|covers|reports)\b)"
+AUTHOR_NOTE = r"(?:['’]s\b|\s+(?:is|was|writes|covers|reports)\b)"
 HEADLINE_META = '//meta[@property="og:title" or @name="twitter:title" or @property="twitter:title"]/@content'
 
 
@@ -187,8 +189,9 @@ def paragraphs(tree: lxml.html.HtmlElement, options: HtmlOptions = DEFAULT_OPTIO
         return kept
     blocks = blocks_of(tree)
     placed = locate(blocks, kept)
-    if options.article_share:
-        placed = within_article(blocks, placed, options.article_share)
+    root = article_root(blocks, placed, options.article_share) if options.article_share else None
+    if root is not None:
+        placed = within_article(blocks, placed, root, options.drop_marked)
     if options.merge_containers:  # after: the other containers may well be outside the one that holds most words
         placed = with_sibling_containers(blocks, placed, accept)
     return placed.lines
