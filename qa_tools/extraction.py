@@ -5,6 +5,7 @@ the benchmark's metric (word 4-gram shingles, pooled precision, recall and F1; s
     python -m qa_tools.extraction --split report     # one half
     python -m qa_tools.extraction --bench            # import rate and peak memory (docs/IMPORT.md)
     python -m qa_tools.extraction --metadata         # what trafilatura's metadata guesses and qa add leaves empty
+    python -m qa_tools.extraction --false-positives  # tune pages only: the paragraphs qa add keeps that are not body
 
 The pages are split into a tune half and a report half by the sha256 of their file names (the lower half of the
 sorted digests is `tune`). Options are chosen on `tune` only; `report` is what is quoted."""
@@ -35,9 +36,14 @@ TOKEN = re.compile(r"\w+")
 # Every variant tried, in the order tried. The one chosen (DEFAULT_OPTIONS in qa/ingest/html.py) has the highest
 # recall on `tune` among those with a `tune` precision of at least TARGET_PRECISION (ties: the higher F1).
 TARGET_PRECISION = 0.98
-_NONE = HtmlOptions(modes=("default",), drop_hidden=False, drop_furniture=False, drop_link_lines=False,
-                    include_tables=True)
+# The line filters alone (the page's structure not used: no headline, author-note, container or article rules).
+_FILTERS = HtmlOptions(drop_headlines=False, drop_author_notes=False, merge_containers=False, article_share=None,
+                       drop_marked=False)
+_NONE = replace(_FILTERS, drop_hidden=False, drop_furniture=False, drop_link_lines=False, include_tables=True)
 _PRECISION = replace(_NONE, modes=("precision",), include_tables=False)
+_HEADLINES = replace(_FILTERS, drop_headlines=True)
+_SIBLINGS = replace(_HEADLINES, drop_author_notes=True, merge_containers=True)
+_STRUCTURE = replace(_SIBLINGS, article_share=0.6)
 VARIANTS = {
     "trafilatura default": _NONE,
     "trafilatura precision": replace(_NONE, modes=("precision",)),
@@ -45,12 +51,25 @@ VARIANTS = {
     "+ hidden elements dropped": replace(_PRECISION, drop_hidden=True),
     "+ furniture lines": replace(_PRECISION, drop_hidden=True, drop_furniture=True),
     "+ link-only lines": replace(_PRECISION, drop_hidden=True, drop_furniture=True, drop_link_lines=True),
-    "default ∩ precision, all filters": HtmlOptions(modes=("default", "precision")),
-    "recall ∩ precision, all filters": HtmlOptions(modes=("recall", "precision")),
-    "recall, all filters": HtmlOptions(modes=("recall",)),
-    "fast, all filters": HtmlOptions(modes=("fast",)),
-    "default + recall-only prose, all filters": HtmlOptions(prose_from="recall"),
-    "default, all filters": HtmlOptions(modes=("default",)),
+    "default ∩ precision, all filters": replace(_FILTERS, modes=("default", "precision")),
+    "recall ∩ precision, all filters": replace(_FILTERS, modes=("recall", "precision")),
+    "recall, all filters": replace(_FILTERS, modes=("recall",)),
+    "fast, all filters": replace(_FILTERS, modes=("fast",)),
+    "default + recall-only prose, all filters": replace(_FILTERS, prose_from="recall"),
+    "default, all filters": _FILTERS,
+    # The page's structure (qa/ingest/containers.py), each rule added to the ones above it.
+    "+ headlines": _HEADLINES,
+    "+ author notes": replace(_HEADLINES, drop_author_notes=True),
+    "+ sibling containers": _SIBLINGS,
+    "+ outside the article (0.9 of its words)": replace(_SIBLINGS, article_share=0.9),
+    "+ outside the article (0.6 of its words)": _STRUCTURE,
+    "+ outside the article (0.4 of its words)": replace(_SIBLINGS, article_share=0.4),
+    "precision, all filters and structure": replace(_STRUCTURE, modes=("precision",)),
+    "recall, all filters and structure": replace(_STRUCTURE, modes=("recall",)),
+    "fast, all filters and structure": replace(_STRUCTURE, modes=("fast",)),
+    "default ∩ precision, all filters and structure": replace(_STRUCTURE, modes=("default", "precision")),
+    # Added after the first run on `report` (docs/IMPORT.md), from the tune pages' blocks inside the article.
+    "+ marked elements inside the article": replace(_STRUCTURE, drop_marked=True),
 }
 
 
@@ -96,7 +115,7 @@ def counts(truth: str, extracted: str) -> tuple[int, int, int]:
 def score(options: HtmlOptions, selected: list[Page]) -> dict:
     """Pooled precision, recall and F1; pages with no document; paragraphs not verbatim on their page."""
     tp = fp = fn = 0
-    failed, not_verbatim = [], 0
+    failed, not_verbatim, out_of_order = [], 0, 0
     started = time.perf_counter()
     for page in selected:
         data = gzip.decompress(page.path.read_bytes())
@@ -107,13 +126,27 @@ def score(options: HtmlOptions, selected: list[Page]) -> dict:
             body = ""
         shown = page_text(_tree(data)) if body else ""
         not_verbatim += sum(squeeze(p) not in shown for p in body.split("\n\n") if p)
+        out_of_order += _out_of_order(body, shown)
         a, b, c = counts(page.truth, body)
         tp, fp, fn = tp + a, fp + b, fn + c
     precision, recall = tp / max(tp + fp, 1), tp / max(tp + fn, 1)
     f1 = 2 * precision * recall / max(precision + recall, 1e-9)
     return {"pages": len(selected), "precision": round(precision, 5), "recall": round(recall, 5), "f1": round(f1, 5),
             "no_document": failed, "paragraphs_not_verbatim": not_verbatim,
+            "paragraphs_out_of_order": out_of_order,
             "seconds": round(time.perf_counter() - started, 1)}
+
+
+def _out_of_order(body: str, shown: str) -> int:
+    """Paragraphs (verbatim ones) that the page does not have after the paragraph before them."""
+    late, at = 0, 0
+    for paragraph in (squeeze(p) for p in body.split("\n\n") if p):
+        found = shown.find(paragraph, at)
+        if found < 0:
+            late += paragraph in shown
+        else:
+            at = found + len(paragraph)
+    return late
 
 
 def _tree(data: bytes):
@@ -150,6 +183,21 @@ def metadata_checks(selected: list[Page]) -> dict:
         counts_["authors tidied, not on the page (left out)"] += len((theirs.author or "").split(";")) - \
             len(ours["authors"]) if theirs.author else 0
     return dict(counts_)
+
+
+def false_positives(selected: list[Page], options: HtmlOptions = DEFAULT_OPTIONS, least: int = 1) -> list[str]:
+    """Each extracted paragraph with `least` shingles or more that the page's marked body lacks, page by page (the
+    diagnostic for choosing rules: run it on `tune` pages only)."""
+    out = []
+    for page in selected:
+        body = extract_file(page.path.with_suffix(""), gzip.decompress(page.path.read_bytes()), options).body
+        want = shingles(page.truth)
+        for paragraph in body.split("\n\n"):
+            got = shingles(paragraph)
+            stray = sum(n for shingle, n in got.items() if shingle not in want)
+            if stray >= least:
+                out.append(f"{page.key[:12]}  {stray:>4}/{sum(got.values()):<4}  {paragraph[:100]}")
+    return out
 
 
 def _anchor(page: Page) -> tuple[bytes, int]:
@@ -246,11 +294,12 @@ def choose(report: dict) -> str:
 
 
 def format_report(report: dict) -> str:
-    lines = [f"{'variant':<44} {'split':<7} {'P':>6} {'R':>6} {'F1':>6}  no doc  not verbatim  seconds"]
+    lines = [f"{'variant':<48} {'split':<7} {'P':>6} {'R':>6} {'F1':>6}  no doc  not verbatim  out of order  seconds"]
     for name, by_split in report.items():
         for split, r in by_split.items():
-            lines.append(f"{name:<44} {split:<7} {r['precision']:>6.3f} {r['recall']:>6.3f} {r['f1']:>6.3f}  "
-                         f"{len(r['no_document']):>6}  {r['paragraphs_not_verbatim']:>12}  {r['seconds']:>7.1f}")
+            lines.append(f"{name:<48} {split:<7} {r['precision']:>6.3f} {r['recall']:>6.3f} {r['f1']:>6.3f}  "
+                         f"{len(r['no_document']):>6}  {r['paragraphs_not_verbatim']:>12}  "
+                         f"{r['paragraphs_out_of_order']:>12}  {r['seconds']:>7.1f}")
             lines += [f"    no document: {f}" for f in r["no_document"]]
     if any("tune" in r for name, r in report.items() if name in VARIANTS):
         lines.append(f"chosen on tune (highest recall with precision >= {TARGET_PRECISION}): {choose(report)}")
@@ -262,12 +311,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--split", choices=("tune", "report"), help="one half only (default: both)")
     p.add_argument("--chosen", action="store_true", help="only the options `qa add` uses")
     p.add_argument("--metadata", action="store_true", help="count what trafilatura's metadata guesses and qa add leaves out")
+    p.add_argument("--false-positives", type=int, metavar="N", nargs="?", const=3,
+                   help="tune pages only: paragraphs qa add keeps with N (default 3) or more shingles not in the body")
     p.add_argument("--bench", action="store_true", help="import rate and peak memory (docs/IMPORT.md)")
     p.add_argument("--copies", type=int, default=1000, help="with --bench: distinct pages imported for the memory figure")
     p.add_argument("--json", action="store_true")
     args = p.parse_args(argv)
     if args.bench:
         print(json.dumps(bench(copies=args.copies), indent=2))
+        return 0
+    if args.false_positives is not None:
+        print("\n".join(false_positives([p for p in pages() if split_of(p) == "tune"], least=args.false_positives)))
         return 0
     if args.metadata:
         print(json.dumps(metadata_checks(pages()), indent=2))

@@ -23,7 +23,8 @@ from qa import QA, Settings
 from qa.cli import main
 from qa.corpus.documents import load_corpus, page_at
 from qa.corpus.passages import split_document
-from qa.ingest.html import page_text, squeeze
+from qa.ingest.html import HtmlOptions, is_furniture, page_text, squeeze
+from qa.ingest.html import extract as html_extract
 from qa.ingest.importer import add, describe, remove
 from qa.verify import verify
 from qa_tools.extraction import BENCHMARK
@@ -232,6 +233,81 @@ def test_html_article_without_furniture(tmp_path, corpus):
         "Dam plan shelved after protests", "Valley Post", "2021-03-04", ("Eve Stone",),
         "https://valleypost.example/dam-plan-shelved")
     assert doc.importer == f"trafilatura {version('trafilatura')}"
+
+
+# The rules that read the page's structure (qa/ingest/containers.py and the headline and author-note filters of
+# qa/ingest/html.py), on a news page with the article's four paragraphs: for each case the body `qa add` gives, and
+# the body the line filters alone give (no structure rule).
+NEWS = [
+    "The city council voted on Tuesday to approve the construction of a new bridge over the river, ending a debate "
+    "that had lasted for more than ten years.",
+    "Supporters said the bridge would cut travel times for thousands of commuters and bring new business to the old "
+    "market district on the east bank.",
+    "Opponents warned that the cost of the project had doubled since it was first proposed and that the council had "
+    "not explained how it would be paid for.",
+    "Work on the bridge is expected to begin next spring and to take about three years, the council said in a "
+    "statement after the vote.",
+]
+NEWS_HEAD = ('<html><head><title>Council approves new bridge - Valley Post</title><meta property="og:title" '
+             'content="Council approves new bridge"><meta name="author" content="Ann Writer"></head><body>')
+P = [f"<p>{text}</p>" for text in NEWS]
+HEADLINE = "Bridge over the river approved after ten years of debate"
+BOOK = "Ann Writer's book about the valley's rivers, \"Flow\", is out now from Riverside Press."
+STANDFIRST = "The council voted for the bridge, but the cost has doubled since it was first proposed ten years ago."
+DISCLOSURE = "If you buy something through a link in this story, Valley Post may earn a share of the sale."
+ASKED = ("Ann Writer asked the council how the bridge would be paid for, and was told that the answer would come "
+         "with the budget in March.")
+STAMP = "First Published: Tuesday, November 19, 2019 08:38 AM"
+STRUCTURE_PAGES = [
+    # The headline (an h1 other than the page's title) inside the article's element.
+    ("headline", f"<article><h1>{HEADLINE}</h1>{''.join(P)}</article>", NEWS, [HEADLINE, *NEWS]),
+    # A note that starts with the author's name (the page states her as its author).
+    ("author note", f"<article>{''.join(P)}<p><em>{BOOK}</em></p></article>", NEWS, [*NEWS, BOOK]),
+    # The article split around an advertisement: trafilatura keeps the first container only.
+    ("sibling containers", f'<article><div class="chunk"><div class="article-body">{"".join(P[:3])}</div></div>'
+     f'<div class="ad">Advertisement</div><div class="chunk"><div class="article-body">{P[3]}</div></div></article>',
+     NEWS, NEWS[:3]),
+    # A standfirst outside the element that holds the article's words.
+    ("outside the article", f'<div class="story"><article><div class="intro"><p>{STANDFIRST}</p></div>'
+     f'<div class="text">{"".join(P)}</div></article></div>', NEWS, [STANDFIRST, *NEWS]),
+    # Inside the article's element, a box whose class says it is a disclosure (or a promotion, a caption ...).
+    ("marked element", f'<article><div class="text">{"".join(P[:2])}<div class="disclosure-note"><p>{DISCLOSURE}</p>'
+     f'</div>{"".join(P[2:])}</div></article>', NEWS, [*NEWS[:2], DISCLOSURE, *NEWS[2:]]),
+    # The author's name inside a sentence, and a heading of the article's own: both stay.
+    ("kept", f'<article><div class="text">{"".join(P[:2])}<h2>What it will cost</h2><p>{ASKED}</p>{"".join(P[2:])}'
+     '</div></article>', [*NEWS[:2], "What it will cost", ASKED, *NEWS[2:]],
+     [*NEWS[:2], "What it will cost", ASKED, *NEWS[2:]]),
+    # A publication stamp is a line filter's (page furniture), with or without the structure rules.
+    ("stamp", f"<article><p>{STAMP}</p>{''.join(P)}</article>", NEWS, NEWS),
+]
+
+
+@pytest.mark.parametrize("html, body, plain", [c[1:] for c in STRUCTURE_PAGES], ids=[c[0] for c in STRUCTURE_PAGES])
+def test_page_structure_rules(tmp_path, corpus, html, body, plain):
+    data = f"{NEWS_HEAD}{html}</body></html>".encode()
+    add([write(tmp_path / "in", {"news.html": data}) / "news.html"], corpus)
+    doc = only_doc(corpus)
+    assert doc.body == "\n\n".join(body)
+    assert doc.authors == ("Ann Writer",)
+    no_structure = replace(HtmlOptions(), drop_headlines=False, drop_author_notes=False, merge_containers=False,
+                           article_share=None, drop_marked=False)
+    assert html_extract(data, no_structure).body == "\n\n".join(plain)
+
+
+# Publication and update stamps are furniture; a sentence about a publication is not.
+STAMP_LINES = [
+    (STAMP, True),
+    ("New Delhi, News Nation Bureau | Updated : 19 November 2019, 09:01 AM", True),
+    ("Updated at 1:23 p.m.", True),
+    ("Last modified on Wed 20 Nov 2019 10.17 EST", True),
+    ("Published in 2010, the report found that 4,000 farms had lost their water rights in ten years.", False),
+    ("The council's plan, updated: it now says the bridge will open in 2027, two years later than first said.", False),
+]
+
+
+@pytest.mark.parametrize("line, furniture", STAMP_LINES)
+def test_stamps_are_furniture(line, furniture):
+    assert is_furniture(line, title="Council approves new bridge") is furniture
 
 
 # Shared benchmark pages: metadata exactly as each page's markup states it (checked by hand against the page:

@@ -1,5 +1,6 @@
-"""Web pages: the article's paragraphs with trafilatura, kept only when they are verbatim on the page and not
-page furniture; metadata only as the page's markup states it.
+"""Web pages: the article's paragraphs with trafilatura, kept only when they are verbatim on the page, not page
+furniture and inside the article's element, with the article's other containers added (qa/ingest/containers.py);
+metadata only as the page's markup states it.
 
 The options were chosen on the tune half of the shared extraction benchmark (`python -m qa_tools.extraction`,
 docs/IMPORT.md)."""
@@ -18,6 +19,7 @@ from htmldate import find_date
 from lxml.etree import ParserError
 from trafilatura.metadata import examine_meta, extract_meta_json
 
+from qa.ingest.containers import article_root, blocks_of, locate, squeeze, with_sibling_containers, within_article
 from qa.ingest.extracted import Extracted, ImportFailure
 
 CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
@@ -41,6 +43,11 @@ FURNITURE = re.compile(
     r"|.{0,60}\b(?:getty images|reuters|associated press|afp|ap photo|shutterstock)\)?\.?$"
     r"|\(?(?:photo|image|credit)s?:.*"
     r"|.*\[[A-Z]{3,}\]\|?$)", re.IGNORECASE)
+# Publication and update stamps in any place of a short line ("New Delhi, Bureau | Updated : 19 November 2019, 09:01
+# AM"), or starting one ("First Published: Tuesday, November 19, 2019").
+STAMP = re.compile(r"^(?=(?:\S+\s+){0,14}\S+$).*\b(?:updated|published|posted|modified)\b(?:\s+(?:at|on))?\s*:.*\d"
+                   r"|^(?:first |last )?(?:updated|published|posted|modified)\b(?:\s+(?:at|on))?:?\s*"
+                   r"(?:(?:mon|tues|wednes|thurs|fri|satur|sun)day,?\s*)?(?:\w{3,9}\.?\s+)?\d.{0,40}$", re.IGNORECASE)
 LINK_WORDS = 5  # shorter link-only lines (product names, short URLs in a list) are an article's own more often
 BYLINE = re.compile(r"^by\s+[A-Z][^.!?]{0,60}$", re.IGNORECASE)
 
@@ -59,6 +66,13 @@ class HtmlOptions:
     # Paragraphs that only this mode (e.g. "recall") extracts are kept too when they read as prose: PROSE_WORDS words
     # or more, ending like a sentence. trafilatura's default misses the rest of an article split by advertisements.
     prose_from: str | None = None
+    # The page's structure (qa/ingest/containers.py):
+    drop_headlines: bool = True  # a paragraph that is the page's headline: an h1's text, or its og:/twitter:title
+    drop_author_notes: bool = True  # a paragraph that starts like a note on its author: a bio, a book promo
+    merge_containers: bool = True  # the article's other containers: an article split around advertisements
+    # Paragraphs outside the innermost element holding this share of the article's words are dropped (None: kept).
+    article_share: float | None = 0.6
+    drop_marked: bool = True  # and the paragraphs inside it in an element marked as not the article's (a caption)
 
 
 PROSE_WORDS = 15
@@ -81,11 +95,6 @@ def decode(data: bytes) -> str:
     except UnicodeDecodeError as exc:
         raise ImportFailure(f"the page is not valid {encoding} (byte {exc.object[exc.start]:#04x} at offset "
                             f"{exc.start}); save it again in the encoding it declares") from None
-
-
-def squeeze(text: str) -> str:
-    """Text without any white space: what 'verbatim up to white space' compares."""
-    return "".join(text.split())
 
 
 def _parse(html: str) -> lxml.html.HtmlElement:
@@ -124,7 +133,7 @@ def _verbatim(line: str, shown: str) -> str | None:
 def is_furniture(line: str, title: str) -> bool:
     """A caption, credit, call to share or subscribe, update stamp, byline, repeated title, or a dateline."""
     words = line.split()
-    if FURNITURE.match(line) or (BYLINE.match(line) and len(words) <= 8) or line == title:
+    if FURNITURE.match(line) or STAMP.search(line) or (BYLINE.match(line) and len(words) <= 8) or line == title:
         return True
     return len(words) <= 4 and line.upper() == line and any(c.isalpha() for c in line) and not line.endswith((".", "!", "?"))
 
@@ -143,7 +152,14 @@ def link_texts(tree: lxml.html.HtmlElement) -> set[str]:
     return {squeeze(a.text_content()) for a in tree.iter("a")} - {""}
 
 
-def paragraphs(tree: lxml.html.HtmlElement, options: HtmlOptions = DEFAULT_OPTIONS, title: str = "") -> list[str]:
+# After an author's name, the start of a note about the writer ("… is a reporter", "…'s book"), not of a sentence
+# of the article that reports what she did.
+AUTHOR_NOTE = r"(?:['’]s\b|\s+(?:is|was|writes|covers|reports)\b)"
+HEADLINE_META = '//meta[@property="og:title" or @name="twitter:title" or @property="twitter:title"]/@content'
+
+
+def paragraphs(tree: lxml.html.HtmlElement, options: HtmlOptions = DEFAULT_OPTIONS, title: str = "",
+               authors: tuple[str, ...] = ()) -> list[str]:
     """The article's paragraphs, in page order, each verbatim from the page up to white space."""
     shown, links = page_text(tree), link_texts(tree)
     if options.drop_hidden:
@@ -156,14 +172,29 @@ def paragraphs(tree: lxml.html.HtmlElement, options: HtmlOptions = DEFAULT_OPTIO
         if agreed <= set(wider):  # its order then holds every agreed paragraph
             sequence = wider
             agreed |= {line for line in wider if len(line.split()) >= PROSE_WORDS and PROSE_END.search(line)}
-    kept: list[str] = []
-    for line in sequence:
-        verbatim = _verbatim(line, shown) if line in agreed else None
-        if verbatim is None or (options.drop_furniture and is_furniture(verbatim, title)) or \
-                (options.drop_link_lines and len(verbatim.split()) >= LINK_WORDS and squeeze(verbatim) in links):
-            continue
-        kept.append(verbatim)
-    return kept
+    headlines = {squeeze(t) for t in [h.text_content() for h in tree.iter("h1")] + tree.xpath(HEADLINE_META)} - {""}
+    named = [a for a in authors if " " in a]  # a full name, not a handle or a single word
+
+    def keep(line: str) -> bool:
+        return not ((options.drop_furniture and is_furniture(line, title)) or
+                    (options.drop_link_lines and len(line.split()) >= LINK_WORDS and squeeze(line) in links) or
+                    (options.drop_headlines and squeeze(line) in headlines) or
+                    (options.drop_author_notes and any(re.match(re.escape(a) + AUTHOR_NOTE, line) for a in named)))
+
+    def accept(line: str) -> str | None:
+        verbatim = _verbatim(line, shown)
+        return verbatim if verbatim is not None and keep(verbatim) else None
+    kept = [v for v in (accept(line) for line in sequence if line in agreed) if v is not None]
+    if not (options.merge_containers or options.article_share):
+        return kept
+    blocks = blocks_of(tree)
+    placed = locate(blocks, kept)
+    root = article_root(blocks, placed, options.article_share) if options.article_share else None
+    if root is not None:
+        placed = within_article(blocks, placed, root, options.drop_marked)
+    if options.merge_containers:  # after: the other containers may well be outside the one that holds most words
+        placed = with_sibling_containers(blocks, placed, accept)
+    return placed.lines
 
 
 def _stated(value: str | None, source: str) -> str:
@@ -193,7 +224,7 @@ def extract(data: bytes, options: HtmlOptions = DEFAULT_OPTIONS) -> Extracted:
     html = decode(data)
     tree = _parse(html)
     info = metadata(tree, html)
-    body = paragraphs(tree, options, info["title"])
+    body = paragraphs(tree, options, info["title"], info["authors"])
     links = link_texts(tree)
     if all(squeeze(p) in links for p in body):  # nothing, or nothing but links (a menu, a list of headlines)
         raise ImportFailure("no article text found on the page (only menus, links or other page furniture)")
