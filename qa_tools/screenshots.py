@@ -15,6 +15,8 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
 POSTERS = "What did the posters in Astana say?"
+UNKNOWN_NAME = "Who is Vadim Kuramshin?"  # a name no article mentions: 'uncertain'
+OFF_TOPIC = "Who won the 2018 World Cup?"  # abstains
 
 
 def ask(page: Page, question: str) -> None:
@@ -46,7 +48,14 @@ def take(url: str, out: Path) -> list[Path]:
                 ask(page, "Who is being prosecuted for the Zhanaozen shootings?")
                 ask(page, "What are they charged with?")
                 page.screenshot(path=out / "follow-up.png")
-                shots += [out / "sources-differ.png", out / "follow-up.png"]
+                ask(page, UNKNOWN_NAME)
+                page.screenshot(path=out / "chat-uncertain.png")
+                shots += [out / "sources-differ.png", out / "follow-up.png", out / "chat-uncertain.png"]
+            else:
+                page.get_by_role("button", name="Back to the answer").click()
+                ask(page, OFF_TOPIC)
+                page.screenshot(path=out / "chat-abstained-phone.png")
+                shots.append(out / "chat-abstained-phone.png")
             page.close()
         browser.close()
     return shots
