@@ -146,8 +146,8 @@ def parser() -> argparse.ArgumentParser:
     i = sub.add_parser("index", parents=[common], help="rebuild the index from the corpus")
     i.add_argument("--if-needed", action="store_true", help="rebuild only when the index is missing or stale")
     i.set_defaults(run=_index)
-    ad = sub.add_parser("add", parents=[common], help="import files and folders (HTML, PDF, Word, text, corpus "
-                                                     "Markdown) into the corpus folder (docs/IMPORT.md)")
+    ad = sub.add_parser("add", parents=[common], help="import files and folders (HTML, PDF, Word, text, Markdown "
+                                                     "notes and corpus files) into the corpus folder (docs/IMPORT.md)")
     ad.add_argument("paths", nargs="+", type=Path, metavar="PATH")
     ad.add_argument("--corpus", type=Path, metavar="DIR", help="the corpus folder (default: the setting corpus_dir)")
     ad.add_argument("--max-mb", type=float, help="refuse files larger than this many MB (default 50)")

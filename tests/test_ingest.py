@@ -348,6 +348,16 @@ def test_markdown_in_corpus_format_is_copied_with_provenance(tmp_path, corpus):
     assert (corpus / "hand-note.md").read_text(encoding="utf-8").endswith(text.split("---\n", 2)[2])
 
 
+def test_markdown_note_without_front_matter_is_text_as_written(tmp_path, corpus):
+    """A Markdown note states no metadata: it imports as a text file does, its marks kept as its own words."""
+    data = b"# Call with the lawyer\n\n**Asked** about the\nappeal date.\n"
+    add([write(tmp_path / "in", {"call.md": data}) / "call.md"], corpus)
+    doc = only_doc(corpus)
+    assert (doc.id, doc.body) == ("call", "# Call with the lawyer\n\n**Asked** about the appeal date.")
+    assert (doc.title, doc.publisher, doc.date, doc.authors, doc.url) == ("", "", None, (), None)
+    assert (doc.source_file, doc.source_sha256) == ("call.md", sha(data))
+
+
 # ------------------------------------------------------------------------------------- failures and duplicates
 
 BROKEN = [
@@ -361,7 +371,7 @@ BROKEN = [
      "not UTF-8 text (byte 0xe9 at offset 3); save the file as UTF-8 and import it again"),
     ("blank.txt", b"  \n\n ", "the text file is empty"),
     ("broken.docx", b"PK\x03\x04 not really a zip", "not a Word (.docx) file that can be read"),
-    ("bad.md", b"no front matter here", "not a corpus document: bad.md: no front matter"),
+    ("bad.md", b"---\nid: bad\ntitle: [unclosed\n---\nText.\n", "not a corpus document: bad.md: front matter"),
 ]
 
 

@@ -59,7 +59,7 @@ def extract_file(path: Path, data: bytes, html_options: HtmlOptions = DEFAULT_OP
     if suffix == ".docx":
         from qa.ingest import docx
         return docx.extract(data)
-    if suffix == ".txt":
+    if suffix in (".txt", ".md"):  # a Markdown note without front matter is text as written
         from qa.ingest import text
         return text.extract(data)
     raise ImportFailure(f"{suffix or 'a file without an extension'} is not a format qa add reads "
@@ -202,7 +202,7 @@ def _add_one(path: Path, corpus: _Corpus, limit: int, imported: str) -> Outcome:
     sha256 = hashlib.sha256(data).hexdigest()
     if sha256 in corpus.by_sha:
         return Outcome(name, "skipped", f"the same file (sha256) as document {corpus.by_sha[sha256]}")
-    if suffix_of(path) == ".md":
+    if suffix_of(path) == ".md" and data.removeprefix(b"\xef\xbb\xbf").startswith(b"---"):
         doc_id, body, text = _markdown(path, data, sha256, imported, corpus.settings)
     else:
         extracted = extract_file(path, data, limit=limit)
