@@ -12,10 +12,16 @@ weighs the same in every fit, so one set of defaults serves both.
 2. Highlights: a logistic regression over each gold passage's sentences (gold: the articles' gold quotes, CLAPNQ's
    selected sentences), whose regularisation maximises the mean per-passage F1 of the two corpora, cross-validated
    over folds of questions, of the sentences qa/answer/highlight.py marks (as many as maximise the expected F1).
-3. Confidence: a logistic regression whose label is 'the answer is in the top 3 of an answerable question'. The
-   `uncertain` threshold is `--abstain-margin` times the lowest probability of any corpus's answerable questions
-   (`--max-abstained` quantile, default 0: the lowest); the `answered` threshold is the highest that still answers
-   `--min-answered` of each corpus's answerable questions confidently."""
+3. Confidence: a logistic regression whose label is 'the answer is in the top 3 of an answerable question'. With
+   `--masked-weight` above 0 it also learns from masked twins, each weighing that much of a real question: every
+   answerable question searched again with its gold passages excluded, so the corpus no longer answers it and its
+   best passages are the nearest on-topic ones that do not (the hard unanswerable kind). Off by default: tried on
+   2026-12-02, the twins raised CLAPNQ's out-of-fold dev AUC and lowered the articles'; the fit chosen with them
+   (two more features) lost held-out AUC on both corpora against the shipped one. The `uncertain` threshold is
+   `--abstain-margin` times the lowest probability of any corpus's real answerable questions (`--max-abstained`
+   quantile, default 0: the lowest); the `answered` threshold is the highest that still answers `--min-answered` of
+   each corpus's real answerable questions confidently. Printed: the out-of-fold AUC on the real dev questions,
+   folds by question (a question and its twin in one fold), without the twins and, if any, with them."""
 from __future__ import annotations
 
 import argparse
@@ -61,6 +67,7 @@ class Case:
     item: Labelled
     evidence: Evidence  # over the ranking before re-ranking
     known: float  # share of the searched text's content terms that occur in the corpus
+    masked: bool = False  # searched with its gold passages excluded: a question the corpus no longer answers
 
     @property
     def corpus(self) -> str:
@@ -68,30 +75,45 @@ class Case:
 
     @property
     def answerable(self) -> bool:
-        return self.item.answerable
+        return self.item.answerable and not self.masked
 
     @property
     def gold(self) -> frozenset[int]:
-        return self.item.gold
+        return frozenset() if self.masked else self.item.gold
+
+    @property
+    def fold(self) -> int:
+        """Its cross-validation fold, from the question id (so a question and its masked twin share one)."""
+        return int(hashlib.sha256(self.item.id.encode()).hexdigest(), 16) % FOLDS
 
 
-def cases_of(qa: QA, items: list[Labelled]) -> list[Case]:
+def cases_of(qa: QA, items: list[Labelled], masked: bool = False) -> list[Case]:
+    """The items searched as `ask` searches them; `masked`: each answerable one with its gold passages excluded
+    (passages do not overlap, so no other passage holds any part of its gold quotes)."""
     words = vocabulary(qa.index)
     cases = []
     for item in items:
+        if masked and not item.answerable:
+            continue
         query = build_query(item.question, [Turn(h) for h in item.history], qa.encoder, qa.settings.max_chain)
-        ranking = rank(qa.index, query.text, query.vector, qa.settings)
+        allowed = None
+        if masked:
+            allowed = np.ones(len(qa.index.passages), dtype=bool)
+            allowed[list(item.gold)] = False
+        ranking = rank(qa.index, query.text, query.vector, qa.settings, allowed=allowed)
         cases.append(Case(item, gather(item.question, query.text, qa.index, ranking, qa.settings),
-                          known_share(query.text, words)))
+                          known_share(query.text, words), masked))
     return cases
 
 
-def dev_cases(qa: QA, folder: Path, cache: Path) -> list[Case]:
-    """The articles' dev questions and follow-ups, and the CLAPNQ tune half."""
+def dev_cases(qa: QA, folder: Path, cache: Path, masked: bool = False) -> list[Case]:
+    """The articles' dev questions and follow-ups, and the CLAPNQ tune half; `masked`: then their masked twins."""
     articles = labelled_articles(qa, load_questions(split="dev") + load_questions(FOLLOWUPS, split="dev"))
     settings, index, questions = clapnq_index(folder, cache, qa.settings, qa.encoder)
     clapnq = QA(settings, qa.encoder, index)
-    return cases_of(qa, articles) + cases_of(clapnq, labelled_clapnq(index, in_split(questions, "tune")))
+    tune = labelled_clapnq(index, in_split(questions, "tune"))
+    cases = cases_of(qa, articles) + cases_of(clapnq, tune)
+    return (cases + cases_of(qa, articles, True) + cases_of(clapnq, tune, True)) if masked else cases
 
 
 def fit_logistic(x: np.ndarray, y: np.ndarray, weights: np.ndarray, names: tuple[str, ...], l2: float = 1.0) -> Logistic:
@@ -113,10 +135,18 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, weights: np.ndarray, names: tuple
     return Logistic(names, mean, scale, beta[:-1], float(beta[-1]))
 
 
-def corpus_weights(cases: list[Case]) -> np.ndarray:
-    """Each corpus weighs the same in total."""
-    counts = {c.corpus: sum(d.corpus == c.corpus for d in cases) for c in cases}
-    return np.array([len(cases) / (len(counts) * counts[c.corpus]) for c in cases])
+def corpus_weights(cases: list[Case], masked_weight: float = 1.0) -> np.ndarray:
+    """Each corpus's real questions weigh the same in total; a masked twin weighs `masked_weight` of a real one."""
+    real = [c for c in cases if not c.masked]
+    counts = {c.corpus: sum(d.corpus == c.corpus for d in real) for c in real}
+    return np.array([len(real) / (len(counts) * counts[c.corpus]) * (masked_weight if c.masked else 1.0)
+                     for c in cases])
+
+
+def auc(y: np.ndarray, p: np.ndarray) -> float:
+    """The share of (positive, negative) pairs that `p` orders right, ties counting half."""
+    pos, neg = p[y == 1], p[y == 0]
+    return float(((pos[:, None] > neg[None, :]) + 0.5 * (pos[:, None] == neg[None, :])).mean())
 
 
 def first_gold_rank(order: np.ndarray, gold: frozenset[int]) -> int:
@@ -189,8 +219,7 @@ class GoldPassage:
 
 def highlight_cases(cases: list[Case]) -> list[GoldPassage]:
     """Every gold passage of the cases with its answering sentences."""
-    return [GoldPassage(c.corpus, int(hashlib.sha256(c.item.id.encode()).hexdigest(), 16) % FOLDS,
-                        sentence_features(c.evidence.sentences(i)), gold)
+    return [GoldPassage(c.corpus, c.fold, sentence_features(c.evidence.sentences(i)), gold)
             for c in cases for i, gold in c.item.gold_sentences.items()]
 
 
@@ -230,15 +259,34 @@ def fit_sentences(cases: list[Case]) -> Logistic:
     return fit_highlight(passages, l2)
 
 
+def out_of_fold_auc(cases: list[Case], x: np.ndarray, y: np.ndarray, weights: np.ndarray) -> dict[str, float]:
+    """Each corpus's AUC on its real questions, each scored by the model fitted on the other folds' cases of
+    positive weight."""
+    fold, p = np.array([c.fold for c in cases]), np.zeros(len(cases))
+    for f in range(FOLDS):
+        train = (fold != f) & (weights > 0)
+        p[fold == f] = fit_logistic(x[train], y[train], weights[train], QUESTION_FEATURES).probability(x[fold == f])
+    real = {k: np.array([c.corpus == k and not c.masked for c in cases]) for k in sorted({c.corpus for c in cases})}
+    return {k: auc(y[rows], p[rows]) for k, rows in real.items()}
+
+
 def fit_question(cases: list[Case], settings: Settings, max_abstained: float, min_answered: float,
-                 abstain_margin: float) -> tuple[Logistic, float, float]:
+                 abstain_margin: float, masked_weight: float = 0.0) -> tuple[Logistic, float, float]:
+    """The confidence model over the real cases and the masked ones (weighing `masked_weight`), and its answered and
+    uncertain thresholds, set on the real answerable cases alone."""
     x, y = [], []
     for c in cases:
         order = rerank(c.evidence, settings, "hybrid").order
         x.append(question_features(c.evidence, order, c.known))
         y.append(float(c.answerable and first_gold_rank(order, c.gold) <= 3))
-    xs, ys = np.array(x), np.array(y)
-    model = fit_logistic(xs, ys, corpus_weights(cases), QUESTION_FEATURES)
+    xs, ys, weights = np.array(x), np.array(y), corpus_weights(cases, masked_weight)
+    fits = {"real only": np.where([c.masked for c in cases], 0.0, weights)}
+    if any(c.masked for c in cases):
+        fits[f"with the masked twins at {masked_weight:g}"] = weights
+    print(f"confidence: out-of-fold AUC on the real dev questions ({FOLDS} folds by question): " + "; ".join(
+        f"{name} " + ", ".join(f"{k} {v:.4f}" for k, v in out_of_fold_auc(cases, xs, ys, w).items())
+        for name, w in fits.items()))
+    model = fit_logistic(xs, ys, weights, QUESTION_FEATURES)
     p = model.probability(xs)
     corpora = sorted({c.corpus for c in cases})
     answerable = {k: np.array([pi for pi, c in zip(p, cases) if c.corpus == k and c.answerable]) for k in corpora}
@@ -246,7 +294,7 @@ def fit_question(cases: list[Case], settings: Settings, max_abstained: float, mi
     answered = min(float(np.quantile(v, 1 - min_answered)) for v in answerable.values())
     print(f"confidence: answered at p >= {answered:.3f}, uncertain at p >= {uncertain:.3f}")
     for k in corpora:
-        rows = [(pi, c, yi) for pi, c, yi in zip(p, cases, ys) if c.corpus == k]
+        rows = [(pi, c, yi) for pi, c, yi in zip(p, cases, ys) if c.corpus == k and not c.masked]
         unanswerable = [pi for pi, c, _ in rows if not c.answerable]
         confident = [yi for pi, _, yi in rows if pi >= answered]
         print(f"  {k} (dev): unanswerable flagged {np.mean([pi < answered for pi in unanswerable]):.2f}, "
@@ -266,19 +314,26 @@ def main(argv: list[str] | None = None) -> int:
                              "can fall below the lowest dev one, and abstaining on it costs more than a flag")
     parser.add_argument("--min-answered", type=float, default=0.8,
                         help="share of each corpus's answerable dev questions that must be 'answered'")
+    parser.add_argument("--masked-weight", type=float, default=0.0,
+                        help="weight of an answerable dev question's masked twin (searched without its gold passages) "
+                             "in the confidence fit, relative to a real question; 0: no twins")
     args = parser.parse_args(argv)
     settings = Settings.load()
     qa = QA(settings, MiniLMEncoder())
-    cases = dev_cases(qa, args.clapnq, args.cache or settings.index_dir / "clapnq-cache")
-    rerank_weights: dict[str, Any] = fit_rerank(cases, settings)
+    cases = dev_cases(qa, args.clapnq, args.cache or settings.index_dir / "clapnq-cache", args.masked_weight > 0)
+    real = [c for c in cases if not c.masked]
+    rerank_weights: dict[str, Any] = fit_rerank(real, settings)
     fitted = replace(settings, **rerank_weights)
-    sentence_model = fit_sentences(cases)
+    sentence_model = fit_sentences(real)
     question_model, answered, uncertain = fit_question(cases, fitted, args.max_abstained, args.min_answered,
-                                                       args.abstain_margin)
+                                                       args.abstain_margin, args.masked_weight)
     fitted_on = {"articles": "eval/questions.jsonl and eval/followups.jsonl, dev split",
                  "clapnq": f"{args.clapnq.name}, tune half (sha256 of the question id)",
-                 "cases": {k: sum(c.corpus == k for c in cases) for k in ("articles", "clapnq")},
+                 "cases": {k: sum(c.corpus == k for c in real) for k in ("articles", "clapnq")},
                  "rerank": rerank_weights}
+    if args.masked_weight > 0:
+        fitted_on["masked"] = {"weight": args.masked_weight,
+                               "cases": {k: sum(c.corpus == k and c.masked for c in cases) for k in ("articles", "clapnq")}}
     calibration = Calibration("", question_model, answered, uncertain, sentence_model)
     body = calibration.to_dict(fitted_on)
     version = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:12]

@@ -3,13 +3,16 @@ not a reader. The tuning grid also scores passages exactly as the engine does, s
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
+import numpy as np
 import pytest
 from conftest import WordHashEncoder
 
 from qa.search.retrieval import rank
 from qa_tools import bench, prf, tune, tune_beir
-from qa_tools.evaluate import Question, gold_passages
+from qa_tools.evaluate import Question, gold_passages, labelled_articles
+from qa_tools.fit_confidence import auc, cases_of, corpus_weights
 
 FIXTURE_QUESTIONS = [
     {"id": "a", "split": "dev", "type": "keyword", "question": "police fired on striking oil workers",
@@ -41,6 +44,35 @@ def test_tuning_grid_ranks_as_the_engine_does(fixture_qa, monkeypatch):
     engine_ranks = [1 + min(list(rank(index, q.question, v, settings).order).index(i) for i in s.gold)
                     for q, v, s in zip(questions, vectors, sigs)]
     assert measured["hybrid"] == tune.summary(engine_ranks)
+
+
+def test_a_masked_twin_is_searched_without_its_gold_passages(fixture_qa):
+    """The twin of an answerable question ranks every passage but its gold ones, is unanswerable and shares its
+    question's fold; an unanswerable question has no twin."""
+    questions = [Question("a", "dev", "keyword", "police fired on striking oil workers", (("alpha", "Police fired"),)),
+                 Question("c", "dev", "offtopic", "best pizza recipe", ())]
+    items = labelled_articles(fixture_qa, questions)
+    [real, _] = cases_of(fixture_qa, items)
+    [twin] = cases_of(fixture_qa, items, masked=True)
+    assert real.answerable and real.gold == items[0].gold and int(real.evidence.ranking.order[0]) in real.gold
+    assert not twin.answerable and twin.gold == frozenset() and twin.fold == real.fold
+    assert set(twin.evidence.ranking.order.tolist()) == set(range(len(fixture_qa.index.passages))) - items[0].gold
+
+
+def test_each_corpus_real_questions_weigh_the_same_and_a_twin_its_share(fixture_qa):
+    """Articles: two real questions and a twin; CLAPNQ: one real question. Real questions weigh 3/4 (articles) and
+    3/2 (CLAPNQ), so each corpus 3/2 in all; the twin weighs a quarter of an articles question."""
+    questions = [Question("a", "dev", "keyword", "police fired on striking oil workers", (("alpha", "Police fired"),)),
+                 Question("c", "dev", "offtopic", "best pizza recipe", ())]
+    items = labelled_articles(fixture_qa, questions)
+    cases = cases_of(fixture_qa, items) + cases_of(fixture_qa, items, masked=True)
+    clapnq = replace(cases[1], item=replace(items[1], corpus="clapnq"))
+    assert corpus_weights([*cases, clapnq], 0.25).tolist() == [0.75, 0.75, 0.1875, 1.5]
+
+
+def test_auc_counts_pairs_ordered_right_and_ties_as_half():
+    """Of the four (positive, negative) pairs, (0.9, 0.5), (0.9, 0.2) and (0.5, 0.2) are right, (0.5, 0.5) a tie."""
+    assert auc(np.array([1.0, 1.0, 0.0, 0.0]), np.array([0.9, 0.5, 0.5, 0.2])) == 0.875
 
 
 def test_tune_runs_its_grid(tool_args, monkeypatch, capsys):
