@@ -53,6 +53,13 @@ def test_logistic_probability_is_exact():
     assert again.probability(np.array([3.0, 0.5])) == model.probability(np.array([3.0, 0.5]))
 
 
+def test_a_refit_with_float_noise_writes_the_same_coefficients():
+    model = Logistic(("a",), np.array([0.1234567891]), np.array([1.0]), np.array([-2.0000000004]), 0.5 + 1e-9)
+    noisy = Logistic(("a",), np.array([0.1234567896]), np.array([1.0]), np.array([-1.9999999998]), 0.5)
+    assert model.to_dict() == noisy.to_dict() == {"features": ["a"], "mean": [0.123457], "scale": [1.0],
+                                                  "coef": [-2.0], "intercept": 0.5}
+
+
 @pytest.mark.parametrize("content, message", [
     ("not json", "is not valid"),
     ('{"format": "other"}', r"is not valid \(format is 'other'"),

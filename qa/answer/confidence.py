@@ -36,8 +36,12 @@ class Logistic:
         return 1.0 / (1.0 + np.exp(-z))
 
     def to_dict(self) -> dict:
-        return {"features": list(self.features), "mean": self.mean.tolist(), "scale": self.scale.tolist(),
-                "coef": self.coef.tolist(), "intercept": self.intercept}
+        """Rounded to 6 decimals: far finer than any probability needs, and coarse enough that a refit on a rebuilt
+        index (float noise of about 1e-9) writes the same file and version."""
+        def rounded(a: np.ndarray) -> list[float]:
+            return [round(float(v), 6) for v in a]
+        return {"features": list(self.features), "mean": rounded(self.mean), "scale": rounded(self.scale),
+                "coef": rounded(self.coef), "intercept": round(self.intercept, 6)}
 
     @classmethod
     def from_dict(cls, data: dict, expected: tuple[str, ...]) -> Logistic:
