@@ -36,12 +36,19 @@ def test_times_and_names():
     assert names("Internet services went down on December 16 in Zhanaozen.") == set()
 
 
+def test_a_length_is_not_a_time():
+    assert times("a three-week state of emergency, a seven-month dispute, a 71-year-old, a two-day visit Monday") == {
+        "monday"}
+    assert times("Three weeks later, in the second week of January") == {"weeks", "week", "january"}
+
+
 @pytest.mark.parametrize("kind, sentence, question, expected", [
     ("quantity", "Officials said 14 people were killed.", "How many people were killed?", True),
     ("quantity", "Oil workers on strike since May 2011.", "How many oil workers went on strike in May 2011?", False),
     ("quantity", "The strike lasted 7 months.", "How many months did the 7 strikers stay?", False),
     ("time", "It was posted on YouTube on December 20.", "When was the video posted?", True),
     ("time", "Every police officer took the decision themselves.", "When did the trial begin?", False),
+    ("time", "He declared a three-week state of emergency.", "When did the state of emergency end?", False),
     ("name", "Those detained include Igor Vinyavsky, editor of Vzglyad newspaper.", "Who is the editor of Vzglyad?", True),
     ("name", "A regional deputy police head is being sued.", "What is the name of the deputy police head?", False),
     ("name", "He sacked Timur Kulibayev.", "What is the name of Timur Kulibayev's successor?", False),

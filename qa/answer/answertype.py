@@ -50,9 +50,15 @@ def quantities(text: str) -> set[str]:
     return found
 
 
+# A number joined to a unit by a hyphen ('a three-week state of emergency', '20-year-old') says how long, never
+# when: 'When did the state of emergency end?' is not answered by its length.
+DURATION = re.compile(r"\b(?:\d+|" + "|".join(sorted(NUMBER_WORDS)) + r")-(?:day|week|month|year|decade)s?\b", re.I)
+
+
 def times(text: str) -> set[str]:
-    """Date and time words: months, weekdays, 'week', 'morning' ..., and years."""
-    return {w for w in (w.lower() for w in _words(text)) if w in TIME_WORDS or YEAR.fullmatch(w)}
+    """Date and time words: months, weekdays, 'week', 'morning' ..., and years (not in a length such as
+    'three-week')."""
+    return {w for w in (w.lower() for w in _words(DURATION.sub(" ", text))) if w in TIME_WORDS or YEAR.fullmatch(w)}
 
 
 def names(text: str) -> set[str]:
