@@ -8,6 +8,7 @@ import hashlib
 import io
 import os
 import re
+import stat
 import sys
 import tempfile
 from collections.abc import Iterable, Iterator
@@ -18,7 +19,7 @@ import yaml
 from tqdm import tqdm
 
 from qa.config import Settings
-from qa.corpus.documents import COMMENT_MARKER, Document, corpus_files, load_file, normalise_body
+from qa.corpus.documents import COMMENT_MARKER, Document, corpus_files, load_file, normalise_body, not_regular
 from qa.errors import CorpusError, QAError
 from qa.ingest.extracted import Extracted, ImportFailure
 from qa.ingest.html import DEFAULT_OPTIONS, HtmlOptions
@@ -58,7 +59,7 @@ def extract_file(path: Path, data: bytes, html_options: HtmlOptions = DEFAULT_OP
         return pdf.extract(data)
     if suffix == ".docx":
         from qa.ingest import docx
-        return docx.extract(data)
+        return docx.extract(data, limit)
     if suffix in (".txt", ".md"):  # a Markdown note without front matter is text as written
         from qa.ingest import text
         return text.extract(data)
@@ -93,14 +94,63 @@ class ImportReport:
 
 
 def files_in(paths: Iterable[Path]) -> Iterator[tuple[Path, bool]]:
-    """(file, named) for the files given (named) and those inside the folders given (recursively, in name order;
-    hidden ones left out)."""
+    """(file, named) for the paths given (named) and the entries inside the folders given (recursively, in name
+    order; hidden ones left out; links to folders listed, not followed, as a link may loop). A folder with no
+    entries is listed itself, so that every path given has a line in the summary."""
     for path in paths:
         if path.is_dir():
-            yield from ((p, False) for p in sorted(path.rglob("*")) if p.is_file() and
-                        not any(part.startswith(".") for part in p.relative_to(path).parts))
+            inside = [p for p in sorted(path.rglob("*")) if not (p.is_dir() and not p.is_symlink()) and
+                      not any(part.startswith(".") for part in p.relative_to(path).parts)]
+            yield from ((p, False) for p in inside) if inside else [(path, False)]
         else:
             yield path, True
+
+
+def _not_a_file(path: Path) -> str | None:
+    """Why `path` is not read as a file (None: a regular file or a link to one, or nothing there). Looked at with
+    lstat and stat only: opening a FIFO would wait for a writer forever."""
+    try:
+        if path.is_symlink():
+            try:
+                mode = path.stat().st_mode
+            except OSError:
+                return "a symbolic link to nothing (or to itself)"
+            if stat.S_ISDIR(mode):
+                return "a symbolic link to a folder: not followed; name the folder itself to import it"
+            return None if stat.S_ISREG(mode) else f"a symbolic link to {not_regular(mode)}"
+        mode = path.lstat().st_mode
+    except FileNotFoundError:
+        return None
+    except OSError as exc:  # a folder on the way that may not be searched
+        return f"cannot be looked at ({exc.strerror or exc}); check the permissions of its folders"
+    if stat.S_ISDIR(mode):
+        return "no files in this folder (hidden ones are left out)"
+    return None if stat.S_ISREG(mode) else not_regular(mode)
+
+
+def _read(path: Path, limit: int) -> bytes:
+    """The file's bytes, opened without blocking and checked to be a regular file of at most `limit` bytes (it can
+    change between the look and the read)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+        with os.fdopen(fd, "rb") as f:
+            info = os.fstat(f.fileno())
+            if not stat.S_ISREG(info.st_mode):
+                raise ImportFailure(not_regular(info.st_mode))
+            data = f.read(limit + 1) if info.st_size <= limit else b""
+    except OSError as exc:
+        raise ImportFailure(f"cannot be read ({exc.strerror or exc}); check that the file may be read") from None
+    size = max(info.st_size, len(data))
+    if size > limit:
+        raise ImportFailure(f"{size / 2**20:.1f} MB is over the {limit / 2**20:g} MB limit; split it or raise --max-mb")
+    return data
+
+
+def _has_front_matter(data: bytes) -> bool:
+    """A '---' line first and another one below it, as in the corpus format; a Markdown note may well start with a
+    '---' rule (or a longer one) and have no front matter."""
+    text = data.removeprefix(b"\xef\xbb\xbf").replace(b"\r\n", b"\n")
+    return text.startswith(b"---\n") and (b"\n---\n" in text[3:] or text.endswith(b"\n---"))
 
 
 class _Corpus:
@@ -181,8 +231,9 @@ def _write(folder: Path, name: str, text: str, settings: Settings) -> Path:
             os.fsync(f.fileno())
         try:
             load_file(Path(tmp), settings)  # it reads back as a corpus document, or it is not put in place
-        except CorpusError as exc:
-            raise ImportFailure(f"its document does not read back from the corpus format ({exc})") from None
+        except CorpusError as exc:  # named as the document it would have been, not as the temporary file
+            raise ImportFailure("its document does not read back from the corpus format "
+                                f"({str(exc).replace(Path(tmp).name, name)})") from None
         os.replace(tmp, final)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -194,15 +245,11 @@ def _add_one(path: Path, corpus: _Corpus, limit: int, imported: str) -> Outcome:
     name = str(path)
     if not path.exists():
         return Outcome(name, "failed", "no such file or folder")
-    size = path.stat().st_size
-    if size > limit:
-        return Outcome(name, "failed", f"{size / 2**20:.1f} MB is over the {limit / 2**20:g} MB limit; "
-                                       "split it or raise --max-mb")
-    data = path.read_bytes()
+    data = _read(path, limit)
     sha256 = hashlib.sha256(data).hexdigest()
     if sha256 in corpus.by_sha:
         return Outcome(name, "skipped", f"the same file (sha256) as document {corpus.by_sha[sha256]}")
-    if suffix_of(path) == ".md" and data.removeprefix(b"\xef\xbb\xbf").startswith(b"---"):
+    if suffix_of(path) == ".md" and _has_front_matter(data):
         doc_id, body, text = _markdown(path, data, sha256, imported, corpus.settings)
     else:
         extracted = extract_file(path, data, limit=limit)
@@ -236,6 +283,10 @@ def add(paths: Iterable[Path], corpus_dir: Path, max_mb: float | None = None, pr
     bar = tqdm(files, desc="importing", unit="file", disable=True if len(files) < PROGRESS_FROM or not progress else None,
                file=sys.stderr)
     for path, named in bar:
+        problem = _not_a_file(path)
+        if problem is not None:  # a FIFO, a link to nothing ...: failed when named, skipped in a folder
+            report.outcomes.append(Outcome(str(path), "failed" if named else "skipped", problem))
+            continue
         if not named and suffix_of(path) not in SUFFIXES:  # a folder's pictures, spreadsheets ...: not for the corpus
             report.outcomes.append(Outcome(str(path), "skipped", f"{suffix_of(path) or 'no extension'} is not a format "
                                                                  "qa add reads"))
@@ -245,7 +296,10 @@ def add(paths: Iterable[Path], corpus_dir: Path, max_mb: float | None = None, pr
         except ImportFailure as exc:
             outcome = Outcome(str(path), "failed", str(exc))
         except OSError as exc:
-            outcome = Outcome(str(path), "failed", f"cannot be read or written ({exc.strerror or exc})")
+            outcome = Outcome(str(path), "failed", f"cannot be written to the corpus folder ({exc.strerror or exc})")
+        except Exception as exc:  # a library's error on a file nobody foresaw: listed, the rest go on
+            outcome = Outcome(str(path), "failed", f"qa add could not read it ({type(exc).__name__}: {exc}); please "
+                                                   "report this as a bug, with the file if you can")
         report.outcomes.append(outcome)
     return report
 
