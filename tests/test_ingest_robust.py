@@ -271,6 +271,10 @@ HTML_CASES = [
     Case("html-latin1-declared", one("latin1.html", page(PARAGRAPHS.replace("Monday", "lundi, café"),
                                                          '<meta charset="iso-8859-1">').encode("latin-1")),
          added("latin1.html", BODY.replace("Monday", "lundi, café"))),
+    # Labelled Latin-1, written on Windows: 0x93 and 0x94 are curly quotes (the HTML standard's windows-1252).
+    Case("html-latin1-label-windows-quotes", one("quotes.html", page(PARAGRAPHS.replace("Monday", "\u201cMonday\u201d"),
+                                                                     '<meta charset="iso-8859-1">').encode("cp1252")),
+         added("quotes.html", BODY.replace("Monday", "\u201cMonday\u201d"))),
     Case("html-utf16-bom", one("utf16.html", page(PARAGRAPHS, '<meta charset="utf-16">').encode("utf-16")),
          added("utf16.html", BODY)),
     Case("html-utf8-bom-declares-latin1", one("bom.html", b"\xef\xbb\xbf" + page(
@@ -426,6 +430,8 @@ TEXT_CASES = [
                            "line 4); write each value out in full")),
     Case("md-front-matter-deep", one("deep.md", b"---\nid: d\ntitle: T\npublisher: P\nx: " + b"[" * 50_000 +
                                      b"\n---\n\nText.\n"), failed("deep.md", "not a corpus document: deep.md: ")),
+    Case("md-utf16-front-matter", one("u16.md", "---\nid: u16\ntitle: T\npublisher: P\n---\n\nA UTF-16 note.\n"
+                                                .encode("utf-16")), added("u16.md", "A UTF-16 note.", id="u16", title="T")),
     Case("md-nul-byte", one("nul.md", b"A note\0 with a NUL byte.\n"), failed("nul.md", "the file holds NUL bytes")),
     Case("md-front-matter-crlf", one("crlf.md", b"---\r\nid: crlf\r\ntitle: T\r\npublisher: P\r\n---\r\n\r\nText "
                                                 b"of a note.\r\n"), added("crlf.md", "Text of a note.")),
@@ -442,6 +448,11 @@ def name_cases() -> list[Case]:
         for name in ("Café über 東京.txt", "東京.txt", "a b.txt", "a-b.txt", "a_b!.txt"):
             (folder / name).write_text(f"A note called {name}.", encoding="utf-8")
         return [folder]
+
+    def not_utf8_name(folder: Path) -> list[Path]:
+        path = Path(os.fsdecode(os.fsencode(folder) + b"/caf\xe9 menu.txt"))  # a Latin-1 name from an old archive
+        path.write_text("A note with a Latin-1 name.", encoding="utf-8")
+        return [path]
 
     def long_name(folder: Path) -> list[Path]:
         path = folder / ("n" * 251 + ".txt")
@@ -485,6 +496,8 @@ def name_cases() -> list[Case]:
              [Expect("Café über 東京.txt", "added", meta={"id": "Caf-ber"}), Expect("a b.txt", "added", meta={"id": "a-b"}),
               Expect("a-b.txt", "added", meta={"id": "a-b-2"}), Expect("a_b!.txt", "added", meta={"id": "a_b"}),
               Expect("東京.txt", "added", meta={"id": "document"})]),
+        Case("names-not-utf8", not_utf8_name,
+             [Expect(os.fsdecode(b"caf\xe9 menu.txt"), "added", meta={"id": "caf-menu", "source_file": "caf\ufffd menu.txt"})]),
         Case("names-very-long", long_name, [Expect("n" * 251 + ".txt", "added", meta={"id": "n" * 80})]),
         Case("names-symlink-loop", symlink_loop,
              [Expect("a.txt", "added"),
@@ -560,7 +573,7 @@ def _check_added(doc, source: Path, expect: Expect) -> None:
         assert doc.body == expect.body
     for name, value in expect.meta.items():
         assert getattr(doc, name) == value, name
-    assert doc.source_file == source.name
+    assert doc.source_file == os.fsencode(source.name).decode("utf-8", errors="replace")
     data = source.read_bytes()
     if source.suffix == ".html":  # every paragraph verbatim on its page, as the page shows it
         shown, at = page_text(_parse(decode(data))), 0

@@ -92,6 +92,12 @@ XML_ENCODING = re.compile(rb"""^\s*<\?xml[^>]+encoding\s*=\s*["']([A-Za-z0-9_.:-
 # refuses text with them inside trafilatura, which then finds no article at all. A browser shows none of them;
 # a form feed is white space to it.
 NOT_XML = re.compile("[\x00-\x08\x0b\x0e-\x1f\ufffe\uffff]")
+# The HTML standard reads a page labelled Latin-1 or ASCII as windows-1252, as pages so labelled were written on
+# Windows: 0x93 and 0x94 are curly quotes, not the C1 controls Python's latin-1 makes of them. The five bytes
+# windows-1252 leaves undefined stay those controls, as the standard says.
+LATIN1_LABELS = {"iso-8859-1", "iso8859-1", "latin1", "latin-1", "l1", "iso_8859-1", "cp819", "ibm819", "us-ascii",
+                 "ascii", "windows-1252", "cp1252", "x-cp1252"}
+WINDOWS_1252 = {b: bytes([b]).decode("cp1252") for b in range(0x80, 0xa0) if b not in (0x81, 0x8d, 0x8f, 0x90, 0x9d)}
 MAX_DEPTH = 2048  # libxml2's limit on nested elements with huge_tree (256 without it)
 
 
@@ -103,6 +109,8 @@ def decode(data: bytes) -> str:
     encoding = bom or (declared.group(1).decode("ascii").lower() if declared else "utf-8")
     if bom is None and encoding.replace("-", "").replace("_", "") in ("utf16", "utf16le", "utf16be"):
         encoding = "utf-8"  # a page read as bytes without a BOM is not UTF-16, whatever its meta says (HTML standard)
+    if encoding in LATIN1_LABELS:
+        return data.decode("latin-1").translate(WINDOWS_1252)
     try:
         return data.decode("utf-8-sig" if encoding in ("utf-8", "utf8") else encoding)
     except LookupError:

@@ -23,6 +23,7 @@ from qa.corpus.documents import COMMENT_MARKER, Document, corpus_files, load_fil
 from qa.errors import CorpusError, QAError
 from qa.ingest.extracted import Extracted, ImportFailure
 from qa.ingest.html import DEFAULT_OPTIONS, HtmlOptions
+from qa.ingest.text import bom_encoding
 
 MAX_FILE_MB = 50.0  # larger files are refused: a report of a few hundred pages is well under it
 PROGRESS_FROM = 10  # files; fewer are imported without a progress bar
@@ -149,8 +150,14 @@ def _read(path: Path, limit: int) -> bytes:
 def _has_front_matter(data: bytes) -> bool:
     """A '---' line first and another one below it, as in the corpus format; a Markdown note may well start with a
     '---' rule (or a longer one) and have no front matter."""
-    text = data.removeprefix(b"\xef\xbb\xbf").replace(b"\r\n", b"\n")
-    return text.startswith(b"---\n") and (b"\n---\n" in text[3:] or text.endswith(b"\n---"))
+    text = data.decode(bom_encoding(data) or "utf-8", errors="replace").replace("\r\n", "\n")
+    return text.startswith("---\n") and ("\n---\n" in text[3:] or text.endswith("\n---"))
+
+
+def _source_name(path: Path) -> str:
+    """The file's name as its document states it: text (a name's bytes that are not UTF-8 become U+FFFD, where
+    Python would keep lone surrogates that no UTF-8 reader of the corpus accepts)."""
+    return os.fsencode(path.name).decode("utf-8", errors="replace")
 
 
 class _Corpus:
@@ -201,7 +208,7 @@ def render(doc_id: str, extracted: Extracted, source_file: str, sha256: str, imp
 def _markdown(path: Path, data: bytes, sha256: str, imported: str, settings: Settings) -> tuple[str, str, str]:
     """A file already in the corpus format: (its id, its body, its text with provenance added unless it has some)."""
     try:
-        text = data.decode("utf-8-sig").replace("\r\n", "\n")
+        text = data.decode(bom_encoding(data) or "utf-8").replace("\r\n", "\n")
     except UnicodeDecodeError as exc:
         raise ImportFailure(f"not UTF-8 (byte {exc.object[exc.start]:#04x} at offset {exc.start})") from None
     with tempfile.TemporaryDirectory() as tmp:
@@ -213,7 +220,7 @@ def _markdown(path: Path, data: bytes, sha256: str, imported: str, settings: Set
             raise ImportFailure(f"not a corpus document: {exc}") from None
     article = docs[0]
     if article.source_file is None:
-        provenance = {"source_file": path.name, "source_sha256": sha256, "imported": imported,
+        provenance = {"source_file": _source_name(path), "source_sha256": sha256, "imported": imported,
                       "importer": f"PyYAML {yaml.__version__} (corpus Markdown, copied as written)"}
         added = yaml.safe_dump(provenance, sort_keys=False, allow_unicode=True)
         text = text.replace("---\n", "---\n" + added, 1)
@@ -259,7 +266,7 @@ def _add_one(path: Path, corpus: _Corpus, limit: int, imported: str) -> Outcome:
         if COMMENT_MARKER.search(body):
             raise ImportFailure("its text has a '## Reader comment:' line, which the corpus format reads as a comment")
         doc_id = corpus.new_id(path)
-        text = render(doc_id, extracted, path.name, sha256, imported)
+        text = render(doc_id, extracted, _source_name(path), sha256, imported)
     if _digest(body) in corpus.by_body:
         return Outcome(name, "skipped", f"the same text as document {corpus.by_body[_digest(body)]}")
     if doc_id in corpus.ids:
