@@ -212,7 +212,7 @@ def _skip(folder: Path, name: str, why: str) -> None:
         log.warning("skipping %s in %s: %s", shown_name(name), folder, why)
 
 
-def _not_regular(mode: int) -> str:
+def not_regular(mode: int) -> str:
     kinds = [(stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISSOCK, "a socket"),
              (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device")]
     return next((f"{what}, not a file" for test, what in kinds if test(mode)), "not a regular file")
@@ -230,9 +230,9 @@ def _entry_problem(path: str, name: str, root: Path, settings: Settings) -> str 
         if root not in target.parents and not settings.follow_external_links:
             raise CorpusError(f"{shown_name(name)}: a symbolic link to {target}, outside the corpus folder "
                               f"{root}; copy the file into the folder, or set follow_external_links in qa/config.py")
-        return None if stat.S_ISREG(mode) else "a link to " + _not_regular(mode)
+        return None if stat.S_ISREG(mode) else "a link to " + not_regular(mode)
     mode = os.lstat(path).st_mode
-    return None if stat.S_ISREG(mode) else _not_regular(mode)
+    return None if stat.S_ISREG(mode) else not_regular(mode)
 
 
 def corpus_files(corpus_dir: Path, settings: Settings | None = None) -> list[Path]:
@@ -286,7 +286,7 @@ def read_document(path: Path, settings: Settings) -> bytes:
     with os.fdopen(fd, "rb") as f:
         info = os.fstat(f.fileno())
         if not stat.S_ISREG(info.st_mode):
-            raise CorpusError(f"{name}: {_not_regular(info.st_mode)}; remove it from the corpus folder")
+            raise CorpusError(f"{name}: {not_regular(info.st_mode)}; remove it from the corpus folder")
         limit = settings.max_document_bytes
         data = f.read(limit + 1)
     if len(data) > limit:

@@ -1,16 +1,23 @@
 """Word files (.docx) with python-docx: the body's paragraphs and table cells in document order; the core
-properties (title, author, created) as metadata."""
+properties (title, author, created) as metadata, as the file states them."""
 from __future__ import annotations
 
+import datetime as dt
 import io
+import re
 import zipfile
 from importlib.metadata import version
 
 import docx
+from docx.opc.constants import RELATIONSHIP_TYPE
 from docx.opc.exceptions import PackageNotFoundError
+from docx.oxml.ns import qn
 from docx.table import Table
+from lxml.etree import XMLSyntaxError
 
 from qa.ingest.extracted import Extracted, ImportFailure
+
+W3CDTF_DAY = re.compile(r"^\s*(\d{4}-\d{2}-\d{2})(?:T|\s*$)")
 
 
 def _texts(document) -> list[str]:
@@ -29,16 +36,45 @@ def _texts(document) -> list[str]:
     return [" ".join(t.split()) for t in texts if t.strip()]
 
 
-def extract(data: bytes) -> Extracted:
+def _unpacked_size(data: bytes) -> int:
+    """The size of the zip's members once inflated, as the zip states it (a member is never read past it)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            return sum(item.file_size for item in archive.infolist())
+    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+        raise ImportFailure(f"not a Word (.docx) file that can be read, it may be damaged ({exc})") from None
+
+
+def _metadata(document) -> dict:
+    """Title, authors and created day of the core properties, if the file has them. python-docx would make up a
+    part for a file without one (titled "Word Document"), and reads a damaged one only when asked; its `created`
+    is a UTC time ('2020-05-17T23:30-08:00' would be the 18th) or 1 January of a year given alone. Here the day is
+    taken as written, and only a full one."""
+    try:
+        element = document.part.package.part_related_by(RELATIONSHIP_TYPE.CORE_PROPERTIES).element
+    except (KeyError, XMLSyntaxError, ValueError):
+        return {}
+    created = element.find(qn("dcterms:created"))
+    day = W3CDTF_DAY.match(created.text or "") if created is not None else None
+    try:
+        date = dt.date.fromisoformat(day.group(1)).isoformat() if day else None
+    except ValueError:  # 2020-02-31
+        date = None
+    authors = tuple(a.strip() for a in (element.author_text or "").split(";") if a.strip())
+    return {"title": " ".join((element.title_text or "").split()), "authors": authors, "date": date}
+
+
+def extract(data: bytes, limit: int) -> Extracted:
+    """`limit`: the most bytes the file's parts may take once inflated (a zip bomb is refused before it is read)."""
+    if _unpacked_size(data) > limit:
+        raise ImportFailure(f"the Word file is over {limit // 2**20} MB once uncompressed (a damaged or hostile "
+                            "zip?); split it or raise --max-mb")
     try:
         document = docx.Document(io.BytesIO(data))
-    except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as exc:
+        paragraphs = _texts(document)
+    except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError, XMLSyntaxError) as exc:
         raise ImportFailure(f"not a Word (.docx) file that can be read, it may be damaged ({exc})") from None
-    paragraphs = _texts(document)
     if not paragraphs:
-        raise ImportFailure("the Word file has no text")
-    props = document.core_properties
-    authors = tuple(a.strip() for a in (props.author or "").split(";") if a.strip())
-    return Extracted(body="\n\n".join(paragraphs), importer=f"python-docx {version('python-docx')}",
-                     title=" ".join((props.title or "").split()), authors=authors,
-                     date=props.created.date().isoformat() if props.created else None)
+        raise ImportFailure("the Word file has no text (only pictures or empty paragraphs?); a scanned page needs "
+                            "OCR first")
+    return Extracted(body="\n\n".join(paragraphs), importer=f"python-docx {version('python-docx')}", **_metadata(document))

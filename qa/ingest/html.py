@@ -6,6 +6,7 @@ The options were chosen on the tune half of the shared extraction benchmark (`py
 docs/IMPORT.md)."""
 from __future__ import annotations
 
+import json
 import logging
 import re
 from copy import deepcopy
@@ -21,6 +22,7 @@ from trafilatura.metadata import examine_meta, extract_meta_json
 
 from qa.ingest.containers import article_root, blocks_of, locate, squeeze, with_sibling_containers, within_article
 from qa.ingest.extracted import Extracted, ImportFailure
+from qa.ingest.text import bom_encoding
 
 CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
 LIST_MARKER = re.compile(r"^(?:[-*•]|\d+\.) ")  # what trafilatura's text output puts before a list item
@@ -84,24 +86,55 @@ MODE_FLAGS = {"default": {}, "precision": {"favor_precision": True}, "recall": {
               "fast": {"fast": True}}  # "fast": the default without trafilatura's fallback extractors
 
 
+XML_DECLARATION = re.compile(r"""^\s*<\?xml[^>]*\?>""")
+XML_ENCODING = re.compile(rb"""^\s*<\?xml[^>]+encoding\s*=\s*["']([A-Za-z0-9_.:-]+)""")
+# Characters an XML tree cannot hold (C0 controls but tab, line feed and carriage return; U+FFFE, U+FFFF): lxml
+# refuses text with them inside trafilatura, which then finds no article at all. A browser shows none of them;
+# a form feed is white space to it.
+NOT_XML = re.compile("[\x00-\x08\x0b\x0e-\x1f\ufffe\uffff]")
+# The HTML standard reads a page labelled Latin-1 or ASCII as windows-1252, as pages so labelled were written on
+# Windows: 0x93 and 0x94 are curly quotes, not the C1 controls Python's latin-1 makes of them. The five bytes
+# windows-1252 leaves undefined stay those controls, as the standard says.
+LATIN1_LABELS = {"iso-8859-1", "iso8859-1", "latin1", "latin-1", "l1", "iso_8859-1", "cp819", "ibm819", "us-ascii",
+                 "ascii", "windows-1252", "cp1252", "x-cp1252"}
+WINDOWS_1252 = {b: bytes([b]).decode("cp1252") for b in range(0x80, 0xa0) if b not in (0x81, 0x8d, 0x8f, 0x90, 0x9d)}
+MAX_DEPTH = 2048  # libxml2's limit on nested elements with huge_tree (256 without it)
+
+
 def decode(data: bytes) -> str:
-    """The page's text in the encoding it declares (UTF-8 when it declares none)."""
-    declared = CHARSET.search(data[:4096])
-    encoding = declared.group(1).decode("ascii").lower() if declared else "utf-8"
+    """The page's text in the encoding its byte order mark states, else the one it declares (`<meta charset>`, else
+    an XML declaration's), else UTF-8."""
+    bom = bom_encoding(data)
+    declared = CHARSET.search(data[:4096]) or XML_ENCODING.match(data[:1024])
+    encoding = bom or (declared.group(1).decode("ascii").lower() if declared else "utf-8")
+    if bom is None and encoding.replace("-", "").replace("_", "") in ("utf16", "utf16le", "utf16be"):
+        encoding = "utf-8"  # a page read as bytes without a BOM is not UTF-16, whatever its meta says (HTML standard)
+    if encoding in LATIN1_LABELS:
+        return data.decode("latin-1").translate(WINDOWS_1252)
     try:
         return data.decode("utf-8-sig" if encoding in ("utf-8", "utf8") else encoding)
     except LookupError:
         raise ImportFailure(f"the page declares an unknown character set {encoding!r}") from None
     except UnicodeDecodeError as exc:
-        raise ImportFailure(f"the page is not valid {encoding} (byte {exc.object[exc.start]:#04x} at offset "
-                            f"{exc.start}); save it again in the encoding it declares") from None
+        where = f"(byte {exc.object[exc.start]:#04x} at offset {exc.start})"
+        if not (bom or declared):
+            raise ImportFailure(f"not UTF-8, and the page declares no other character set {where}; if it is a web "
+                                "page, save it again as UTF-8") from None
+        raise ImportFailure(f"the page is not valid {encoding} {where}; save it again in the encoding it "
+                            "declares") from None
 
 
 def _parse(html: str) -> lxml.html.HtmlElement:
+    # lxml refuses a str that starts with an XML declaration naming an encoding (XHTML): it is decoded already.
+    html = NOT_XML.sub("", XML_DECLARATION.sub("", html, count=1).replace("\x0c", " "))
+    parser = lxml.html.HTMLParser(huge_tree=True)  # else libxml2 reads nothing of a page nested 256 deep
     try:
-        tree = lxml.html.document_fromstring(html)
+        tree = lxml.html.document_fromstring(html, parser=parser)
     except (ParserError, ValueError):
         raise ImportFailure("the file holds no HTML that can be read") from None
+    if any("Excessive depth" in error.message for error in parser.error_log):  # libxml2 stopped reading there
+        raise ImportFailure(f"the page nests its elements more than {MAX_DEPTH:,} deep, which the HTML parser does "
+                            "not read; it cannot be imported whole")
     return tree
 
 
@@ -122,7 +155,24 @@ def _mode_lines(tree: lxml.html.HtmlElement, mode: str, options: HtmlOptions) ->
     return [" ".join(line.split()) for line in (text or "").split("\n") if line.strip()]
 
 
-def _verbatim(line: str, shown: str) -> str | None:
+class _Shown:
+    """The page's shown text, searched first from where the paragraph before was found, then from its start. The
+    paragraphs come in page order, so each search is short: one from the start for each of 20,000 short paragraphs
+    took 3 s on a 1.5 MB page (quadratic: a 50 MB page would take hours)."""
+
+    def __init__(self, text: str):
+        self.text, self.at = text, 0
+
+    def __contains__(self, key: str) -> bool:
+        found = self.text.find(key, self.at)
+        if found < 0:
+            found = self.text.find(key)
+        if found >= 0:
+            self.at = found
+        return found >= 0
+
+
+def _verbatim(line: str, shown: _Shown) -> str | None:
     """The line as the page has it: without the list marker trafilatura adds; None if it is not on the page."""
     if squeeze(line) in shown:
         return line
@@ -161,7 +211,7 @@ HEADLINE_META = '//meta[@property="og:title" or @name="twitter:title" or @proper
 def paragraphs(tree: lxml.html.HtmlElement, options: HtmlOptions = DEFAULT_OPTIONS, title: str = "",
                authors: tuple[str, ...] = ()) -> list[str]:
     """The article's paragraphs, in page order, each verbatim from the page up to white space."""
-    shown, links = page_text(tree), link_texts(tree)
+    shown, links = _Shown(page_text(tree)), link_texts(tree)
     if options.drop_hidden:
         tree = _without_hidden(tree)
     first, *others = [_mode_lines(tree, mode, options) for mode in options.modes]
@@ -204,6 +254,31 @@ def _stated(value: str | None, source: str) -> str:
     return value if value and squeeze(value) in source else ""
 
 
+JSON_LD = '//script[@type="application/ld+json"]'
+
+
+def _unreadable(script: lxml.html.HtmlElement) -> bool:
+    try:
+        json.loads(script.text or "null")
+    except RecursionError:
+        return True
+    except ValueError:
+        pass  # invalid JSON: trafilatura skips it itself
+    return False
+
+
+def _without_unreadable_json_ld(tree: lxml.html.HtmlElement) -> lxml.html.HtmlElement:
+    """`tree` without the JSON-LD blocks nested too deeply for Python's json (trafilatura's metadata would raise
+    RecursionError on them): such a block states nothing that can be read."""
+    if not any(_unreadable(script) for script in tree.xpath(JSON_LD)):
+        return tree
+    tree = deepcopy(tree)
+    for script in tree.xpath(JSON_LD):
+        if _unreadable(script):
+            script.drop_tree()
+    return tree
+
+
 def metadata(tree: lxml.html.HtmlElement, html: str) -> dict:
     """Title, authors, date, site name and canonical URL as the page's markup states them.
 
@@ -211,6 +286,7 @@ def metadata(tree: lxml.html.HtmlElement, html: str) -> dict:
     title or the URL's domain); the date only from markup (htmldate without its text search and without the URL,
     either of which guesses). Title, authors, site name and URL are kept only as the page's source has them."""
     source = squeeze(unescape(html))
+    tree = _without_unreadable_json_ld(tree)
     meta = trafilatura.extract_metadata(deepcopy(tree), date_config={"extensive_search": False, "original_date": True})
     sitename = _stated(extract_meta_json(tree, examine_meta(tree)).sitename, source)
     date = find_date(deepcopy(tree), extensive_search=False, original_date=True, url=None)
@@ -226,6 +302,10 @@ def extract(data: bytes, options: HtmlOptions = DEFAULT_OPTIONS) -> Extracted:
     info = metadata(tree, html)
     body = paragraphs(tree, options, info["title"], info["authors"])
     links = link_texts(tree)
+    frames = tree.xpath("//frameset//frame/@src")
+    if not body and frames:  # the page only lays out other files, whose text it does not hold
+        raise ImportFailure(f"the page is a frameset: its text is in the files of its frames ({', '.join(frames)}); "
+                            "import those")
     if all(squeeze(p) in links for p in body):  # nothing, or nothing but links (a menu, a list of headlines)
         raise ImportFailure("no article text found on the page (only menus, links or other page furniture)")
     return Extracted(body="\n\n".join(body), importer=f"trafilatura {version('trafilatura')}", **info)

@@ -8,6 +8,7 @@ import hashlib
 import io
 import os
 import re
+import stat
 import sys
 import tempfile
 from collections.abc import Iterable, Iterator
@@ -18,10 +19,11 @@ import yaml
 from tqdm import tqdm
 
 from qa.config import Settings
-from qa.corpus.documents import COMMENT_MARKER, Document, corpus_files, load_file, normalise_body
+from qa.corpus.documents import COMMENT_MARKER, Document, corpus_files, load_file, normalise_body, not_regular
 from qa.errors import CorpusError, QAError
 from qa.ingest.extracted import Extracted, ImportFailure
 from qa.ingest.html import DEFAULT_OPTIONS, HtmlOptions
+from qa.ingest.text import bom_encoding
 
 MAX_FILE_MB = 50.0  # larger files are refused: a report of a few hundred pages is well under it
 PROGRESS_FROM = 10  # files; fewer are imported without a progress bar
@@ -58,7 +60,7 @@ def extract_file(path: Path, data: bytes, html_options: HtmlOptions = DEFAULT_OP
         return pdf.extract(data)
     if suffix == ".docx":
         from qa.ingest import docx
-        return docx.extract(data)
+        return docx.extract(data, limit)
     if suffix in (".txt", ".md"):  # a Markdown note without front matter is text as written
         from qa.ingest import text
         return text.extract(data)
@@ -93,14 +95,69 @@ class ImportReport:
 
 
 def files_in(paths: Iterable[Path]) -> Iterator[tuple[Path, bool]]:
-    """(file, named) for the files given (named) and those inside the folders given (recursively, in name order;
-    hidden ones left out)."""
+    """(file, named) for the paths given (named) and the entries inside the folders given (recursively, in name
+    order; hidden ones left out; links to folders listed, not followed, as a link may loop). A folder with no
+    entries is listed itself, so that every path given has a line in the summary."""
     for path in paths:
         if path.is_dir():
-            yield from ((p, False) for p in sorted(path.rglob("*")) if p.is_file() and
-                        not any(part.startswith(".") for part in p.relative_to(path).parts))
+            inside = [p for p in sorted(path.rglob("*")) if not (p.is_dir() and not p.is_symlink()) and
+                      not any(part.startswith(".") for part in p.relative_to(path).parts)]
+            yield from ((p, False) for p in inside) if inside else [(path, False)]
         else:
             yield path, True
+
+
+def _not_a_file(path: Path) -> str | None:
+    """Why `path` is not read as a file (None: a regular file or a link to one, or nothing there). Looked at with
+    lstat and stat only: opening a FIFO would wait for a writer forever."""
+    try:
+        if path.is_symlink():
+            try:
+                mode = path.stat().st_mode
+            except OSError:
+                return "a symbolic link to nothing (or to itself)"
+            if stat.S_ISDIR(mode):
+                return "a symbolic link to a folder: not followed; name the folder itself to import it"
+            return None if stat.S_ISREG(mode) else f"a symbolic link to {not_regular(mode)}"
+        mode = path.lstat().st_mode
+    except FileNotFoundError:
+        return None
+    except OSError as exc:  # a folder on the way that may not be searched
+        return f"cannot be looked at ({exc.strerror or exc}); check the permissions of its folders"
+    if stat.S_ISDIR(mode):
+        return "no files in this folder (hidden ones are left out)"
+    return None if stat.S_ISREG(mode) else not_regular(mode)
+
+
+def _read(path: Path, limit: int) -> bytes:
+    """The file's bytes, opened without blocking and checked to be a regular file of at most `limit` bytes (it can
+    change between the look and the read)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+        with os.fdopen(fd, "rb") as f:
+            info = os.fstat(f.fileno())
+            if not stat.S_ISREG(info.st_mode):
+                raise ImportFailure(not_regular(info.st_mode))
+            data = f.read(limit + 1) if info.st_size <= limit else b""
+    except OSError as exc:
+        raise ImportFailure(f"cannot be read ({exc.strerror or exc}); check that the file may be read") from None
+    size = max(info.st_size, len(data))
+    if size > limit:
+        raise ImportFailure(f"{size / 2**20:.1f} MB is over the {limit / 2**20:g} MB limit; split it or raise --max-mb")
+    return data
+
+
+def _has_front_matter(data: bytes) -> bool:
+    """A '---' line first and another one below it, as in the corpus format; a Markdown note may well start with a
+    '---' rule (or a longer one) and have no front matter."""
+    text = data.decode(bom_encoding(data) or "utf-8", errors="replace").replace("\r\n", "\n")
+    return text.startswith("---\n") and ("\n---\n" in text[3:] or text.endswith("\n---"))
+
+
+def _source_name(path: Path) -> str:
+    """The file's name as its document states it: text (a name's bytes that are not UTF-8 become U+FFFD, where
+    Python would keep lone surrogates that no UTF-8 reader of the corpus accepts)."""
+    return os.fsencode(path.name).decode("utf-8", errors="replace")
 
 
 class _Corpus:
@@ -151,7 +208,7 @@ def render(doc_id: str, extracted: Extracted, source_file: str, sha256: str, imp
 def _markdown(path: Path, data: bytes, sha256: str, imported: str, settings: Settings) -> tuple[str, str, str]:
     """A file already in the corpus format: (its id, its body, its text with provenance added unless it has some)."""
     try:
-        text = data.decode("utf-8-sig").replace("\r\n", "\n")
+        text = data.decode(bom_encoding(data) or "utf-8").replace("\r\n", "\n")
     except UnicodeDecodeError as exc:
         raise ImportFailure(f"not UTF-8 (byte {exc.object[exc.start]:#04x} at offset {exc.start})") from None
     with tempfile.TemporaryDirectory() as tmp:
@@ -163,7 +220,7 @@ def _markdown(path: Path, data: bytes, sha256: str, imported: str, settings: Set
             raise ImportFailure(f"not a corpus document: {exc}") from None
     article = docs[0]
     if article.source_file is None:
-        provenance = {"source_file": path.name, "source_sha256": sha256, "imported": imported,
+        provenance = {"source_file": _source_name(path), "source_sha256": sha256, "imported": imported,
                       "importer": f"PyYAML {yaml.__version__} (corpus Markdown, copied as written)"}
         added = yaml.safe_dump(provenance, sort_keys=False, allow_unicode=True)
         text = text.replace("---\n", "---\n" + added, 1)
@@ -181,8 +238,9 @@ def _write(folder: Path, name: str, text: str, settings: Settings) -> Path:
             os.fsync(f.fileno())
         try:
             load_file(Path(tmp), settings)  # it reads back as a corpus document, or it is not put in place
-        except CorpusError as exc:
-            raise ImportFailure(f"its document does not read back from the corpus format ({exc})") from None
+        except CorpusError as exc:  # named as the document it would have been, not as the temporary file
+            raise ImportFailure("its document does not read back from the corpus format "
+                                f"({str(exc).replace(Path(tmp).name, name)})") from None
         os.replace(tmp, final)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -194,15 +252,11 @@ def _add_one(path: Path, corpus: _Corpus, limit: int, imported: str) -> Outcome:
     name = str(path)
     if not path.exists():
         return Outcome(name, "failed", "no such file or folder")
-    size = path.stat().st_size
-    if size > limit:
-        return Outcome(name, "failed", f"{size / 2**20:.1f} MB is over the {limit / 2**20:g} MB limit; "
-                                       "split it or raise --max-mb")
-    data = path.read_bytes()
+    data = _read(path, limit)
     sha256 = hashlib.sha256(data).hexdigest()
     if sha256 in corpus.by_sha:
         return Outcome(name, "skipped", f"the same file (sha256) as document {corpus.by_sha[sha256]}")
-    if suffix_of(path) == ".md" and data.removeprefix(b"\xef\xbb\xbf").startswith(b"---"):
+    if suffix_of(path) == ".md" and _has_front_matter(data):
         doc_id, body, text = _markdown(path, data, sha256, imported, corpus.settings)
     else:
         extracted = extract_file(path, data, limit=limit)
@@ -212,7 +266,7 @@ def _add_one(path: Path, corpus: _Corpus, limit: int, imported: str) -> Outcome:
         if COMMENT_MARKER.search(body):
             raise ImportFailure("its text has a '## Reader comment:' line, which the corpus format reads as a comment")
         doc_id = corpus.new_id(path)
-        text = render(doc_id, extracted, path.name, sha256, imported)
+        text = render(doc_id, extracted, _source_name(path), sha256, imported)
     if _digest(body) in corpus.by_body:
         return Outcome(name, "skipped", f"the same text as document {corpus.by_body[_digest(body)]}")
     if doc_id in corpus.ids:
@@ -236,6 +290,10 @@ def add(paths: Iterable[Path], corpus_dir: Path, max_mb: float | None = None, pr
     bar = tqdm(files, desc="importing", unit="file", disable=True if len(files) < PROGRESS_FROM or not progress else None,
                file=sys.stderr)
     for path, named in bar:
+        problem = _not_a_file(path)
+        if problem is not None:  # a FIFO, a link to nothing ...: failed when named, skipped in a folder
+            report.outcomes.append(Outcome(str(path), "failed" if named else "skipped", problem))
+            continue
         if not named and suffix_of(path) not in SUFFIXES:  # a folder's pictures, spreadsheets ...: not for the corpus
             report.outcomes.append(Outcome(str(path), "skipped", f"{suffix_of(path) or 'no extension'} is not a format "
                                                                  "qa add reads"))
@@ -245,7 +303,10 @@ def add(paths: Iterable[Path], corpus_dir: Path, max_mb: float | None = None, pr
         except ImportFailure as exc:
             outcome = Outcome(str(path), "failed", str(exc))
         except OSError as exc:
-            outcome = Outcome(str(path), "failed", f"cannot be read or written ({exc.strerror or exc})")
+            outcome = Outcome(str(path), "failed", f"cannot be written to the corpus folder ({exc.strerror or exc})")
+        except Exception as exc:  # a library's error on a file nobody foresaw: listed, the rest go on
+            outcome = Outcome(str(path), "failed", f"qa add could not read it ({type(exc).__name__}: {exc}); please "
+                                                   "report this as a bug, with the file if you can")
         report.outcomes.append(outcome)
     return report
 
