@@ -69,6 +69,7 @@ class QA:
         (ISO dates, inclusive) limit the answer to those documents; an undated document is outside any date range."""
         s = self.settings
         now = self.live.current()  # one snapshot for the whole answer, of the corpus as it is now
+        calibration = self.calibration  # and one calibration: a refit mid-answer must not split level and highlights
         request = validate(question, k, history, s, mode, sources, since, until, now.index.documents)
         allowed = None
         if request.limit is not None:
@@ -77,12 +78,12 @@ class QA:
                 return Answer(request.question, True, [], NO_MATCH_MESSAGE)
         query = build_query(request.question, request.history, self.encoder, s.max_chain)
         evidence, ranking = ranked_evidence(now.index, request.question, query, s, request.mode, allowed)
-        decision = decide(request.question, query.text, ranking, evidence, now.words, self.calibration)
+        decision = decide(request.question, query.text, ranking, evidence, now.words, calibration)
         if decision.abstained:
             return Answer(request.question, True, [], decision.message, suggestions=list(now.collection.examples[:3]),
                           confidence=decision.confidence)
         return compose(request.question, request.k, request.every_source, query, ranking, evidence, decision,
-                       now.figures, self.calibration)
+                       now.figures, calibration)
 
     def sources(self) -> list[Document]:
         """The articles, in corpus order (reader comments are reached through their article)."""
