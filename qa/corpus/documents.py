@@ -275,21 +275,28 @@ def _is_utf8(name: str) -> bool:
     return True
 
 
-def read_document(path: Path, settings: Settings) -> bytes:
-    """The bytes of a corpus file, opened without blocking and checked to be a regular file of at most
-    settings.max_document_bytes (the folder can change between listing and reading)."""
-    name = shown_name(path.name)
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
-    except OSError as exc:
-        raise CorpusError(f"{name}: cannot be read ({exc.strerror})") from None
+def read_regular(path: Path, limit: int) -> tuple[bytes, os.stat_result]:
+    """`path` opened without blocking (a FIFO would wait for a writer forever), its fstat, and, when it is a regular
+    file of at most `limit` bytes, its bytes up to `limit` + 1 (it may grow after the fstat); else no bytes. Callers
+    check the mode and max(st_size, len(bytes)) against the limit. OSError when it cannot be opened or read."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     with os.fdopen(fd, "rb") as f:
         info = os.fstat(f.fileno())
-        if not stat.S_ISREG(info.st_mode):
-            raise CorpusError(f"{name}: {not_regular(info.st_mode)}; remove it from the corpus folder")
-        limit = settings.max_document_bytes
-        data = f.read(limit + 1)
-    if len(data) > limit:
+        return (f.read(limit + 1) if stat.S_ISREG(info.st_mode) and info.st_size <= limit else b""), info
+
+
+def read_document(path: Path, settings: Settings) -> bytes:
+    """The bytes of a corpus file, checked to be a regular file of at most settings.max_document_bytes (the folder
+    can change between listing and reading)."""
+    name = shown_name(path.name)
+    limit = settings.max_document_bytes
+    try:
+        data, info = read_regular(path, limit)
+    except OSError as exc:
+        raise CorpusError(f"{name}: cannot be read ({exc.strerror})") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise CorpusError(f"{name}: {not_regular(info.st_mode)}; remove it from the corpus folder")
+    if max(info.st_size, len(data)) > limit:
         raise CorpusError(f"{name}: over {limit:,} bytes, the limit for one document (max_document_bytes in "
                           "qa/config.py); split it into smaller documents")
     return data

@@ -19,7 +19,15 @@ import yaml
 from tqdm import tqdm
 
 from qa.config import Settings
-from qa.corpus.documents import COMMENT_MARKER, Document, corpus_files, load_file, normalise_body, not_regular
+from qa.corpus.documents import (
+    COMMENT_MARKER,
+    Document,
+    corpus_files,
+    load_file,
+    normalise_body,
+    not_regular,
+    read_regular,
+)
 from qa.errors import CorpusError, QAError
 from qa.ingest.extracted import Extracted, ImportFailure
 from qa.ingest.html import DEFAULT_OPTIONS, HtmlOptions
@@ -130,17 +138,14 @@ def _not_a_file(path: Path) -> str | None:
 
 
 def _read(path: Path, limit: int) -> bytes:
-    """The file's bytes, opened without blocking and checked to be a regular file of at most `limit` bytes (it can
-    change between the look and the read)."""
+    """The file's bytes, checked to be a regular file of at most `limit` bytes (it can change between the look and
+    the read)."""
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
-        with os.fdopen(fd, "rb") as f:
-            info = os.fstat(f.fileno())
-            if not stat.S_ISREG(info.st_mode):
-                raise ImportFailure(not_regular(info.st_mode))
-            data = f.read(limit + 1) if info.st_size <= limit else b""
+        data, info = read_regular(path, limit)
     except OSError as exc:
         raise ImportFailure(f"cannot be read ({exc.strerror or exc}); check that the file may be read") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise ImportFailure(not_regular(info.st_mode))
     size = max(info.st_size, len(data))
     if size > limit:
         raise ImportFailure(f"{size / 2**20:.1f} MB is over the {limit / 2**20:g} MB limit; split it or raise --max-mb")
