@@ -28,6 +28,7 @@ import argparse
 import hashlib
 import itertools
 import json
+from collections import Counter
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -135,12 +136,16 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, weights: np.ndarray, names: tuple
     return Logistic(names, mean, scale, beta[:-1], float(beta[-1]))
 
 
+def balanced(owners: list[str]) -> dict[str, float]:
+    """The weight of one item of each owner (corpus) so that every owner weighs the same in total, the mean 1."""
+    counts = Counter(owners)
+    return {k: len(owners) / (len(counts) * n) for k, n in counts.items()}
+
+
 def corpus_weights(cases: list[Case], masked_weight: float = 1.0) -> np.ndarray:
     """Each corpus's real questions weigh the same in total; a masked twin weighs `masked_weight` of a real one."""
-    real = [c for c in cases if not c.masked]
-    counts = {c.corpus: sum(d.corpus == c.corpus for d in real) for c in real}
-    return np.array([len(real) / (len(counts) * counts[c.corpus]) * (masked_weight if c.masked else 1.0)
-                     for c in cases])
+    weight = balanced([c.corpus for c in cases if not c.masked])
+    return np.array([weight[c.corpus] * (masked_weight if c.masked else 1.0) for c in cases])
 
 
 def auc(y: np.ndarray, p: np.ndarray) -> float:
@@ -226,8 +231,8 @@ def highlight_cases(cases: list[Case]) -> list[GoldPassage]:
 def fit_highlight(passages: list[GoldPassage], l2: float) -> Logistic:
     """The sentence model over `passages`; each corpus's sentences weigh the same in total."""
     owners = [p.corpus for p in passages for _ in range(len(p.x))]
-    counts = {k: owners.count(k) for k in set(owners)}
-    weights = np.array([len(owners) / (len(counts) * counts[o]) for o in owners])
+    weight = balanced(owners)
+    weights = np.array([weight[o] for o in owners])
     labels = np.concatenate([np.isin(np.arange(len(p.x)), list(p.gold)).astype(float) for p in passages])
     return fit_logistic(np.vstack([p.x for p in passages]), labels, weights, SENTENCE_FEATURES, l2)
 
