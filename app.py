@@ -25,11 +25,11 @@ from qa.present import (
     DEFAULT_TITLE,
     Turn,
     conversation_html,
-    find_sources,
     intro_html,
     page_count,
     source_choices,
     source_html,
+    source_list,
     sources_html,
 )
 from qa.safe_text import printable
@@ -90,10 +90,9 @@ def build_app(qa: QA, export_dir: Path | None = None) -> gr.Blocks:
 
     def list_sources(query: str, page: int):
         """The source list in the viewer: the sources matching `query`, page `page`, and the paging buttons."""
-        pages = page_count(len(find_sources(qa.sources(), query)))
-        page = min(max(page, 1), pages)
-        return (sources_html(qa.sources(), query, page), page, gr.Button(interactive=page > 1),
-                gr.Button(interactive=page < pages), gr.Row(visible=pages > 1))
+        listing = source_list(qa.sources(), query, page)
+        return (listing.html, listing.page, gr.Button(interactive=listing.page > 1),
+                gr.Button(interactive=listing.page < listing.pages), gr.Row(visible=listing.pages > 1))
 
     def ask(question: str, k: int | None = None, history: list[str] | None = None, sources: list[str] | None = None,
             since: str | None = None, until: str | None = None) -> dict:

@@ -72,10 +72,21 @@ def page_count(found: int, per_page: int = SOURCES_PER_PAGE) -> int:
     return max(1, -(-found // per_page))
 
 
-def sources_html(documents: list[Document], query: str = "", page: int = 1, per_page: int = SOURCES_PER_PAGE) -> str:
+@dataclass(frozen=True)
+class SourceList:
+    """One page of the source list: its HTML, the page shown (clamped to those there are) and how many pages."""
+
+    html: str
+    page: int
+    pages: int
+
+
+def source_list(documents: list[Document], query: str = "", page: int = 1,
+                per_page: int = SOURCES_PER_PAGE) -> SourceList:
     """The list of sources, with publisher and date: those matching `query`, page `page` of them."""
     found = find_sources(documents, query)
-    page = min(max(page, 1), page_count(len(found), per_page))
+    pages = page_count(len(found), per_page)
+    page = min(max(page, 1), pages)
     first = (page - 1) * per_page
     shown = found[first:first + per_page]
     items = "".join(f"<li>{_title(d)}<br><small>{_byline(d)}</small></li>" for d in shown)
@@ -83,10 +94,14 @@ def sources_html(documents: list[Document], query: str = "", page: int = 1, per_
     if query.strip() or len(found) > per_page:
         matching = f" matching “{escape(query.strip())}”" if query.strip() else ""
         status = (f'<p class="count" role="status">{len(found):,} of {len(documents):,} sources{matching}'
-                  + (f"; {first + 1:,}–{first + len(shown):,} shown, page {page} of {page_count(len(found), per_page)}"
-                     if shown else "") + "</p>")
+                  + (f"; {first + 1:,}–{first + len(shown):,} shown, page {page} of {pages}" if shown else "")
+                  + "</p>")
     start = f' start="{first + 1}"' if first else ""
-    return f'<div class="sources"><h3>Sources</h3>{status}<ol{start}>{items}</ol></div>'
+    return SourceList(f'<div class="sources"><h3>Sources</h3>{status}<ol{start}>{items}</ol></div>', page, pages)
+
+
+def sources_html(documents: list[Document], query: str = "", page: int = 1, per_page: int = SOURCES_PER_PAGE) -> str:
+    return source_list(documents, query, page, per_page).html
 
 
 def source_choices(documents: list[Document]) -> list[tuple[str, str]]:
