@@ -433,10 +433,19 @@ DOCX_CASES = [
     Case("docx-core-year-only", one("year.docx", lambda: odd_core_docx("2003")), added("year.docx", BODY, date=None)),
     Case("docx-no-core-properties", one("nocore.docx", without_core_properties),
          added("nocore.docx", BODY, title="", authors=(), date=None)),  # not python-docx's made-up "Word Document"
-    # python-docx reads every part as it opens the file, so a damaged core part is a damaged file.
+    # A damaged core part states no metadata; the body is imported all the same.
     Case("docx-core-malformed", one("core.docx", lambda: with_zip_entry(paragraph_docx(ARTICLE), "docProps/core.xml",
                                                                         b"<cp:coreProperties")),
-         failed("core.docx", "not a Word (.docx) file that can be read, it may be damaged (Namespace prefix cp")),
+         added("core.docx", BODY, title="", authors=(), date=None)),
+    Case("docx-core-binary", one("bin.docx", lambda: with_zip_entry(paragraph_docx(ARTICLE), "docProps/core.xml", png())),
+         added("bin.docx", BODY, title="", authors=(), date=None)),
+    Case("docx-core-other-xml", one("other.docx", lambda: with_zip_entry(paragraph_docx(ARTICLE), "docProps/core.xml",
+                                                                         b"<title>Weir study</title>")),
+         added("other.docx", BODY, title="", authors=(), date=None)),
+    # Only the core properties are optional: another part that is not XML is a damaged file.
+    Case("docx-styles-malformed", one("styles.docx", lambda: with_zip_entry(paragraph_docx(ARTICLE), "word/styles.xml",
+                                                                            b"<w:styles")),
+         failed("styles.docx", "not a Word (.docx) file that can be read, it may be damaged (")),
     Case("docx-tables-only", one("t.docx", lambda: make_docx(table_only)),
          added("t.docx", "Station\n\nLevel\n\nNorth weir\n\n2.4 m")),
     Case("docx-images-only", one("pic.docx", lambda: make_docx(image_only)),
