@@ -8,6 +8,7 @@ import gzip
 import io
 import multiprocessing
 import os
+import resource
 import struct
 import traceback
 import zipfile
@@ -114,6 +115,23 @@ def bad_startxref_pdf() -> bytes:
     return data[:at] + b"startxref\n999999\n%%EOF\n"
 
 
+def raw_pdf(content: bytes) -> bytes:
+    """A one-page PDF whose page draws `content` (its operators as written, Flate-compressed) in Helvetica /F1."""
+    stream = zlib.compress(content, 9)
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 5 0 R >> >> "
+               b"/Contents 4 0 R >>",
+               b"<< /Length %d /Filter /FlateDecode >>\nstream\n%s\nendstream" % (len(stream), stream),
+               b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
+    out, offsets = bytearray(b"%PDF-1.4\n"), []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1) + b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    return bytes(out + b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref))
+
+
 WORDS = ("alder birch cedar dogwood elm fir ginkgo hazel iris juniper kale larch maple nettle oak pine quince rowan "
          "sage teak umber vetch willow yew zinnia").split()
 
@@ -131,6 +149,29 @@ def word_of(n: int) -> str:
 def many_pages_pdf(n: int) -> bytes:
     return text_pdf([[f"Entry {word_of(k)} of the field log: the {word_of(k + 7)} grove was surveyed."]
                      for k in range(n)])
+
+
+def far_apart_pdf(n: int) -> bytes:
+    """n words on one line, each in its own text object 100,000 units right of the one before: pypdf's layout mode
+    padded each gap with 10,000 spaces (20,000 words: a page of 200 million characters from a 100 KB file)."""
+    return raw_pdf(b"".join(b"BT /F1 12 Tf %d 700 Td (%s) Tj ET\n" % (k * 100_000, word_of(k).encode())
+                            for k in range(n)))
+
+
+def far_apart_in_one_text_object_pdf(n: int) -> bytes:
+    """As far_apart_pdf, but in one text object: layout mode copied the line's text at each word (3,000 words: 30 s)."""
+    return raw_pdf(b"BT /F1 12 Tf 72 700 Td " + b"".join(b"(%s) Tj 100000 0 Td " % word_of(k).encode()
+                                                         for k in range(n)) + b"ET")
+
+
+def long_tj_array_pdf(n: int) -> bytes:
+    """One TJ array of n words: layout mode recomputed each word's place from all before it (10,000 words: 29 s)."""
+    return raw_pdf(b"BT /F1 12 Tf 72 700 Td [" + b"".join(b"(%s ) -120 " % word_of(k).encode() for k in range(n)) +
+                   b"] TJ ET")
+
+
+def words(n: int) -> str:
+    return " ".join(map(word_of, range(n)))
 
 
 # --------------------------------------------------------------------------------------------- Word builders
@@ -219,6 +260,7 @@ class Case:
     expect: list[Expect]
     max_mb: float | None = None
     timeout: float = TIMEOUT
+    memory_mb: float | None = None  # the most the child may allocate beyond what it had (RLIMIT_AS)
 
 
 def files(**named: bytes | Callable[[], bytes]) -> Callable[[Path], list[Path]]:
@@ -363,6 +405,14 @@ PDF_CASES = [
     Case("pdf-not-a-pdf", one("fake.pdf", b"%PDF-1.4\nnothing else\n%%EOF\n"),
          failed("fake.pdf", "the PDF cannot be read, it may be truncated or damaged (")),
     Case("pdf-300-pages", one("log.pdf", lambda: many_pages_pdf(300)), added("log.pdf")),
+    # pypdf's layout mode made 200 million characters (over 400 MB) of this page; its gaps are capped now.
+    Case("pdf-texts-far-apart", one("far.pdf", lambda: far_apart_pdf(20_000)), added("far.pdf", words(20_000)),
+         memory_mb=300),
+    Case("pdf-texts-far-apart-one-text-object", one("line.pdf", lambda: far_apart_in_one_text_object_pdf(3_000)),
+         added("line.pdf", words(3_000)), memory_mb=300),
+    # Over 300 strings without a positioning operator: read in plain mode (0.4 s; layout mode took 29 s).
+    Case("pdf-long-tj-array", one("tj.pdf", lambda: long_tj_array_pdf(10_000)), added("tj.pdf", words(10_000)),
+         memory_mb=300),
 ]
 
 DOCX_CASES = [
@@ -383,10 +433,19 @@ DOCX_CASES = [
     Case("docx-core-year-only", one("year.docx", lambda: odd_core_docx("2003")), added("year.docx", BODY, date=None)),
     Case("docx-no-core-properties", one("nocore.docx", without_core_properties),
          added("nocore.docx", BODY, title="", authors=(), date=None)),  # not python-docx's made-up "Word Document"
-    # python-docx reads every part as it opens the file, so a damaged core part is a damaged file.
+    # A damaged core part states no metadata; the body is imported all the same.
     Case("docx-core-malformed", one("core.docx", lambda: with_zip_entry(paragraph_docx(ARTICLE), "docProps/core.xml",
                                                                         b"<cp:coreProperties")),
-         failed("core.docx", "not a Word (.docx) file that can be read, it may be damaged (Namespace prefix cp")),
+         added("core.docx", BODY, title="", authors=(), date=None)),
+    Case("docx-core-binary", one("bin.docx", lambda: with_zip_entry(paragraph_docx(ARTICLE), "docProps/core.xml", png())),
+         added("bin.docx", BODY, title="", authors=(), date=None)),
+    Case("docx-core-other-xml", one("other.docx", lambda: with_zip_entry(paragraph_docx(ARTICLE), "docProps/core.xml",
+                                                                         b"<title>Weir study</title>")),
+         added("other.docx", BODY, title="", authors=(), date=None)),
+    # Only the core properties are optional: another part that is not XML is a damaged file.
+    Case("docx-styles-malformed", one("styles.docx", lambda: with_zip_entry(paragraph_docx(ARTICLE), "word/styles.xml",
+                                                                            b"<w:styles")),
+         failed("styles.docx", "not a Word (.docx) file that can be read, it may be damaged (")),
     Case("docx-tables-only", one("t.docx", lambda: make_docx(table_only)),
          added("t.docx", "Station\n\nLevel\n\nNorth weir\n\n2.4 m")),
     Case("docx-images-only", one("pic.docx", lambda: make_docx(image_only)),
@@ -541,14 +600,24 @@ SLOW_CASES = [
 ]
 
 
-def _run_add(paths: list[Path], corpus: Path, max_mb: float | None,
-             timeout: float = TIMEOUT) -> list[tuple[str, str, str, str | None]]:
-    """`add` in a forked child: (file name, status, reason, id) per outcome; a hang or an exception fails the case."""
+def _limit_memory(extra_mb: float) -> None:
+    """Let this process allocate at most `extra_mb` more address space than it has (a MemoryError past it)."""
+    with open("/proc/self/status", encoding="ascii") as status:
+        size = next(int(line.split()[1]) * 1024 for line in status if line.startswith("VmSize:"))
+    resource.setrlimit(resource.RLIMIT_AS, (size + int(extra_mb * 2**20), resource.getrlimit(resource.RLIMIT_AS)[1]))
+
+
+def _run_add(paths: list[Path], corpus: Path, max_mb: float | None, timeout: float = TIMEOUT,
+             memory_mb: float | None = None) -> list[tuple[str, str, str, str | None]]:
+    """`add` in a forked child: (file name, status, reason, id) per outcome; a hang, an exception or (with
+    `memory_mb`) more memory than that fails the case."""
     context = multiprocessing.get_context("fork")
     receive, send = context.Pipe(duplex=False)
 
     def child() -> None:
         try:
+            if memory_mb is not None:
+                _limit_memory(memory_mb)
             report = add(paths, corpus, max_mb, progress=False)
             send.send([(Path(o.file).name, o.status, o.reason, o.doc_id) for o in report.outcomes])
         except BaseException:  # the parent reports it as the case's failure
@@ -593,7 +662,7 @@ def test_hostile_file(tmp_path, case):
     inputs.mkdir()
     corpus = tmp_path / "corpus"
     paths = case.files(inputs)
-    outcomes = _run_add(paths, corpus, case.max_mb, case.timeout)
+    outcomes = _run_add(paths, corpus, case.max_mb, case.timeout, case.memory_mb)
     assert [(name, status) for name, status, _, _ in outcomes] == [(e.name, e.status) for e in case.expect]
     for (_, _, reason, _), expect in zip(outcomes, case.expect):
         assert reason.startswith(expect.reason), reason

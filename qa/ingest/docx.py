@@ -1,5 +1,5 @@
 """Word files (.docx) with python-docx: the body's paragraphs and table cells in document order; the core
-properties (title, author, created) as metadata, as the file states them."""
+properties (title, author, created) as metadata, as the file states them (none when that part is damaged)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -7,11 +7,18 @@ import io
 import re
 import zipfile
 from importlib.metadata import version
+from typing import cast
 
-import docx
-from docx.opc.constants import RELATIONSHIP_TYPE
+from docx.document import Document
+from docx.opc.constants import CONTENT_TYPE, RELATIONSHIP_TYPE
 from docx.opc.exceptions import PackageNotFoundError
+from docx.opc.package import Unmarshaller
+from docx.opc.part import Part, PartFactory
+from docx.opc.parts.coreprops import CorePropertiesPart
+from docx.opc.pkgreader import PackageReader
+from docx.oxml.coreprops import CT_CoreProperties
 from docx.oxml.ns import qn
+from docx.package import Package
 from docx.table import Table
 from lxml.etree import XMLSyntaxError
 
@@ -45,14 +52,38 @@ def _unpacked_size(data: bytes) -> int:
         raise ImportFailure(f"not a Word (.docx) file that can be read, it may be damaged ({exc})") from None
 
 
-def _metadata(document) -> dict:
-    """Title, authors and created day of the core properties, if the file has them. python-docx would make up a
-    part for a file without one (titled "Word Document"), and reads a damaged one only when asked; its `created`
-    is a UTC time ('2020-05-17T23:30-08:00' would be the 18th) or 1 January of a year given alone. Here the day is
-    taken as written, and only a full one."""
+def _part(partname, content_type: str, reltype: str, blob: bytes, package: Package) -> Part:
+    """python-docx's part for each part of the file, but core properties that are not XML are kept unread: python-docx
+    would refuse the whole file for them, and they only give metadata, of which a damaged part states none."""
     try:
-        element = document.part.package.part_related_by(RELATIONSHIP_TYPE.CORE_PROPERTIES).element
-    except (KeyError, XMLSyntaxError, ValueError):
+        return cast(Part, PartFactory(partname, content_type, reltype, blob, package))  # its __new__ makes a Part
+    except XMLSyntaxError:
+        if content_type != CONTENT_TYPE.OPC_CORE_PROPERTIES:
+            raise
+        return Part(partname, content_type, blob, package)
+
+
+def _open(data: bytes) -> Document:
+    """docx.Document(data), its parts made by `_part`."""
+    package = Package()
+    Unmarshaller.unmarshal(PackageReader.from_file(io.BytesIO(data)), package, _part)
+    main = package.main_document_part
+    if main.content_type != CONTENT_TYPE.WML_DOCUMENT_MAIN:
+        raise ValueError(f"its main part is {main.content_type}, not a Word document")
+    return main.document
+
+
+def _metadata(document: Document) -> dict:
+    """Title, authors and created day of the core properties, if the file has them and they can be read. python-docx
+    would make up a part for a file without one (titled "Word Document"); its `created` is a UTC time
+    ('2020-05-17T23:30-08:00' would be the 18th) or 1 January of a year given alone. Here the day is taken as
+    written, and only a full one."""
+    try:
+        part = document.part.package.part_related_by(RELATIONSHIP_TYPE.CORE_PROPERTIES)
+    except (KeyError, ValueError):
+        return {}
+    element = part.element if isinstance(part, CorePropertiesPart) else None  # a plain Part: not XML (`_part`)
+    if not isinstance(element, CT_CoreProperties):  # XML, but not core properties
         return {}
     created = element.find(qn("dcterms:created"))
     day = W3CDTF_DAY.match(created.text or "") if created is not None else None
@@ -70,7 +101,7 @@ def extract(data: bytes, limit: int) -> Extracted:
         raise ImportFailure(f"the Word file is over {limit // 2**20} MB once uncompressed (a damaged or hostile "
                             "zip?); split it or raise --max-mb")
     try:
-        document = docx.Document(io.BytesIO(data))
+        document = _open(data)
         paragraphs = _texts(document)
     except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError, XMLSyntaxError) as exc:
         raise ImportFailure(f"not a Word (.docx) file that can be read, it may be damaged ({exc})") from None

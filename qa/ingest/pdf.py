@@ -2,7 +2,8 @@
 repeat on every page, in paragraphs where the page leaves a blank line; document information as metadata.
 
 pypdf's layout mode is used because it keeps the vertical gaps between paragraphs as blank lines (plain mode runs
-every line together); the spaces it adds to keep columns in place are white space, normalised away."""
+every line together); the spaces it adds to keep columns in place are white space, normalised away. A page whose text
+operators would make layout mode slow (see `_layout_is_bounded`) is read in plain mode: the same words, fewer breaks."""
 from __future__ import annotations
 
 import datetime as dt
@@ -13,8 +14,9 @@ from collections import Counter
 from importlib.metadata import version
 
 import pypdf
+from pypdf._text_extraction._layout_mode import _fixed_width_page as layout_mode
 from pypdf.errors import DependencyError, FileNotDecryptedError, PdfReadError
-from pypdf.generic import TextStringObject
+from pypdf.generic import ArrayObject, TextStringObject
 
 from qa.ingest.extracted import Extracted, ImportFailure
 
@@ -25,6 +27,21 @@ PAGE_NUMBER = re.compile(r"^(?:page\s+)?[-–—]?\s*\d{1,4}\s*[-–—]?(?:\s*(
 ENDS_PARAGRAPH = re.compile(r"[.!?:;…\"”’)\]]$")
 HYPHENATED = re.compile(r"(\w+)-$")
 WORDS = re.compile(r"\w+")
+
+
+# pypdf's layout mode pads a gap between two texts with up to 10,000 spaces, or 1,000 blank lines: a small crafted page
+# of texts placed far apart became a string of gigabytes. White space is normalised here and one blank line is a
+# paragraph break, so a gap needs no more than this (a line of a page is ~100 columns wide). The robust test
+# pdf-texts-far-apart fails if a pypdf release renames these.
+layout_mode.WHITESPACE_LIMIT = 100
+layout_mode.NEWLINE_LIMIT = 1
+# Layout mode's time grows with the square of the strings a text object shows between two positioning operators
+# (each one's place is recomputed from all before it) and of those on one line of a text object (the line's text is
+# copied at each): 10,000 strings in one TJ array took 29 s (0.1 s in plain mode). A printed line shows a few
+# hundred strings at most, a page in one text object some thousands.
+RUN_STRINGS = 300  # most strings shown between two positioning operators (Td, TD, Tm, T*, ', ", BT) in layout mode
+TEXT_OBJECT_STRINGS = 10_000  # most strings one text object (BT ... ET) shows in layout mode
+POSITIONING = frozenset((b"Td", b"TD", b"Tm", b"T*", b"'", b'"', b"BT", b"ET"))
 
 
 ENCRYPTED = "the PDF is encrypted with a password; save an unprotected copy and import that"
@@ -52,12 +69,32 @@ def _reader(data: bytes) -> pypdf.PdfReader:
     return reader
 
 
+def _layout_is_bounded(page: pypdf.PageObject) -> bool:
+    """Whether the page's text operators stay within RUN_STRINGS and TEXT_OBJECT_STRINGS (counted in the content
+    stream as pypdf parses it, strings and kerning numbers of a TJ array alike)."""
+    contents = page.get_contents()
+    run = in_object = 0
+    for operands, operator in contents.operations if contents is not None else ():
+        if operator in POSITIONING:
+            run = 0
+            in_object = 0 if operator in (b"BT", b"ET") else in_object
+        if operator == b"TJ" and operands and isinstance(operands[0], ArrayObject):
+            shown = len(operands[0])
+        else:
+            shown = int(operator in (b"Tj", b"'", b'"'))
+        run += shown
+        in_object += shown
+        if run > RUN_STRINGS or in_object > TEXT_OBJECT_STRINGS:
+            return False
+    return True
+
+
 def _page_lines(reader: pypdf.PdfReader) -> list[list[str]]:
     """Each page's lines, white space inside a line collapsed; '' marks a blank line (a paragraph break)."""
     pages = []
     for page in reader.pages:
         try:
-            text = page.extract_text(extraction_mode="layout")
+            text = page.extract_text(extraction_mode="layout" if _layout_is_bounded(page) else "plain")
         except Exception as exc:  # pypdf raises many types on a damaged content stream
             raise ImportFailure(f"the PDF cannot be read, it may be truncated or damaged ({exc})") from None
         pages.append([" ".join(line.split()) for line in text.split("\n")])
