@@ -126,10 +126,19 @@ def marked(element: lxml.html.HtmlElement) -> bool:
 def within_article(blocks: list[Block], placed: Placed, root: lxml.html.HtmlElement, drop_marked: bool) -> Placed:
     """`placed` without the paragraphs outside `root`, and (`drop_marked`) without those in a `marked` element inside
     it. Paragraphs found in no block are kept."""
-    def inside(k: int | None) -> bool:
-        if k is None:
-            return True
-        path = [blocks[k].element, *blocks[k].element.iterancestors()]
+    def inside(element: lxml.html.HtmlElement) -> bool:
+        path = [element, *element.iterancestors()]
         return root in path and not (drop_marked and any(marked(e) for e in path[:path.index(root)]))
-    kept = [(line, k) for line, k in zip(placed.lines, placed.places) if inside(k)]
+    return _where(blocks, placed, inside)
+
+
+def outside_nested_articles(blocks: list[Block], placed: Placed) -> Placed:
+    """`placed` without the paragraphs inside an `article` element nested in another `article`: the HTML standard's
+    markup for the comments on an article and for the articles related to it (a list of teasers below it)."""
+    return _where(blocks, placed, lambda element: len(element.xpath("ancestor-or-self::article")) < 2)
+
+
+def _where(blocks: list[Block], placed: Placed, keep: Callable[[lxml.html.HtmlElement], bool]) -> Placed:
+    """`placed` with the paragraphs whose block `keep` accepts, and those found in no block."""
+    kept = [(line, k) for line, k in zip(placed.lines, placed.places) if k is None or keep(blocks[k].element)]
     return Placed([line for line, _ in kept], [k for _, k in kept])

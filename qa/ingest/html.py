@@ -20,7 +20,8 @@ from htmldate import find_date
 from lxml.etree import ParserError
 from trafilatura.metadata import examine_meta, extract_meta_json
 
-from qa.ingest.containers import article_root, blocks_of, locate, squeeze, with_sibling_containers, within_article
+from qa.ingest.containers import (article_root, blocks_of, locate, outside_nested_articles, squeeze,
+                                  with_sibling_containers, within_article)
 from qa.ingest.extracted import Extracted, ImportFailure
 from qa.ingest.text import bom_encoding
 
@@ -75,6 +76,7 @@ class HtmlOptions:
     # Paragraphs outside the innermost element holding this share of the article's words are dropped (None: kept).
     article_share: float | None = 0.6
     drop_marked: bool = True  # and the paragraphs inside it in an element marked as not the article's (a caption)
+    drop_nested_articles: bool = True  # paragraphs in an `article` inside another: comments, related articles
 
 
 PROSE_WORDS = 15
@@ -235,10 +237,12 @@ def paragraphs(tree: lxml.html.HtmlElement, options: HtmlOptions = DEFAULT_OPTIO
         verbatim = _verbatim(line, shown)
         return verbatim if verbatim is not None and keep(verbatim) else None
     kept = [v for v in (accept(line) for line in sequence if line in agreed) if v is not None]
-    if not (options.merge_containers or options.article_share):
+    if not (options.merge_containers or options.article_share or options.drop_nested_articles):
         return kept
     blocks = blocks_of(tree)
     placed = locate(blocks, kept)
+    if options.drop_nested_articles:  # before the article's element is found: a list of teasers may hold most words
+        placed = outside_nested_articles(blocks, placed)
     root = article_root(blocks, placed, options.article_share) if options.article_share else None
     if root is not None:
         placed = within_article(blocks, placed, root, options.drop_marked)
