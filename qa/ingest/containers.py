@@ -138,6 +138,30 @@ def outside_nested_articles(blocks: list[Block], placed: Placed) -> Placed:
     return _where(blocks, placed, lambda element: len(element.xpath("ancestor-or-self::article")) < 2)
 
 
+# Where a reader writes to or follows someone: an address to mail, a profile on a social network (not a post on it).
+CONTACT_LINK = re.compile(r"^(?:mailto:|(?:https?:)?//(?:www\.)?(?:twitter|x|facebook|instagram|linkedin)\.com/"
+                          r"(?:in/)?@?[\w.-]+/?(?:[?#].*)?$)", re.IGNORECASE)
+ADDRESS = re.compile(r"\S*[@/]\S*")  # the link shows the address or the handle itself, not a name ("Facebook")
+CONTACT_WORDS = 50  # a contact line is short; a longer paragraph with such a link is the article's own
+CONTACT_TAIL = 3  # and among the article's last paragraphs: a list of people's profiles may fill an article
+
+
+def without_contact_lines(blocks: list[Block], placed: Placed) -> Placed:
+    """`placed` without the short paragraphs among its last that give an e-mail address or a social-network handle
+    as a link to it (how to reach the writer or the newsroom, after the article), except in a quotation (an
+    embedded post names its author's profile)."""
+    def reaches(k: int | None) -> bool:
+        if k is None:
+            return False
+        element = blocks[k].element
+        return any(CONTACT_LINK.match(a.get("href", "").strip()) and ADDRESS.fullmatch(squeeze(a.text_content()))
+                   for a in element.iter("a")) and \
+            len(element.text_content().split()) <= CONTACT_WORDS and not element.xpath("ancestor-or-self::blockquote")
+    tail = len(placed.lines) - CONTACT_TAIL
+    kept = [(line, k) for n, (line, k) in enumerate(zip(placed.lines, placed.places)) if n < tail or not reaches(k)]
+    return Placed([line for line, _ in kept], [k for _, k in kept])
+
+
 def _where(blocks: list[Block], placed: Placed, keep: Callable[[lxml.html.HtmlElement], bool]) -> Placed:
     """`placed` with the paragraphs whose block `keep` accepts, and those found in no block."""
     kept = [(line, k) for line, k in zip(placed.lines, placed.places) if k is None or keep(blocks[k].element)]

@@ -21,7 +21,7 @@ from lxml.etree import ParserError
 from trafilatura.metadata import examine_meta, extract_meta_json
 
 from qa.ingest.containers import (article_root, blocks_of, locate, outside_nested_articles, squeeze,
-                                  with_sibling_containers, within_article)
+                                  without_contact_lines, with_sibling_containers, within_article)
 from qa.ingest.extracted import Extracted, ImportFailure
 from qa.ingest.text import bom_encoding
 
@@ -77,6 +77,7 @@ class HtmlOptions:
     article_share: float | None = 0.6
     drop_marked: bool = True  # and the paragraphs inside it in an element marked as not the article's (a caption)
     drop_nested_articles: bool = True  # paragraphs in an `article` inside another: comments, related articles
+    drop_contact_lines: bool = True  # short paragraphs linking to an e-mail address or a social-network profile
 
 
 PROSE_WORDS = 15
@@ -237,7 +238,8 @@ def paragraphs(tree: lxml.html.HtmlElement, options: HtmlOptions = DEFAULT_OPTIO
         verbatim = _verbatim(line, shown)
         return verbatim if verbatim is not None and keep(verbatim) else None
     kept = [v for v in (accept(line) for line in sequence if line in agreed) if v is not None]
-    if not (options.merge_containers or options.article_share or options.drop_nested_articles):
+    if not (options.merge_containers or options.article_share or options.drop_nested_articles or
+            options.drop_contact_lines):
         return kept
     blocks = blocks_of(tree)
     placed = locate(blocks, kept)
@@ -248,6 +250,8 @@ def paragraphs(tree: lxml.html.HtmlElement, options: HtmlOptions = DEFAULT_OPTIO
         placed = within_article(blocks, placed, root, options.drop_marked)
     if options.merge_containers:  # after: the other containers may well be outside the one that holds most words
         placed = with_sibling_containers(blocks, placed, accept)
+    if options.drop_contact_lines:  # last: they are found at the article's end
+        placed = without_contact_lines(blocks, placed)
     return placed.lines
 
 
