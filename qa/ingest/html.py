@@ -37,11 +37,12 @@ UNSHOWN = "//script|//style|//noscript|//template"
 # Lines that are a page's furniture rather than its article, whatever the page: labels standing alone or before a
 # colon, time stamps of updates, calls to read more, share, follow, listen or subscribe, credits of the reporting
 # and of pictures, and headlines tagged like "[VIDEO]". A sentence that merely starts with such a word is kept.
+CALL = r"(?:share|follow|watch|listen|sign up|subscribe|click here|if you enjoyed|read more|see more|see also)\b"
 FURNITURE = re.compile(
     r"^(?:(?:photo|image|picture|video|graphic|credit|caption|source|file photo|advertisement|related|more|"
     r"most read|most popular|comments?|editor'?s note|tempo de leitura)\b[^.!?]{0,60}(?::.*|\|.*)?$"
     r"|(?:updated|last updated|published|posted)\b(?: at| on)?:?\s*\d.{0,40}$"
-    r"|(?:share|follow|watch|listen|sign up|subscribe|click here|if you enjoyed|read more|see more|see also)\b.*"
+    rf"|{CALL}.*"
     r"|\(?(?:reporting by|additional reporting|editing by|contributing:).*"
     r"|.{0,60}\b(?:getty images|reuters|associated press|afp|ap photo|shutterstock)\)?\.?$"
     r"|\(?(?:photo|image|credit)s?:.*"
@@ -51,6 +52,11 @@ FURNITURE = re.compile(
 STAMP = re.compile(r"^(?=(?:\S+\s+){0,14}\S+$).*\b(?:updated|published|posted|modified)\b(?:\s+(?:at|on))?\s*:.*\d"
                    r"|^(?:first |last )?(?:updated|published|posted|modified)\b(?:\s+(?:at|on))?:?\s*"
                    r"(?:(?:mon|tues|wednes|thurs|fri|satur|sun)day,?\s*)?(?:\w{3,9}\.?\s+)?\d.{0,40}$", re.IGNORECASE)
+# A short paragraph that ends with such a call is a pitch ("Get the latest updates in your inbox. Subscribe to our
+# newsletters."), not the article's.
+CLOSING_CALL = re.compile(rf"(?:^|[.!?]\s+){CALL}(?:[^.!?]|[.!?](?!\s))*$", re.IGNORECASE)
+SENTENCE_END = re.compile(r"[.!?](?:\s|$)")
+PITCH_WORDS, PITCH_SENTENCES = 40, 3
 LINK_WORDS = 5  # shorter link-only lines (product names, short URLs in a list) are an article's own more often
 BYLINE = re.compile(r"^by\s+[A-Z][^.!?]{0,60}$", re.IGNORECASE)
 
@@ -187,6 +193,8 @@ def is_furniture(line: str, title: str) -> bool:
     """A caption, credit, call to share or subscribe, update stamp, byline, repeated title, or a dateline."""
     words = line.split()
     if FURNITURE.match(line) or STAMP.search(line) or (BYLINE.match(line) and len(words) <= 8) or line == title:
+        return True
+    if len(words) <= PITCH_WORDS and len(SENTENCE_END.findall(line)) <= PITCH_SENTENCES and CLOSING_CALL.search(line):
         return True
     return len(words) <= 4 and line.upper() == line and any(c.isalpha() for c in line) and not line.endswith((".", "!", "?"))
 
