@@ -58,12 +58,13 @@ def blocks_of(tree: lxml.html.HtmlElement) -> list[Block]:
 
 def locate(blocks: list[Block], lines: list[str]) -> Placed:
     """Each line in the innermost block that holds it, searched from the block of the line before (so that the
-    places keep the lines' order)."""
+    places keep the lines' order), then from the page's start (trafilatura may put a line before the ones above
+    it, as a print header is)."""
     places: list[int | None] = []
     start = 0
     for line in lines:
         key = squeeze(line)
-        at = next((k for k in range(start, len(blocks)) if key in blocks[k].text), None)
+        at = next((k for k in (*range(start, len(blocks)), *range(start)) if key in blocks[k].text), None)
         while at is not None and at + 1 < len(blocks) and key in blocks[at + 1].text and \
                 blocks[at].element in blocks[at + 1].element.iterancestors():
             at += 1
