@@ -21,7 +21,8 @@ from dataclasses import dataclass
 import lxml.html
 
 # Elements trafilatura makes paragraphs of; a paragraph is found in the innermost one that holds it.
-BLOCKS = ("p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "dd", "dt", "td", "th", "pre", "figcaption")
+BLOCKS = ("p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "dd", "dt", "tr", "td", "th", "pre",
+          "figcaption")
 MIN_IN_CONTAINER = 3  # the article's container holds this many of its paragraphs at least (else it is no pattern)
 # Inside the article's element, what a page marks as not the article's text: pictures and their captions, boxes set
 # aside, and elements whose class or id names them captions, related or trending links, calls to act, promotions,

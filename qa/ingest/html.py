@@ -27,6 +27,7 @@ from qa.ingest.text import bom_encoding
 
 CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
 LIST_MARKER = re.compile(r"^(?:[-*•]|\d+\.) ")  # what trafilatura's text output puts before a list item
+TABLE_ROW = re.compile(r"^\|(.*)\|$")  # and around a table's cells: "| 1 | Kyle Busch | 5040 |"
 HIDDEN = ('//*[@hidden or @aria-hidden="true" or contains(translate(@style, " ", ""), "display:none") '
           'or contains(translate(@style, " ", ""), "visibility:hidden")]')
 # Classes of elements a page shows only on hover or to screen readers (pop-up cards inside a paragraph's links).
@@ -182,11 +183,13 @@ class _Shown:
 
 
 def _verbatim(line: str, shown: _Shown) -> str | None:
-    """The line as the page has it: without the list marker trafilatura adds; None if it is not on the page."""
+    """The line as the page has it: without the list marker or the cell separators trafilatura adds (a table's row
+    becomes its cells' text, a space between each); None if it is not on the page."""
     if squeeze(line) in shown:
         return line
-    unmarked = LIST_MARKER.sub("", line)
-    return unmarked if unmarked != line and squeeze(unmarked) in shown else None
+    row = TABLE_ROW.match(line)
+    unmarked = " ".join(row.group(1).replace(" | ", " ").split()) if row else LIST_MARKER.sub("", line)
+    return unmarked if unmarked and unmarked != line and squeeze(unmarked) in shown else None
 
 
 def is_furniture(line: str, title: str) -> bool:
