@@ -38,7 +38,7 @@ TOKEN = re.compile(r"\w+")
 TARGET_PRECISION = 0.98
 # The line filters alone (the page's structure not used: no headline, author-note, container or article rules).
 _FILTERS = HtmlOptions(drop_headlines=False, drop_author_notes=False, merge_containers=False, article_share=None,
-                       drop_marked=False, drop_nested_articles=False,
+                       drop_marked=False, drop_nested_articles=False, include_tables=False,
                        drop_contact_lines=False)
 _NONE = replace(_FILTERS, drop_hidden=False, drop_furniture=False, drop_link_lines=False, include_tables=True)
 _PRECISION = replace(_NONE, modes=("precision",), include_tables=False)

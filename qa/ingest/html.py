@@ -45,6 +45,7 @@ FURNITURE = re.compile(
     r"|(?:updated|last updated|published|posted)\b(?: at| on)?:?\s*\d.{0,40}$"
     rf"|{CALL}.*"
     r"|\(?(?:reporting by|additional reporting|editing by|contributing:).*"
+    r"|.{0,80}\bcontributed(?: reporting)? to this (?:report|story|article)\.?"
     r"|.{0,60}\b(?:getty images|reuters|associated press|afp|ap photo|shutterstock)\)?\.?$"
     r"|\(?(?:photo|image|credit)s?:.*"
     r"|.*\[[A-Z]{3,}\]\|?$)", re.IGNORECASE)
@@ -52,7 +53,10 @@ FURNITURE = re.compile(
 # AM"), or starting one ("First Published: Tuesday, November 19, 2019").
 STAMP = re.compile(r"^(?=(?:\S+\s+){0,14}\S+$).*\b(?:updated|published|posted|modified)\b(?:\s+(?:at|on))?\s*:.*\d"
                    r"|^(?:first |last )?(?:updated|published|posted|modified)\b(?:\s+(?:at|on))?:?\s*"
-                   r"(?:(?:mon|tues|wednes|thurs|fri|satur|sun)day,?\s*)?(?:\w{3,9}\.?\s+)?\d.{0,40}$", re.IGNORECASE)
+                   r"(?:(?:mon|tues|wednes|thurs|fri|satur|sun)day,?\s*)?(?:\w{3,9}\.?\s+)?\d.{0,40}$"
+                   # and a date with its time standing alone, in any language ("sexta-feira, 22 de outubro de 2010
+                   # às 20:13"): ten words at most, a year and a clock time, no sentence's end
+                   r"|^(?=.*\b(?:19|20)\d\d\b)(?=.*\b\d{1,2}[:h]\d\d\b)(?:\S+\s+){0,9}\S+(?<![.!?])$", re.IGNORECASE)
 # A short paragraph that ends with such a call is a pitch ("Get the latest updates in your inbox. Subscribe to our
 # newsletters."), not the article's.
 CLOSING_CALL = re.compile(rf"(?:^|[.!?]\s+){CALL}(?:[^.!?]|[.!?](?!\s))*$", re.IGNORECASE)
@@ -72,7 +76,7 @@ class HtmlOptions:
     drop_hidden: bool = True  # elements the page hides (hidden, aria-hidden, display:none): tooltips, pop-ups
     drop_furniture: bool = True  # the FURNITURE and BYLINE lines above, and datelines in capitals standing alone
     drop_link_lines: bool = True  # a paragraph of LINK_WORDS or more that is all one link's text: a related headline
-    include_tables: bool = False
+    include_tables: bool = True  # a table row is kept as its cells (_verbatim)
     # Paragraphs that only this mode (e.g. "recall") extracts are kept too when they read as prose: PROSE_WORDS words
     # or more, ending like a sentence. trafilatura's default misses the rest of an article split by advertisements.
     prose_from: str | None = None
