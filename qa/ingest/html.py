@@ -20,8 +20,16 @@ from htmldate import find_date
 from lxml.etree import ParserError
 from trafilatura.metadata import examine_meta, extract_meta_json
 
-from qa.ingest.containers import (article_root, blocks_of, locate, outside_nested_articles, squeeze,
-                                  without_contact_lines, with_sibling_containers, within_article)
+from qa.ingest.containers import (
+    article_root,
+    blocks_of,
+    locate,
+    outside_nested_articles,
+    squeeze,
+    with_sibling_containers,
+    within_article,
+    without_contact_lines,
+)
 from qa.ingest.extracted import Extracted, ImportFailure
 from qa.ingest.text import bom_encoding
 
@@ -75,6 +83,7 @@ class HtmlOptions:
     modes: tuple[str, ...] = ("default",)
     drop_hidden: bool = True  # elements the page hides (hidden, aria-hidden, display:none): tooltips, pop-ups
     drop_furniture: bool = True  # the FURNITURE and BYLINE lines above, and datelines in capitals standing alone
+    drop_pitches: bool = True  # a short paragraph that ends with such a call (is_pitch)
     drop_link_lines: bool = True  # a paragraph of LINK_WORDS or more that is all one link's text: a related headline
     include_tables: bool = True  # a table row is kept as its cells (_verbatim)
     # Paragraphs that only this mode (e.g. "recall") extracts are kept too when they read as prose: PROSE_WORDS words
@@ -201,9 +210,13 @@ def is_furniture(line: str, title: str) -> bool:
     words = line.split()
     if FURNITURE.match(line) or STAMP.search(line) or (BYLINE.match(line) and len(words) <= 8) or line == title:
         return True
-    if len(words) <= PITCH_WORDS and len(SENTENCE_END.findall(line)) <= PITCH_SENTENCES and CLOSING_CALL.search(line):
-        return True
     return len(words) <= 4 and line.upper() == line and any(c.isalpha() for c in line) and not line.endswith((".", "!", "?"))
+
+
+def is_pitch(line: str) -> bool:
+    """A short paragraph ending with a call to sign up, subscribe, follow or click: a newsletter's or magazine's pitch."""
+    return len(line.split()) <= PITCH_WORDS and len(SENTENCE_END.findall(line)) <= PITCH_SENTENCES and \
+        CLOSING_CALL.search(line) is not None
 
 
 def _without_hidden(tree: lxml.html.HtmlElement) -> lxml.html.HtmlElement:
@@ -245,6 +258,7 @@ def paragraphs(tree: lxml.html.HtmlElement, options: HtmlOptions = DEFAULT_OPTIO
 
     def keep(line: str) -> bool:
         return not ((options.drop_furniture and is_furniture(line, title)) or
+                    (options.drop_pitches and is_pitch(line)) or
                     (options.drop_link_lines and len(line.split()) >= LINK_WORDS and squeeze(line) in links) or
                     (options.drop_headlines and squeeze(line) in headlines) or
                     (options.drop_author_notes and any(re.match(re.escape(a) + AUTHOR_NOTE, line) for a in named)))
