@@ -279,8 +279,8 @@ CONTACT = ('Email Ann Writer at <a href="mailto:ann@valleypost.example">ann@vall
            '<a href="https://twitter.com/annwriter">@annwriter</a>.')
 MAYOR = ('The mayor, who wrote on <a href="https://twitter.com/valleymayor">@valleymayor</a> that the vote was a victory '
          'for the whole valley, thanked the council.')
-TABLE = ("<table><tr><th>Option</th><th>Cost</th><th>Years</th></tr><tr><td>Bridge</td><td>$40 million</td><td>3</td>"
-         "</tr><tr><td>Ferry</td><td>$12 million</td><td>1</td></tr></table>")
+TABLE = ("<table><thead><tr><th>Option</th><th>Cost</th><th>Years</th></tr></thead><tbody><tr><td>Bridge</td>"
+         "<td>$40 million</td><td>3</td></tr><tr><td>Ferry</td><td>$12 million</td><td>1</td></tr></tbody></table>")
 ROWS = ["Option Cost Years", "Bridge $40 million 3", "Ferry $12 million 1"]
 STRUCTURE_PAGES = [
     # The headline (an h1 other than the page's title) inside the article's element.
@@ -312,7 +312,8 @@ STRUCTURE_PAGES = [
     ("contact line", f'<article>{P[0]}<p>{MAYOR}</p>{"".join(P[1:])}<p><em>{CONTACT}</em></p></article>',
      [NEWS[0], squeeze_tags(MAYOR), *NEWS[1:]],
      [NEWS[0], squeeze_tags(MAYOR), *NEWS[1:], squeeze_tags(CONTACT)]),
-    # A table's rows are the article's, each as its cells' text (trafilatura's text has "| a | b |").
+    # A table's rows are the article's, each as its cells' text (trafilatura's text has "| a | b |", and "|---|"
+    # below a header, which is not on the page).
     ("table", f'<article>{"".join(P[:2])}{TABLE}{"".join(P[2:])}</article>', [*NEWS[:2], *ROWS, *NEWS[2:]],
      [*NEWS[:2], *ROWS, *NEWS[2:]]),
 ]

@@ -34,7 +34,7 @@ from qa.ingest.extracted import Extracted, ImportFailure
 from qa.ingest.text import bom_encoding
 
 CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
-LIST_MARKER = re.compile(r"^(?:[-*•]|\d+\.) ")  # what trafilatura's text output puts before a list item
+LIST_MARKER = re.compile(r"^(?:[-*•]|\d+\.)(?: |$)")  # what trafilatura's text output puts before a list item
 TABLE_ROW = re.compile(r"^\|(.*)\|$")  # and around a table's cells: "| 1 | Kyle Busch | 5040 |"
 HIDDEN = ('//*[@hidden or @aria-hidden="true" or contains(translate(@style, " ", ""), "display:none") '
           'or contains(translate(@style, " ", ""), "visibility:hidden")]')
@@ -197,7 +197,9 @@ class _Shown:
 
 def _verbatim(line: str, shown: _Shown) -> str | None:
     """The line as the page has it: without the list marker or the cell separators trafilatura adds (a table's row
-    becomes its cells' text, a space between each); None if it is not on the page."""
+    becomes its cells' text, a space between each); None if it is not on the page, or is a marker alone."""
+    if LIST_MARKER.sub("", line) == "":
+        return None  # an empty list item: its marker alone would be found anywhere on the page
     if squeeze(line) in shown:
         return line
     row = TABLE_ROW.match(line)
@@ -266,7 +268,11 @@ def paragraphs(tree: lxml.html.HtmlElement, options: HtmlOptions = DEFAULT_OPTIO
     def accept(line: str) -> str | None:
         verbatim = _verbatim(line, shown)
         return verbatim if verbatim is not None and keep(verbatim) else None
-    kept = [v for v in (accept(line) for line in sequence if line in agreed) if v is not None]
+    kept: list[str] = []
+    for line in sequence:
+        verbatim = accept(line) if line in agreed else None
+        if verbatim is not None and verbatim != (kept[-1] if kept else None):  # a table's header given twice
+            kept.append(verbatim)
     if not (options.merge_containers or options.article_share or options.drop_nested_articles or
             options.drop_contact_lines):
         return kept
