@@ -316,7 +316,13 @@ def format_report(report: dict) -> str:
                          f"{r['paragraphs_out_of_order']:>12}  {r['seconds']:>7.1f}")
             lines += [f"    no document: {f}" for f in r["no_document"]]
     if any("tune" in r for name, r in report.items() if name in VARIANTS):
-        lines.append(f"chosen on tune (highest recall with precision >= {TARGET_PRECISION}): {choose(report)}")
+        chosen = choose(report)
+        lines.append(f"chosen on tune (highest recall with precision >= {TARGET_PRECISION}): {chosen}")
+        figures = ("precision", "recall", "f1")
+        ties = [n for n in VARIANTS if n != chosen and "tune" in report.get(n, {}) and
+                all(report[n]["tune"][f] == report[chosen]["tune"][f] for f in figures)]
+        if ties:  # rules for furniture the tune pages do not have: tune cannot choose between them
+            lines.append(f"the same tune figures: {', '.join(ties)}")
     return "\n".join(lines)
 
 
