@@ -9,6 +9,8 @@ that the article's element can be told from the page around it:
 - `within_article`: a paragraph outside the innermost element that holds most of the article's words (a standfirst
   in the page header, a company's boilerplate after the release, a box in a side column) is not the article's; nor
   is one inside it in an element the page marks as something else (`marked`: a caption, a promotion, a disclosure).
+- `outside_nested_articles`: a paragraph in an `article` nested in another (comments, related articles) is not.
+- `without_contact_lines`: nor is a short closing paragraph that links to an e-mail address or a handle it shows.
 
 The choices were measured on the tune half of the shared extraction benchmark (docs/IMPORT.md)."""
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Web pages: the article's paragraphs with trafilatura, kept only when they are verbatim on the page, not page
+"""Web pages: the article's paragraphs (and tables, a row as its cells) with trafilatura, kept only when they are verbatim on the page, not page
 furniture and inside the article's element, with the article's other containers added (qa/ingest/containers.py);
 metadata only as the page's markup states it.
 
