@@ -1,6 +1,6 @@
-"""Web pages: the article's paragraphs (and tables, a row as its cells) with trafilatura, kept only when they are verbatim on the page, not page
-furniture and inside the article's element, with the article's other containers added (qa/ingest/containers.py);
-metadata only as the page's markup states it.
+"""Web pages: the article's paragraphs (and tables, a row as its cells) with trafilatura, kept only when they are
+verbatim on the page, not page furniture and inside the article's element, with the article's other containers
+added (qa/ingest/containers.py); metadata only as the page's markup states it.
 
 The options were chosen on the tune half of the shared extraction benchmark (`python -m qa_tools.extraction`,
 docs/IMPORT.md)."""
