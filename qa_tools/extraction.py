@@ -5,7 +5,7 @@ the benchmark's metric (word 4-gram shingles, pooled precision, recall and F1; s
     python -m qa_tools.extraction --split report     # one half
     python -m qa_tools.extraction --bench            # import rate and peak memory (docs/IMPORT.md)
     python -m qa_tools.extraction --metadata         # what trafilatura's metadata guesses and qa add leaves empty
-    python -m qa_tools.extraction --false-positives  # tune pages only: the paragraphs qa add keeps that are not body
+    python -m qa_tools.extraction --errors --split tune  # per page: what qa add keeps that is not body, and misses
 
 The pages are split into a tune half and a report half by the sha256 of their file names (the lower half of the
 sorted digests is `tune`). Options are chosen on `tune` only; `report` is what is quoted."""
@@ -38,12 +38,15 @@ TOKEN = re.compile(r"\w+")
 TARGET_PRECISION = 0.98
 # The line filters alone (the page's structure not used: no headline, author-note, container or article rules).
 _FILTERS = HtmlOptions(drop_headlines=False, drop_author_notes=False, merge_containers=False, article_share=None,
-                       drop_marked=False)
+                       drop_marked=False, drop_nested_articles=False, drop_contact_lines=False, drop_pitches=False,
+                       include_tables=False)
 _NONE = replace(_FILTERS, drop_hidden=False, drop_furniture=False, drop_link_lines=False, include_tables=True)
 _PRECISION = replace(_NONE, modes=("precision",), include_tables=False)
 _HEADLINES = replace(_FILTERS, drop_headlines=True)
 _SIBLINGS = replace(_HEADLINES, drop_author_notes=True, merge_containers=True)
 _STRUCTURE = replace(_SIBLINGS, article_share=0.6)
+_MARKED = replace(_STRUCTURE, drop_marked=True)
+_PITCHES = replace(_MARKED, drop_nested_articles=True, drop_contact_lines=True, drop_pitches=True)
 VARIANTS = {
     "trafilatura default": _NONE,
     "trafilatura precision": replace(_NONE, modes=("precision",)),
@@ -69,7 +72,12 @@ VARIANTS = {
     "fast, all filters and structure": replace(_STRUCTURE, modes=("fast",)),
     "default ∩ precision, all filters and structure": replace(_STRUCTURE, modes=("default", "precision")),
     # Added after the first run on `report` (docs/IMPORT.md), from the tune pages' blocks inside the article.
-    "+ marked elements inside the article": replace(_STRUCTURE, drop_marked=True),
+    "+ marked elements inside the article": _MARKED,
+    # Found from the errors of both halves (docs/IMPORT.md), each added to the row above it.
+    "+ nested articles": replace(_MARKED, drop_nested_articles=True),
+    "+ contact lines": replace(_MARKED, drop_nested_articles=True, drop_contact_lines=True),
+    "+ closing calls": _PITCHES,
+    "+ tables": replace(_PITCHES, include_tables=True),
 }
 
 
@@ -185,18 +193,24 @@ def metadata_checks(selected: list[Page]) -> dict:
     return dict(counts_)
 
 
-def false_positives(selected: list[Page], options: HtmlOptions = DEFAULT_OPTIONS, least: int = 1) -> list[str]:
-    """Each extracted paragraph with `least` shingles or more that the page's marked body lacks, page by page (the
-    diagnostic for choosing rules: run it on `tune` pages only)."""
+def errors(selected: list[Page], options: HtmlOptions = DEFAULT_OPTIONS, least: int = 3) -> list[str]:
+    """Page by page (the most false shingles first): each extracted paragraph with `least` shingles or more that the
+    page's marked body lacks (FP), and each paragraph of the marked body with `least` or more that the extracted
+    text lacks (FN). The diagnostic the rules were chosen with; a split's errors read here are no longer unseen."""
     out = []
-    for page in selected:
-        body = extract_file(page.path.with_suffix(""), gzip.decompress(page.path.read_bytes()), options).body
-        want = shingles(page.truth)
-        for paragraph in body.split("\n\n"):
-            got = shingles(paragraph)
-            stray = sum(n for shingle, n in got.items() if shingle not in want)
-            if stray >= least:
-                out.append(f"{page.key[:12]}  {stray:>4}/{sum(got.values()):<4}  {paragraph[:100]}")
+    found = [(page, extract_file(page.path.with_suffix(""), gzip.decompress(page.path.read_bytes()), options).body)
+             for page in selected]
+    found.sort(key=lambda item: -sum(counts(item[0].truth, item[1])[1:]))
+    for page, body in found:
+        _, fp, fn = counts(page.truth, body)
+        want, got = shingles(page.truth), shingles(body)
+        lines = [f"{kind} {stray:>4}/{sum(have.values()):<4}  {paragraph[:100]}"
+                 for kind, text, other in (("FP", body.split("\n\n"), want), ("FN", page.truth.split("\n"), got))
+                 for paragraph in text
+                 for have in [shingles(paragraph)]
+                 for stray in [sum(n for shingle, n in have.items() if shingle not in other)] if stray >= least]
+        if lines:
+            out += [f"{page.key[:12]}  false positives {fp}, false negatives {fn}", *(f"  {line}" for line in lines)]
     return out
 
 
@@ -302,7 +316,13 @@ def format_report(report: dict) -> str:
                          f"{r['paragraphs_out_of_order']:>12}  {r['seconds']:>7.1f}")
             lines += [f"    no document: {f}" for f in r["no_document"]]
     if any("tune" in r for name, r in report.items() if name in VARIANTS):
-        lines.append(f"chosen on tune (highest recall with precision >= {TARGET_PRECISION}): {choose(report)}")
+        chosen = choose(report)
+        lines.append(f"chosen on tune (highest recall with precision >= {TARGET_PRECISION}): {chosen}")
+        figures = ("precision", "recall", "f1")
+        ties = [n for n in VARIANTS if n != chosen and "tune" in report.get(n, {}) and
+                all(report[n]["tune"][f] == report[chosen]["tune"][f] for f in figures)]
+        if ties:  # rules for furniture the tune pages do not have: tune cannot choose between them
+            lines.append(f"the same tune figures: {', '.join(ties)}")
     return "\n".join(lines)
 
 
@@ -311,8 +331,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--split", choices=("tune", "report"), help="one half only (default: both)")
     p.add_argument("--chosen", action="store_true", help="only the options `qa add` uses")
     p.add_argument("--metadata", action="store_true", help="count what trafilatura's metadata guesses and qa add leaves out")
-    p.add_argument("--false-positives", type=int, metavar="N", nargs="?", const=3,
-                   help="tune pages only: paragraphs qa add keeps with N (default 3) or more shingles not in the body")
+    p.add_argument("--errors", type=int, metavar="N", nargs="?", const=3,
+                   help="per page (with --split, one half): paragraphs kept with N (default 3) or more shingles not in "
+                        "the body, and body paragraphs with N or more not kept")
     p.add_argument("--bench", action="store_true", help="import rate and peak memory (docs/IMPORT.md)")
     p.add_argument("--copies", type=int, default=1000, help="with --bench: distinct pages imported for the memory figure")
     p.add_argument("--json", action="store_true")
@@ -320,8 +341,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.bench:
         print(json.dumps(bench(copies=args.copies), indent=2))
         return 0
-    if args.false_positives is not None:
-        print("\n".join(false_positives([p for p in pages() if split_of(p) == "tune"], least=args.false_positives)))
+    if args.errors is not None:
+        print("\n".join(errors([p for p in pages() if args.split in (None, split_of(p))], least=args.errors)))
         return 0
     if args.metadata:
         print(json.dumps(metadata_checks(pages()), indent=2))

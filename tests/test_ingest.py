@@ -13,6 +13,7 @@ from importlib.metadata import version
 from pathlib import Path
 
 import docx
+import lxml.html
 import pypdf
 import pytest
 import yaml
@@ -23,7 +24,7 @@ from qa import QA, Settings
 from qa.cli import main
 from qa.corpus.documents import load_corpus, page_at
 from qa.corpus.passages import split_document
-from qa.ingest.html import HtmlOptions, is_furniture, page_text, squeeze
+from qa.ingest.html import HtmlOptions, is_furniture, is_pitch, page_text, squeeze
 from qa.ingest.html import extract as html_extract
 from qa.ingest.importer import add, describe, remove
 from qa.verify import verify
@@ -248,6 +249,11 @@ NEWS = [
     "Work on the bridge is expected to begin next spring and to take about three years, the council said in a "
     "statement after the vote.",
 ]
+def squeeze_tags(html: str) -> str:
+    """A paragraph's text without its markup."""
+    return lxml.html.fragment_fromstring(html, create_parent="p").text_content()
+
+
 NEWS_HEAD = ('<html><head><title>Council approves new bridge - Valley Post</title><meta property="og:title" '
              'content="Council approves new bridge"><meta name="author" content="Ann Writer"></head><body>')
 P = [f"<p>{text}</p>" for text in NEWS]
@@ -258,6 +264,24 @@ DISCLOSURE = "If you buy something through a link in this story, Valley Post may
 ASKED = ("Ann Writer asked the council how the bridge would be paid for, and was told that the answer would come "
          "with the budget in March.")
 STAMP = "First Published: Tuesday, November 19, 2019 08:38 AM"
+# Teasers of other stories, each an article nested in the box of related articles: together they outweigh a short
+# article, whose element then no longer held most of the words.
+TEASERS = [
+    "The old ferry that crossed the river for ninety years will be kept as a museum, the heritage board decided after "
+    "a long public consultation in the spring …",
+    "Farmers on the east bank say the new irrigation scheme has doubled their harvests, but some of them worry about "
+    "the price of the water they now have to buy …",
+    "The market district is getting a new square with trees and benches, the first part of a plan to bring shoppers "
+    "back to the old streets by the river …",
+]
+NESTED = "".join(f'<article class="teaser"><p>{t}</p></article>' for t in TEASERS)
+CONTACT = ('Email Ann Writer at <a href="mailto:ann@valleypost.example">ann@valleypost.example</a> or find her at '
+           '<a href="https://twitter.com/annwriter">@annwriter</a>.')
+MAYOR = ('The mayor, who wrote on <a href="https://twitter.com/valleymayor">@valleymayor</a> that the vote was a victory '
+         'for the whole valley, thanked the council.')
+TABLE = ("<table><thead><tr><th>Option</th><th>Cost</th><th>Years</th></tr></thead><tbody><tr><td>Bridge</td>"
+         "<td>$40 million</td><td>3</td></tr><tr><td>Ferry</td><td>$12 million</td><td>1</td></tr></tbody></table>")
+ROWS = ["Option Cost Years", "Bridge $40 million 3", "Ferry $12 million 1"]
 STRUCTURE_PAGES = [
     # The headline (an h1 other than the page's title) inside the article's element.
     ("headline", f"<article><h1>{HEADLINE}</h1>{''.join(P)}</article>", NEWS, [HEADLINE, *NEWS]),
@@ -279,6 +303,19 @@ STRUCTURE_PAGES = [
      [*NEWS[:2], "What it will cost", ASKED, *NEWS[2:]]),
     # A publication stamp is a line filter's (page furniture), with or without the structure rules.
     ("stamp", f"<article><p>{STAMP}</p>{''.join(P)}</article>", NEWS, NEWS),
+    # Articles nested in another article (the HTML standard's markup for comments and related articles); the
+    # article's own paragraph, in an article nested in none, stays.
+    ("nested articles", f'<article class="post">{P[0]}</article><article class="more"><h3>You may also like</h3>'
+     f'{NESTED}</article>', NEWS[:1], [NEWS[0], *TEASERS]),
+    # A closing paragraph that links to the e-mail address and the handle it shows; a paragraph of the article that
+    # links to a handle, before the article's last three, stays.
+    ("contact line", f'<article>{P[0]}<p>{MAYOR}</p>{"".join(P[1:])}<p><em>{CONTACT}</em></p></article>',
+     [NEWS[0], squeeze_tags(MAYOR), *NEWS[1:]],
+     [NEWS[0], squeeze_tags(MAYOR), *NEWS[1:], squeeze_tags(CONTACT)]),
+    # A table's rows are the article's, each as its cells' text (trafilatura's text has "| a | b |", and "|---|"
+    # below a header, which is not on the page).
+    ("table", f'<article>{"".join(P[:2])}{TABLE}{"".join(P[2:])}</article>', [*NEWS[:2], *ROWS, *NEWS[2:]],
+     [*NEWS[:2], *ROWS, *NEWS[2:]]),
 ]
 
 
@@ -290,24 +327,48 @@ def test_page_structure_rules(tmp_path, corpus, html, body, plain):
     assert doc.body == "\n\n".join(body)
     assert doc.authors == ("Ann Writer",)
     no_structure = replace(HtmlOptions(), drop_headlines=False, drop_author_notes=False, merge_containers=False,
-                           article_share=None, drop_marked=False)
+                           article_share=None, drop_marked=False, drop_nested_articles=False, drop_contact_lines=False)
     assert html_extract(data, no_structure).body == "\n\n".join(plain)
 
 
-# Publication and update stamps are furniture; a sentence about a publication is not.
+# Publication and update stamps, and a contributor's credit, are furniture; a sentence about a publication, a time
+# or a contribution is not.
 STAMP_LINES = [
     (STAMP, True),
     ("New Delhi, News Nation Bureau | Updated : 19 November 2019, 09:01 AM", True),
     ("Updated at 1:23 p.m.", True),
     ("Last modified on Wed 20 Nov 2019 10.17 EST", True),
+    ("sexta-feira, 22 de outubro de 2010 às 20:13", True),
+    ("Valley Post's Bo Reader contributed to this report.", True),
     ("Published in 2010, the report found that 4,000 farms had lost their water rights in ten years.", False),
     ("The council's plan, updated: it now says the bridge will open in 2027, two years later than first said.", False),
+    ("The vote ended at 10:45 on 19 November 2019.", False),
+    ("Ann Writer contributed to the debate with a report on the river's floods in 2018.", False),
 ]
 
 
 @pytest.mark.parametrize("line, furniture", STAMP_LINES)
 def test_stamps_are_furniture(line, furniture):
     assert is_furniture(line, title="Council approves new bridge") is furniture
+
+
+# A short paragraph that ends with a call to sign up, subscribe, follow or click is a pitch; a call that starts no
+# sentence, one followed by the article's sentences, or a long paragraph, is not.
+PITCH_LINES = [
+    ("Get the latest updates right in your inbox. Subscribe to Valley Post's newsletters.", True),
+    ("Start your day with the Morning Brief. It is free. Sign up for the daily newsletter.", True),
+    ("Get Valley Monthly delivered every month. 12 issues for £11.99. Click here for more information.", True),
+    ("Residents can sign up for a tour of the bridge's building site at the town hall.", False),
+    ("Subscribe to the plan, the mayor urged. Most of the residents at the meeting did.", False),
+    ("The council had asked residents for their views for months, and most of those who wrote in supported the "
+     "bridge, though many worried about its cost and about the traffic it would bring to the old market district. "
+     "Sign up for the hearing on Monday, the mayor said.", False),
+]
+
+
+@pytest.mark.parametrize("line, pitch", PITCH_LINES)
+def test_pitches(line, pitch):
+    assert is_pitch(line) is pitch
 
 
 # Shared benchmark pages: metadata exactly as each page's markup states it (checked by hand against the page:
@@ -327,7 +388,6 @@ BENCHMARK_PAGES = [
 @pytest.mark.skipif(not BENCHMARK.is_dir(), reason="the shared extraction benchmark is not beside the checkout")
 @pytest.mark.parametrize("prefix, title, publisher, date, authors, url", BENCHMARK_PAGES)
 def test_benchmark_pages(tmp_path, corpus, prefix, title, publisher, date, authors, url):
-    import lxml.html
     source = next((BENCHMARK / "html").glob(f"{prefix}*.html.gz"))
     shutil.copy(source, tmp_path / source.name)
     assert add([tmp_path / source.name], corpus).having("added")

@@ -9,6 +9,8 @@ that the article's element can be told from the page around it:
 - `within_article`: a paragraph outside the innermost element that holds most of the article's words (a standfirst
   in the page header, a company's boilerplate after the release, a box in a side column) is not the article's; nor
   is one inside it in an element the page marks as something else (`marked`: a caption, a promotion, a disclosure).
+- `outside_nested_articles`: a paragraph in an `article` nested in another (comments, related articles) is not.
+- `without_contact_lines`: nor is a short closing paragraph that links to an e-mail address or a handle it shows.
 
 The choices were measured on the tune half of the shared extraction benchmark (docs/IMPORT.md)."""
 from __future__ import annotations
@@ -21,7 +23,8 @@ from dataclasses import dataclass
 import lxml.html
 
 # Elements trafilatura makes paragraphs of; a paragraph is found in the innermost one that holds it.
-BLOCKS = ("p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "dd", "dt", "td", "th", "pre", "figcaption")
+BLOCKS = ("p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "dd", "dt", "tr", "td", "th", "pre",
+          "figcaption")
 MIN_IN_CONTAINER = 3  # the article's container holds this many of its paragraphs at least (else it is no pattern)
 # Inside the article's element, what a page marks as not the article's text: pictures and their captions, boxes set
 # aside, and elements whose class or id names them captions, related or trending links, calls to act, promotions,
@@ -58,12 +61,13 @@ def blocks_of(tree: lxml.html.HtmlElement) -> list[Block]:
 
 def locate(blocks: list[Block], lines: list[str]) -> Placed:
     """Each line in the innermost block that holds it, searched from the block of the line before (so that the
-    places keep the lines' order)."""
+    places keep the lines' order), then from the page's start (trafilatura may put a line before the ones above
+    it, as a print header is)."""
     places: list[int | None] = []
     start = 0
     for line in lines:
         key = squeeze(line)
-        at = next((k for k in range(start, len(blocks)) if key in blocks[k].text), None)
+        at = next((k for k in (*range(start, len(blocks)), *range(start)) if key in blocks[k].text), None)
         while at is not None and at + 1 < len(blocks) and key in blocks[at + 1].text and \
                 blocks[at].element in blocks[at + 1].element.iterancestors():
             at += 1
@@ -126,10 +130,43 @@ def marked(element: lxml.html.HtmlElement) -> bool:
 def within_article(blocks: list[Block], placed: Placed, root: lxml.html.HtmlElement, drop_marked: bool) -> Placed:
     """`placed` without the paragraphs outside `root`, and (`drop_marked`) without those in a `marked` element inside
     it. Paragraphs found in no block are kept."""
-    def inside(k: int | None) -> bool:
-        if k is None:
-            return True
-        path = [blocks[k].element, *blocks[k].element.iterancestors()]
+    def inside(element: lxml.html.HtmlElement) -> bool:
+        path = [element, *element.iterancestors()]
         return root in path and not (drop_marked and any(marked(e) for e in path[:path.index(root)]))
-    kept = [(line, k) for line, k in zip(placed.lines, placed.places) if inside(k)]
+    return _where(blocks, placed, inside)
+
+
+def outside_nested_articles(blocks: list[Block], placed: Placed) -> Placed:
+    """`placed` without the paragraphs inside an `article` element nested in another `article`: the HTML standard's
+    markup for the comments on an article and for the articles related to it (a list of teasers below it)."""
+    return _where(blocks, placed, lambda element: len(element.xpath("ancestor-or-self::article")) < 2)
+
+
+# Where a reader writes to or follows someone: an address to mail, a profile on a social network (not a post on it).
+CONTACT_LINK = re.compile(r"^(?:mailto:|(?:https?:)?//(?:www\.)?(?:twitter|x|facebook|instagram|linkedin)\.com/"
+                          r"(?:in/)?@?[\w.-]+/?(?:[?#].*)?$)", re.IGNORECASE)
+ADDRESS = re.compile(r"\S*[@/]\S*")  # the link shows the address or the handle itself, not a name ("Facebook")
+CONTACT_WORDS = 50  # a contact line is short; a longer paragraph with such a link is the article's own
+CONTACT_TAIL = 3  # and among the article's last paragraphs: a list of people's profiles may fill an article
+
+
+def without_contact_lines(blocks: list[Block], placed: Placed) -> Placed:
+    """`placed` without the short paragraphs among its last that give an e-mail address or a social-network handle
+    as a link to it (how to reach the writer or the newsroom, after the article), except in a quotation (an
+    embedded post names its author's profile)."""
+    def reaches(k: int | None) -> bool:
+        if k is None:
+            return False
+        element = blocks[k].element
+        return any(CONTACT_LINK.match(a.get("href", "").strip()) and ADDRESS.fullmatch(squeeze(a.text_content()))
+                   for a in element.iter("a")) and \
+            len(element.text_content().split()) <= CONTACT_WORDS and not element.xpath("ancestor-or-self::blockquote")
+    tail = len(placed.lines) - CONTACT_TAIL
+    kept = [(line, k) for n, (line, k) in enumerate(zip(placed.lines, placed.places)) if n < tail or not reaches(k)]
+    return Placed([line for line, _ in kept], [k for _, k in kept])
+
+
+def _where(blocks: list[Block], placed: Placed, keep: Callable[[lxml.html.HtmlElement], bool]) -> Placed:
+    """`placed` with the paragraphs whose block `keep` accepts, and those found in no block."""
+    kept = [(line, k) for line, k in zip(placed.lines, placed.places) if k is None or keep(blocks[k].element)]
     return Placed([line for line, _ in kept], [k for _, k in kept])

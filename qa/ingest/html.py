@@ -1,9 +1,9 @@
-"""Web pages: the article's paragraphs with trafilatura, kept only when they are verbatim on the page, not page
-furniture and inside the article's element, with the article's other containers added (qa/ingest/containers.py);
-metadata only as the page's markup states it.
+"""Web pages: the article's paragraphs (and tables, a row as its cells) with trafilatura, kept only when they are
+verbatim on the page, not page furniture and inside the article's element, with the article's other containers
+added (qa/ingest/containers.py); metadata only as the page's markup states it.
 
 The options were chosen on the tune half of the shared extraction benchmark (`python -m qa_tools.extraction`,
-docs/IMPORT.md)."""
+docs/IMPORT.md); the nested-article, contact-line, pitch and table rules from the errors of its report half."""
 from __future__ import annotations
 
 import json
@@ -20,12 +20,22 @@ from htmldate import find_date
 from lxml.etree import ParserError
 from trafilatura.metadata import examine_meta, extract_meta_json
 
-from qa.ingest.containers import article_root, blocks_of, locate, squeeze, with_sibling_containers, within_article
+from qa.ingest.containers import (
+    article_root,
+    blocks_of,
+    locate,
+    outside_nested_articles,
+    squeeze,
+    with_sibling_containers,
+    within_article,
+    without_contact_lines,
+)
 from qa.ingest.extracted import Extracted, ImportFailure
 from qa.ingest.text import bom_encoding
 
 CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
-LIST_MARKER = re.compile(r"^(?:[-*•]|\d+\.) ")  # what trafilatura's text output puts before a list item
+LIST_MARKER = re.compile(r"^(?:[-*•]|\d+\.)(?: |$)")  # what trafilatura's text output puts before a list item
+TABLE_ROW = re.compile(r"^\|(.*)\|$")  # and around a table's cells: "| 1 | Kyle Busch | 5040 |"
 HIDDEN = ('//*[@hidden or @aria-hidden="true" or contains(translate(@style, " ", ""), "display:none") '
           'or contains(translate(@style, " ", ""), "visibility:hidden")]')
 # Classes of elements a page shows only on hover or to screen readers (pop-up cards inside a paragraph's links).
@@ -36,12 +46,14 @@ UNSHOWN = "//script|//style|//noscript|//template"
 # Lines that are a page's furniture rather than its article, whatever the page: labels standing alone or before a
 # colon, time stamps of updates, calls to read more, share, follow, listen or subscribe, credits of the reporting
 # and of pictures, and headlines tagged like "[VIDEO]". A sentence that merely starts with such a word is kept.
+CALL = r"(?:share|follow|watch|listen|sign up|subscribe|click here|if you enjoyed|read more|see more|see also)\b"
 FURNITURE = re.compile(
     r"^(?:(?:photo|image|picture|video|graphic|credit|caption|source|file photo|advertisement|related|more|"
     r"most read|most popular|comments?|editor'?s note|tempo de leitura)\b[^.!?]{0,60}(?::.*|\|.*)?$"
     r"|(?:updated|last updated|published|posted)\b(?: at| on)?:?\s*\d.{0,40}$"
-    r"|(?:share|follow|watch|listen|sign up|subscribe|click here|if you enjoyed|read more|see more|see also)\b.*"
+    rf"|{CALL}.*"
     r"|\(?(?:reporting by|additional reporting|editing by|contributing:).*"
+    r"|.{0,80}\bcontributed(?: reporting)? to this (?:report|story|article)\.?"
     r"|.{0,60}\b(?:getty images|reuters|associated press|afp|ap photo|shutterstock)\)?\.?$"
     r"|\(?(?:photo|image|credit)s?:.*"
     r"|.*\[[A-Z]{3,}\]\|?$)", re.IGNORECASE)
@@ -49,7 +61,15 @@ FURNITURE = re.compile(
 # AM"), or starting one ("First Published: Tuesday, November 19, 2019").
 STAMP = re.compile(r"^(?=(?:\S+\s+){0,14}\S+$).*\b(?:updated|published|posted|modified)\b(?:\s+(?:at|on))?\s*:.*\d"
                    r"|^(?:first |last )?(?:updated|published|posted|modified)\b(?:\s+(?:at|on))?:?\s*"
-                   r"(?:(?:mon|tues|wednes|thurs|fri|satur|sun)day,?\s*)?(?:\w{3,9}\.?\s+)?\d.{0,40}$", re.IGNORECASE)
+                   r"(?:(?:mon|tues|wednes|thurs|fri|satur|sun)day,?\s*)?(?:\w{3,9}\.?\s+)?\d.{0,40}$"
+                   # and a date with its time standing alone, in any language ("sexta-feira, 22 de outubro de 2010
+                   # às 20:13"): ten words at most, a year and a clock time, no sentence's end
+                   r"|^(?=.*\b(?:19|20)\d\d\b)(?=.*\b\d{1,2}[:h]\d\d\b)(?:\S+\s+){0,9}\S+(?<![.!?])$", re.IGNORECASE)
+# A short paragraph that ends with such a call is a pitch ("Get the latest updates in your inbox. Subscribe to our
+# newsletters."), not the article's.
+CLOSING_CALL = re.compile(rf"(?:^|[.!?]\s+){CALL}(?:[^.!?]|[.!?](?!\s))*$", re.IGNORECASE)
+SENTENCE_END = re.compile(r"[.!?](?:\s|$)")
+PITCH_WORDS, PITCH_SENTENCES = 40, 3
 LINK_WORDS = 5  # shorter link-only lines (product names, short URLs in a list) are an article's own more often
 BYLINE = re.compile(r"^by\s+[A-Z][^.!?]{0,60}$", re.IGNORECASE)
 
@@ -63,8 +83,9 @@ class HtmlOptions:
     modes: tuple[str, ...] = ("default",)
     drop_hidden: bool = True  # elements the page hides (hidden, aria-hidden, display:none): tooltips, pop-ups
     drop_furniture: bool = True  # the FURNITURE and BYLINE lines above, and datelines in capitals standing alone
+    drop_pitches: bool = True  # a short paragraph that ends with such a call (is_pitch)
     drop_link_lines: bool = True  # a paragraph of LINK_WORDS or more that is all one link's text: a related headline
-    include_tables: bool = False
+    include_tables: bool = True  # a table row is kept as its cells (_verbatim)
     # Paragraphs that only this mode (e.g. "recall") extracts are kept too when they read as prose: PROSE_WORDS words
     # or more, ending like a sentence. trafilatura's default misses the rest of an article split by advertisements.
     prose_from: str | None = None
@@ -75,6 +96,8 @@ class HtmlOptions:
     # Paragraphs outside the innermost element holding this share of the article's words are dropped (None: kept).
     article_share: float | None = 0.6
     drop_marked: bool = True  # and the paragraphs inside it in an element marked as not the article's (a caption)
+    drop_nested_articles: bool = True  # paragraphs in an `article` inside another: comments, related articles
+    drop_contact_lines: bool = True  # short paragraphs linking to an e-mail address or a social-network profile
 
 
 PROSE_WORDS = 15
@@ -173,11 +196,15 @@ class _Shown:
 
 
 def _verbatim(line: str, shown: _Shown) -> str | None:
-    """The line as the page has it: without the list marker trafilatura adds; None if it is not on the page."""
+    """The line as the page has it: without the list marker or the cell separators trafilatura adds (a table's row
+    becomes its cells' text, a space between each); None if it is not on the page, or is a marker alone."""
+    if LIST_MARKER.sub("", line) == "":
+        return None  # an empty list item: its marker alone would be found anywhere on the page
     if squeeze(line) in shown:
         return line
-    unmarked = LIST_MARKER.sub("", line)
-    return unmarked if unmarked != line and squeeze(unmarked) in shown else None
+    row = TABLE_ROW.match(line)
+    unmarked = " ".join(row.group(1).replace(" | ", " ").split()) if row else LIST_MARKER.sub("", line)
+    return unmarked if unmarked and unmarked != line and squeeze(unmarked) in shown else None
 
 
 def is_furniture(line: str, title: str) -> bool:
@@ -186,6 +213,12 @@ def is_furniture(line: str, title: str) -> bool:
     if FURNITURE.match(line) or STAMP.search(line) or (BYLINE.match(line) and len(words) <= 8) or line == title:
         return True
     return len(words) <= 4 and line.upper() == line and any(c.isalpha() for c in line) and not line.endswith((".", "!", "?"))
+
+
+def is_pitch(line: str) -> bool:
+    """A short paragraph ending with a call to sign up, subscribe, follow or click: a newsletter's or magazine's pitch."""
+    return len(line.split()) <= PITCH_WORDS and len(SENTENCE_END.findall(line)) <= PITCH_SENTENCES and \
+        CLOSING_CALL.search(line) is not None
 
 
 def _without_hidden(tree: lxml.html.HtmlElement) -> lxml.html.HtmlElement:
@@ -227,6 +260,7 @@ def paragraphs(tree: lxml.html.HtmlElement, options: HtmlOptions = DEFAULT_OPTIO
 
     def keep(line: str) -> bool:
         return not ((options.drop_furniture and is_furniture(line, title)) or
+                    (options.drop_pitches and is_pitch(line)) or
                     (options.drop_link_lines and len(line.split()) >= LINK_WORDS and squeeze(line) in links) or
                     (options.drop_headlines and squeeze(line) in headlines) or
                     (options.drop_author_notes and any(re.match(re.escape(a) + AUTHOR_NOTE, line) for a in named)))
@@ -234,16 +268,25 @@ def paragraphs(tree: lxml.html.HtmlElement, options: HtmlOptions = DEFAULT_OPTIO
     def accept(line: str) -> str | None:
         verbatim = _verbatim(line, shown)
         return verbatim if verbatim is not None and keep(verbatim) else None
-    kept = [v for v in (accept(line) for line in sequence if line in agreed) if v is not None]
-    if not (options.merge_containers or options.article_share):
+    kept: list[str] = []
+    for line in sequence:
+        verbatim = accept(line) if line in agreed else None
+        if verbatim is not None and verbatim != (kept[-1] if kept else None):  # a table's header given twice
+            kept.append(verbatim)
+    if not (options.merge_containers or options.article_share or options.drop_nested_articles or
+            options.drop_contact_lines):
         return kept
     blocks = blocks_of(tree)
     placed = locate(blocks, kept)
+    if options.drop_nested_articles:  # before the article's element is found: a list of teasers may hold most words
+        placed = outside_nested_articles(blocks, placed)
     root = article_root(blocks, placed, options.article_share) if options.article_share else None
     if root is not None:
         placed = within_article(blocks, placed, root, options.drop_marked)
     if options.merge_containers:  # after: the other containers may well be outside the one that holds most words
         placed = with_sibling_containers(blocks, placed, accept)
+    if options.drop_contact_lines:  # last: they are found at the article's end
+        placed = without_contact_lines(blocks, placed)
     return placed.lines
 
 
