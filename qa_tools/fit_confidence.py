@@ -12,6 +12,7 @@ weighs the same in every fit, so one set of defaults serves both.
 2. Highlights: a logistic regression over each gold passage's sentences (gold: the articles' gold quotes, CLAPNQ's
    selected sentences), whose regularisation maximises the mean per-passage F1 of the two corpora, cross-validated
    over folds of questions, of the sentences qa/answer/highlight.py marks (as many as maximise the expected F1).
+   Printed: each corpus's cross-validated F1 and share of gold passages with an answering sentence marked.
 3. Confidence: a logistic regression whose label is 'the answer is in the top 3 of an answerable question'. With
    `--masked-weight` above 0 it also learns from masked twins, each weighing that much of a real question: every
    answerable question searched again with its gold passages excluded, so the corpus no longer answers it and its
@@ -237,17 +238,19 @@ def fit_highlight(passages: list[GoldPassage], l2: float) -> Logistic:
     return fit_logistic(np.vstack([p.x for p in passages]), labels, weights, SENTENCE_FEATURES, l2)
 
 
-def mean_f1(passages: list[GoldPassage], probabilities: list[np.ndarray]) -> float:
-    """The mean over the corpora of the mean per-passage F1 of the sentences highlight_spans would mark."""
-    f1s: dict[str, list[float]] = {}
+def highlight_scores(passages: list[GoldPassage], probabilities: list[np.ndarray]) -> dict[str, tuple[float, float]]:
+    """Each corpus's mean per-passage F1 of the sentences highlight_spans would mark, and its share of passages
+    with an answering sentence marked."""
+    scores: dict[str, list[tuple[float, bool]]] = {}
     for passage, p in zip(passages, probabilities):
-        f1s.setdefault(passage.corpus, []).append(spans_f1(set(answering(p)), passage.gold))
-    return float(np.mean([np.mean(v) for v in f1s.values()]))
+        chosen = set(answering(p))
+        scores.setdefault(passage.corpus, []).append((spans_f1(chosen, passage.gold), bool(chosen & passage.gold)))
+    return {k: (float(np.mean([f for f, _ in v])), float(np.mean([m for _, m in v]))) for k, v in sorted(scores.items())}
 
 
 def fit_sentences(cases: list[Case]) -> Logistic:
-    """The highlight model, its regularisation the one with the best cross-validated F1 (folds by question, so a
-    question's passages are never scored by a model fitted on them)."""
+    """The highlight model, its regularisation the one with the best cross-validated mean of the corpora's F1 (folds
+    by question, so a question's passages are never scored by a model fitted on them)."""
     passages = highlight_cases(cases)
     results = []
     for l2 in L2_GRID:
@@ -257,10 +260,12 @@ def fit_sentences(cases: list[Case]) -> Logistic:
             for n, p in enumerate(passages):
                 if p.fold == fold:
                     held_out[n] = model.probability(p.x)
-        results.append((mean_f1(passages, held_out), l2))
-    f1, l2 = max(results, key=lambda r: r[0])  # on a tie, the first: the least regularised
+        scores = highlight_scores(passages, held_out)
+        results.append((float(np.mean([f1 for f1, _ in scores.values()])), l2, scores))
+    f1, l2, scores = max(results, key=lambda r: r[0])  # on a tie, the first: the least regularised
     print("highlights: cross-validated mean dev F1 on gold passages by L2: "
-          + ", ".join(f"{r[1]:g}: {r[0]:.3f}" for r in results) + f"; L2 {l2:g}")
+          + ", ".join(f"{r[1]:g}: {r[0]:.3f}" for r in results) + f"; L2 {l2:g} ("
+          + ", ".join(f"{k} F1 {v[0]:.3f}, answering sentence marked {v[1]:.3f}" for k, v in scores.items()) + ")")
     return fit_highlight(passages, l2)
 
 

@@ -2,6 +2,7 @@
 mentions, the features the models read, and how many sentences the highlights mark."""
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import subprocess
@@ -131,13 +132,34 @@ def test_a_lone_sentence_is_its_own_neighbour():
 
 
 @pytest.mark.parametrize("p, marked", [
-    ([0.9, 0.1, 0.05], [0]),  # one clear answer: expected F1 0.88 alone, 0.66 with the next
-    ([0.6, 0.55, 0.5, 0.05], [0, 1, 2]),  # three alike: expected F1 0.44, 0.62, 0.70, then 0.60 with the fourth
+    ([0.9, 0.1, 0.05], [0]),  # one clear answer: expected F1 0.856 alone, 0.629 with the next
+    ([0.6, 0.55, 0.5, 0.05], [0, 1, 2]),  # three alike: expected F1 0.412, 0.577, 0.655, then 0.560 with the fourth
     ([0.1, 0.8, 0.7], [1, 2]),  # in text order, whatever the order of their probabilities
     ([0.05, 0.02], [0]),  # always the likeliest, however unlikely
+    # Where the exact expectation and the ratio of expectations, 2 E[hits] / (k + E[answering]), part: the ratio
+    # (0.692, 0.722, 0.696) would mark two; exactly, one alone is better (0.708, 0.696, 0.661).
+    ([0.9, 0.4, 0.3], [0]),
+    ([0.4, 0.2, 0.2], [0, 1, 2]),  # the ratio (0.444, 0.429, 0.421) would mark one; exactly 0.349, 0.355, 0.362
 ])
 def test_highlights_are_the_likeliest_sentences_by_expected_f1(p, marked):
     assert answering(np.array(p)) == marked
+
+
+def test_the_expected_f1_is_exact():
+    """The count marked is the one with the best F1 averaged over every set of answering sentences, each set as
+    likely as the independent probabilities make it."""
+    p = np.array([0.38, 0.05, 0.8, 0.19, 0.29, 0.84])
+    order = np.argsort(-p, kind="stable")
+    expected = []
+    for k in range(1, len(p) + 1):
+        total = 0.0
+        for answers in itertools.product((0, 1), repeat=len(p)):
+            gold = {i for i, a in enumerate(answers) if a}
+            likelihood = float(np.prod(np.where(answers, p, 1 - p)))
+            total += likelihood * 2 * len(gold & set(order[:k].tolist())) / (k + len(gold))
+        expected.append(total)
+    assert int(np.argmax(expected)) + 1 == 2  # the ratio of expectations would mark three
+    assert answering(p) == [2, 5]
 
 
 def test_a_qa_reads_its_calibration_when_first_needed(fixture_settings, tmp_path):
