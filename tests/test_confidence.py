@@ -22,7 +22,7 @@ from qa.answer.features import (
     sentence_features,
     unknown_names,
 )
-from qa.answer.highlight import answering
+from qa.answer.highlight import EXACT_MAX_SENTENCES, answering
 from qa.api import QA
 from qa.config import ROOT, Settings
 from qa.errors import SettingsError
@@ -160,6 +160,15 @@ def test_the_expected_f1_is_exact():
         expected.append(total)
     assert int(np.argmax(expected)) + 1 == 2  # the ratio of expectations would mark three
     assert answering(p) == [2, 5]
+
+
+def test_a_passage_of_thousands_of_sentences_is_marked_by_the_ratio_of_expectations():
+    """The exact expectation costs n^3 / 6 (a paragraph-less text file is one passage); above EXACT_MAX_SENTENCES the
+    ratio of expectations chooses: here the likeliest 3 of 3,000, in text order."""
+    p = np.full(3000, 0.001)
+    p[[10, 1500, 2999]] = [0.9, 0.8, 0.7]
+    assert len(p) > EXACT_MAX_SENTENCES
+    assert answering(p) == [10, 1500, 2999]
 
 
 def test_a_qa_reads_its_calibration_when_first_needed(fixture_settings, tmp_path):
