@@ -193,22 +193,30 @@ def metadata_checks(selected: list[Page]) -> dict:
     return dict(counts_)
 
 
+def _stray(kind: str, paragraphs: list[str], other: Counter, least: int) -> list[str]:
+    """A line for each of `paragraphs` with `least` or more shingles that `other` lacks."""
+    lines = []
+    for paragraph in paragraphs:
+        have = shingles(paragraph)
+        stray = sum(n for shingle, n in have.items() if shingle not in other)
+        if stray >= least:
+            lines.append(f"{kind} {stray:>4}/{sum(have.values()):<4}  {paragraph[:100]}")
+    return lines
+
+
 def errors(selected: list[Page], options: HtmlOptions = DEFAULT_OPTIONS, least: int = 3) -> list[str]:
     """Page by page (the most false shingles first): each extracted paragraph with `least` shingles or more that the
     page's marked body lacks (FP), and each paragraph of the marked body with `least` or more that the extracted
     text lacks (FN). The diagnostic the rules were chosen with; a split's errors read here are no longer unseen."""
+    found = []
+    for page in selected:
+        body = extract_file(page.path.with_suffix(""), gzip.decompress(page.path.read_bytes()), options).body
+        found.append((page, body, counts(page.truth, body)))
+    found.sort(key=lambda item: -(item[2][1] + item[2][2]))
     out = []
-    found = [(page, extract_file(page.path.with_suffix(""), gzip.decompress(page.path.read_bytes()), options).body)
-             for page in selected]
-    found.sort(key=lambda item: -sum(counts(item[0].truth, item[1])[1:]))
-    for page, body in found:
-        _, fp, fn = counts(page.truth, body)
-        want, got = shingles(page.truth), shingles(body)
-        lines = [f"{kind} {stray:>4}/{sum(have.values()):<4}  {paragraph[:100]}"
-                 for kind, text, other in (("FP", body.split("\n\n"), want), ("FN", page.truth.split("\n"), got))
-                 for paragraph in text
-                 for have in [shingles(paragraph)]
-                 for stray in [sum(n for shingle, n in have.items() if shingle not in other)] if stray >= least]
+    for page, body, (_, fp, fn) in found:
+        lines = (_stray("FP", body.split("\n\n"), shingles(page.truth), least)
+                 + _stray("FN", page.truth.split("\n"), shingles(body), least))
         if lines:
             out += [f"{page.key[:12]}  false positives {fp}, false negatives {fn}", *(f"  {line}" for line in lines)]
     return out
