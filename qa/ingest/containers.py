@@ -19,6 +19,7 @@ import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import chain
 
 import lxml.html
 
@@ -67,7 +68,7 @@ def locate(blocks: list[Block], lines: list[str]) -> Placed:
     start = 0
     for line in lines:
         key = squeeze(line)
-        at = next((k for k in (*range(start, len(blocks)), *range(start)) if key in blocks[k].text), None)
+        at = next((k for k in chain(range(start, len(blocks)), range(start)) if key in blocks[k].text), None)
         while at is not None and at + 1 < len(blocks) and key in blocks[at + 1].text and \
                 blocks[at].element in blocks[at + 1].element.iterancestors():
             at += 1
