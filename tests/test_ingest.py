@@ -249,6 +249,8 @@ NEWS = [
     "Work on the bridge is expected to begin next spring and to take about three years, the council said in a "
     "statement after the vote.",
 ]
+
+
 def squeeze_tags(html: str) -> str:
     """A paragraph's text without its markup."""
     return lxml.html.fragment_fromstring(html, create_parent="p").text_content()
