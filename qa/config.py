@@ -201,12 +201,12 @@ class Settings(_Loadable):
     # words comes first) and times the whole passage's cosine similarity (closeness in meaning of the passage as a
     # whole, which the fused score weighs at only a quarter of the dense share) added to their fused score. Fitted
     # on the dev data of both corpora (articles dev split and CLAPNQ tune half) by qa_tools/fit_confidence.py,
-    # which also prints them cross-validated: mean MRR of the corpora 0.9387 with the similarity term, 0.9330 with
-    # coverage alone (docs/EVALUATION.md). Passage coverage was fitted at weight 0 twice and is left out. rerank_depth 0
-    # turns re-ranking off; 5 to 30 rank alike on dev.
+    # which also prints them cross-validated: mean MRR of the corpora 0.9319 with both terms, 0.9278 with coverage
+    # alone, 0.9223 with similarity alone (docs/EVALUATION.md). Passage coverage was fitted at weight 0 twice and is
+    # left out. rerank_depth 0 turns re-ranking off; 5 to 30 rank alike on dev.
     rerank_depth: int = retrieval(10)
-    rerank_sentence_coverage: float = retrieval(0.5)
-    rerank_similarity: float = retrieval(0.5)
+    rerank_sentence_coverage: float = retrieval(0.3)
+    rerank_similarity: float = retrieval(0.75)
 
     # --- answer ---
     # Abstaining (qa/answer/decide.py), off-topic: when no passage's dense score (cosine similarity, blended as

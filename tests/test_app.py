@@ -171,10 +171,10 @@ def test_death_toll_shows_where_sources_differ(page):
     # One line per source: its figures as worded, source and date, and the quotes they come from.
     # The answering passage first, then every source's figures grouped by source in date order (undated last).
     expect(reply.locator(".differ li")).to_have_text([
-        "at least sixteen; more than a dozen — The Intel Hub, 2011-12-30 [1] [7]",
+        "at least sixteen; more than a dozen — The Intel Hub, 2011-12-30 [1] [6]",
         "14; at least 15 — The Moscow Times, 2011-12-19 [2] [3]", "14 — RFE/RL, 2011-12-21 [4]",
         "only fourteen; twenty-three; more than fourteen — reader comment by William Courtney, 2011-12-21 [5]",
-        "15 — Amnesty International, 2012-03-22 [8]", "16; 17 — The Moscow Times [9] [10]"])
+        "15 — Amnesty International, 2012-03-22 [7]", "16; 17 — The Moscow Times [8] [9]"])
     for source in ("The Intel Hub, 2011-12-30", "RFE/RL, 2011-12-21", "Reader comment by William Courtney"):
         expect(reply).to_contain_text(source)
 

@@ -48,9 +48,9 @@ def test_the_passage_closer_in_meaning_wins_what_coverage_ties(fixture_qa):
     reranked = rerank(evidence, fixture_qa.settings, "hybrid")
     assert passage_ids(fixture_qa, reranked.order) == [
         "beta#p1", "alpha#p1", "beta#p2", "alpha#p2", "alpha/comment-1#p1"]
-    # fused score + 0.5 x best-sentence coverage + 0.5 x passage similarity
-    assert reranked.scores[BETA] == pytest.approx(0.5 + 0.5 * 0.5664565 + 0.5 * 0.5393599, abs=1e-7)
-    assert reranked.scores[ALPHA] == pytest.approx(0.5 + 0.5 * 0.5664565 + 0.5 * 0.4564355, abs=1e-7)
+    # fused score + 0.3 x best-sentence coverage + 0.75 x passage similarity
+    assert reranked.scores[BETA] == pytest.approx(0.5 + 0.3 * 0.5664565 + 0.75 * 0.5393599, abs=1e-7)
+    assert reranked.scores[ALPHA] == pytest.approx(0.5 + 0.3 * 0.5664565 + 0.75 * 0.4564355, abs=1e-7)
     alone = rerank(evidence, replace(fixture_qa.settings, rerank_similarity=0.0), "hybrid")
     assert passage_ids(fixture_qa, alone.order)[:2] == ["alpha#p1", "beta#p1"]  # a tie: passage order
 

@@ -294,9 +294,9 @@ def test_searched_for_with_words_the_user_never_typed_is_reported_given_the_hist
 
 
 def test_an_abstained_follow_up_shows_no_searched_for(real_qa):
-    """ask() gives an abstention no 'Searched for' line; with the history, verify expects none (eval follow-up f026)."""
+    """ask() gives an abstention no 'Searched for' line; with the history, verify expects none."""
     history = ["What historical cover-up did the reader William Courtney compare Zhanaozen to?"]
-    answer = real_qa.ask("When did that happen?", history=history)
+    answer = real_qa.ask("What is his favourite food?", history=history)
     assert answer.abstained and answer.searched_for is None
     assert verify(answer, real_qa.index, history=history) == []
 
