@@ -1,7 +1,7 @@
 """The Python API: `QA` loads the index once and answers many questions; `ask()` uses a shared one.
 
 `QA.ask` is the pipeline, one stage module each: validate (qa/request.py) → search (qa/search/query.py) →
-rank (qa/search/retrieval.py, then sentence evidence: qa/answer/features.py, qa/search/rerank.py) → decide
+rank (qa/search/retrieval.py, then sentence evidence: qa/evidence/features.py, qa/evidence/rerank.py) → decide
 (qa/answer/decide.py) → compose (qa/answer/compose.py)."""
 from __future__ import annotations
 
@@ -16,14 +16,15 @@ from qa.answer.model import NO_MATCH_MESSAGE, Answer
 from qa.config import Settings
 from qa.corpus.collection import Collection
 from qa.corpus.documents import Document
-from qa.errors import UnknownSource
+from qa.errors import SettingsError, UnknownSource
+from qa.evidence.reader import Reader
+from qa.evidence.rerank import ranked_evidence
 from qa.index.encoder import Encoder, MiniLMEncoder
 from qa.index.live import LiveIndex
 from qa.index.store import Index
 from qa.request import validate
 from qa.search.filters import allowed_passages
 from qa.search.query import build_query
-from qa.search.rerank import ranked_evidence
 
 
 class QA:
@@ -33,13 +34,24 @@ class QA:
     def __init__(self, settings: Settings | None = None, encoder: Encoder | None = None, index: Index | None = None):
         self.settings = settings or Settings.load()
         self.encoder = encoder or MiniLMEncoder()
+        self.reader = Reader() if self.settings.reader else None
         self.live = LiveIndex(self.settings, self.encoder, index)
 
     @property
     def calibration(self) -> Calibration:
         """The calibrated models, read when first needed and again when the file changes (a refit is picked up; the
-        fitter itself builds a QA while the file may still be for other features)."""
-        return load_calibration(self.settings.calibration)
+        fitter itself builds a QA while the file may still be for other features). They must have been fitted with
+        the reader in use, or without one when it is off."""
+        calibration = load_calibration(self.settings.calibration_file)
+        reader = self.reader.identity.sha256 if self.reader else None
+        if calibration.reader != reader:
+            raise SettingsError(
+                f"calibration {self.settings.calibration_file} was fitted "
+                + (f"with the reader {calibration.reader[:12]}" if calibration.reader else "without the reader")
+                + (f", and the reader installed is {reader[:12]}" if reader else ", and the reader is off")
+                + "; refit it with `python -m qa_tools.fit_confidence`, or leave `calibration` unset to use the one "
+                  "that matches the `reader` setting")
+        return calibration
 
     @property
     def index(self) -> Index:
@@ -56,8 +68,10 @@ class QA:
         return list(self.live.snapshot.collection.examples)
 
     def warm(self) -> None:
-        """Load the model now rather than on the first question."""
+        """Load the models now rather than on the first question."""
         self.encoder.encode(["warm up"])
+        if self.reader:
+            self.reader.score("warm up", ["warm up"])
 
     def ask(self, question: str, k: int | None = None, mode: str = "hybrid", history: Sequence[object] = (),
             sources: Iterable[str] | None = None, since: str | date | None = None,
@@ -77,7 +91,7 @@ class QA:
             if not allowed.any():
                 return Answer(request.question, True, [], NO_MATCH_MESSAGE)
         query = build_query(request.question, request.history, self.encoder, s.max_chain)
-        evidence, ranking = ranked_evidence(now.index, request.question, query, s, request.mode, allowed)
+        evidence, ranking = ranked_evidence(now.index, request.question, query, s, request.mode, allowed, self.reader)
         decision = decide(request.question, query.text, ranking, evidence, now.words, calibration)
         if decision.abstained:
             return Answer(request.question, True, [], decision.message, suggestions=list(now.collection.examples[:3]),

@@ -12,7 +12,7 @@ import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import MISSING, dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, get_args, get_type_hints
 
 from qa.errors import SettingsError
 
@@ -84,6 +84,8 @@ class _Loadable:
 def _field_type(cls: type, name: str) -> Any:
     """The type of the setting's default value (every setting has one)."""
     f = next(f for f in fields(cls) if f.name == name)
+    if f.default is None:  # an optional setting: the type it takes when given
+        return next(t for t in get_args(get_type_hints(cls)[name]) if t is not type(None))
     if f.default is not MISSING:
         return type(f.default)
     assert f.default_factory is not MISSING
@@ -196,7 +198,7 @@ class Settings(_Loadable):
     candidates: int = retrieval(100)
     # Follow-ups: questions searched together at most (this one and the ones it leans on).
     max_chain: int = retrieval(3)
-    # Re-ranking (qa/search/rerank.py): the best `rerank_depth` hybrid candidates get these weights times the
+    # Re-ranking (qa/evidence/rerank.py): the best `rerank_depth` hybrid candidates get these weights times the
     # idf-weighted share of the question's terms in their best sentence (so the passage holding the question's rare
     # words comes first) and times the whole passage's cosine similarity (closeness in meaning of the passage as a
     # whole, which the fused score weighs at only a quarter of the dense share) added to their fused score. Fitted
@@ -207,6 +209,11 @@ class Settings(_Loadable):
     rerank_depth: int = retrieval(10)
     rerank_sentence_coverage: float = retrieval(0.3)
     rerank_similarity: float = retrieval(0.75)
+    # The reader (qa/evidence/reader.py) reads the question with every sentence of those `rerank_depth` passages;
+    # its best probability in a passage, times this weight, is added too (fitted with the other two). Off, the
+    # answer comes from the bi-encoder's evidence alone, with the calibration fitted that way.
+    reader: bool = retrieval(True)
+    rerank_reader: float = retrieval(0.0)
 
     # --- answer ---
     # Abstaining (qa/answer/decide.py), off-topic: when no passage's dense score (cosine similarity, blended as
@@ -235,7 +242,8 @@ class Settings(_Loadable):
     # Confidence and highlights (qa/answer/confidence.py): the calibrated models' coefficients and thresholds, as
     # readable JSON with a version (fitted on dev data only by qa_tools/fit_confidence.py). The answer's level
     # ('answered', 'uncertain', 'abstained') and its highlighted sentences come from it.
-    calibration: Path = answer(default_factory=lambda: ROOT / "qa" / "answer" / "calibration.json")
+    # Without a file named, the one fitted with the reader, or, with `reader = false`, calibration-base.json.
+    calibration: Path | None = answer(None)
 
     def __post_init__(self) -> None:
         for name, value, valid in (("fusion", self.fusion, FUSIONS), ("bm25_variant", self.bm25_variant, BM25_VARIANTS)):
@@ -249,7 +257,14 @@ class Settings(_Loadable):
             raise SettingsError(f"default_k is {self.default_k}; it must be from 1 to max_k ({self.max_k})")
         object.__setattr__(self, "corpus_dir", Path(self.corpus_dir))
         object.__setattr__(self, "index_dir", Path(self.index_dir))
-        object.__setattr__(self, "calibration", Path(self.calibration))
+        if self.calibration is not None:
+            object.__setattr__(self, "calibration", Path(self.calibration))
+
+    @property
+    def calibration_file(self) -> Path:
+        """The calibration named, or the one fitted with the reader, or without it when `reader` is off."""
+        default = "calibration.json" if self.reader else "calibration-base.json"
+        return self.calibration or ROOT / "qa" / "answer" / default
 
     def index_params(self) -> dict:
         """The index settings a saved index depends on (where the corpus and index live, and how large files are

@@ -8,14 +8,14 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.answer.decide import Decision, capped, decide
+from qa.answer.decide import Decision, decide
 from qa.answer.model import CONFIDENCE_LEVELS, Answer
 from qa.api import QA
 from qa.config import ROOT
+from qa.evidence.rerank import ranked_evidence
 from qa.index.store import Index
 from qa.search.followup import Turn, search_questions
 from qa.search.query import Query, build_query, query_for
-from qa.search.rerank import ranked_evidence
 from qa.search.retrieval import MODES
 from qa.verify import verify
 from qa_tools.clapnq import ClapnqQuestion
@@ -79,7 +79,7 @@ def evaluate(qa: QA, questions: list[Question]) -> dict:
         ranks = []
         for q in answerable:
             query = Query(q.question, vectors[q.id], (q.question,))
-            order = ranked_evidence(qa.index, q.question, query, qa.settings, mode)[1].order
+            order = ranked_evidence(qa.index, q.question, query, qa.settings, mode, reader=qa.reader)[1].order
             ranks.append(gold_ranks(order, golds[q.id]))
         ranking = ranking_report(ranks) if ranks else dict.fromkeys(("hit@1", "hit@3", "mrr", "ndcg@10"), 0.0)
         answers = {q.id: qa.ask(q.question, mode=mode) for q in questions}
@@ -110,7 +110,7 @@ def evaluate_followups(qa: QA, questions: list[Question]) -> dict:
             searched = search_questions(q.question, [Turn(h) for h in q.history], qa.settings.max_chain)
             for key, questions_searched in (("with_history", searched), ("without", [q.question])):
                 query = query_for(q.question, questions_searched, qa.encoder)
-                order = ranked_evidence(qa.index, q.question, query, qa.settings)[1].order
+                order = ranked_evidence(qa.index, q.question, query, qa.settings, reader=qa.reader)[1].order
                 ranks[key].append(first_rank(order, gold))
             grounded += verify(qa.ask(q.question, history=q.history), qa.index, history=q.history) == []
         report[kind] = {"questions": len(rows), "grounding_rate": grounded / len(rows)} | {
@@ -211,11 +211,10 @@ def trace(qa: QA, item: Labelled) -> Traced:
     (the ranking and the calibrated probability, which an Answer does not carry)."""
     s = qa.settings
     query = build_query(item.question, [Turn(h) for h in item.history], qa.encoder, s.max_chain)
-    evidence, ranking = ranked_evidence(qa.index, item.question, query, s)
+    evidence, ranking = ranked_evidence(qa.index, item.question, query, s, reader=qa.reader)
     decision = decide(item.question, query.text, ranking, evidence, qa.live.snapshot.words, qa.calibration)
-    capped_by_rule = capped(item.question, ranking, qa.index, qa.live.snapshot.words.words, s)
     answer = qa.ask(item.question, k=3, history=item.history)
-    return Traced(item, answer, [int(i) for i in ranking.order], decision, capped_by_rule)
+    return Traced(item, answer, [int(i) for i in ranking.order], decision, bool(decision.caps))
 
 
 def _highlighted(qa: QA, passage_index: int, spans: list[tuple[int, int]]) -> set[int]:

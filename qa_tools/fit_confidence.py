@@ -7,7 +7,7 @@ Dev data: the articles' dev split of eval/questions.jsonl and of eval/followups.
 CLAPNQ folder (qa_tools/clapnq.py). The `test` split and the CLAPNQ `report` half are never read here. Each corpus
 weighs the same in every fit, so one set of defaults serves both.
 
-1. Re-ranking: the weights of best-sentence coverage and passage similarity (qa/search/rerank.py) that maximise the
+1. Re-ranking: the weights of best-sentence coverage and passage similarity (qa/evidence/rerank.py) that maximise the
    mean of the two corpora's MRR, over a grid. They are printed, to be set in qa/config.py.
 2. Highlights: a logistic regression over each gold passage's sentences (gold: the articles' gold quotes, CLAPNQ's
    selected sentences), whose regularisation maximises the mean per-passage F1 of the two corpora, cross-validated
@@ -37,27 +37,29 @@ from typing import Any
 import numpy as np
 
 from qa.answer.confidence import FORMAT, Calibration, Logistic
-from qa.answer.decide import known_share, vocabulary
-from qa.answer.features import (
+from qa.answer.decide import known_share
+from qa.answer.highlight import answering
+from qa.api import QA
+from qa.config import Settings
+from qa.evidence.features import (
     QUESTION_FEATURES,
-    SENTENCE_FEATURES,
     Evidence,
+    feature_names,
     gather,
     question_features,
     sentence_features,
 )
-from qa.answer.highlight import answering
-from qa.api import QA
-from qa.config import ROOT, Settings
+from qa.evidence.rerank import RERANK_WEIGHTS, reordered, rerank, rerank_features
 from qa.index.encoder import MiniLMEncoder
+from qa.index.words import vocabulary
 from qa.search.followup import Turn
 from qa.search.query import build_query
-from qa.search.rerank import RERANK_WEIGHTS, reordered, rerank, rerank_features
 from qa.search.retrieval import rank
 from qa_tools.clapnq import clapnq_index, in_split
 from qa_tools.evaluate import FOLLOWUPS, Labelled, labelled_articles, labelled_clapnq, load_questions
 
 GRID = (0.0, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0)
+READER_GRID = (0.0, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1.0, 1.5, 2.0)
 L2_GRID = (0.1, 1.0, 10.0, 100.0)  # the highlight model's regularisation, chosen by cross-validation
 FOLDS = 5  # cross-validation folds, over questions
 
@@ -103,7 +105,7 @@ def cases_of(qa: QA, items: list[Labelled], masked: bool = False) -> list[Case]:
             allowed = np.ones(len(qa.index.passages), dtype=bool)
             allowed[list(item.gold)] = False
         ranking = rank(qa.index, query.text, query.vector, qa.settings, allowed=allowed)
-        cases.append(Case(item, gather(item.question, query.text, qa.index, ranking, qa.settings),
+        cases.append(Case(item, gather(item.question, query.text, qa.index, ranking, qa.settings, qa.reader),
                           known_share(query.text, words), masked))
     return cases
 
@@ -184,11 +186,17 @@ def cross_validated(reciprocal: np.ndarray, corpora: np.ndarray, settings: np.nd
 
 
 def fit_rerank(cases: list[Case], settings: Settings) -> dict[str, float]:
-    """The re-ranking weights (qa/search/rerank.py RERANK_WEIGHTS), each from GRID, that maximise the mean MRR of
+    """The re-ranking weights (qa/evidence/rerank.py RERANK_WEIGHTS), each from GRID, that maximise the mean MRR of
     the corpora. Also printed: that mean under cross-validation, for all the weights and with each held at 0 (what
     each adds on questions it was not fitted on)."""
     answerable = [c for c in cases if c.answerable]
-    grid = np.array(list(itertools.product(GRID, repeat=len(RERANK_WEIGHTS))))
+    reader = answerable[0].evidence.reader is not None
+    if reader:  # the reader's weight only: the other two stay as fitted without it, so `reader = false` ranks as before
+        names: tuple[str, ...] = RERANK_WEIGHTS
+        grid = np.array([[settings.rerank_sentence_coverage, settings.rerank_similarity, w] for w in READER_GRID])
+    else:
+        names = RERANK_WEIGHTS[:-1]
+        grid = np.array(list(itertools.product(GRID, repeat=len(names))))
     reciprocal = np.zeros((len(grid), len(answerable)))
     for n, c in enumerate(answerable):
         head = c.evidence.ranking.order[:settings.rerank_depth]
@@ -198,11 +206,12 @@ def fit_rerank(cases: list[Case], settings: Settings) -> dict[str, float]:
             reciprocal[g, n] = 1 / first_gold_rank(order, c.gold)
     corpora = np.array([c.corpus for c in answerable])
     scores = _corpus_mrr(reciprocal, corpora, np.ones(len(answerable), bool))
-    best = dict(zip(RERANK_WEIGHTS, (float(w) for w in grid[_first_best(scores)])))
+    best = dict(zip(names, (float(w) for w in grid[_first_best(scores)])))
     print(f"re-ranking: {', '.join(f'{k} {v}' for k, v in best.items())} (mean dev MRR {scores.max():.4f})")
     if len(answerable) >= 2 * FOLDS:  # fewer leave folds with nothing to choose the weights on
         families = {"all weights": np.arange(len(grid))}
-        families |= {f"{name} at 0": np.flatnonzero(grid[:, k] == 0) for k, name in enumerate(RERANK_WEIGHTS)}
+        families |= {f"{name} at 0": np.flatnonzero(grid[:, k] == 0) for k, name in enumerate(names)
+                     if (grid[:, k] == 0).any()}
         print(f"  cross-validated ({FOLDS} folds, 5 shuffles): " + "; ".join(
             f"{family} {cross_validated(reciprocal, corpora, rows):.4f}" for family, rows in families.items()))
     return best
@@ -225,17 +234,19 @@ class GoldPassage:
 
 def highlight_cases(cases: list[Case]) -> list[GoldPassage]:
     """Every gold passage of the cases with its answering sentences."""
-    return [GoldPassage(c.corpus, c.fold, sentence_features(c.evidence.sentences(i)), gold)
+    return [GoldPassage(c.corpus, c.fold, sentence_features(c.evidence.sentences(i), c.evidence.reader is not None),
+                        gold)
             for c in cases for i, gold in c.item.gold_sentences.items()]
 
 
-def fit_highlight(passages: list[GoldPassage], l2: float) -> Logistic:
-    """The sentence model over `passages`; each corpus's sentences weigh the same in total."""
+def fit_highlight(passages: list[GoldPassage], l2: float, names: tuple[str, ...]) -> Logistic:
+    """The sentence model over `passages`, reading their first len(names) features; each corpus's sentences weigh
+    the same in total."""
     owners = [p.corpus for p in passages for _ in range(len(p.x))]
     weight = balanced(owners)
     weights = np.array([weight[o] for o in owners])
     labels = np.concatenate([np.isin(np.arange(len(p.x)), list(p.gold)).astype(float) for p in passages])
-    return fit_logistic(np.vstack([p.x for p in passages]), labels, weights, SENTENCE_FEATURES, l2)
+    return fit_logistic(np.vstack([p.x[:, :len(names)] for p in passages]), labels, weights, names, l2)
 
 
 def highlight_scores(passages: list[GoldPassage], probabilities: list[np.ndarray]) -> dict[str, tuple[float, float]]:
@@ -248,34 +259,41 @@ def highlight_scores(passages: list[GoldPassage], probabilities: list[np.ndarray
     return {k: (float(np.mean([f for f, _ in v])), float(np.mean([m for _, m in v]))) for k, v in sorted(scores.items())}
 
 
-def fit_sentences(cases: list[Case]) -> Logistic:
+def fit_sentences(cases: list[Case], reader: bool) -> Logistic:
     """The highlight model, its regularisation the one with the best cross-validated mean of the corpora's F1 (folds
-    by question, so a question's passages are never scored by a model fitted on them)."""
+    by question, so a question's passages are never scored by a model fitted on them). With the `reader`, the
+    same is printed first without the reader's features: the gate's highlight figures."""
     passages = highlight_cases(cases)
-    results = []
-    for l2 in L2_GRID:
-        held_out: list[np.ndarray] = [np.empty(0)] * len(passages)
-        for fold in range(FOLDS):
-            model = fit_highlight([p for p in passages if p.fold != fold], l2)
-            for n, p in enumerate(passages):
-                if p.fold == fold:
-                    held_out[n] = model.probability(p.x)
-        scores = highlight_scores(passages, held_out)
-        results.append((float(np.mean([f1 for f1, _ in scores.values()])), l2, scores))
-    f1, l2, scores = max(results, key=lambda r: r[0])  # on a tie, the first: the least regularised
-    print("highlights: cross-validated mean dev F1 on gold passages by L2: "
-          + ", ".join(f"{r[1]:g}: {r[0]:.3f}" for r in results) + f"; L2 {l2:g} ("
-          + ", ".join(f"{k} F1 {v[0]:.3f}, answering sentence marked {v[1]:.3f}" for k, v in scores.items()) + ")")
-    return fit_highlight(passages, l2)
+    fitted = None
+    for label, names in [("without the reader", feature_names(False)[1]), ("with the reader", feature_names(True)[1])][
+            :1 + reader]:
+        results = []
+        for l2 in L2_GRID:
+            held_out: list[np.ndarray] = [np.empty(0)] * len(passages)
+            for fold in range(FOLDS):
+                model = fit_highlight([p for p in passages if p.fold != fold], l2, names)
+                for n, p in enumerate(passages):
+                    if p.fold == fold:
+                        held_out[n] = model.probability(p.x[:, :len(names)])
+            scores = highlight_scores(passages, held_out)
+            results.append((float(np.mean([f1 for f1, _ in scores.values()])), l2, scores))
+        f1, l2, scores = max(results, key=lambda r: r[0])  # on a tie, the first: the least regularised
+        print(f"highlights {label}: cross-validated mean dev F1 on gold passages by L2: "
+              + ", ".join(f"{r[1]:g}: {r[0]:.3f}" for r in results) + f"; L2 {l2:g} ("
+              + ", ".join(f"{k} F1 {v[0]:.3f}, answering sentence marked {v[1]:.3f}" for k, v in scores.items()) + ")")
+        fitted = fit_highlight(passages, l2, names)
+    assert fitted is not None
+    return fitted
 
 
-def out_of_fold_auc(cases: list[Case], x: np.ndarray, y: np.ndarray, weights: np.ndarray) -> dict[str, float]:
-    """Each corpus's AUC on its real questions, each scored by the model fitted on the other folds' cases of
-    positive weight."""
-    fold, p = np.array([c.fold for c in cases]), np.zeros(len(cases))
+def out_of_fold_auc(cases: list[Case], x: np.ndarray, y: np.ndarray, weights: np.ndarray,
+                    names: tuple[str, ...]) -> dict[str, float]:
+    """Each corpus's AUC on its real questions, each scored by the model over the first len(names) features fitted
+    on the other folds' cases of positive weight."""
+    fold, p, x = np.array([c.fold for c in cases]), np.zeros(len(cases)), x[:, :len(names)]
     for f in range(FOLDS):
         train = (fold != f) & (weights > 0)
-        p[fold == f] = fit_logistic(x[train], y[train], weights[train], QUESTION_FEATURES).probability(x[fold == f])
+        p[fold == f] = fit_logistic(x[train], y[train], weights[train], names).probability(x[fold == f])
     real = {k: np.array([c.corpus == k and not c.masked for c in cases]) for k in sorted({c.corpus for c in cases})}
     return {k: auc(y[rows], p[rows]) for k, rows in real.items()}
 
@@ -290,13 +308,18 @@ def fit_question(cases: list[Case], settings: Settings, max_abstained: float, mi
         x.append(question_features(c.evidence, order, c.known))
         y.append(float(c.answerable and first_gold_rank(order, c.gold) <= 3))
     xs, ys, weights = np.array(x), np.array(y), corpus_weights(cases, masked_weight)
+    names = feature_names(cases[0].evidence.reader is not None)[0]
     fits = {"real only": np.where([c.masked for c in cases], 0.0, weights)}
     if any(c.masked for c in cases):
         fits[f"with the masked twins at {masked_weight:g}"] = weights
-    print(f"confidence: out-of-fold AUC on the real dev questions ({FOLDS} folds by question): " + "; ".join(
-        f"{name} " + ", ".join(f"{k} {v:.4f}" for k, v in out_of_fold_auc(cases, xs, ys, w).items())
-        for name, w in fits.items()))
-    model = fit_logistic(xs, ys, weights, QUESTION_FEATURES)
+    # With the reader, the same fit without its features first: the gate's confidence figures.
+    for label, columns in {"without the reader": QUESTION_FEATURES, "with the reader": names}.items():
+        if len(columns) <= xs.shape[1] and (label == "without the reader" or columns != QUESTION_FEATURES):
+            print(f"confidence {label}: out-of-fold AUC on the real dev questions ({FOLDS} folds by question): "
+                  + "; ".join(f"{name} " + ", ".join(f"{k} {v:.4f}" for k, v in
+                                                     out_of_fold_auc(cases, xs, ys, w, columns).items())
+                              for name, w in fits.items()))
+    model = fit_logistic(xs, ys, weights, names)
     p = model.probability(xs)
     corpora = sorted({c.corpus for c in cases})
     answerable = {k: np.array([pi for pi, c in zip(p, cases) if c.corpus == k and c.answerable]) for k in corpora}
@@ -316,7 +339,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--clapnq", type=Path, required=True, help="a CLAPNQ folder (answerable.jsonl, unanswerable.jsonl)")
     parser.add_argument("--cache", type=Path, default=None, help="where the CLAPNQ corpus and index are kept")
-    parser.add_argument("--out", type=Path, default=ROOT / "qa" / "answer" / "calibration.json")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="default: qa/answer/calibration.json, or calibration-base.json with --no-reader")
+    parser.add_argument("--no-reader", action="store_true", help="fit without the reader (the setting reader = false)")
     parser.add_argument("--max-abstained", type=float, default=0.0,
                         help="share of each corpus's answerable dev questions allowed below the uncertain threshold")
     parser.add_argument("--abstain-margin", type=float, default=0.5,
@@ -328,13 +353,14 @@ def main(argv: list[str] | None = None) -> int:
                         help="weight of an answerable dev question's masked twin (searched without its gold passages) "
                              "in the confidence fit, relative to a real question; 0: no twins")
     args = parser.parse_args(argv)
-    settings = Settings.load()
+    settings = Settings.load(reader=False) if args.no_reader else Settings.load()
+    out = args.out or settings.calibration_file
     qa = QA(settings, MiniLMEncoder())
     cases = dev_cases(qa, args.clapnq, args.cache or settings.index_dir / "clapnq-cache", args.masked_weight > 0)
     real = [c for c in cases if not c.masked]
     rerank_weights: dict[str, Any] = fit_rerank(real, settings)
     fitted = replace(settings, **rerank_weights)
-    sentence_model = fit_sentences(real)
+    sentence_model = fit_sentences(real, qa.reader is not None)
     question_model, answered, uncertain = fit_question(cases, fitted, args.max_abstained, args.min_answered,
                                                        args.abstain_margin, args.masked_weight)
     fitted_on = {"articles": "eval/questions.jsonl and eval/followups.jsonl, dev split",
@@ -344,12 +370,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.masked_weight > 0:
         fitted_on["masked"] = {"weight": args.masked_weight,
                                "cases": {k: sum(c.corpus == k and c.masked for c in cases) for k in ("articles", "clapnq")}}
-    calibration = Calibration("", question_model, answered, uncertain, sentence_model)
+    reader = qa.reader.identity.sha256 if qa.reader else None
+    calibration = Calibration("", question_model, answered, uncertain, sentence_model, reader)
     body = calibration.to_dict(fitted_on)
     version = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:12]
     body["version"] = version
-    args.out.write_text(json.dumps(body, indent=2) + "\n", encoding="utf-8")
-    print(f"wrote {args.out} (version {version}, format {FORMAT})")
+    out.write_text(json.dumps(body, indent=2) + "\n", encoding="utf-8")
+    print(f"wrote {out} (version {version}, format {FORMAT})")
     return 0
 
 

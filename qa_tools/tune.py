@@ -23,13 +23,14 @@ from typing import Any
 
 import numpy as np
 
-from qa.answer.answertype import lacks_answer_type
-from qa.answer.decide import closest_meaning, evidence_sentences, known_share, vocabulary
+from qa.answer.decide import closest_meaning, evidence_sentences, known_share
 from qa.api import QA
 from qa.cli import common_options, settings_from
 from qa.config import Settings
+from qa.evidence.answertype import lacks_answer_type
 from qa.index.encoder import Encoder, MiniLMEncoder
 from qa.index.store import Index, build
+from qa.index.words import vocabulary
 from qa.search.retrieval import dense_scores, fuse, rank
 from qa_tools.evaluate import Question, gold_passages, load_questions, questions_option
 from qa_tools.metrics import first_rank, order_of, summary

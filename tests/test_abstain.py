@@ -1,9 +1,9 @@
 """Abstention signals: answer types, the values that satisfy them, and whole answers on the fixture corpus."""
 import pytest
 
-from qa.answer.answertype import answer_type, has_answer, lacks_answer_type, names, quantities, times
 from qa.answer.decide import known_share
 from qa.answer.model import UNCERTAIN_HEADING
+from qa.evidence.answertype import answer_type, has_answer, lacks_answer_type, names, quantities, times
 from qa.verify import verify
 
 

@@ -14,7 +14,11 @@ import pytest
 from conftest import WordHashEncoder
 
 from qa.answer.confidence import FORMAT, Logistic, load_calibration
-from qa.answer.features import (
+from qa.answer.highlight import EXACT_MAX_SENTENCES, answering
+from qa.api import QA
+from qa.config import ROOT, Settings
+from qa.errors import SettingsError
+from qa.evidence.features import (
     QUESTION_FEATURES,
     SENTENCE_FEATURES,
     Sentences,
@@ -22,15 +26,11 @@ from qa.answer.features import (
     sentence_features,
     unknown_names,
 )
-from qa.answer.highlight import EXACT_MAX_SENTENCES, answering
-from qa.api import QA
-from qa.config import ROOT, Settings
-from qa.errors import SettingsError
-from qa.search.rerank import RERANK_WEIGHTS
+from qa.evidence.rerank import RERANK_WEIGHTS
 
 
 def test_the_shipped_calibration_is_readable_json_with_a_version():
-    path = Settings().calibration
+    path = Settings().calibration_file
     data = json.loads(path.read_text(encoding="utf-8"))
     calibration = load_calibration(path)
     assert (data["format"], calibration.version) == (FORMAT, data["version"])
@@ -42,7 +42,7 @@ def test_the_shipped_calibration_is_readable_json_with_a_version():
 
 
 def test_levels_follow_the_thresholds():
-    calibration = replace(load_calibration(Settings().calibration), answered=0.6, uncertain=0.2)
+    calibration = replace(load_calibration(Settings().calibration_file), answered=0.6, uncertain=0.2)
     assert [calibration.level(p) for p in (0.0, 0.19, 0.2, 0.59, 0.6, 1.0)] == [
         "abstained", "abstained", "uncertain", "uncertain", "answered", "answered"]
 
@@ -78,7 +78,7 @@ def test_a_missing_calibration_file_says_how_to_fix_it(tmp_path):
 
 
 def test_features_of_another_model_are_refused(tmp_path):
-    data = json.loads(Settings().calibration.read_text(encoding="utf-8"))
+    data = json.loads(Settings().calibration_file.read_text(encoding="utf-8"))
     data["question"]["features"] = data["question"]["features"][::-1]
     path = tmp_path / "calibration.json"
     path.write_text(json.dumps(data), encoding="utf-8")
@@ -110,7 +110,7 @@ def sentences(opens_document: bool) -> Sentences:
     return Sentences(np.array([0.2, 0.5, 0.4]), np.array([0.0, 1.0, 0.5]), np.array([0.0, 0.5, 1.0]),
                      np.array([0.0, 1.0, 0.0]), np.array([0.0, 1.0, 0.0]), 1.0,
                      (frozenset(), frozenset({"a"}), frozenset({"b"})), frozenset(), np.array([3.0, 7.0, 1.0]),
-                     opens_document)
+                     opens_document, np.array([-2.0, 3.0, 1.0]))
 
 
 def test_sentence_features_compare_each_sentence_with_the_passage_best_and_its_neighbours():
@@ -127,7 +127,7 @@ def test_only_the_first_sentence_of_a_document_is_its_lead():
 
 def test_a_lone_sentence_is_its_own_neighbour():
     lone = Sentences(np.array([0.3]), np.array([1.0]), np.array([1.0]), np.array([0.0]), np.array([0.0]), 1.0,
-                     (frozenset({"a"}),), frozenset(), np.array([4.0]), False)
+                     (frozenset({"a"}),), frozenset(), np.array([4.0]), False, np.array([0.5]))
     assert sentence_features(lone)[:, SENTENCE_FEATURES.index("neighbour")].tolist() == [0.3]
 
 
@@ -175,7 +175,7 @@ def test_a_qa_reads_its_calibration_when_first_needed(fixture_settings, tmp_path
     """Built while the calibration file is for other features (the fitter needs a QA to refit it), a QA says how to
     fix it when asked a question, and answers once the file is valid again."""
     path = tmp_path / "calibration.json"
-    data = json.loads(Settings().calibration.read_text(encoding="utf-8"))
+    data = json.loads(Settings().calibration_file.read_text(encoding="utf-8"))
     path.write_text(json.dumps(data | {"question": data["question"] | {"features": ["dense"]}}), encoding="utf-8")
     qa = QA(replace(fixture_settings, calibration=path), WordHashEncoder())
     with pytest.raises(SettingsError, match="refit it with `python -m qa_tools.fit_confidence`"):
@@ -195,3 +195,9 @@ def test_the_app_refuses_to_start_with_a_bad_calibration_file(fixture_settings, 
     assert result.stderr.splitlines()[-1] == (f"error: calibration file {path} is not valid (format is None, not "
                                               f"'{FORMAT}'); refit it with `python -m qa_tools.fit_confidence` or set "
                                               "`calibration` to a valid file")
+
+
+def test_the_reader_adds_its_log_odds_and_how_far_they_fall_short_of_the_passage_best():
+    x = sentence_features(sentences(True), reader=True)
+    assert x.shape == (3, len(SENTENCE_FEATURES) + 2)
+    assert x[:, -2:].tolist() == [[-2.0, 5.0], [3.0, 0.0], [1.0, 2.0]]

@@ -1,13 +1,13 @@
-"""Re-ranking (qa/search/rerank.py) on the fixture corpus with the word-hash encoder: which evidence moves a
+"""Re-ranking (qa/evidence/rerank.py) on the fixture corpus with the word-hash encoder: which evidence moves a
 candidate, by exactly how much, and how far down the ranking it reaches."""
 from dataclasses import replace
 
 import numpy as np
 import pytest
 
-from qa.answer.features import Evidence
+from qa.evidence.features import Evidence
+from qa.evidence.rerank import ranked_evidence, rerank, rerank_features
 from qa.search.query import Query
-from qa.search.rerank import ranked_evidence, rerank, rerank_features
 from qa_tools.evaluate import Labelled
 from qa_tools.fit_confidence import Case, cross_validated, fit_rerank
 

@@ -4,18 +4,17 @@ best passage, quotes are grouped by source when the sources give different figur
 reordered or merged, never changed."""
 from __future__ import annotations
 
-import threading
 from dataclasses import replace
 
 from qa.answer.confidence import Calibration
 from qa.answer.decide import Decision
-from qa.answer.features import Evidence
-from qa.answer.figures import asked_measures, find_disagreement, find_figures, in_passage_order, measures_in
+from qa.answer.figures import asked_measures, find_disagreement, find_figures, in_passage_order
 from qa.answer.highlight import highlight_spans
 from qa.answer.model import Answer, Passage
 from qa.config import Settings
 from qa.corpus.text import tokenize
-from qa.index.store import Index
+from qa.evidence.features import Evidence
+from qa.index.figures import FigurePassages
 from qa.search.query import Query
 from qa.search.retrieval import Ranking
 
@@ -46,26 +45,6 @@ def group_by_source(passages: list[Passage]) -> list[Passage]:
     """Quotes grouped by document, documents in date order (undated last); best first inside a document."""
     first_seen = {p.doc_id: n for n, p in reversed(list(enumerate(passages)))}
     return sorted(passages, key=lambda p: (p.date is None, p.date or "", first_seen[p.doc_id]))
-
-
-class FigurePassages:
-    """The passages of an index that give a figure (ten or more) of each measure, listed when a count question is
-    first asked (once per index, not per question), so that every source's figure can be quoted."""
-
-    def __init__(self, index: Index):
-        self._index = index
-        self._by_measure: dict[str, list[int]] | None = None
-        self._lock = threading.Lock()
-
-    def of(self, measures: list[str]) -> list[int]:
-        with self._lock:
-            if self._by_measure is None:
-                by_measure: dict[str, list[int]] = {}
-                for i, record in enumerate(self._index.passages):
-                    for measure in measures_in(record.text):
-                        by_measure.setdefault(measure, []).append(i)
-                self._by_measure = by_measure
-        return sorted({i for m in measures for i in self._by_measure.get(m, [])})
 
 
 def quote(i: int, ranking: Ranking, evidence: Evidence, calibration: Calibration) -> Passage:
@@ -116,7 +95,8 @@ def compose(question: str, k: int, every_source: bool, query: Query, ranking: Ra
     if every_source:
         passages += other_sources_figures(question, chosen, passages, ranking, evidence, figures, calibration)
     passages = collapse_duplicates(passages, settings.duplicate_overlap)
-    disagreement = find_disagreement(question, passages)
+    disagreement = find_disagreement(question, passages, {d: evidence.index.documents[d].body for d in
+                                                          {p.doc_id for p in passages}})
     if disagreement:  # the answer first, then the other quotes grouped by source in date order, and the notice's
         # figures listed in that order
         passages = passages[:1] + group_by_source(passages[1:])

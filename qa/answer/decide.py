@@ -6,12 +6,12 @@
    than `min_known_terms` of its content words occur anywhere in the corpus (a bare name such as 'Virginie
    Coulloudon' is close in words but not in meaning). It abstains.
 2. Calibrated confidence (qa/answer/confidence.py): a logistic model over features of the question and the
-   retrieved evidence (qa/answer/features.py) gives P(the answer is in the top 3); its thresholds make the level
+   retrieved evidence (qa/evidence/features.py) gives P(the answer is in the top 3); its thresholds make the level
    'answered', 'uncertain' or 'abstained'.
-3. At most 'uncertain': a question that asks for a quantity ('how many', 'how long'), a time ('when', 'what date')
-   or a name ('what is the name of', 'who was the') when none of the sentences that best match it contains
-   something of that type (qa/answer/answertype.py); and a question naming a person, place or organisation with a
-   word the corpus never uses ('Who is Vadim Kuramshin?').
+3. At most 'uncertain' (qa/answer/rules.py), judged on the first quote and its highlighted sentences: a question
+   asking when, how many or who, when none of them holds a time, a number or a name or person of that kind; 'What
+   did X say?' when the quote is not X's words; a year the quote and its document never mention; and a question
+   naming a person, place or organisation with a word the corpus never uses ('Who is Vadim Kuramshin?').
 """
 from __future__ import annotations
 
@@ -20,13 +20,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from qa.answer.answertype import lacks_answer_type
 from qa.answer.confidence import Calibration
-from qa.answer.features import Evidence, known_words, question_features, unknown_names
+from qa.answer.highlight import highlight_spans
 from qa.answer.model import ABSTAIN_MESSAGE, ANSWER_HEADING, NOT_ENGLISH_MESSAGE, UNCERTAIN_HEADING
+from qa.answer.rules import lacks_asked_kind, other_year, quotes_speaker
 from qa.config import Settings
 from qa.corpus.text import tokenize
+from qa.evidence.features import Evidence, question_features, unknown_names
 from qa.index.store import Index
+from qa.index.words import CorpusWords
 from qa.search.retrieval import Ranking
 
 
@@ -39,22 +41,6 @@ def known_share(question: str, vocabulary: frozenset[str]) -> float:
     """Share of the question's content words (stemmed, stop words removed) that occur anywhere in the corpus."""
     terms = set(tokenize(question, stem=True, stopwords=True))
     return len(terms & vocabulary) / len(terms) if terms else 0.0
-
-
-def vocabulary(index: Index) -> frozenset[str]:
-    return frozenset(t for p in index.passages for t in tokenize(p.text, stem=True, stopwords=True))
-
-
-@dataclass(frozen=True)
-class CorpusWords:
-    """What the corpus says, word by word, read once per index: content stems, and every word as written."""
-
-    stems: frozenset[str]
-    words: frozenset[str]
-
-
-def corpus_words(index: Index) -> CorpusWords:
-    return CorpusWords(vocabulary(index), known_words(index))
 
 
 def evidence_sentences(index: Index, ranking: Ranking, passages: int, sentences: int, margin: float) -> list[str]:
@@ -83,19 +69,24 @@ def off_topic(search: str, ranking: Ranking, vocabulary: frozenset[str], setting
             and known_share(search, vocabulary) < settings.min_known_terms)
 
 
-def unanswered(question: str, ranking: Ranking, index: Index, settings: Settings) -> bool:
-    """Asks for a name, quantity or time that none of the best-matching sentences contains."""
-    if not settings.answer_type_check:
-        return False
-    s = settings
-    sentences = evidence_sentences(index, ranking, s.evidence_passages, s.evidence_sentences, s.evidence_margin)
-    return lacks_answer_type(question, sentences)
-
-
-def capped(question: str, ranking: Ranking, index: Index, words: frozenset[str], settings: Settings) -> bool:
-    """At most 'uncertain': the asked answer type is missing from the best sentences, or the question names someone
-    or something with a word the corpus (`words`, as written) never uses."""
-    return unanswered(question, ranking, index, settings) or bool(unknown_names(question, words))
+def caps(question: str, first: int, evidence: Evidence, calibration: Calibration, words: frozenset[str]) -> list[str]:
+    """Why an answer whose first quote is passage `first` may at most be 'uncertain', if it may (qa/answer/rules.py:
+    the asked kind missing from the quote's highlighted sentences, someone else's words, another event or year, a
+    name the corpus never mentions)."""
+    index = evidence.index
+    record = index.passages[first]
+    doc = index.documents[record.doc_id]
+    marked = [record.text[a:b] for a, b in highlight_spans(record, evidence.sentences(first), calibration)]
+    reasons = []
+    if evidence.settings.answer_type_check and lacks_asked_kind(question, marked):
+        reasons.append("asked kind missing")
+    if not quotes_speaker(question, doc, marked):
+        reasons.append("someone else's words")
+    if other_year(question, record.text, doc):
+        reasons.append("another year")
+    if unknown_names(question, words):
+        reasons.append("unknown name")
+    return reasons
 
 
 @dataclass(frozen=True)
@@ -106,6 +97,7 @@ class Decision:
     message: str
     confidence: str  # 'answered' | 'uncertain' | 'abstained'
     probability: float | None = None  # the calibrated P(the answer is in the top 3); None when a rule abstained
+    caps: tuple[str, ...] = ()  # why the answer is at most 'uncertain' (caps()), if it is
 
 
 def decide(question: str, search: str, ranking: Ranking, evidence: Evidence, words: CorpusWords,
@@ -122,8 +114,9 @@ def decide(question: str, search: str, ranking: Ranking, evidence: Evidence, wor
     features = question_features(evidence, ranking.order, known_share(search, words.stems))
     probability = float(calibration.question.probability(features))
     level = calibration.level(probability)
-    if level == "answered" and capped(question, ranking, evidence.index, words.words, settings):
-        level = "uncertain"
     if level == "abstained":
         return Decision(True, ABSTAIN_MESSAGE, level, probability)
-    return Decision(False, ANSWER_HEADING if level == "answered" else UNCERTAIN_HEADING, level, probability)
+    reasons = tuple(caps(question, int(ranking.order[0]), evidence, calibration, words.words))
+    if reasons:
+        level = "uncertain"
+    return Decision(False, ANSWER_HEADING if level == "answered" else UNCERTAIN_HEADING, level, probability, reasons)

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from qa.answer.figures import figure_lines
 from qa.answer.model import NOTICE_PREFIX, SEARCHED_PREFIX, SUGGESTIONS_HEADING, Answer, Passage, escape_markdown
 from qa.errors import QAError
 
@@ -67,20 +68,11 @@ def answer_text(answer: Answer) -> str:
 
 
 def differ_lines(answer: Answer) -> list[str]:
-    """'Sources differ' as one line per source, in the notice's order: its figures as worded, the source and date,
-    and the numbers of the quotes they come from ('14 — The Moscow Times, 2011-12-19 [1]')."""
+    """'Sources differ' as one line per figure, in the notice's order: its wordings, then each source stating it
+    with the numbers of the quotes it comes from ('14 — The Moscow Times, 2011-12-19 [1]; RFE/RL, 2011-12-21 [4]')."""
     if not answer.disagreement:
         return []
-    number = {p.passage_id: n for n, p in enumerate(answer.passages, 1)}
-    groups: dict[str, tuple[list[str], list[int]]] = {}
-    for f in answer.disagreement.figures:
-        figures, quotes = groups.setdefault(f.source, ([], []))
-        if f.text not in figures:
-            figures.append(f.text)
-        if f.passage_id in number and number[f.passage_id] not in quotes:
-            quotes.append(number[f.passage_id])
-    return [f"{'; '.join(figures)} — {source}" + "".join(f" [{n}]" for n in quotes)
-            for source, (figures, quotes) in groups.items()]
+    return figure_lines(answer.disagreement.figures, {p.passage_id: n for n, p in enumerate(answer.passages, 1)})
 
 
 def quotes(answers: Iterable[Answer]) -> list[Quote]:

@@ -4,14 +4,14 @@ and the likeliest k are marked, k being the count with the best expected F1 agai
 fixed count, threshold or margin: a passage with one clear answer gets one sentence, one whose sentences all look
 alike gets several. The model reads each sentence's similarity and coverage of the question's terms (all of them, and
 those beyond the document's title), how far each falls short of the passage's best, its neighbours' similarity, its
-place (a passage's first sentence, a document's lead) and its length (qa/answer/features.py: sentence_features)."""
+place (a passage's first sentence, a document's lead) and its length (qa/evidence/features.py: sentence_features)."""
 from __future__ import annotations
 
 import numpy as np
 
 from qa.answer.confidence import Calibration
-from qa.answer.features import Sentences, sentence_features
 from qa.corpus.passages import PassageRecord
+from qa.evidence.features import Sentences, sentence_features
 
 # The exact expected F1 costs about n^3 / 6 for a passage of n sentences (7 ms at 200, 1.3 s at 1,000, and a
 # paragraph-less text file is one passage of thousands); above this many, the ratio of expectations, which it
@@ -51,5 +51,5 @@ def highlight_spans(record: PassageRecord, sentences: Sentences, calibration: Ca
     """Spans in the passage text of the sentences that answer, in text order."""
     if not record.sentences:
         return [(0, len(record.text))]
-    p = calibration.sentence.probability(sentence_features(sentences))
+    p = calibration.sentence.probability(sentence_features(sentences, calibration.reader is not None))
     return [record.sentences[i] for i in answering(p)]

@@ -22,8 +22,6 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.answer.compose import FigurePassages
-from qa.answer.decide import CorpusWords, corpus_words
 from qa.config import Settings
 from qa.corpus.collection import Collection, load_collection
 from qa.corpus.documents import Document
@@ -32,6 +30,8 @@ from qa.errors import CorpusError, IndexUnavailable, QAError, StaleIndex
 from qa.index import store
 from qa.index.cache import VectorSource
 from qa.index.encoder import Encoder
+from qa.index.figures import FigurePassages
+from qa.index.words import CorpusWords, corpus_words
 
 log = logging.getLogger("qa")
 Entry = tuple[str, int, int, int, int]  # name, file type (S_IFMT), size, mtime_ns, inode
@@ -95,8 +95,8 @@ class Snapshot:
     passages_by_id: dict[str, PassageRecord]
     documents: list[Document]  # in corpus order
     doc_of_passage: np.ndarray  # passage i belongs to documents[doc_of_passage[i]] (for the source filters)
-    words: CorpusWords  # the corpus's vocabulary and known names (the decide stage's)
-    figures: FigurePassages  # passages giving a figure of each measure (the compose stage's)
+    words: CorpusWords  # the corpus's vocabulary and known names
+    figures: FigurePassages  # passages giving a figure of each measure
     collection: Collection  # the folder's collection.yaml: title, description, example questions
     fingerprint: Fingerprint
 

@@ -7,32 +7,18 @@ is only close in meaning."""
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from qa.answer.answertype import TIME_WORDS, answer_type, broad_type, has_answer, has_value
 from qa.config import Settings
 from qa.corpus.text import STOPWORDS, WORD, tokenize
+from qa.evidence.answertype import TIME_WORDS, answer_type, broad_type, has_answer, has_value
+from qa.evidence.reader import Reader
 from qa.index.store import Index
+from qa.index.words import bare
 from qa.search.retrieval import Ranking
-
-
-def known_words(index: Index) -> frozenset[str]:
-    """Every word of the corpus, lower case, as written: its passages and what its documents state about
-    themselves (title, publisher, authors, a reader comment's author and location), to tell a name the corpus never
-    mentions."""
-    words: set[str] = set()
-    for p in index.passages:
-        words.update(_bare(w) for w in WORD.findall(p.text))
-    for doc in index.documents.values():
-        stated = [doc.title, doc.publisher, *doc.authors, doc.comment_author or "", doc.comment_location or ""]
-        words.update(_bare(w) for w in WORD.findall(" ".join(stated)))
-    return frozenset(words)
-
-
-def _bare(word: str) -> str:
-    return word.lower().replace("’", "'").removesuffix("'s")
 
 
 def question_names(question: str) -> list[tuple[str, ...]]:
@@ -42,12 +28,12 @@ def question_names(question: str) -> list[tuple[str, ...]]:
     words = WORD.findall(question)
     runs: list[list[tuple[int, str]]] = []
     for i, w in enumerate(words):
-        name = w[:1].isupper() and _bare(w) not in STOPWORDS and _bare(w) not in TIME_WORDS
+        name = w[:1].isupper() and bare(w) not in STOPWORDS and bare(w) not in TIME_WORDS
         if name and runs and runs[-1][-1][0] == i - 1:
             runs[-1].append((i, w))
         elif name:
             runs.append([(i, w)])
-    return [tuple(_bare(w) for _, w in run) for run in runs if run[0][0] > 0 or len(run) > 1]
+    return [tuple(bare(w) for _, w in run) for run in runs if run[0][0] > 0 or len(run) > 1]
 
 
 def unknown_names(question: str, words: frozenset[str]) -> list[tuple[str, ...]]:
@@ -69,6 +55,7 @@ class Sentences:
     title: frozenset[str]  # the document title's content terms
     words: np.ndarray  # each sentence's number of words
     opens_document: bool  # the passage starts its document, so its first sentence is the document's lead
+    reader: np.ndarray  # the reader's log-odds that the sentence answers (qa/evidence/reader.py); zeros without it
 
 
 @dataclass
@@ -83,7 +70,27 @@ class Evidence:
     index: Index
     ranking: Ranking
     settings: Settings
+    search: str = ""  # the text searched: the question, with the ones a follow-up leans on
+    reader: Reader | None = None
     _cache: dict[int, Sentences] = field(default_factory=dict)
+    _read: dict[int, np.ndarray] = field(default_factory=dict)
+
+    def read(self, ids: Iterable[int]) -> None:
+        """The reader's scores of every sentence of passages `ids`, in one batch for those not read yet."""
+        todo = [int(i) for i in ids if int(i) not in self._read]
+        if self.reader is None or not todo:
+            return
+        spans = [(i, self.index.passages[i]) for i in todo]
+        texts = [record.text[a:b] for _, record in spans for a, b in record.sentences]
+        p = np.clip(self.reader.score(self.search or self.question, texts), 1e-6, 1 - 1e-6)
+        logits, at = np.log(p / (1 - p)), 0
+        for i, record in spans:
+            self._read[i], at = logits[at:at + len(record.sentences)], at + len(record.sentences)
+
+    def reader_logits(self, i: int) -> np.ndarray:
+        """The reader's log-odds for each sentence of passage `i` (zeros when there is no reader)."""
+        self.read([i])
+        return self._read.get(i, np.zeros(len(self.index.passages[i].sentences)))
 
     def coverage(self, tokens: frozenset[str], leave_out: frozenset[str] = frozenset()) -> float:
         """The idf-weighted share of the question's terms (but those in `leave_out`) found in `tokens`; 1.0 when
@@ -106,25 +113,30 @@ class Evidence:
                                        np.asarray([self.coverage(t, title) for t in tokens]), np.asarray(typed),
                                        np.asarray(broad), self.coverage(title.union(*tokens)), tokens, title,
                                        np.asarray([len(WORD.findall(t)) for t in texts], dtype=np.float64),
-                                       record.start == 0)
+                                       record.start == 0, self.reader_logits(i))
         return self._cache[i]
 
 
-def gather(question: str, search: str, index: Index, ranking: Ranking, settings: Settings) -> Evidence:
+def gather(question: str, search: str, index: Index, ranking: Ranking, settings: Settings,
+           reader: Reader | None = None) -> Evidence:
     """The evidence for `question` (searched as `search`): its content terms weighted by BM25 idf. A term the corpus
-    lacks weighs as much as its rarest term, so a question whose key word is missing is covered less."""
+    lacks weighs as much as its rarest term, so a question whose key word is missing is covered less. With a
+    `reader`, the sentences of the passages looked at are also read with the question."""
     lexical = index.lexical
     top = max(lexical.idf) if lexical.idf else 1.0
     terms = {}
     for t in tokenize(search, settings.stem, True):
         term = lexical.vocabulary.get(t)
         terms[t] = top if term is None else max(lexical.idf[term], 0.0)
-    return Evidence(question, terms, answer_type(question), broad_type(question), index, ranking, settings)
+    return Evidence(question, terms, answer_type(question), broad_type(question), index, ranking, settings, search,
+                    reader)
 
 
-# The confidence model's inputs, in this order (calibration.json names them too).
+# The confidence model's inputs, in this order (calibration.json names them too); with the reader, these and
+# READER_QUESTION_FEATURES.
 QUESTION_FEATURES = ("dense", "sentence", "dense_margin", "passage_coverage", "sentence_coverage", "known_share",
                      "typed_missing", "log_terms", "broad_missing", "rest_coverage")
+READER_QUESTION_FEATURES = ("reader_first", "reader_top")
 
 
 def question_features(evidence: Evidence, order: np.ndarray, known: float) -> np.ndarray:
@@ -150,23 +162,37 @@ def question_features(evidence: Evidence, order: np.ndarray, known: float) -> np
     # The share of the terms not in the best passage's title that its best sentence holds: an on-topic passage
     # that does not answer holds the topic (its title) but not what is asked about it.
     rest = max((evidence.coverage(t, first.title) for t in first.tokens), default=0.0)
-    return np.array([float(evidence.ranking.dense[best]), float(first.similarity.max(initial=0.0)), margin,
-                     first.passage_coverage, float(first.coverage.max(initial=0.0)), known, typed_missing,
-                     math.log1p(len(evidence.terms)), broad_missing, rest])
+    base = [float(evidence.ranking.dense[best]), float(first.similarity.max(initial=0.0)), margin,
+            first.passage_coverage, float(first.coverage.max(initial=0.0)), known, typed_missing,
+            math.log1p(len(evidence.terms)), broad_missing, rest]
+    if evidence.reader is None:
+        return np.array(base)
+    # The reader's best log-odds in the first passage and in the top few: does any sentence there answer?
+    return np.array([*base, float(first.reader.max(initial=-20.0)),
+                     float(max(t.reader.max(initial=-20.0) for t in top))])
 
 
 # The highlight model's inputs, per sentence of a quoted passage.
 SENTENCE_FEATURES = ("similarity", "similarity_gap", "coverage", "coverage_gap", "typed", "first", "single", "lead",
                      "length", "neighbour", "rest_coverage", "rest_coverage_gap")
+READER_SENTENCE_FEATURES = ("reader", "reader_gap")
 
 
-def sentence_features(sentences: Sentences) -> np.ndarray:
+def feature_names(reader: bool) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The question model's and the sentence model's inputs, with the reader's or without."""
+    if reader:
+        return QUESTION_FEATURES + READER_QUESTION_FEATURES, SENTENCE_FEATURES + READER_SENTENCE_FEATURES
+    return QUESTION_FEATURES, SENTENCE_FEATURES
+
+
+def sentence_features(sentences: Sentences, reader: bool = False) -> np.ndarray:
     """One row per sentence: its similarity and coverage, and how far each falls short of the passage's best
     sentence; whether it holds the asked answer type; whether it opens the passage; whether it is the only one;
     whether it is the lead of its document (which, in news and encyclopaedia text alike, sums up what follows); its
     length (log of one plus its words: a longer sentence holds more of a long answer); the higher similarity of the
     sentences next to it (its own if it has none: of two adjacent sentences making one point, one is enough); and
-    its coverage of what the question asks beyond the document's title, and how far that falls short of the best."""
+    its coverage of what the question asks beyond the document's title, and how far that falls short of the best.
+    With `reader`, also the reader's log-odds that it answers, and how far they fall short of the passage's best."""
     sim, rest = sentences.similarity, sentences.rest_coverage
     n = len(sim)
     first = np.zeros(n)
@@ -174,7 +200,10 @@ def sentence_features(sentences: Sentences) -> np.ndarray:
     before = np.concatenate([[-np.inf], sim[:-1]])
     after = np.concatenate([sim[1:], [-np.inf]])
     neighbour = np.maximum(before, after) if n > 1 else sim
-    return np.column_stack([sim, sim.max(initial=0.0) - sim, sentences.coverage,
-                            sentences.coverage.max(initial=0.0) - sentences.coverage, sentences.typed, first,
-                            np.full(n, float(n == 1)), first * sentences.opens_document, np.log1p(sentences.words),
-                            neighbour, rest, rest.max(initial=0.0) - rest])
+    columns = [sim, sim.max(initial=0.0) - sim, sentences.coverage,
+               sentences.coverage.max(initial=0.0) - sentences.coverage, sentences.typed, first,
+               np.full(n, float(n == 1)), first * sentences.opens_document, np.log1p(sentences.words),
+               neighbour, rest, rest.max(initial=0.0) - rest]
+    if reader:
+        columns += [sentences.reader, sentences.reader.max(initial=-20.0) - sentences.reader]
+    return np.column_stack(columns)
