@@ -1,0 +1,1 @@
+"""Stage 3 of answering, the evidence: what the question asks (its terms, names and answer type), what the reader makes of the best passages' sentences, and the ranking they re-order. Rank, decide, highlight and compose read it."""
