@@ -209,10 +209,12 @@ class Settings(_Loadable):
     rerank_depth: int = retrieval(10)
     rerank_sentence_coverage: float = retrieval(0.3)
     rerank_similarity: float = retrieval(0.75)
-    # The reader (qa/evidence/reader.py) reads the question with every sentence of those `rerank_depth` passages;
-    # its best probability in a passage, times this weight, is added too (fitted with the other two). Off, the
-    # answer comes from the bi-encoder's evidence alone, with the calibration fitted that way.
-    reader: bool = retrieval(True)
+    # The reader (qa/evidence/reader.py, a cross-encoder trained here) reads the question with every sentence of
+    # those `rerank_depth` passages; its best probability in a passage, times `rerank_reader`, is added too, and its
+    # scores feed the calibrated level and highlights (calibration-reader.json). Off by default: on the dev data of
+    # both corpora it raised neither the confidence model's out-of-fold AUC nor the highlight F1, and the fit gave
+    # its re-ranking weight 0 (docs/EVALUATION.md, "The reader").
+    reader: bool = retrieval(False)
     rerank_reader: float = retrieval(0.0)
 
     # --- answer ---
@@ -242,7 +244,7 @@ class Settings(_Loadable):
     # Confidence and highlights (qa/answer/confidence.py): the calibrated models' coefficients and thresholds, as
     # readable JSON with a version (fitted on dev data only by qa_tools/fit_confidence.py). The answer's level
     # ('answered', 'uncertain', 'abstained') and its highlighted sentences come from it.
-    # Without a file named, the one fitted with the reader, or, with `reader = false`, calibration-base.json.
+    # Without a file named, calibration.json, or with `reader = true` calibration-reader.json (fitted with it).
     calibration: Path | None = answer(None)
 
     def __post_init__(self) -> None:
@@ -262,8 +264,8 @@ class Settings(_Loadable):
 
     @property
     def calibration_file(self) -> Path:
-        """The calibration named, or the one fitted with the reader, or without it when `reader` is off."""
-        default = "calibration.json" if self.reader else "calibration-base.json"
+        """The calibration named, or the one fitted with the reader when it is on, or without it."""
+        default = "calibration-reader.json" if self.reader else "calibration.json"
         return self.calibration or ROOT / "qa" / "answer" / default
 
     def index_params(self) -> dict:

@@ -2,6 +2,11 @@
 qa/answer/calibration.json:
 
     python -m qa_tools.fit_confidence --clapnq ../shared/benchmarks/clapnq [--out qa/answer/calibration.json]
+    python -m qa_tools.fit_confidence --clapnq ../shared/benchmarks/clapnq --reader   # calibration-reader.json
+
+With `--reader`, every fit below also reads the reader's scores (qa/evidence/reader.py): its weight in re-ranking
+(the other two kept), its log-odds in the highlight and confidence models; and each figure is printed without them
+first, the gate that decides whether the reader is used (docs/EVALUATION.md, "The reader").
 
 Dev data: the articles' dev split of eval/questions.jsonl and of eval/followups.jsonl, and the `tune` half of the
 CLAPNQ folder (qa_tools/clapnq.py). The `test` split and the CLAPNQ `report` half are never read here. Each corpus
@@ -340,8 +345,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clapnq", type=Path, required=True, help="a CLAPNQ folder (answerable.jsonl, unanswerable.jsonl)")
     parser.add_argument("--cache", type=Path, default=None, help="where the CLAPNQ corpus and index are kept")
     parser.add_argument("--out", type=Path, default=None,
-                        help="default: qa/answer/calibration.json, or calibration-base.json with --no-reader")
-    parser.add_argument("--no-reader", action="store_true", help="fit without the reader (the setting reader = false)")
+                        help="default: qa/answer/calibration.json, or calibration-reader.json with --reader")
+    parser.add_argument("--reader", action="store_true",
+                        help="fit with the reader's scores too (the setting reader = true), and print the gate: each "
+                             "figure with and without them")
     parser.add_argument("--max-abstained", type=float, default=0.0,
                         help="share of each corpus's answerable dev questions allowed below the uncertain threshold")
     parser.add_argument("--abstain-margin", type=float, default=0.5,
@@ -353,7 +360,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="weight of an answerable dev question's masked twin (searched without its gold passages) "
                              "in the confidence fit, relative to a real question; 0: no twins")
     args = parser.parse_args(argv)
-    settings = Settings.load(reader=False) if args.no_reader else Settings.load()
+    settings = Settings.load(reader=True) if args.reader else Settings.load()
     out = args.out or settings.calibration_file
     qa = QA(settings, MiniLMEncoder())
     cases = dev_cases(qa, args.clapnq, args.cache or settings.index_dir / "clapnq-cache", args.masked_weight > 0)

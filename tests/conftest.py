@@ -95,9 +95,8 @@ def fixture_settings(tmp_path) -> Settings:
     corpus.mkdir()
     for name, text in FIXTURE.items():
         (corpus / name).write_text(text, encoding="utf-8")
-    # The word-hash encoder's corpus is answered without the reader (a real model; the slow tests use it).
     return replace(Settings(), corpus_dir=corpus, index_dir=tmp_path / "fixture-index", min_passage_words=8,
-                   min_similarity=0.2, reader=False)
+                   min_similarity=0.2)
 
 
 @pytest.fixture

@@ -20,12 +20,15 @@ from qa.config import ROOT, Settings
 from qa.errors import SettingsError
 from qa.evidence.features import (
     QUESTION_FEATURES,
+    READER_QUESTION_FEATURES,
+    READER_SENTENCE_FEATURES,
     SENTENCE_FEATURES,
     Sentences,
     question_names,
     sentence_features,
     unknown_names,
 )
+from qa.evidence.reader import identity
 from qa.evidence.rerank import RERANK_WEIGHTS
 
 
@@ -38,7 +41,31 @@ def test_the_shipped_calibration_is_readable_json_with_a_version():
     assert data["sentence"]["features"] == list(SENTENCE_FEATURES)
     assert 0 < calibration.uncertain < calibration.answered < 1
     assert set(data["fitted_on"]) >= {"articles", "clapnq", "cases", "rerank"}
-    assert data["fitted_on"]["rerank"] == {name: getattr(Settings(), name) for name in RERANK_WEIGHTS}
+    assert data["fitted_on"]["rerank"] == {name: getattr(Settings(), name) for name in RERANK_WEIGHTS[:-1]}
+    assert calibration.reader is None
+
+
+def test_the_reader_calibration_names_the_shipped_reader_and_reads_its_scores():
+    settings = Settings(reader=True)
+    data = json.loads(settings.calibration_file.read_text(encoding="utf-8"))
+    calibration = load_calibration(settings.calibration_file)
+    assert settings.calibration_file.name == "calibration-reader.json"
+    assert calibration.reader == identity().sha256 == data["reader"]
+    assert calibration.question.features == QUESTION_FEATURES + READER_QUESTION_FEATURES
+    assert calibration.sentence.features == SENTENCE_FEATURES + READER_SENTENCE_FEATURES
+    assert data["fitted_on"]["rerank"] == {name: getattr(settings, name) for name in RERANK_WEIGHTS}
+
+
+def test_a_calibration_for_another_reader_is_refused(tmp_path, fixture_settings):
+    data = json.loads(Settings(reader=True).calibration_file.read_text(encoding="utf-8"))
+    path = tmp_path / "other-reader.json"
+    path.write_text(json.dumps({**data, "reader": "0" * 64}), encoding="utf-8")
+    qa = QA(replace(fixture_settings, reader=True, calibration=path), WordHashEncoder())
+    with pytest.raises(SettingsError, match="fitted with the reader 000000000000, and the reader installed is "):
+        qa.calibration
+    without = QA(replace(fixture_settings, calibration=path), WordHashEncoder())
+    with pytest.raises(SettingsError, match="fitted with the reader 000000000000, and the reader is off"):
+        without.calibration
 
 
 def test_levels_follow_the_thresholds():

@@ -51,16 +51,17 @@ def test_plain_text_has_no_markup_or_escapes():
     assert quote_text(passage) == f"“{text}”\nc"
 
 
-def test_sources_differ_is_one_line_per_source():
+def test_sources_differ_is_one_line_per_figure():
     passages = [make_passage("Officials said ten people were killed in the square.", "a#p1", "Alpha Times", "2011-12-19"),
                 make_passage("Later twenty people were killed and eleven people were killed.", "c#p1", "Alpha Times",
                              "2011-12-20", comment_author="Reader One"),
                 make_passage("Ten people were killed.", "a#p2", "Alpha Times", "2011-12-19")]
     answer = Answer("How many were killed?", False, passages, "Passages quoted word for word from the documents:",
-                    disagreement=find_disagreement("How many were killed?", passages))
-    assert differ_lines(answer) == ["ten; Ten — Alpha Times, 2011-12-19 [1] [3]",
-                                    "twenty; eleven — reader comment by Reader One, 2011-12-20 [2]"]
-    assert "Sources differ:\n- ten; Ten — Alpha Times, 2011-12-19 [1] [3]\n- twenty; eleven" in answer_text(answer)
+                    disagreement=find_disagreement("How many were killed?", passages, {}))
+    assert differ_lines(answer) == ["ten / Ten — Alpha Times, 2011-12-19 [1] [3]",
+                                    "twenty — reader comment by Reader One, 2011-12-20 [2]",
+                                    "eleven — reader comment by Reader One, 2011-12-20 [2]"]
+    assert "Sources differ:\n- ten / Ten — Alpha Times, 2011-12-19 [1] [3]\n- twenty — " in answer_text(answer)
 
 
 def test_csv_has_every_quote_with_all_fields_and_its_question(answers):

@@ -9,7 +9,7 @@ Both are logistic regressions over standardised features (qa/evidence/features.p
   the likeliest sentences, as many as maximise the expected F1.
 A calibration fitted with the reader (qa/evidence/reader.py) names the sha256 of its weights (`reader`), and both
 models read its scores too; `QA` refuses one whose reader is not the one installed (a new reader means a refit).
-The calibration fitted without it, `calibration-base.json`, is the one used with the setting `reader = false`."""
+With the setting `reader = true`, `calibration-reader.json`, fitted with it, is read instead of calibration.json."""
 from __future__ import annotations
 
 import functools
