@@ -13,7 +13,7 @@ from dataclasses import fields, is_dataclass
 from pathlib import Path
 
 from qa.answer.compose import near_duplicate
-from qa.answer.figures import find_figures, source_label
+from qa.answer.figures import find_figures, notice, same_event, source_label
 from qa.answer.model import (
     ABSTAIN_MESSAGE,
     ANSWER_HEADING,
@@ -407,9 +407,10 @@ def _twin_problems(n: int, p: Passage, overlap: float) -> list[str]:
             for m, twin in enumerate(p.also_in, 1) if not near_duplicate(p, twin, overlap)]
 
 
-def _figure_problems(answer: Answer) -> list[str]:
+def _figure_problems(answer: Answer, documents: Mapping[str, Document]) -> list[str]:
     """Each figure of 'Sources differ' is one the figure finder reads in its quoted passage, with its measure and
-    source; the list holds every figure the passages give for that measure; the notice is exactly the list."""
+    source; the list holds every figure the passages give for that measure about the same event (qa/answer/figures.py
+    same_event, reading `documents`), in their order; the notice is exactly the list."""
     d = answer.disagreement
     if d is None:
         return []
@@ -430,11 +431,13 @@ def _figure_problems(answer: Answer) -> list[str]:
             problems.append(f"figure {f.text!r} counts {f.measure}, but the notice is about {d.measure}")
         elif f.source != source_label(p):
             problems.append(f"figure {f.text!r} names source {f.source!r}, not its passage's {source_label(p)!r}")
-    given = [(f.passage_id, f.start, f.end) for p in answer.passages for f in find_figures(p) if f.measure == d.measure]
+    found_for = [(f, p) for p in answer.passages for f in find_figures(p) if f.measure == d.measure]
+    bodies = {p.doc_id: documents[p.doc_id].body for _, p in found_for if p.doc_id in documents}
+    given = [(f.passage_id, f.start, f.end) for f in same_event(answer.question, found_for, bodies)] if found_for else []
     if not problems and [(f.passage_id, f.start, f.end) for f in d.figures] != given:
-        problems.append(f"the disagreement does not list exactly the figures for {d.measure} that its passages give")
-    listed = NOTICE_PREFIX + "; ".join(f"{f.text} ({f.source})" for f in d.figures)
-    if d.notice != listed:
+        problems.append(f"the disagreement does not list exactly the figures for {d.measure} about one event that its "
+                        "passages give")
+    if d.notice != notice(d.figures):
         problems.append("the disagreement notice is not exactly its figures and their sources")
     return problems
 
@@ -485,7 +488,7 @@ def _problems(answer: Answer, documents: Mapping[str, Document] | Index | None, 
         for m, twin in enumerate(p.also_in, 1):
             problems += _passage_problems(f"{n}, also in {m}", twin, indexed)
         problems += _twin_problems(n, p, settings.duplicate_overlap)
-    problems += _searched_problems(answer, history, settings.max_chain) + _figure_problems(answer)
+    problems += _searched_problems(answer, history, settings.max_chain) + _figure_problems(answer, indexed.documents)
     problems += _suggestion_problems(answer, examples)
     return problems + _markdown_problems(answer, indexed.documents)
 

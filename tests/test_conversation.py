@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 from qa import verify
-from qa.answer.model import NOTICE_PREFIX
+from qa.answer.export import differ_lines
+from qa.answer.model import NOTICE_PREFIX, escape_markdown
 
 KILLED = "How many people were killed?"
 
@@ -16,15 +17,23 @@ def test_death_toll_question_shows_each_source_and_the_disagreement(real_qa):
         "rferl-ambassador-video/comment-1#p1", "intelhub-probe#p1", "amnesty-advisory#p1", "mt-four-officers#p3",
         "mt-four-officers#p1"]
     assert len({p.doc_id for p in answer.passages}) >= 3
+    # One line per figure: sources stating the same figure share it, publishers first, reader comments last.
+    assert differ_lines(answer) == [
+        "at least sixteen — The Intel Hub, 2011-12-30 [1]",
+        "14 / only fourteen — The Moscow Times, 2011-12-19 [2]; RFE/RL, 2011-12-21 [4]; "
+        "reader comment by William Courtney, 2011-12-21 [5]",
+        "at least 15 — The Moscow Times, 2011-12-19 [3]", "more than a dozen — The Intel Hub, 2011-12-30 [6]",
+        "15 — Amnesty International, 2012-03-22 [7]", "16 — The Moscow Times [8]", "17 — The Moscow Times [9]",
+        "twenty-three — reader comment by William Courtney, 2011-12-21 [5]",
+        "more than fourteen — reader comment by William Courtney, 2011-12-21 [5]"]
     assert answer.disagreement.notice == NOTICE_PREFIX + (
-        "at least sixteen (The Intel Hub, 2011-12-30); 14 (The Moscow Times, 2011-12-19); "
-        "at least 15 (The Moscow Times, 2011-12-19); 14 (RFE/RL, 2011-12-21); "
-        "only fourteen (reader comment by William Courtney, 2011-12-21); "
-        "twenty-three (reader comment by William Courtney, 2011-12-21); "
-        "more than fourteen (reader comment by William Courtney, 2011-12-21); "
-        "more than a dozen (The Intel Hub, 2011-12-30); 15 (Amnesty International, 2012-03-22); 16 (The Moscow Times); "
-        "17 (The Moscow Times)")
-    assert "\n\n**Sources differ:** at least sixteen \\(The Intel Hub, 2011-12-30\\); 14" in answer.to_markdown()
+        "at least sixteen: The Intel Hub, 2011-12-30 | 14 / only fourteen: The Moscow Times, 2011-12-19; RFE/RL, "
+        "2011-12-21; reader comment by William Courtney, 2011-12-21 | at least 15: The Moscow Times, 2011-12-19 | "
+        "more than a dozen: The Intel Hub, 2011-12-30 | 15: Amnesty International, 2012-03-22 | 16: The Moscow Times | "
+        "17: The Moscow Times | twenty-three: reader comment by William Courtney, 2011-12-21 | more than fourteen: "
+        "reader comment by William Courtney, 2011-12-21")
+    shown = escape_markdown(answer.disagreement.notice.removeprefix(NOTICE_PREFIX))
+    assert f"\n\n**Sources differ:** {shown}\n" in answer.to_markdown()
 
 
 def test_each_figure_is_the_words_of_its_quoted_passage(real_qa):

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 import qa
 from qa import Answer, InvalidQuestion, UngroundedAnswer, assert_grounded, verify
+from qa.answer.figures import notice
 from qa.answer.model import ABSTAIN_MESSAGE, ANSWER_HEADING, UNCERTAIN_HEADING
 
 CITED = ("title", "publisher", "date", "url", "authors", "kind", "comment_author", "citation")
@@ -244,8 +245,7 @@ def _figure(answer: Answer, **changes) -> Answer:
     d = answer.disagreement
     n = next(i for i, f in enumerate(d.figures) if f.passage_id == MT_FIGURE)
     figures = [*d.figures[:n], replace(d.figures[n], **changes), *d.figures[n + 1:]]
-    notice = "Sources differ: " + "; ".join(f"{f.text} ({f.source})" for f in figures)
-    return replace(answer, disagreement=replace(d, figures=figures, notice=notice))
+    return replace(answer, disagreement=replace(d, figures=figures, notice=notice(figures)))
 
 
 def _kasymov(answer: Answer) -> Answer:
@@ -323,10 +323,9 @@ def test_a_figure_s_measure_changed_is_reported(real_qa, killed):
 def test_a_figure_left_out_of_the_notice_is_reported(real_qa, killed):
     d = killed.disagreement
     figures = d.figures[1:]
-    notice = "Sources differ: " + "; ".join(f"{f.text} ({f.source})" for f in figures)
-    dropped = replace(killed, disagreement=replace(d, figures=figures, notice=notice))
+    dropped = replace(killed, disagreement=replace(d, figures=figures, notice=notice(figures)))
     assert verify(dropped, real_qa.index) == [
-        "the disagreement does not list exactly the figures for killed that its passages give"]
+        "the disagreement does not list exactly the figures for killed about one event that its passages give"]
 
 
 # --- malformed fields: problems, never exceptions ---------------------------------------------------------------
