@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from qa.answer.rules import asked_kind, lacks_asked_kind, other_year, quotes_speaker, speaker
+from qa.answer.rules import asked_kind, lacks_asked_kind, other_year, quotes_speaker
 from qa.corpus.documents import Document
+from qa.evidence.answertype import speaker
 
 
 def doc(kind: str = "article", authors: tuple[str, ...] = (), publisher: str = "Daily News", date: str | None = None,
@@ -39,6 +40,9 @@ def test_the_asked_kind(question, kind):
     ("Who opened fire on the crowd?", ["The crowd was fired on by Colonel Ivanov's unit."], False),
     ("Who was charged over the deaths?", ["Charges over the deaths were announced on Friday."], True),
     ("Who was charged over the deaths?", ["Four senior officers were charged over the deaths."], False),
+    # ... and say what the question asks about them, not only mention people
+    ("Who was put on trial over the raid?", ["A police spokesman was unavailable for comment."], True),
+    ("Who was put on trial over the raid?", ["Two guards were put on trial."], False),
     # a name: two capitalised words or more
     ("What is the name of the prosecutor?", ["The prosecutor declined to comment."], True),
     ("What is the name of the prosecutor?", ["Prosecutor Aigul Serikova declined to comment."], False),

@@ -14,8 +14,8 @@ from __future__ import annotations
 import re
 
 from qa.corpus.documents import Document
-from qa.corpus.text import STOPWORDS, WORD
-from qa.evidence.answertype import ANSWER_TYPES, TIME_WORDS, has_answer
+from qa.corpus.text import WORD, tokenize
+from qa.evidence.answertype import ANSWER_TYPES, TIME_WORDS, has_answer, said_by, speaker
 from qa.index.words import bare
 
 YEARS = re.compile(r"\b(?:19|20)\d\d\b")
@@ -28,9 +28,6 @@ activist journalists journalist reporter reporters editor lawyer lawyers leader 
 management union unions opposition party parliament mayor governor akim commander commission committee investigators
 witnesses witness relatives families family doctors
 """.split())
-# Asking for someone's words: 'What did X say?', 'What has X written about ...?'.
-SAID = re.compile(r"\bwhat (?:did|does|do|has|have|had) (?P<who>.+?) (?:say|said|tell|told|write|written|wrote|post|"
-                  r"posted|comment|commented|claim|claimed|argue|argued|report|reported|state|stated)\b", re.I)
 SPEECH = re.compile(r"\b(?:said|says|say|saying|told|tells|wrote|writes|written|stated|states|added|declared|claimed|"
                     r"argued|urged|called|according to|quoted)\b", re.I)
 
@@ -58,21 +55,22 @@ def asked_kind(question: str) -> str | None:
 
 
 def lacks_asked_kind(question: str, marked: list[str]) -> bool:
-    """The question asks when, how many, for a name, or who, and no sentence of `marked` holds one."""
+    """The question asks when, how many, for a name, or who, and no sentence of `marked` holds one. For 'who', the
+    sentence must also say what the question asks about them (one of its content words beyond names and words for
+    people): 'Who was charged?' is not answered by a sentence that only mentions the police."""
     kind = asked_kind(question)
     if kind is None:
         return False
     if kind == "who":
-        return not any(has_person(s, question) for s in marked)
+        about = {t for t, w in zip(tokenize(question), tokenize(question, stem=False))
+                 if w not in PEOPLE and not _capitalised(w, question)}
+        return not any(has_person(s, question) and (not about or about & set(tokenize(s))) for s in marked)
     return not any(has_answer(kind, s, question) for s in marked)
 
 
-def speaker(question: str) -> list[str]:
-    """The words of whoever the question asks the words of ('What did William Courtney say?': william, courtney)."""
-    match = SAID.search(question)
-    if not match:
-        return []
-    return [w for w in (bare(w) for w in WORD.findall(match.group("who"))) if w not in STOPWORDS]
+def _capitalised(word: str, question: str) -> bool:
+    """The word is written capitalised in the question past its first word: part of a name."""
+    return any(w.lower() == word and w[:1].isupper() for w in WORD.findall(question)[1:])
 
 
 def quotes_speaker(question: str, doc: Document, marked: list[str]) -> bool:
@@ -81,9 +79,7 @@ def quotes_speaker(question: str, doc: Document, marked: list[str]) -> bool:
     who = speaker(question)
     if not who:
         return True
-    # A reader comment is its author's words only, never the publisher's.
-    by = _words(doc.comment_author or "") if doc.kind == "comment" else _words(" ".join([*doc.authors, doc.publisher]))
-    if who[-1] in by:  # a surname, or an organisation's last word
+    if said_by(doc, who):
         return True
     return any(who[-1] in _words(s) and SPEECH.search(s) for s in marked)
 

@@ -6,7 +6,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from qa.corpus.text import WORD, tokenize
+from qa.corpus.documents import Document
+from qa.corpus.text import STOPWORDS, WORD, tokenize
+from qa.index.words import bare
 
 MONTHS = frozenset("""january february march april may june july august september october november december
 jan feb mar apr jun jul aug sep sept oct nov dec""".split())
@@ -112,3 +114,23 @@ def has_value(kind: str, sentence: str, question: str) -> bool:
     asked = set(tokenize(question, stem=False, stopwords=False))
     words = WORD.findall(sentence)
     return any(w[:1].isupper() and w.lower() not in asked for w in words[1:])
+
+
+# Asking for someone's words: 'What did X say?', 'What has X written about ...?'.
+SAID = re.compile(r"\bwhat (?:did|does|do|has|have|had) (?P<who>.+?) (?:say|said|tell|told|write|written|wrote|post|"
+                  r"posted|comment|commented|claim|claimed|argue|argued|report|reported|state|stated)\b", re.I)
+
+
+def speaker(question: str) -> list[str]:
+    """The words of whoever the question asks the words of ('What did William Courtney say?': william, courtney)."""
+    match = SAID.search(question)
+    if not match:
+        return []
+    return [w for w in (bare(w) for w in WORD.findall(match.group("who"))) if w not in STOPWORDS]
+
+
+def said_by(doc: Document, who: list[str]) -> bool:
+    """The document is the words of `who` (by the last of their words: a surname, an organisation's last word): an
+    article's authors or publisher, a reader comment's author (never the page's publisher)."""
+    by = doc.comment_author or "" if doc.kind == "comment" else " ".join([*doc.authors, doc.publisher])
+    return bool(who) and who[-1] in {bare(w) for w in WORD.findall(by)}

@@ -2,8 +2,9 @@
 question's rare words (idf-weighted coverage) moves up past one that is only close in meaning, and within the few
 best the whole passage's cosine similarity counts again (the fused score gives it only a quarter of the dense
 share, the rest to the best sentence); with the reader, a passage one of whose sentences it reads as answering moves
-up too. Only the top `rerank_depth` passages of the hybrid ranking are re-scored; the weights were fitted on the dev
-data of both corpora (qa_tools/fit_confidence.py `fit_rerank`)."""
+up too; and for 'What did X say?', X's own words come first. Only the top `rerank_depth` passages of the hybrid
+ranking are re-scored; the weights were fitted on the dev data of both corpora (qa_tools/fit_confidence.py
+`fit_rerank`)."""
 from __future__ import annotations
 
 from dataclasses import replace
@@ -11,6 +12,7 @@ from dataclasses import replace
 import numpy as np
 
 from qa.config import Settings
+from qa.evidence.answertype import said_by, speaker
 from qa.evidence.features import Evidence, gather
 from qa.evidence.reader import Reader
 from qa.index.store import Index
@@ -54,7 +56,20 @@ def rerank(evidence: Evidence, settings: Settings, mode: str) -> Ranking:
         return ranking
     head = ranking.order[:depth]
     weights = rerank_weights(settings, evidence.reader is not None)
-    return reordered(ranking, head, ranking.scores[head] + rerank_features(evidence, head) @ weights)
+    return speaker_first(evidence, reordered(ranking, head, ranking.scores[head] + rerank_features(evidence, head) @ weights))
+
+
+def speaker_first(evidence: Evidence, ranking: Ranking) -> Ranking:
+    """'What did X say?': the best-ranked passage that is X's own words (their article's author or publisher, their
+    reader comment, which may not name them) comes first, the rest keep their order. Scores are kept: only the order
+    moves."""
+    who = speaker(evidence.question)
+    index = evidence.index
+    own = next((int(i) for i in ranking.order
+                if said_by(index.documents[index.passages[int(i)].doc_id], who)), None) if who else None
+    if own is None:
+        return ranking
+    return replace(ranking, order=np.concatenate([[own], ranking.order[ranking.order != own]]))
 
 
 def ranked_evidence(index: Index, question: str, query: Query, settings: Settings, mode: str = "hybrid",
