@@ -1,8 +1,12 @@
 """The corpus, now: a `QA` notices when the corpus folder or the index changes, and answers from the new corpus.
 
 At most every `Settings.corpus_check_seconds`, an ask takes a fingerprint of the corpus folder: (name, type, size,
-mtime_ns, inode) of each entry from one `os.scandir` (lstat only: nothing is opened or followed, so a FIFO or a
-dangling link costs nothing here), and the same of `index/CURRENT`. No file is read on this path.
+mtime_ns, ctime_ns, inode) of each entry from one `os.scandir` (lstat: a FIFO or a dangling link costs nothing
+here), the same of the file each symbolic link resolves to (links into sub-folders: an edit there changes nothing in
+the folder itself), and the same of `index/CURRENT`. The ctime cannot be set back by a program (`os.utime` sets
+mtime, and itself moves ctime), so an edit that keeps size and mtime is seen. Only a file changed within the last
+RACY_NS can be changed again within the same filesystem timestamp tick unseen; such a file's content hash is
+taken too (as git treats a "racily clean" file). No other file is read on this path.
 
 When the fingerprint differs from the one the served index was made from, the asking thread takes the refresh
 lock and every other ask waits for it (up to `corpus_wait_seconds`, then it is refused with a message): no answer
@@ -12,6 +16,7 @@ saves it; then one attribute swap makes the new `Snapshot` current. A corpus tha
 added) makes every ask refuse with that file's error until the folder changes again."""
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import stat
@@ -34,11 +39,44 @@ from qa.index.cache import VectorSource
 from qa.index.encoder import Encoder
 
 log = logging.getLogger("qa")
-Entry = tuple[str, int, int, int, int]  # name, file type (S_IFMT), size, mtime_ns, inode
+# name, file type (S_IFMT), size, mtime_ns, ctime_ns, inode; for a link, the same of what it resolves to; the
+# content's digest when the file changed too recently for its times to tell a later change.
+Stat = tuple[int, int, int, int, int]
+Entry = tuple[str, Stat, Stat | None, str | None]
+# Timestamps come from a coarse clock (one kernel tick, 1 to 10 ms); a file whose ctime is this close to now may be
+# changed again with the same times and size.
+RACY_NS = 100_000_000
+
+
+def _stat(st: os.stat_result) -> Stat:
+    return stat.S_IFMT(st.st_mode), st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino
+
+
+def _racy_digest(path: str, st: os.stat_result, limit: int) -> str | None:
+    """sha256 of a regular file changed within RACY_NS of now (None for any other): its times cannot tell an edit
+    made in the same tick. A file over `limit` (the corpus loader refuses it anyway) is not read."""
+    if not stat.S_ISREG(st.st_mode) or st.st_ctime_ns < time.time_ns() - RACY_NS or st.st_size > limit:
+        return None
+    try:
+        with open(path, "rb") as f:
+            return hashlib.sha256(f.read(limit + 1)).hexdigest()
+    except OSError:
+        return None
+
+
+def _entry(path: str, name: str, lst: os.stat_result, limit: int) -> Entry:
+    target = None
+    if stat.S_ISLNK(lst.st_mode):
+        try:
+            target = os.stat(path)  # follows every link on the way, into sub-folders too
+        except OSError:  # dangling
+            target = None
+    return (name, _stat(lst), _stat(target) if target else None,
+            _racy_digest(path, target or lst, limit))
 
 
 def _stat_entry(name: str, st: os.stat_result) -> Entry:
-    return name, stat.S_IFMT(st.st_mode), st.st_size, st.st_mtime_ns, st.st_ino
+    return name, _stat(st), None, None
 
 
 @dataclass(frozen=True)
@@ -55,7 +93,8 @@ class Fingerprint:
             with os.scandir(settings.corpus_dir) as listing:
                 for entry in listing:
                     try:
-                        entries.append(_stat_entry(entry.name, entry.stat(follow_symlinks=False)))
+                        entries.append(_entry(entry.path, entry.name, entry.stat(follow_symlinks=False),
+                                              settings.max_document_bytes))
                     except OSError:  # removed between the listing and the lstat
                         continue
         except OSError:

@@ -1,0 +1,234 @@
+"""Safe to leave running, in process (docs/RELIABILITY.md, Safe to leave running): settings checked at load, the
+corpus as it is (links into sub-folders, edits that keep size and time), text shown as written (direction
+controls, carriage returns) and contained (passage and query lengths)."""
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import replace
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from conftest import WordHashEncoder
+
+from qa import QA, Settings, verify
+from qa.answer.export import quote_text
+from qa.answer.model import citation
+from qa.config import MAX_FIND_CHARS, ServerSettings
+from qa.corpus.documents import Document, load_corpus
+from qa.corpus.passages import split_document
+from qa.errors import SettingsError
+from qa.index import live
+from qa.present import answer_html, citation_html, source_html, source_list
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# --- every setting checked at load, naming the field ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("load, message", [
+    (lambda: Settings.load(["encode_batch=0"], env={}), "encode_batch is 0; it must be at least 1"),
+    (lambda: Settings.load(env={"QA_ENCODE_BATCH": "-3"}), "encode_batch is -3; it must be at least 1"),
+    (lambda: Settings.load(["bm25_k1=nan"], env={}), "bm25_k1 is nan; it must be a finite number"),
+    (lambda: Settings.load(["bm25_b=2"], env={}), "bm25_b is 2.0; it must be from 0 to 1"),
+    (lambda: Settings.load(["corpus_wait_seconds=inf"], env={}), "corpus_wait_seconds is inf; it must be a finite"),
+    (lambda: Settings.load(["max_document_bytes=0"], env={}), "max_document_bytes is 0; it must be at least 1"),
+    (lambda: Settings.load(["max_passage_chars=10"], env={}), "max_passage_chars is 10; it must be at least 200"),
+    (lambda: Settings.load(["candidates=0"], env={}), "candidates is 0; it must be at least 1"),
+    (lambda: Settings.load(["dense_weight=1.5"], env={}), "dense_weight is 1.5; it must be from 0 to 1"),
+    (lambda: Settings.load(["min_similarity=-inf"], env={}), "min_similarity is -inf; it must be a finite number"),
+    (lambda: ServerSettings.load(["max_body_bytes=-1"], env={}), "max_body_bytes is -1; it must be at least 1"),
+    (lambda: ServerSettings.load(env={"QA_MAX_BODY_BYTES": "0"}), "max_body_bytes is 0; it must be at least 1"),
+    (lambda: ServerSettings(sessions=0), "sessions is 0; it must be at least 1"),
+], ids=["encode-batch-0", "encode-batch-env", "k1-nan", "b-2", "wait-inf", "doc-bytes-0", "passage-chars-10",
+        "candidates-0", "dense-weight", "similarity-minus-inf", "body-negative", "body-env-0", "sessions-0"])
+def test_every_bad_setting_is_refused_at_load_naming_the_field(load, message):
+    with pytest.raises(SettingsError, match=message):
+        load()
+
+
+def test_a_nan_in_the_settings_file_is_refused_naming_the_field(tmp_path):
+    config = tmp_path / "qa.toml"
+    config.write_text("[index]\nbm25_k1 = nan\n")
+    with pytest.raises(SettingsError, match="bm25_k1 is nan; it must be a finite number"):
+        Settings.load(config_file=config, env={})
+
+
+def test_never_checking_the_corpus_is_still_a_setting():
+    assert Settings.load(["corpus_check_seconds=inf"], env={}).corpus_check_seconds == float("inf")
+
+
+@pytest.mark.parametrize("value, message", [("nan", "--max-mb is nan; it must be a finite number"),
+                                            ("-1", "--max-mb is -1.0; it must be at least 0.001"),
+                                            ("inf", "--max-mb is inf; it must be a finite number")])
+def test_import_size_limit_is_checked(cli, tmp_path, value, message):
+    (tmp_path / "note.txt").write_text("A note.")
+    code, out, err = cli("add", str(tmp_path / "note.txt"), "--corpus", str(tmp_path / "corpus"), "--max-mb", value)
+    assert (code, out, err) == (2, "", f"error: {message}\n")
+    assert not (tmp_path / "corpus").exists()
+
+
+# --- the corpus as it is --------------------------------------------------------------------------------------
+
+@pytest.fixture
+def watched(fixture_settings):
+    """The fixture corpus, looked at on every ask."""
+    return replace(fixture_settings, corpus_check_seconds=0.0)
+
+
+INVESTIGATION = "investigation into police weapons"
+
+
+def test_an_edit_behind_a_link_into_a_sub_folder_is_answered(watched):
+    """beta.md is a link to drafts/beta.md: an edit there changes nothing in the corpus folder itself."""
+    drafts = watched.corpus_dir / "drafts"
+    drafts.mkdir()
+    os.replace(watched.corpus_dir / "beta.md", drafts / "beta.md")
+    os.symlink("drafts/beta.md", watched.corpus_dir / "beta.md")
+    qa = QA(watched, WordHashEncoder())
+    assert "opened an investigation" in qa.ask(INVESTIGATION, 1).passages[0].text
+    before = os.lstat(watched.corpus_dir / "beta.md")
+    target = drafts / "beta.md"
+    target.write_text(target.read_text().replace("opened an investigation", "closed the investigation, with regret"))
+    assert os.lstat(watched.corpus_dir / "beta.md") == before  # the link itself is as it was
+    answer = qa.ask(INVESTIGATION, 1)
+    assert "closed the investigation, with regret" in answer.passages[0].text
+    assert verify(answer, qa.index) == []
+
+
+def _edit_keeping_size_and_times(path: Path) -> None:
+    before = os.stat(path)
+    text = path.read_text()
+    path.write_text(text.replace("opened an investigation", "closed an investigation"))  # same length
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    after = os.stat(path)
+    assert (after.st_size, after.st_mtime_ns, after.st_ino) == (before.st_size, before.st_mtime_ns, before.st_ino)
+
+
+def test_an_edit_keeping_size_and_modification_time_is_answered(watched):
+    qa = QA(watched, WordHashEncoder())
+    assert "opened an investigation" in qa.ask(INVESTIGATION, 1).passages[0].text
+    time.sleep(live.RACY_NS / 1e9)  # the change is then told by its ctime, not by the content hash
+    _edit_keeping_size_and_times(watched.corpus_dir / "beta.md")
+    assert "closed an investigation" in qa.ask(INVESTIGATION, 1).passages[0].text
+
+
+def test_an_edit_within_one_timestamp_tick_is_told_by_the_content(watched, monkeypatch):
+    """A filesystem whose times do not move between two writes (a coarse tick): the content hash of a file changed
+    within RACY_NS tells the edit."""
+    monkeypatch.setattr(live, "_stat", lambda st: (st.st_mode, st.st_size, 0, 0, st.st_ino))
+    qa = QA(watched, WordHashEncoder())
+    path = watched.corpus_dir / "beta.md"
+    path.write_text(path.read_text())  # a write just now: the file is racy
+    assert "opened an investigation" in qa.ask(INVESTIGATION, 1).passages[0].text
+    _edit_keeping_size_and_times(path)
+    assert "closed an investigation" in qa.ask(INVESTIGATION, 1).passages[0].text
+
+
+# --- text contained: passages of bounded length, at sentence boundaries -------------------------------------------
+
+def _document(body: str) -> Document:
+    return Document(id="log", title="Log", publisher="P", date=None, authors=(), url=None, seed=None, body=body)
+
+
+def test_a_long_paragraph_with_single_line_breaks_is_split_at_sentences_with_exact_offsets():
+    lines = [f"Line {n} of the field log says the {n % 7}th well was dry. Crews moved on." for n in range(4000)]
+    body = "\n".join(lines)  # 279 kB, one paragraph
+    records = split_document(_document(body), 30, 1000)
+    assert len(body) == 278_889 and len(records) == 286
+    assert max(len(r.text) for r in records) <= 1000
+    for r in records:
+        assert body[r.start:r.end] == r.text
+        assert r.text[0] in "LC" and r.text.endswith(".")  # whole sentences
+    gaps = [body[a.end:b.start] for a, b in zip(records, records[1:], strict=False)]
+    assert set(gaps) == {"\n", " "}  # nothing but the white space between two sentences is left out
+
+
+def test_a_sentence_over_the_limit_is_cut_at_a_space():
+    body = "word " * 100 + "end."
+    records = split_document(_document(body), 1, 200)
+    assert [len(r.text) for r in records] == [199, 199, 104]
+    assert all(body[r.start:r.end] == r.text and not r.text[0].isspace() for r in records)
+
+
+def test_the_bundled_corpus_passages_are_unchanged_by_the_limit():
+    documents = load_corpus(ROOT / "corpus")
+    assert ([split_document(d, 30, Settings().max_passage_chars) for d in documents]
+            == [split_document(d, 30, 10**9) for d in documents])
+
+
+def test_an_answer_from_a_long_paragraph_stays_small(fixture_settings):
+    (fixture_settings.corpus_dir / "log.md").write_text(
+        "---\nid: log\ntitle: Field log\npublisher: Log Wire\n---\n\n"
+        + "\n".join(f"Police weapons inspection {n} found the rifles in order." for n in range(5000)) + "\n")
+    qa = QA(replace(fixture_settings, max_passage_chars=2000), WordHashEncoder())
+    answer = qa.ask("police weapons inspection rifles", 3)
+    assert answer.passages and all(len(p.text) <= 2000 for p in answer.passages)
+    assert len(answer_html(answer)) < 25_000  # each quote is in the page three times: shown, copied, in the answer
+    assert verify(answer, qa.index) == []
+
+
+# --- text shown as written: direction controls isolated, carriage returns kept -------------------------------------
+
+RLO, PDF_ = "\u202e", "\u202c"
+
+
+def test_a_direction_override_in_a_title_cannot_reorder_what_follows(fixture_settings):
+    path = fixture_settings.corpus_dir / "beta.md"
+    path.write_text(path.read_text().replace("title: Beta bulletin", f"title: {RLO}Beta bulletin"))
+    qa = QA(fixture_settings, WordHashEncoder())
+    passage = qa.ask(INVESTIGATION, 1).passages[0]
+    assert passage.title == f"{RLO}Beta bulletin"  # the data as stated
+    assert passage.citation == "“\u2068\u202eBeta bulletin\u2069”, Beta Wire, date not stated"
+    assert quote_text(passage).splitlines()[1] == passage.citation
+    assert citation_html(passage) == "<bdi>“\u2068\u202eBeta bulletin\u2069”</bdi>, Beta Wire, date not stated"
+    assert "<h3><bdi>\u202eBeta bulletin</bdi></h3>" in source_html(qa.index.documents["beta"])
+    assert "<bdi>\u202eBeta bulletin</bdi><br>" in source_list(qa.sources()).html
+    assert verify(qa.ask(INVESTIGATION, 1), qa.index) == []
+
+
+def test_fields_without_direction_controls_are_unchanged(fixture_qa):
+    passage = fixture_qa.ask("How many people died?", 1).passages[0]
+    assert passage.citation == citation(fixture_qa.index.documents[passage.doc_id]) or passage.kind == "comment"
+    assert "\u2068" not in quote_text(passage) and "<bdi>" not in answer_html(fixture_qa.ask("How many people died?"))
+
+
+class _Copies(HTMLParser):
+    """The text and data-copy attributes of an HTML fragment, as a browser's parser reads them."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.copies: list[str] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.copies += [v or "" for k, v in attrs if k == "data-copy"]
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+def test_a_lone_carriage_return_is_shown_and_copied_as_it_is(fixture_settings):
+    path = fixture_settings.corpus_dir / "beta.md"
+    path.write_bytes(path.read_bytes().replace(b"use of weapons by the police", b"use of weapons\rby the police"))
+    qa = QA(fixture_settings, WordHashEncoder())
+    passage = qa.ask(INVESTIGATION, 1).passages[0]
+    assert "weapons\rby the police" in passage.text
+    html = answer_html(qa.ask(INVESTIGATION, 1))
+    assert "\r" not in html and "weapons&#13;by the police" in html  # a raw CR would be parsed as a line feed
+    parsed = _Copies()
+    parsed.feed(html)
+    assert passage.text in "".join(parsed.text)
+    assert parsed.copies[0] == quote_text(passage) and "weapons\rby" in parsed.copies[0]
+
+
+# --- every input of a search has a length limit ------------------------------------------------------------------
+
+def test_the_source_finder_refuses_a_long_query_at_once(fixture_qa):
+    documents = fixture_qa.sources()
+    began = time.perf_counter()
+    listing = source_list(documents, "beta " * 180_000)  # 900 kB
+    assert time.perf_counter() - began < 0.05
+    assert f"The search is 900,000 characters long; the limit is {MAX_FIND_CHARS}" in listing.html
+    assert "Beta bulletin" in source_list(documents, "x" * 0 + "beta " * 40).html  # 200 characters: searched
