@@ -9,7 +9,6 @@ import hashlib
 import html
 import logging
 import sys
-import tempfile
 import threading
 from dataclasses import fields
 from pathlib import Path
@@ -19,8 +18,10 @@ import gradio as gr
 
 from qa import QA, QAError, Settings, web
 from qa.answer.export import FORMATS, write_export
+from qa.auth import checker, needs_login, read_users
 from qa.cli import common_options
-from qa.config import ServerSettings
+from qa.config import MAX_FIND_CHARS, MAX_QUESTION_CHARS, ServerSettings
+from qa.connections import bounded_connections
 from qa.present import (
     DEFAULT_TITLE,
     Turn,
@@ -32,7 +33,9 @@ from qa.present import (
     source_list,
     sources_html,
 )
+from qa.private import go_private, private_folder
 from qa.safe_text import printable
+from qa.session import refused, turns_left, with_turn
 
 CSS = (Path(__file__).parent / "qa" / "static" / "chat.css").read_text(encoding="utf-8")
 # The conversation is HTML from qa.present, not Markdown, so that quotes show exactly as written.
@@ -45,6 +48,16 @@ JS = Path(__file__).parent / "qa" / "static" / "chat.js"
 CHAT_JS, VIEWER_JS = JS.read_text(encoding="utf-8").split("// --- viewer ---\n")
 PRIVATE: dict[str, Any] = {"api_visibility": "private"}  # UI events are not API endpoints; `/ask` is the one API
 log = logging.getLogger("app")
+# The server settings that bound what one client may take, each a flag: (name, type, help).
+BOUNDS = [("max_turns", int, "questions one conversation takes at most"),
+          ("max_chat_bytes", int, "bytes of one conversation's page at most"),
+          ("users", str, "users file (python -m qa.auth FILE NAME); needed with a --host other than loopback"),
+          ("login_attempts", int, "failed logins per client address and minute, then refused"),
+          ("header_timeout", float, "seconds a client has to send a request's headers"),
+          ("body_timeout", float, "seconds a client has to send a request's body"),
+          ("keep_alive_timeout", float, "seconds an idle connection is kept"),
+          ("max_connections", int, "connections at most"),
+          ("max_connections_per_client", int, "connections per client address at most")]
 
 
 class Chat(gr.Blocks):
@@ -57,8 +70,9 @@ class Chat(gr.Blocks):
         super().validate_inputs(block_fn, inputs)
 
 
-def build_app(qa: QA, export_dir: Path | None = None) -> gr.Blocks:
-    export_dir = export_dir or Path(tempfile.mkdtemp(prefix="qa-export-"))
+def build_app(qa: QA, export_dir: Path | None = None, server: ServerSettings | None = None) -> gr.Blocks:
+    export_dir = export_dir or private_folder()
+    server = server or ServerSettings()
 
     def downloads(turns: list[Turn], request: gr.Request) -> list:
         """The export buttons, each with this session's file. The folder is named by a digest of the session id,
@@ -71,13 +85,17 @@ def build_app(qa: QA, export_dir: Path | None = None) -> gr.Blocks:
 
     def respond(question: str, turns: list[Turn], chosen: list[str] | None, since: str | None, until: str | None,
                 request: gr.Request):
+        full = turns_left(turns, server)
+        if full:  # not asked: the question stays in the box
+            conversation = refused(turns, full)
+            return question, conversation.html, turns, *downloads(turns, request)
         try:
             turn = Turn(question, qa.ask(question, history=[t.answer for t in turns if t.answer], sources=chosen or None,
                                          since=(since or "").strip() or None, until=(until or "").strip() or None))
         except QAError as exc:
             turn = Turn(question, error=str(exc))
-        turns = turns + [turn]
-        return "", conversation_html(turns), turns, *downloads(turns, request)
+        conversation = with_turn(turns, turn, server)
+        return "", conversation.html, conversation.turns, *downloads(conversation.turns, request)
 
     def open_source(event: gr.EventData):
         try:
@@ -106,13 +124,15 @@ def build_app(qa: QA, export_dir: Path | None = None) -> gr.Blocks:
             log.info("refused: %s", exc)  # one line per refused request, not a traceback
             raise gr.Error(str(exc), print_exception=False) from None
 
-    # delete_cache: Gradio copies every export file it serves into its cache; copies older than a day are removed hourly.
-    with Chat(title=qa.collection.title or DEFAULT_TITLE, delete_cache=(3600, 86400)) as app:
+    # delete_cache: Gradio copies every export file it serves into its cache (qa/private.py); copies five minutes old
+    # are removed every minute. analytics_enabled: no version check or telemetry (each a lookup at every start).
+    with Chat(title=qa.collection.title or DEFAULT_TITLE, delete_cache=(60, 300), analytics_enabled=False) as app:
         gr.HTML(intro_html(qa.collection), elem_id="intro")
         with gr.Row(equal_height=False, elem_id="workspace"):
             with gr.Column(scale=3, min_width=300, elem_id="chat-column"):
                 chat = gr.HTML(conversation_html([]), html_template=CHAT_TEMPLATE, js_on_load=CHAT_JS, elem_id="chat")
-                box = gr.Textbox(label="Your question", placeholder=(qa.examples or ["Type a question"])[0], submit_btn="Ask")
+                box = gr.Textbox(label="Your question", placeholder=(qa.examples or ["Type a question"])[0], submit_btn="Ask",
+                                 max_length=MAX_QUESTION_CHARS)
                 gr.Markdown("Example questions:", visible=bool(qa.examples))
                 with gr.Row():
                     examples = [gr.Button(q, size="sm", variant="secondary") for q in qa.examples]
@@ -127,7 +147,8 @@ def build_app(qa: QA, export_dir: Path | None = None) -> gr.Blocks:
                                for name in ("Markdown", "CSV", "JSON")]
                     clear_button = gr.Button("Clear chat", size="sm")
             with gr.Column(scale=2, min_width=300):
-                find = gr.Textbox(label="Find a source", placeholder="title, publisher, author or date")
+                find = gr.Textbox(label="Find a source", placeholder="title, publisher, author or date",
+                                  max_length=MAX_FIND_CHARS)
                 viewer = gr.HTML(sources_html(qa.sources()), html_template=VIEWER_TEMPLATE, js_on_load=VIEWER_JS,
                                  elem_id="source-viewer")
                 with gr.Row(visible=page_count(len(qa.sources())) > 1) as paging_row:  # only for a long list
@@ -168,12 +189,19 @@ def main() -> None:
                         "(env QA_ALLOWED_HOSTS, comma-separated)")
     p.add_argument("--max-body-bytes", type=int, help=f"largest request body accepted (default {server.max_body_bytes:,}; "
                    "env QA_MAX_BODY_BYTES)")
+    for name, kind, text in BOUNDS:
+        p.add_argument("--" + name.replace("_", "-"), type=kind,
+                       help=f"{text} (default {getattr(server, name)}; env QA_{name.upper()})")
     args = p.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
     try:
         flags = {name: getattr(args, name) for name in (f.name for f in fields(ServerSettings))}
         flags["allowed_hosts"] = ",".join(args.allowed_hosts) if args.allowed_hosts else None
         server = ServerSettings.load(config_file=args.config, **{k: v for k, v in flags.items() if v is not None})
+        if (needs_login(server.host) or server.share) and not server.users:
+            raise QAError(f"--host {server.host}{' --share' if server.share else ''} lets other machines reach the app; "
+                          "give a users file with --users FILE (QA_USERS), made with 'python -m qa.auth FILE NAME'")
+        auth = checker(read_users(Path(server.users))) if server.users else None
         qa = QA(Settings.load(args.param, args.config))
         qa.calibration  # noqa: B018 (read now: a bad calibration file stops the app here, not at the first question)
     except QAError as exc:  # a corpus or index the app cannot serve: one line, as the CLI says it, not a traceback
@@ -188,10 +216,12 @@ def main() -> None:
     # buckets, for a local caller with the host's own saved token).
     # state_session_capacity: Gradio keeps the state of its last 10,000 sessions by default, and every /ask call is a
     # session, so memory grew with every call until then (docs/RELIABILITY.md, Load).
-    app = build_app(qa)
-    app.queue(default_concurrency_limit=server.concurrency, max_size=server.queue_size).launch(
-        server_name=server.host, server_port=server.port, share=server.share, css=CSS, show_error=True,
-        max_file_size=0, state_session_capacity=server.sessions, run_history=False, **web.launch_kwargs(app, server))
+    app = build_app(qa, go_private() / "exports", server)
+    with bounded_connections(server):
+        app.queue(default_concurrency_limit=server.concurrency, max_size=server.queue_size).launch(
+            server_name=server.host, server_port=server.port, share=server.share, css=CSS, show_error=True,
+            max_file_size=0, state_session_capacity=server.sessions, run_history=False, auth=auth,
+            **web.launch_kwargs(app, server))
 
 
 if __name__ == "__main__":

@@ -310,8 +310,26 @@ class ServerSettings(_Loadable):
     # (comma-separated), and the largest request body read (a question, k and 20 turns of history need ~120 kB).
     allowed_hosts: str = server("")
     max_body_bytes: int = server(1_000_000, low=1)
+    # A browser session's conversation (qa/session.py): questions, and bytes of its page, at most; then the user is
+    # asked to export and clear. Memory for conversations stays under about sessions x max_chat_bytes.
+    max_turns: int = server(50, low=1)
+    max_chat_bytes: int = server(1_000_000, low=10_000)
+    # Login (qa/auth.py): the users file (`python -m qa.auth FILE NAME`); needed when the host is not loopback.
+    # Failed logins per client address and minute, then refused for the rest of the minute.
+    users: str = server("")
+    login_attempts: int = server(5, low=1)
+    # Connections (qa/connections.py): seconds a client has to send a request's headers, and then its body; idle
+    # keep-alive seconds; connections at most in all and per client address (under a 1,024 open-file limit).
+    header_timeout: float = server(10.0, low=0.1)
+    body_timeout: float = server(30.0, low=0.1)
+    keep_alive_timeout: float = server(5.0, low=0.1)
+    max_connections: int = server(500, low=1)
+    max_connections_per_client: int = server(32, low=1)
 
     def __post_init__(self) -> None:
         if not 0 <= self.port < 65536:
             raise SettingsError(f"port is {self.port}; choose one from 1 to 65535 (0: any free port)")
         _check_fields(self)
+        if self.max_connections_per_client > self.max_connections:
+            raise SettingsError(f"max_connections_per_client is {self.max_connections_per_client}; it must not be "
+                                f"over max_connections ({self.max_connections})")

@@ -35,7 +35,10 @@ def test_defaults_are_grouped_by_stage():
                                    "min_passage_words"]
     assert "fusion" in groups["retrieval"] and "relative_cutoff" in groups["answer"]
     assert ServerSettings.groups() == {"server": ["host", "port", "concurrency", "queue_size", "sessions", "share",
-                                                 "allowed_hosts", "max_body_bytes"]}
+                                                 "allowed_hosts", "max_body_bytes", "max_turns", "max_chat_bytes",
+                                                 "users", "login_attempts", "header_timeout", "body_timeout",
+                                                 "keep_alive_timeout", "max_connections",
+                                                 "max_connections_per_client"]}
 
 
 @pytest.mark.parametrize("load, message", [
