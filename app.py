@@ -33,7 +33,7 @@ from qa.present import (
     source_list,
     sources_html,
 )
-from qa.private import go_private, private_folder
+from qa.private import go_private
 from qa.safe_text import printable
 from qa.session import refused, turns_left, with_turn
 
@@ -70,9 +70,7 @@ class Chat(gr.Blocks):
         super().validate_inputs(block_fn, inputs)
 
 
-def build_app(qa: QA, export_dir: Path | None = None, server: ServerSettings | None = None) -> gr.Blocks:
-    export_dir = export_dir or private_folder()
-    server = server or ServerSettings()
+def build_app(qa: QA, export_dir: Path, server: ServerSettings) -> gr.Blocks:
 
     def downloads(turns: list[Turn], request: gr.Request) -> list:
         """The export buttons, each with this session's file. The folder is named by a digest of the session id,

@@ -55,8 +55,9 @@ def _interrupt(signum: int, frame: object) -> None:
 
 def go_private() -> Path:
     """Point Gradio's file cache into a private folder (before any component is made: each reads it when made) and
-    have SIGTERM end the process as Ctrl-C does, so that the folder is removed. The folder, for export files."""
-    folder = private_folder()
-    os.environ["GRADIO_TEMP_DIR"] = str(folder / "gradio")
+    have SIGTERM end the process as Ctrl-C does, so that the folder is removed. The folder, for export files: Gradio
+    serves files from its cache folder, and its cleaner removes them there too."""
+    folder = private_folder() / "gradio"
+    os.environ["GRADIO_TEMP_DIR"] = str(folder)
     signal.signal(signal.SIGTERM, _interrupt)
     return folder
