@@ -96,9 +96,10 @@ def build_app(qa: QA, export_dir: Path, server: ServerSettings) -> gr.Blocks:
         return "", conversation.html, conversation.turns, *downloads(conversation.turns, request)
 
     def open_source(event: gr.EventData):
+        data = event._data  # what the page sent, which may be anything: EventData's own lookup raises on a None
         try:
-            return source_html(*qa.locate(event.key))
-        except (QAError, AttributeError) as exc:
+            return source_html(*qa.locate(data.get("key") if isinstance(data, dict) else None))
+        except QAError as exc:
             return f"<p>{html.escape(str(exc))}</p>"
 
     def clear(request: gr.Request):

@@ -90,7 +90,7 @@ class QA:
         """The articles, in corpus order (reader comments are reached through their article)."""
         return [doc for doc in self.live.current().index.documents.values() if doc.kind == "article"]
 
-    def locate(self, key: str) -> tuple[Document, int | None, int | None]:
+    def locate(self, key: object) -> tuple[Document, int | None, int | None]:
         """The document and character span a passage id names, or a whole document for a document id."""
         if not isinstance(key, str):  # event data from a page may be anything
             raise UnknownSource(f"a passage or document id is text, not {type(key).__name__}")

@@ -188,11 +188,11 @@ class ChatSession:
         config = client.get(f"{url.rstrip('/')}/config").json()
         return {d["api_name"]: d["id"] for d in config["dependencies"] if d.get("api_name")}
 
-    def call(self, name: str, data: list) -> list:
+    def call(self, name: str, data: list, event_data: object = None) -> list:
         """The outputs of event function `name` given `data`; QAError with Gradio's message when it fails."""
         joined = self.client.post(f"{self.url}/gradio_api/queue/join", json={
-            "data": data, "fn_index": self.functions[name], "session_hash": self.session_hash, "event_data": None,
-            "trigger_id": None})
+            "data": data, "fn_index": self.functions[name], "session_hash": self.session_hash,
+            "event_data": event_data, "trigger_id": None})
         if joined.status_code != 200:
             raise QAError(f"{name}: HTTP {joined.status_code} {joined.text[:200]}")
         event_id = joined.json()["event_id"]

@@ -3,6 +3,7 @@ corpus as it is (links into sub-folders, edits that keep size and time), text sh
 controls, carriage returns) and contained (passage and query lengths)."""
 from __future__ import annotations
 
+import io
 import os
 import time
 from dataclasses import replace
@@ -12,7 +13,7 @@ from pathlib import Path
 import pytest
 from conftest import WordHashEncoder
 
-from qa import QA, Settings, verify
+from qa import QA, Settings, auth, verify
 from qa.answer.export import quote_text
 from qa.answer.model import citation
 from qa.config import MAX_FIND_CHARS, ServerSettings
@@ -20,7 +21,8 @@ from qa.corpus.documents import Document, load_corpus
 from qa.corpus.passages import split_document
 from qa.errors import SettingsError
 from qa.index import live
-from qa.present import answer_html, citation_html, source_html, source_list
+from qa.present import Turn, answer_html, citation_html, conversation_html, source_html, source_list
+from qa.session import turns_left, with_turn
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -232,3 +234,79 @@ def test_the_source_finder_refuses_a_long_query_at_once(fixture_qa):
     assert time.perf_counter() - began < 0.05
     assert f"The search is 900,000 characters long; the limit is {MAX_FIND_CHARS}" in listing.html
     assert "Beta bulletin" in source_list(documents, "x" * 0 + "beta " * 40).html  # 200 characters: searched
+
+
+# --- a session's conversation is bounded ----------------------------------------------------------------------------
+
+def test_a_session_takes_max_turns_questions_then_says_what_to_do(fixture_qa):
+    server = ServerSettings(max_turns=2)
+    turns: list[Turn] = []
+    for question in ("How many people died?", "What did rights groups demand?"):
+        assert turns_left(turns, server) is None
+        turns = with_turn(turns, Turn(question, fixture_qa.ask(question)), server).turns
+    assert [t.question for t in turns] == ["How many people died?", "What did rights groups demand?"]
+    assert turns_left(turns, server) == ("This conversation has reached 2 questions, the limit of one conversation. "
+                                         "Export the quotes you want to keep, then press Clear chat to start a new "
+                                         "conversation.")
+
+
+def test_an_answer_that_would_pass_the_byte_limit_is_not_kept(fixture_qa):
+    first = Turn("How many people died?", fixture_qa.ask("How many people died?"))
+    one = conversation_html([first])
+    server = ServerSettings(max_chat_bytes=max(10_000, len(one.encode())))
+    kept = with_turn([], first, server)
+    assert (kept.turns, kept.html) == ([first], one)
+    big = Turn("x", fixture_qa.ask("How many people died?"))
+    while len(conversation_html([first, big]).encode()) <= server.max_chat_bytes:  # grow the second turn past it
+        big = Turn(big.question + " x" * 500, big.answer)
+    over = with_turn([first], big, server)
+    assert over.turns == [first]
+    assert over.html.startswith(one) and over.html.endswith(
+        f'<p class="message limit" role="status">This answer would take the conversation past '
+        f'{server.max_chat_bytes:,} bytes, the limit of one conversation. Export the quotes you want to keep, then '
+        "press Clear chat to start a new conversation.</p>")
+
+
+# --- login: hashed passwords, failed logins limited ------------------------------------------------------------------
+
+def test_a_users_file_holds_hashes_that_check_the_password(tmp_path, monkeypatch, capsys):
+    users = tmp_path / "users"
+    monkeypatch.setattr("sys.stdin", io.StringIO("correct horse\n"))
+    assert auth.main([str(users), "alice"]) == 0
+    line = users.read_text()
+    assert line.startswith("alice:scrypt:16384:8:1:") and "correct horse" not in line
+    assert oct(users.stat().st_mode & 0o777) == "0o600"
+    check = auth.checker(auth.read_users(users))
+    assert (check("alice", "correct horse"), check("alice", "wrong horse"), check("bob", "correct horse")) == \
+        (True, False, False)
+
+
+@pytest.mark.parametrize("text, message", [
+    ("", "names no user"),
+    ("alice:plain-password\n", "line 1 is not 'name:scrypt:N:r:p:SALT:HASH'"),
+    ("# users\nalice:scrypt:16384:8:1:zz:00\n", "line 2 is not"),
+])
+def test_a_bad_users_file_is_named_with_the_line(tmp_path, text, message):
+    (tmp_path / "users").write_text(text)
+    with pytest.raises(SettingsError, match=message):
+        auth.read_users(tmp_path / "users")
+
+
+def test_failed_logins_are_limited_per_address_and_logged_without_the_password(caplog):
+    limiter = auth.LoginLimiter(attempts=3, window=60)
+    with caplog.at_level("WARNING", logger="qa.auth"):
+        for t in (0, 1, 2):
+            assert limiter.blocked("10.0.0.9", now=t) == 0
+            limiter.failed("10.0.0.9", "alice", now=t)
+    assert limiter.blocked("10.0.0.9", now=3) == 57  # until the first failure is a minute old
+    assert limiter.blocked("10.0.0.8", now=3) == 0  # another address is not
+    assert limiter.blocked("10.0.0.9", now=60.5) == 0
+    assert [r.getMessage() for r in caplog.records] == [
+        f"failed login for user 'alice' from 10.0.0.9 ({n} in the last 60 s)" for n in (1, 2, 3)]
+
+
+@pytest.mark.parametrize("host, needed", [("127.0.0.1", False), ("localhost", False), ("::1", False),
+                                          ("127.0.0.2", False), ("0.0.0.0", True), ("192.168.1.5", True),
+                                          ("::", True)])
+def test_a_login_is_needed_beyond_loopback(host, needed):
+    assert auth.needs_login(host) is needed
