@@ -52,11 +52,7 @@ def _stat(st: os.stat_result) -> Stat:
     return stat.S_IFMT(st.st_mode), st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino
 
 
-def _racy_digest(path: str, st: os.stat_result, limit: int) -> str | None:
-    """sha256 of a regular file changed within RACY_NS of now (None for any other): its times cannot tell an edit
-    made in the same tick. A file over `limit` (the corpus loader refuses it anyway) is not read."""
-    if not stat.S_ISREG(st.st_mode) or st.st_ctime_ns < time.time_ns() - RACY_NS or st.st_size > limit:
-        return None
+def _digest(path: str, limit: int) -> str | None:
     try:
         with open(path, "rb") as f:
             return hashlib.sha256(f.read(limit + 1)).hexdigest()
@@ -64,15 +60,31 @@ def _racy_digest(path: str, st: os.stat_result, limit: int) -> str | None:
         return None
 
 
-def _entry(path: str, name: str, lst: os.stat_result, limit: int) -> Entry:
+def _entry(path: str, name: str, lst: os.stat_result, limit: int, seen: Entry | None) -> Entry:
+    """The entry's stat, what it links to, and its content's digest while its times cannot tell an edit: changed
+    within RACY_NS of now, or racy when last `seen` and unchanged since (read once more: an edit in that same tick
+    shows only in the content; None when it is the same, which settles it)."""
     target = None
     if stat.S_ISLNK(lst.st_mode):
         try:
             target = os.stat(path)  # follows every link on the way, into sub-folders too
         except OSError:  # dangling
             target = None
-    return (name, _stat(lst), _stat(target) if target else None,
-            _racy_digest(path, target or lst, limit))
+    st = target or lst
+    stats = (name, _stat(lst), _stat(target) if target else None)
+    digest = None
+    if stat.S_ISREG(st.st_mode) and st.st_size <= limit:  # a larger file is refused by the corpus loader anyway
+        if st.st_ctime_ns >= time.time_ns() - RACY_NS:
+            digest = _digest(path, limit)
+        elif seen is not None and seen[3] is not None and seen[:3] == stats:
+            now = _digest(path, limit)
+            digest = None if now == seen[3] else now
+    return (*stats, digest)
+
+
+def _same(entry: Entry, seen: Entry) -> bool:
+    """Whether `entry` shows no change from `seen`: equal, or a racy file's content found unchanged."""
+    return entry == seen or (entry[:3] == seen[:3] and entry[3] is None and seen[3] is not None)
 
 
 def _stat_entry(name: str, st: os.stat_result) -> Entry:
@@ -87,19 +99,26 @@ class Fingerprint:
     current: Entry | None  # index/CURRENT, None when absent
 
     @classmethod
-    def take(cls, settings: Settings) -> Fingerprint:
+    def take(cls, settings: Settings, seen: Fingerprint | None = None) -> Fingerprint:
+        """The fingerprint now; `seen`, the one last dealt with, names the racy files to read once more."""
         entries: list[Entry] = []
+        earlier = {e[0]: e for e in seen.corpus} if seen else {}
         try:
             with os.scandir(settings.corpus_dir) as listing:
                 for entry in listing:
                     try:
                         entries.append(_entry(entry.path, entry.name, entry.stat(follow_symlinks=False),
-                                              settings.max_document_bytes))
+                                              settings.max_document_bytes, earlier.get(entry.name)))
                     except OSError:  # removed between the listing and the lstat
                         continue
         except OSError:
             entries = []
         return cls(tuple(sorted(entries)), current_entry(settings))
+
+    def matches(self, seen: Fingerprint) -> bool:
+        """Whether this fingerprint shows no change from `seen`."""
+        return (self.current == seen.current and len(self.corpus) == len(seen.corpus)
+                and all(_same(a, b) for a, b in zip(self.corpus, seen.corpus, strict=True)))
 
     def changes(self, newer: Fingerprint) -> str:
         """What changed, for the log: '1 added (x.md), 1 removed (y.md), 1 edited (z.md)' or 'the index changed'."""
@@ -107,7 +126,8 @@ class Fingerprint:
         parts = []
         for word, names in (("added", sorted(after.keys() - before.keys())),
                             ("removed", sorted(before.keys() - after.keys())),
-                            ("edited", sorted(n for n in before.keys() & after.keys() if before[n] != after[n]))):
+                            ("edited", sorted(n for n in before.keys() & after.keys()
+                                              if not _same(after[n], before[n])))):
             if names:
                 parts.append(f"{len(names)} {word} ({', '.join(map(_printable, names))})")
         return ", ".join(parts) or "the index changed"
@@ -169,7 +189,10 @@ class LiveIndex:
         if not self._waiting and now < self._next_check:
             return self._served()
         self._next_check = now + self.settings.corpus_check_seconds
-        if not self._waiting and Fingerprint.take(self.settings) == self._seen():
+        seen = self._seen()
+        fingerprint = Fingerprint.take(self.settings, seen)
+        if not self._waiting and fingerprint.matches(seen):
+            self._settle(seen, fingerprint)
             return self._served()
         with self._count_lock:
             self._waiting += 1
@@ -186,6 +209,15 @@ class LiveIndex:
                 self._waiting -= 1
         return self._served()
 
+    def _settle(self, seen: Fingerprint, fingerprint: Fingerprint) -> None:
+        """Keep `fingerprint` (racy files found unchanged, so no longer read) in place of `seen`, the same corpus."""
+        if fingerprint == seen:
+            return
+        if self._failure and self._failure[0] is seen:
+            self._failure = (fingerprint, self._failure[1])
+        elif self.snapshot.fingerprint is seen:
+            self.snapshot = replace(self.snapshot, fingerprint=fingerprint)
+
     def _seen(self) -> Fingerprint:
         """The fingerprint last dealt with: of the served index, or of the corpus that could not be used."""
         return self._failure[0] if self._failure else self.snapshot.fingerprint
@@ -197,8 +229,8 @@ class LiveIndex:
 
     def _refresh(self) -> None:
         """Under the refresh lock: make the snapshot match the corpus folder and the index as they are now."""
-        fingerprint = Fingerprint.take(self.settings)
-        if fingerprint == self._seen():  # another thread refreshed while this one waited
+        fingerprint = Fingerprint.take(self.settings, self._seen())
+        if fingerprint.matches(self._seen()):  # another thread refreshed while this one waited
             return
         old, started = self.snapshot, time.perf_counter()
         change = self._seen().changes(fingerprint)
