@@ -4,9 +4,11 @@
   and headers, else the connection is closed: uvicorn itself waits for ever (its keep-alive timer stops at the
   first byte of a request);
 - idle keep-alive connections are closed after `keep_alive_timeout` seconds;
-- at most `max_connections_per_client` connections per client address and `max_connections` in all: one more is
-  closed as soon as it is accepted, so that a flood of connections cannot take the process's open files (a 1,024
-  limit is common) from everyone else.
+- at most `max_connections_per_client` connections per client address (one more is closed as soon as it is
+  accepted) and `max_connections` in all: past that, the connection that has waited longest for a request's headers
+  is closed for the new one (the new one itself when every connection is busy with a request), so that a flood of
+  stalled connections can neither take the process's open files (a 1,024 limit is common) nor lock out a client
+  that sends its request at once.
 The body's own timeout is the HTTP guard's (qa/web.py). Gradio makes its uvicorn.Config itself, with no way to pass
 these, so `bounded_connections` swaps its Server class for one that sets them, for the launch."""
 from __future__ import annotations
@@ -24,11 +26,15 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 from qa.config import ServerSettings
 
 log = logging.getLogger("qa.connections")
+# Connections accepted in one go: asyncio accepts up to the listen backlog at once before any is closed, so open
+# files can reach max_connections + BACKLOG (uvicorn's 2,048 would pass a 1,024 limit by itself).
+BACKLOG = 128
 
 
 def bounded_protocol(settings: ServerSettings) -> type[H11Protocol]:
     """uvicorn's h11 protocol with the deadlines and caps above; the counts are this server's."""
     per_client: Counter[str] = Counter()
+    waiting: dict[H11Protocol, None] = {}  # connections awaiting a request's headers, the longest waiting first
 
     class Bounded(H11Protocol):
         _address = ""
@@ -42,17 +48,23 @@ def bounded_protocol(settings: ServerSettings) -> type[H11Protocol]:
                 log.debug("closing a connection from %s: over %d from one client", self._address,
                           settings.max_connections_per_client)
                 transport.close()
-            elif len(self.connections) > settings.max_connections:
+            elif len(self.connections) > settings.max_connections and not waiting:
                 log.debug("closing a connection from %s: over %d in all", self._address, settings.max_connections)
                 transport.close()
             else:
+                if len(self.connections) > settings.max_connections:
+                    longest = next(iter(waiting))
+                    longest._disarm()  # type: ignore[attr-defined]
+                    longest.transport.close()
                 self._arm()
 
         def _arm(self) -> None:
             self._disarm()
             self._deadline = self.loop.call_later(settings.header_timeout, self._headers_too_slow)
+            waiting[self] = None
 
         def _disarm(self) -> None:
+            waiting.pop(self, None)
             if self._deadline is not None:
                 self._deadline.cancel()
                 self._deadline = None
@@ -94,6 +106,7 @@ def bounded_connections(settings: ServerSettings) -> Iterator[None]:
         def __init__(self, config: Any, *args: Any, **kwargs: Any) -> None:
             config.http = bounded_protocol(settings)
             config.timeout_keep_alive = settings.keep_alive_timeout
+            config.backlog = BACKLOG
             super().__init__(config, *args, **kwargs)
 
     http_server.Server = Server  # type: ignore[misc]

@@ -252,12 +252,16 @@ class SoakReport:
     largest_reply_bytes: int = 0
     start: Resources | None = None
     end: Resources | None = None
+    every_30s: list[Resources] = field(default_factory=list)  # while the sessions ask
 
     def to_dict(self) -> dict:
         return {"sessions": self.sessions, "questions_per_session": self.questions, "seconds": round(self.seconds, 1),
                 "answered": self.answered, "limits_reached": self.limits, "errors": len(self.errors),
                 "first_errors": self.errors[:3], "largest_reply_bytes": self.largest_reply_bytes,
-                "start": asdict(self.start) if self.start else None, "end": asdict(self.end) if self.end else None}
+                "start": asdict(self.start) if self.start else None, "end": asdict(self.end) if self.end else None,
+                "rss_mb_every_30s": [r.rss_mb for r in self.every_30s],
+                "open_files_every_30s": [r.open_files for r in self.every_30s],
+                "private_bytes_every_30s": [r.private_bytes for r in self.every_30s]}
 
 
 def run_soak(url: str, sessions: int, questions: list[str], per_session: int, app_pid: int | None) -> SoakReport:
@@ -290,8 +294,10 @@ def run_soak(url: str, sessions: int, questions: list[str], per_session: int, ap
     threads = [threading.Thread(target=session_loop, args=(i * 7,)) for i in range(sessions)]
     for t in threads:
         t.start()
-    for t in threads:
-        t.join()
+    while any(t.is_alive() for t in threads):
+        time.sleep(1)
+        if app_pid and time.monotonic() - began >= 30 * (len(report.every_30s) + 1):
+            report.every_30s.append(resources(app_pid))
     report.seconds = time.monotonic() - began
     report.end = resources(app_pid) if app_pid else None
     return report

@@ -207,12 +207,12 @@ def test_stalled_clients_are_cut_off_and_questions_still_answered(bounded_app):
     app_pids = [bounded_app.pid, *descendants(bounded_app.pid)]
     assert {_open_files_limit(p) for p in app_pids} == {1024}
     stalled: list[socket.socket] = []
-    began = time.monotonic()
     for n in range(1100):
         try:
             stalled.append(_stall(f"127.0.0.{2 + n % 40}", bounded_app.port))
         except OSError:  # refused while the listen queue is full: the server closes others meanwhile
             stalled.append(socket.socket())
+    attacked = time.monotonic()
     answered = []
     with httpx.Client(timeout=30) as client:
         for _ in range(3):
@@ -220,7 +220,7 @@ def test_stalled_clients_are_cut_off_and_questions_still_answered(bounded_app):
             reply = ask_over_http(client, bounded_app.url, QUESTION)
             answered.append((reply.answer is not None, time.monotonic() - asked))
     assert all(ok for ok, _ in answered) and max(s for _, s in answered) < 15, answered
-    time.sleep(max(0.0, began + HEADER_TIMEOUT + 2 - time.monotonic()))
+    time.sleep(max(0.0, attacked + HEADER_TIMEOUT + 2 - time.monotonic()))
     still_open = sum(not _closed_by_server(s) for s in stalled if s.fileno() != -1 and s.getpeername())
     for s in stalled:
         s.close()
@@ -281,7 +281,7 @@ def test_every_event_answers_bad_data_with_a_message(bounded_app):
         assert shown[:3] == ["<p>a passage or document id is text, not NoneType</p>"] * 3
         assert shown[3:7] == [f"<p>a passage or document id is text, not {kind}</p>"
                               for kind in ("NoneType", "int", "list", "dict")]
-        assert shown[7] == ("<p>no passage or document has the id 'xxxxxxxxxxxx...xxxxxxxxxxxxx'; choose one of the "
+        assert shown[7] == ("<p>no passage or document has the id &#x27;xxxxxxxxxxxx...xxxxxxxxxxxxx&#x27;; choose one of the "
                             "answer&#x27;s citations</p>")
         assert '<mark id="quoted-passage">' in shown[8]
         page = chat.call("list_sources", ["beta " * 50_000, 1])[0]
