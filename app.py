@@ -8,6 +8,7 @@ import argparse
 import hashlib
 import html
 import logging
+import shutil
 import sys
 import threading
 from dataclasses import fields
@@ -72,12 +73,20 @@ class Chat(gr.Blocks):
 
 def build_app(qa: QA, export_dir: Path, server: ServerSettings) -> gr.Blocks:
 
+    def session_folder(request: gr.Request) -> Path:
+        """This session's export folder, named by a digest of the session id, which the browser sends, so that no
+        id can name a path."""
+        return export_dir / hashlib.sha256((request.session_hash or "").encode()).hexdigest()[:32]
+
+    def forget(request: gr.Request) -> None:
+        """The session's export files removed: at Clear chat, and when its page is closed."""
+        shutil.rmtree(session_folder(request), ignore_errors=True)
+
     def downloads(turns: list[Turn], request: gr.Request) -> list:
-        """The export buttons, each with this session's file. The folder is named by a digest of the session id,
-        which the browser sends, so that no id can name a path."""
+        """The export buttons, each with this session's file."""
         answers = [t.answer for t in turns if t.answer]
         ready = any(a.passages for a in answers)
-        folder = export_dir / hashlib.sha256((request.session_hash or "").encode()).hexdigest()[:32]
+        folder = session_folder(request)
         return [gr.DownloadButton(value=write_export(answers, fmt, folder / f"quotes.{fmt}") if ready else None,
                                   interactive=ready) for fmt in FORMATS]
 
@@ -103,6 +112,7 @@ def build_app(qa: QA, export_dir: Path, server: ServerSettings) -> gr.Blocks:
             return f"<p>{html.escape(str(exc))}</p>"
 
     def clear(request: gr.Request):
+        forget(request)
         return [], conversation_html([]), "", sources_html(qa.sources()), *downloads([], request)
 
     def list_sources(query: str, page: int):
@@ -167,6 +177,7 @@ def build_app(qa: QA, export_dir: Path, server: ServerSettings) -> gr.Blocks:
         chat.select(open_source, None, viewer, show_progress="hidden", **PRIVATE)
         clear_button.click(clear, None, [turns, chat, box, viewer, *exports], **PRIVATE)
         gr.api(ask, api_name="ask")
+        app.unload(forget)
     return app
 
 

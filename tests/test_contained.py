@@ -26,36 +26,7 @@ from qa.session import turns_left, with_turn
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# --- every setting checked at load, naming the field ---------------------------------------------------------
-
-
-@pytest.mark.parametrize("load, message", [
-    (lambda: Settings.load(["encode_batch=0"], env={}), "encode_batch is 0; it must be at least 1"),
-    (lambda: Settings.load(env={"QA_ENCODE_BATCH": "-3"}), "encode_batch is -3; it must be at least 1"),
-    (lambda: Settings.load(["bm25_k1=nan"], env={}), "bm25_k1 is nan; it must be a finite number"),
-    (lambda: Settings.load(["bm25_b=2"], env={}), "bm25_b is 2.0; it must be from 0 to 1"),
-    (lambda: Settings.load(["corpus_wait_seconds=inf"], env={}), "corpus_wait_seconds is inf; it must be a finite"),
-    (lambda: Settings.load(["max_document_bytes=0"], env={}), "max_document_bytes is 0; it must be at least 1"),
-    (lambda: Settings.load(["max_passage_chars=10"], env={}), "max_passage_chars is 10; it must be at least 200"),
-    (lambda: Settings.load(["candidates=0"], env={}), "candidates is 0; it must be at least 1"),
-    (lambda: Settings.load(["dense_weight=1.5"], env={}), "dense_weight is 1.5; it must be from 0 to 1"),
-    (lambda: Settings.load(["min_similarity=-inf"], env={}), "min_similarity is -inf; it must be a finite number"),
-    (lambda: ServerSettings.load(["max_body_bytes=-1"], env={}), "max_body_bytes is -1; it must be at least 1"),
-    (lambda: ServerSettings.load(env={"QA_MAX_BODY_BYTES": "0"}), "max_body_bytes is 0; it must be at least 1"),
-    (lambda: ServerSettings(sessions=0), "sessions is 0; it must be at least 1"),
-], ids=["encode-batch-0", "encode-batch-env", "k1-nan", "b-2", "wait-inf", "doc-bytes-0", "passage-chars-10",
-        "candidates-0", "dense-weight", "similarity-minus-inf", "body-negative", "body-env-0", "sessions-0"])
-def test_every_bad_setting_is_refused_at_load_naming_the_field(load, message):
-    with pytest.raises(SettingsError, match=message):
-        load()
-
-
-def test_a_nan_in_the_settings_file_is_refused_naming_the_field(tmp_path):
-    config = tmp_path / "qa.toml"
-    config.write_text("[index]\nbm25_k1 = nan\n")
-    with pytest.raises(SettingsError, match="bm25_k1 is nan; it must be a finite number"):
-        Settings.load(config_file=config, env={})
-
+# --- every setting checked at load, naming the field (the table of bad values: tests/test_config.py) -----------
 
 def test_never_checking_the_corpus_is_still_a_setting():
     assert Settings.load(["corpus_check_seconds=inf"], env={}).corpus_check_seconds == float("inf")

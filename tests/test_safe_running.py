@@ -70,7 +70,10 @@ def test_nothing_typed_is_kept_on_disk_and_no_name_is_looked_up(tmp_path):
             assert download.status_code == 200 and marker in download.text  # the export holds it, as it should
             folders = _private_folders(pids)
             assert len(folders) == 1 and folders[0].stat().st_mode & 0o777 == 0o700
+            exports = folders[0] / "gradio" / "exports"
+            assert sorted(f.name for f in exports.glob("*/*")) == ["quotes.csv", "quotes.json", "quotes.md"]
             chat.clear()
+            assert list(exports.iterdir()) == []  # Clear chat removes the session's export files
     assert _private_folders(pids) == []  # removed at exit
     roots = [Path(tempfile.gettempdir()), MEMORY, Path("/var/tmp"), Path.home(), ROOT]
     assert _files_holding(marker, stamp, [r for r in roots if r.exists()], skip=tmp_path) == []
