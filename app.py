@@ -21,7 +21,7 @@ from qa import QA, QAError, Settings, web
 from qa.answer.export import FORMATS, write_export
 from qa.auth import checker, needs_login, read_users
 from qa.cli import common_options
-from qa.config import MAX_FIND_CHARS, MAX_QUESTION_CHARS, ServerSettings
+from qa.config import ServerSettings
 from qa.connections import bounded_connections
 from qa.present import (
     DEFAULT_TITLE,
@@ -140,8 +140,7 @@ def build_app(qa: QA, export_dir: Path, server: ServerSettings) -> gr.Blocks:
         with gr.Row(equal_height=False, elem_id="workspace"):
             with gr.Column(scale=3, min_width=300, elem_id="chat-column"):
                 chat = gr.HTML(conversation_html([]), html_template=CHAT_TEMPLATE, js_on_load=CHAT_JS, elem_id="chat")
-                box = gr.Textbox(label="Your question", placeholder=(qa.examples or ["Type a question"])[0], submit_btn="Ask",
-                                 max_length=MAX_QUESTION_CHARS)
+                box = gr.Textbox(label="Your question", placeholder=(qa.examples or ["Type a question"])[0], submit_btn="Ask")
                 gr.Markdown("Example questions:", visible=bool(qa.examples))
                 with gr.Row():
                     examples = [gr.Button(q, size="sm", variant="secondary") for q in qa.examples]
@@ -156,8 +155,7 @@ def build_app(qa: QA, export_dir: Path, server: ServerSettings) -> gr.Blocks:
                                for name in ("Markdown", "CSV", "JSON")]
                     clear_button = gr.Button("Clear chat", size="sm")
             with gr.Column(scale=2, min_width=300):
-                find = gr.Textbox(label="Find a source", placeholder="title, publisher, author or date",
-                                  max_length=MAX_FIND_CHARS)
+                find = gr.Textbox(label="Find a source", placeholder="title, publisher, author or date")
                 viewer = gr.HTML(sources_html(qa.sources()), html_template=VIEWER_TEMPLATE, js_on_load=VIEWER_JS,
                                  elem_id="source-viewer")
                 with gr.Row(visible=page_count(len(qa.sources())) > 1) as paging_row:  # only for a long list
