@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import io
 import os
+import subprocess
+import sys
 import time
 from dataclasses import replace
 from html.parser import HTMLParser
@@ -13,7 +15,7 @@ from pathlib import Path
 import pytest
 from conftest import WordHashEncoder
 
-from qa import QA, Settings, auth, verify
+from qa import QA, Settings, auth, private, verify
 from qa.answer.export import quote_text
 from qa.answer.model import citation
 from qa.config import MAX_FIND_CHARS, ServerSettings
@@ -281,3 +283,17 @@ def test_failed_logins_are_limited_per_address_and_logged_without_the_password(c
                                           ("::", True)])
 def test_a_login_is_needed_beyond_loopback(host, needed):
     assert auth.needs_login(host) is needed
+
+
+# --- the private folder ------------------------------------------------------------------------------------------
+
+def test_a_private_folder_left_by_a_killed_process_is_removed_at_the_next_start(tmp_path):
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    left = tmp_path / f"{private.PREFIX}{gone.stdout.strip()}-abc"  # its process has exited
+    (left / "gradio" / "exports").mkdir(parents=True)
+    (left / "gradio" / "exports" / "quotes.md").write_text("a question")
+    alive = tmp_path / f"{private.PREFIX}{os.getpid()}-def"
+    alive.mkdir()
+    folder = private.private_folder(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([alive.name, folder.name])
+    assert folder.name.startswith(f"{private.PREFIX}{os.getpid()}-") and folder.stat().st_mode & 0o777 == 0o700
