@@ -90,8 +90,9 @@ def build_app(qa: QA, export_dir: Path, server: ServerSettings) -> gr.Blocks:
         return [gr.DownloadButton(value=write_export(answers, fmt, folder / f"quotes.{fmt}") if ready else None,
                                   interactive=ready) for fmt in FORMATS]
 
-    def respond(question: str, turns: list[Turn], chosen: list[str] | None, since: str | None, until: str | None,
-                request: gr.Request):
+    def respond(question: str | None, turns: list[Turn], chosen: list[str] | None, since: str | None,
+                until: str | None, request: gr.Request):
+        question = question or ""  # a page or client may send null: answered as an empty question
         full = turns_left(turns, server)
         if full:  # not asked: the question stays in the box
             conversation = refused(turns, full)
@@ -115,9 +116,9 @@ def build_app(qa: QA, export_dir: Path, server: ServerSettings) -> gr.Blocks:
         forget(request)
         return [], conversation_html([]), "", sources_html(qa.sources()), *downloads([], request)
 
-    def list_sources(query: str, page: int):
+    def list_sources(query: str | None, page: int):
         """The source list in the viewer: the sources matching `query`, page `page`, and the paging buttons."""
-        listing = source_list(qa.sources(), query, page)
+        listing = source_list(qa.sources(), query or "", page)
         return (listing.html, listing.page, gr.Button(interactive=listing.page > 1),
                 gr.Button(interactive=listing.page < listing.pages), gr.Row(visible=listing.pages > 1))
 

@@ -289,4 +289,6 @@ def test_every_event_answers_bad_data_with_a_message(bounded_app):
         assert '<mark id="quoted-passage">' in shown[8]
         page = chat.call("list_sources", ["beta " * 50_000, 1])[0]
         assert "The search is 250,000 characters long; the limit is 200" in page
+        assert "Sources" in chat.call("list_sources", [None, 1])[0]
+        assert "Sorry, the question is empty" in chat.call("respond", [None, None, [], None, None])[1]
     assert "Traceback" not in bounded_app.log.read_text()
