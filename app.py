@@ -72,6 +72,8 @@ class Chat(gr.Blocks):
 
 
 def build_app(qa: QA, export_dir: Path, server: ServerSettings) -> gr.Blocks:
+    """The chat over `qa`: each session's export files in a folder of `export_dir`, its conversation bounded by
+    `server`'s limits."""
 
     def session_folder(request: gr.Request) -> Path:
         """This session's export folder, named by a digest of the session id, which the browser sends, so that no
