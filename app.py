@@ -8,8 +8,8 @@ import argparse
 import hashlib
 import html
 import logging
+import shutil
 import sys
-import tempfile
 import threading
 from dataclasses import fields
 from pathlib import Path
@@ -19,8 +19,10 @@ import gradio as gr
 
 from qa import QA, QAError, Settings, web
 from qa.answer.export import FORMATS, write_export
+from qa.auth import checker, needs_login, read_users
 from qa.cli import common_options
 from qa.config import ServerSettings
+from qa.connections import bounded_connections
 from qa.present import (
     DEFAULT_TITLE,
     Turn,
@@ -32,7 +34,9 @@ from qa.present import (
     source_list,
     sources_html,
 )
+from qa.private import go_private
 from qa.safe_text import printable
+from qa.session import refused, turns_left, with_turn
 
 CSS = (Path(__file__).parent / "qa" / "static" / "chat.css").read_text(encoding="utf-8")
 # The conversation is HTML from qa.present, not Markdown, so that quotes show exactly as written.
@@ -45,6 +49,16 @@ JS = Path(__file__).parent / "qa" / "static" / "chat.js"
 CHAT_JS, VIEWER_JS = JS.read_text(encoding="utf-8").split("// --- viewer ---\n")
 PRIVATE: dict[str, Any] = {"api_visibility": "private"}  # UI events are not API endpoints; `/ask` is the one API
 log = logging.getLogger("app")
+# The server settings that bound what one client may take, each a flag: (name, type, help).
+BOUNDS = [("max_turns", int, "questions one conversation takes at most"),
+          ("max_chat_bytes", int, "bytes of one conversation's page at most"),
+          ("users", str, "users file (python -m qa.auth FILE NAME); needed with a --host other than loopback"),
+          ("login_attempts", int, "failed logins per client address and minute, then refused"),
+          ("header_timeout", float, "seconds a client has to send a request's headers"),
+          ("body_timeout", float, "seconds a client has to send a request's body"),
+          ("keep_alive_timeout", float, "seconds an idle connection is kept"),
+          ("max_connections", int, "connections at most"),
+          ("max_connections_per_client", int, "connections per client address at most")]
 
 
 class Chat(gr.Blocks):
@@ -57,40 +71,56 @@ class Chat(gr.Blocks):
         super().validate_inputs(block_fn, inputs)
 
 
-def build_app(qa: QA, export_dir: Path | None = None) -> gr.Blocks:
-    export_dir = export_dir or Path(tempfile.mkdtemp(prefix="qa-export-"))
+def build_app(qa: QA, export_dir: Path, server: ServerSettings) -> gr.Blocks:
+    """The chat over `qa`: each session's export files in a folder of `export_dir`, its conversation bounded by
+    `server`'s limits."""
+
+    def session_folder(request: gr.Request) -> Path:
+        """This session's export folder, named by a digest of the session id, which the browser sends, so that no
+        id can name a path."""
+        return export_dir / hashlib.sha256((request.session_hash or "").encode()).hexdigest()[:32]
+
+    def forget(request: gr.Request) -> None:
+        """The session's export files removed: at Clear chat, and when its page is closed."""
+        shutil.rmtree(session_folder(request), ignore_errors=True)
 
     def downloads(turns: list[Turn], request: gr.Request) -> list:
-        """The export buttons, each with this session's file. The folder is named by a digest of the session id,
-        which the browser sends, so that no id can name a path."""
+        """The export buttons, each with this session's file."""
         answers = [t.answer for t in turns if t.answer]
         ready = any(a.passages for a in answers)
-        folder = export_dir / hashlib.sha256((request.session_hash or "").encode()).hexdigest()[:32]
+        folder = session_folder(request)
         return [gr.DownloadButton(value=write_export(answers, fmt, folder / f"quotes.{fmt}") if ready else None,
                                   interactive=ready) for fmt in FORMATS]
 
-    def respond(question: str, turns: list[Turn], chosen: list[str] | None, since: str | None, until: str | None,
-                request: gr.Request):
+    def respond(question: str | None, turns: list[Turn], chosen: list[str] | None, since: str | None,
+                until: str | None, request: gr.Request):
+        question = question or ""  # a page or client may send null: answered as an empty question
+        full = turns_left(turns, server)
+        if full:  # not asked: the question stays in the box
+            conversation = refused(turns, full)
+            return question, conversation.html, turns, *downloads(turns, request)
         try:
             turn = Turn(question, qa.ask(question, history=[t.answer for t in turns if t.answer], sources=chosen or None,
                                          since=(since or "").strip() or None, until=(until or "").strip() or None))
         except QAError as exc:
             turn = Turn(question, error=str(exc))
-        turns = turns + [turn]
-        return "", conversation_html(turns), turns, *downloads(turns, request)
+        conversation = with_turn(turns, turn, server)
+        return "", conversation.html, conversation.turns, *downloads(conversation.turns, request)
 
     def open_source(event: gr.EventData):
+        data = event._data  # what the page sent, which may be anything: EventData's own lookup raises on a None
         try:
-            return source_html(*qa.locate(event.key))
-        except (QAError, AttributeError) as exc:
+            return source_html(*qa.locate(data.get("key") if isinstance(data, dict) else None))
+        except QAError as exc:
             return f"<p>{html.escape(str(exc))}</p>"
 
     def clear(request: gr.Request):
+        forget(request)
         return [], conversation_html([]), "", sources_html(qa.sources()), *downloads([], request)
 
-    def list_sources(query: str, page: int):
+    def list_sources(query: str | None, page: int):
         """The source list in the viewer: the sources matching `query`, page `page`, and the paging buttons."""
-        listing = source_list(qa.sources(), query, page)
+        listing = source_list(qa.sources(), query or "", page)
         return (listing.html, listing.page, gr.Button(interactive=listing.page > 1),
                 gr.Button(interactive=listing.page < listing.pages), gr.Row(visible=listing.pages > 1))
 
@@ -106,8 +136,9 @@ def build_app(qa: QA, export_dir: Path | None = None) -> gr.Blocks:
             log.info("refused: %s", exc)  # one line per refused request, not a traceback
             raise gr.Error(str(exc), print_exception=False) from None
 
-    # delete_cache: Gradio copies every export file it serves into its cache; copies older than a day are removed hourly.
-    with Chat(title=qa.collection.title or DEFAULT_TITLE, delete_cache=(3600, 86400)) as app:
+    # delete_cache: Gradio copies every export file it serves into its cache (qa/private.py); copies five minutes old
+    # are removed every minute. analytics_enabled: no version check or telemetry (each a lookup at every start).
+    with Chat(title=qa.collection.title or DEFAULT_TITLE, delete_cache=(60, 300), analytics_enabled=False) as app:
         gr.HTML(intro_html(qa.collection), elem_id="intro")
         with gr.Row(equal_height=False, elem_id="workspace"):
             with gr.Column(scale=3, min_width=300, elem_id="chat-column"):
@@ -147,6 +178,7 @@ def build_app(qa: QA, export_dir: Path | None = None) -> gr.Blocks:
         chat.select(open_source, None, viewer, show_progress="hidden", **PRIVATE)
         clear_button.click(clear, None, [turns, chat, box, viewer, *exports], **PRIVATE)
         gr.api(ask, api_name="ask")
+        app.unload(forget)
     return app
 
 
@@ -168,12 +200,19 @@ def main() -> None:
                         "(env QA_ALLOWED_HOSTS, comma-separated)")
     p.add_argument("--max-body-bytes", type=int, help=f"largest request body accepted (default {server.max_body_bytes:,}; "
                    "env QA_MAX_BODY_BYTES)")
+    for name, kind, text in BOUNDS:
+        p.add_argument("--" + name.replace("_", "-"), type=kind,
+                       help=f"{text} (default {getattr(server, name)}; env QA_{name.upper()})")
     args = p.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
     try:
         flags = {name: getattr(args, name) for name in (f.name for f in fields(ServerSettings))}
         flags["allowed_hosts"] = ",".join(args.allowed_hosts) if args.allowed_hosts else None
         server = ServerSettings.load(config_file=args.config, **{k: v for k, v in flags.items() if v is not None})
+        if (needs_login(server.host) or server.share) and not server.users:
+            raise QAError(f"--host {server.host}{' --share' if server.share else ''} lets other machines reach the app; "
+                          "give a users file with --users FILE (QA_USERS), made with 'python -m qa.auth FILE NAME'")
+        auth = checker(read_users(Path(server.users))) if server.users else None
         qa = QA(Settings.load(args.param, args.config))
         qa.calibration  # noqa: B018 (read now: a bad calibration file stops the app here, not at the first question)
     except QAError as exc:  # a corpus or index the app cannot serve: one line, as the CLI says it, not a traceback
@@ -188,10 +227,12 @@ def main() -> None:
     # buckets, for a local caller with the host's own saved token).
     # state_session_capacity: Gradio keeps the state of its last 10,000 sessions by default, and every /ask call is a
     # session, so memory grew with every call until then (docs/RELIABILITY.md, Load).
-    app = build_app(qa)
-    app.queue(default_concurrency_limit=server.concurrency, max_size=server.queue_size).launch(
-        server_name=server.host, server_port=server.port, share=server.share, css=CSS, show_error=True,
-        max_file_size=0, state_session_capacity=server.sessions, run_history=False, **web.launch_kwargs(app, server))
+    app = build_app(qa, go_private() / "exports", server)
+    with bounded_connections(server):
+        app.queue(default_concurrency_limit=server.concurrency, max_size=server.queue_size).launch(
+            server_name=server.host, server_port=server.port, share=server.share, css=CSS, show_error=True,
+            max_file_size=0, state_session_capacity=server.sessions, run_history=False, auth=auth,
+            **web.launch_kwargs(app, server))
 
 
 if __name__ == "__main__":

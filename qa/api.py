@@ -5,6 +5,7 @@ rank (qa/search/retrieval.py, then sentence evidence: qa/evidence/features.py, q
 (qa/answer/decide.py) → compose (qa/answer/compose.py)."""
 from __future__ import annotations
 
+import reprlib
 import threading
 from collections.abc import Iterable, Sequence
 from datetime import date
@@ -103,14 +104,17 @@ class QA:
         """The articles, in corpus order (reader comments are reached through their article)."""
         return [doc for doc in self.live.current().index.documents.values() if doc.kind == "article"]
 
-    def locate(self, key: str) -> tuple[Document, int | None, int | None]:
+    def locate(self, key: object) -> tuple[Document, int | None, int | None]:
         """The document and character span a passage id names, or a whole document for a document id."""
+        if not isinstance(key, str):  # event data from a page may be anything
+            raise UnknownSource(f"a passage or document id is text, not {type(key).__name__}")
         now = self.live.current()
         if key in now.index.documents:
             return now.index.documents[key], None, None
         record = now.passages_by_id.get(key)
         if record is None:
-            raise UnknownSource(f"no passage or document has the id {key!r}; choose one of the answer's citations")
+            raise UnknownSource(f"no passage or document has the id {reprlib.repr(key)}; choose one of the answer's "
+                                "citations")
         return now.index.documents[record.doc_id], record.start, record.end
 
 

@@ -15,7 +15,7 @@ import sys
 from importlib import metadata
 from pathlib import Path
 
-from qa.config import Settings
+from qa.config import Settings, check_number
 from qa.errors import QAError
 from qa.safe_text import printable
 
@@ -92,6 +92,8 @@ def _corpus(args: argparse.Namespace) -> tuple[Path, Settings]:
 def _add(args: argparse.Namespace) -> int:
     from qa.ingest.importer import add
     corpus_dir, settings = _corpus(args)
+    if args.max_mb is not None:
+        check_number("--max-mb", args.max_mb, low=0.001)  # nan or -1 would reach the size check as no limit
     report = add(args.paths, corpus_dir, args.max_mb, settings=settings)
     print(printable(report.summary()))  # file names and reasons may hold any character
     if report.having("added"):

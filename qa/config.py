@@ -7,6 +7,7 @@ then an environment variable `QA_<NAME>` (e.g. `QA_BM25_K1=0.9`, `QA_CORPUS_DIR=
 Retrieval values were chosen on the dev split (see docs/EVALUATION.md)."""
 from __future__ import annotations
 
+import math
 import os
 import tomllib
 from collections.abc import Mapping, Sequence
@@ -18,7 +19,12 @@ from qa.errors import SettingsError
 
 ROOT = Path(__file__).resolve().parent.parent
 MAX_QUESTION_CHARS = 1000
+MAX_FIND_CHARS = 200  # the source finder's query: each word is looked for in every source's fields
 MAX_HISTORY_TURNS = 20  # earlier turns of a chat that ask() reads; older ones are ignored
+# A longer paragraph is split at sentence boundaries (qa/corpus/passages.py), so an answer's size is bounded. High
+# enough that no passage of either evaluation corpus is split (the longest, in CLAPNQ, has 23,147 characters; the
+# bundled articles' 807), so the calibration fitted on them holds.
+MAX_PASSAGE_CHARS = 24_000
 MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 MODES = ("bm25", "dense", "hybrid")
 FUSIONS = ("minmax", "rrf")
@@ -26,26 +32,51 @@ BM25_VARIANTS = ("okapi", "plus", "l")
 ENV_PREFIX = "QA_"
 
 
-def _group(name: str, default: Any = MISSING, **kwargs: Any) -> Any:
+def _group(name: str, default: Any = MISSING, low: float | None = None, high: float | None = None,
+           infinite: bool = False, **kwargs: Any) -> Any:
+    """A setting of group `name`; a number must be finite (unless `infinite`) and within [low, high]."""
+    metadata = {"group": name, "low": low, "high": high, "infinite": infinite}
     if default is MISSING:
-        return field(metadata={"group": name}, **kwargs)
-    return field(default=default, metadata={"group": name}, **kwargs)
+        return field(metadata=metadata, **kwargs)
+    return field(default=default, metadata=metadata, **kwargs)
 
 
-def index(default: Any = MISSING, **kwargs: Any) -> Any:
-    return _group("index", default, **kwargs)
+def index(default: Any = MISSING, low: float | None = None, high: float | None = None, infinite: bool = False,
+          **kwargs: Any) -> Any:
+    return _group("index", default, low, high, infinite, **kwargs)
 
 
-def retrieval(default: Any) -> Any:
-    return _group("retrieval", default)
+def retrieval(default: Any, low: float | None = 0, high: float | None = None) -> Any:
+    return _group("retrieval", default, low, high)
 
 
-def answer(default: Any = MISSING, **kwargs: Any) -> Any:
-    return _group("answer", default, **kwargs)
+def answer(default: Any = MISSING, low: float | None = 0, high: float | None = None, **kwargs: Any) -> Any:
+    return _group("answer", default, low, high, **kwargs)
 
 
-def server(default: Any) -> Any:
-    return _group("server", default)
+def server(default: Any, low: float | None = None, high: float | None = None) -> Any:
+    return _group("server", default, low, high)
+
+
+def check_number(name: str, value: float, low: float | None = None, high: float | None = None,
+                 infinite: bool = False) -> None:
+    """SettingsError naming `name` unless `value` is a number (finite unless `infinite`) within [low, high]."""
+    if math.isnan(value) or (math.isinf(value) and not infinite):
+        raise SettingsError(f"{name} is {value}; it must be a finite number")
+    if low is not None and high is not None and not low <= value <= high:
+        raise SettingsError(f"{name} is {value}; it must be from {low:g} to {high:g}")
+    if low == 0 and value < 0:
+        raise SettingsError(f"{name} is {value}; it must not be negative")
+    if low is not None and value < low:
+        raise SettingsError(f"{name} is {value}; it must be at least {low:g}")
+
+
+def _check_fields(settings: Any) -> None:
+    """Every number of `settings` within its field's bounds (the one check, for every way a value arrives)."""
+    for f in fields(settings):
+        value = getattr(settings, f.name)
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            check_number(f.name, value, f.metadata.get("low"), f.metadata.get("high"), f.metadata.get("infinite", False))
 
 
 S = TypeVar("S", bound="_Loadable")
@@ -158,46 +189,48 @@ class Settings(_Loadable):
     # Corpus folder (docs/RELIABILITY.md, corpus folder): a symbolic link to a file outside the folder is refused
     # unless this is True (the folder is then no longer all that is read); a file over max_document_bytes is refused.
     follow_external_links: bool = index(False)
-    max_document_bytes: int = index(5_000_000)
+    max_document_bytes: int = index(5_000_000, low=1)
     # Passages: paragraphs shorter than this many words are joined to a neighbour.
-    min_passage_words: int = index(30)
+    min_passage_words: int = index(30, low=0)
+    # ... and longer ones split at sentence boundaries into passages of at most this many characters.
+    max_passage_chars: int = index(MAX_PASSAGE_CHARS, low=200)
     # Lexical ranking (rank-bm25).
     bm25_variant: str = index("plus")  # okapi | plus | l
-    bm25_k1: float = index(1.2)
-    bm25_b: float = index(0.75)
+    bm25_k1: float = index(1.2, low=0)
+    bm25_b: float = index(0.75, low=0, high=1)
     stem: bool = index(True)
     stopwords: bool = index(False)
     # Text indexed alongside each passage (never quoted): the document title.
     index_title: bool = index(True)
     # Texts encoded per call while building.
-    encode_batch: int = index(256)
+    encode_batch: int = index(256, low=1)
     # Up to this many passages dense search is exact (flat). Past it, it scans 8-bit scalar-quantised codes (a quarter
     # of the memory and memory traffic) for candidates that rank() re-scores exactly from the float vectors
     # (top-10 recall against exact search is measured by `python -m qa bench`, docs/PERFORMANCE.md).
-    flat_max_passages: int = index(200_000)
+    flat_max_passages: int = index(200_000, low=0)
     # Vector files up to this size are loaded; larger ones are read row by row (qa/index/rows.py).
-    in_memory_bytes: int = index(256 * 2**20)
+    in_memory_bytes: int = index(256 * 2**20, low=0)
     # A running QA looks at the corpus folder and index/CURRENT (names, sizes, times, inodes: no file is read) at most
     # this often, so an edit is answered from within about this many seconds plus the rebuild; the look costs a few
     # microseconds per ask (docs/PERFORMANCE.md). 0 looks on every ask; inf never.
-    corpus_check_seconds: float = index(2.0)
+    corpus_check_seconds: float = index(2.0, low=0, infinite=True)
     # Asks that arrive while a changed corpus is re-indexed wait this long for it, then are refused with a message.
-    corpus_wait_seconds: float = index(30.0)
+    corpus_wait_seconds: float = index(30.0, low=0)
 
     # --- retrieval ---
     # Dense score: this share comes from the passage's best sentence, the rest from the whole passage.
-    sentence_weight: float = retrieval(0.75)
+    sentence_weight: float = retrieval(0.75, high=1)
     # Fusion: weighted sum of min-max normalised scores.
     fusion: str = retrieval("minmax")  # minmax | rrf
-    dense_weight: float = retrieval(0.6)
+    dense_weight: float = retrieval(0.6, high=1)
     rrf_k: int = retrieval(60)
     # Large corpora: past this many passages only the best `candidates` passages by BM25 and as many by dense
     # search are scored in full (sentence similarities, fusion). Up to it every passage is, so rankings on small
     # corpora are exact.
     exact_max_passages: int = retrieval(20_000)
-    candidates: int = retrieval(100)
+    candidates: int = retrieval(100, low=1)
     # Follow-ups: questions searched together at most (this one and the ones it leans on).
-    max_chain: int = retrieval(3)
+    max_chain: int = retrieval(3, low=1)
     # Re-ranking (qa/evidence/rerank.py): the best `rerank_depth` hybrid candidates get these weights times the
     # idf-weighted share of the question's terms in their best sentence (so the passage holding the question's rare
     # words comes first) and times the whole passage's cosine similarity (closeness in meaning of the passage as a
@@ -222,25 +255,25 @@ class Settings(_Loadable):
     # above) reaches this ...
     min_similarity: float = answer(0.33)
     # ... and less than this share of its content words (stemmed, stop words removed) occur in the corpus.
-    min_known_terms: float = answer(0.75)
+    min_known_terms: float = answer(0.75, high=1)
     # Answer type: a question asking for a name, quantity or time abstains when none of the `evidence_sentences`
     # sentences most similar to it in the top `evidence_passages` passages (the ones an answer shows by default),
     # keeping those within `evidence_margin` of the best, contains one.
     answer_type_check: bool = answer(True)
-    evidence_passages: int = answer(3)
-    evidence_sentences: int = answer(2)
+    evidence_passages: int = answer(3, low=1)
+    evidence_sentences: int = answer(2, low=1)
     evidence_margin: float = answer(0.2)
     # Not English: less than this share of the question's letters are Latin (Cyrillic, Arabic, Hebrew ...). Such a
     # question is answered only when min_known_terms of its words occur in the corpus (the model's similarity means
     # nothing across languages), else it abstains with NOT_ENGLISH_MESSAGE. Every labelled question and every corpus
     # passage is 100% Latin (docs/RELIABILITY.md).
-    min_latin_share: float = answer(0.5)
+    min_latin_share: float = answer(0.5, high=1)
     # Passages from two documents sharing at least this share of their words (Jaccard) are shown once, both cited.
-    duplicate_overlap: float = answer(0.8)
+    duplicate_overlap: float = answer(0.8, high=1)
     # Keep further passages only while their fused score stays within this fraction of the best.
     relative_cutoff: float = answer(0.6)
     default_k: int = answer(3)
-    max_k: int = answer(10)
+    max_k: int = answer(10, low=1)
     # Confidence and highlights (qa/answer/confidence.py): the calibrated models' coefficients and thresholds, as
     # readable JSON with a version (fitted on dev data only by qa_tools/fit_confidence.py). The answer's level
     # ('answered', 'uncertain', 'abstained') and its highlighted sentences come from it.
@@ -251,10 +284,7 @@ class Settings(_Loadable):
         for name, value, valid in (("fusion", self.fusion, FUSIONS), ("bm25_variant", self.bm25_variant, BM25_VARIANTS)):
             if value not in valid:
                 raise SettingsError(f"unknown {name} {value!r}; choose one of {', '.join(valid)}")
-        for f in fields(self):
-            if f.metadata.get("group") != "index" and isinstance(getattr(self, f.name), (int, float)):
-                if getattr(self, f.name) < 0:
-                    raise SettingsError(f"{f.name} is {getattr(self, f.name)}; it must not be negative")
+        _check_fields(self)
         if not 1 <= self.default_k <= self.max_k:
             raise SettingsError(f"default_k is {self.default_k}; it must be from 1 to max_k ({self.max_k})")
         object.__setattr__(self, "corpus_dir", Path(self.corpus_dir))
@@ -287,20 +317,36 @@ class ServerSettings(_Loadable):
 
     host: str = server("127.0.0.1")  # this machine only
     port: int = server(7860)
-    concurrency: int = server(2)  # questions answered at once
-    queue_size: int = server(32)  # questions waiting at most; beyond it a user is told the app is busy
+    concurrency: int = server(2, low=1)  # questions answered at once
+    queue_size: int = server(32, low=1)  # questions waiting at most; beyond it a user is told the app is busy
     # Sessions whose state is kept in memory, the least recently used dropped first: every /ask call is a session
     # of its own.
-    sessions: int = server(1000)
+    sessions: int = server(1000, low=1)
     share: bool = server(False)  # also make a public gradio.live link
     # The HTTP guard (qa/web.py): host names the app may be reached by besides this machine and the bound address
     # (comma-separated), and the largest request body read (a question, k and 20 turns of history need ~120 kB).
     allowed_hosts: str = server("")
-    max_body_bytes: int = server(1_000_000)
+    max_body_bytes: int = server(1_000_000, low=1)
+    # A browser session's conversation (qa/session.py): questions, and bytes of its page, at most; then the user is
+    # asked to export and clear. Memory for conversations stays under about sessions x max_chat_bytes.
+    max_turns: int = server(50, low=1)
+    max_chat_bytes: int = server(1_000_000, low=10_000)
+    # Login (qa/auth.py): the users file (`python -m qa.auth FILE NAME`); needed when the host is not loopback.
+    # Failed logins per client address and minute, then refused for the rest of the minute.
+    users: str = server("")
+    login_attempts: int = server(5, low=1)
+    # Connections (qa/connections.py): seconds a client has to send a request's headers, and then its body; idle
+    # keep-alive seconds; connections at most in all and per client address (under a 1,024 open-file limit).
+    header_timeout: float = server(10.0, low=0.1)
+    body_timeout: float = server(30.0, low=0.1)
+    keep_alive_timeout: float = server(5.0, low=0.1)
+    max_connections: int = server(500, low=1)
+    max_connections_per_client: int = server(32, low=1)
 
     def __post_init__(self) -> None:
         if not 0 <= self.port < 65536:
             raise SettingsError(f"port is {self.port}; choose one from 1 to 65535 (0: any free port)")
-        for name in ("concurrency", "queue_size", "sessions"):
-            if getattr(self, name) < 1:
-                raise SettingsError(f"{name} is {getattr(self, name)}; it must be at least 1")
+        _check_fields(self)
+        if self.max_connections_per_client > self.max_connections:
+            raise SettingsError(f"max_connections_per_client is {self.max_connections_per_client}; it must not be "
+                                f"over max_connections ({self.max_connections})")

@@ -8,7 +8,7 @@ of the passage it opens in the source viewer."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from html import escape
+from html import escape as escape_html
 
 from qa.answer.export import ALSO_IN, answer_text, differ_lines, quote_text
 from qa.answer.model import (
@@ -22,21 +22,36 @@ from qa.answer.model import (
     shown_date,
     shown_location,
 )
+from qa.config import MAX_FIND_CHARS
 from qa.corpus.collection import Collection
 from qa.corpus.documents import Document
 from qa.corpus.text import paragraph_spans
+from qa.safe_text import BIDI_CONTROL, isolated
+
+
+def escape(text: str) -> str:
+    """`text` escaped for HTML, a carriage return as a reference: the parser would make a raw one a line feed."""
+    return escape_html(text).replace("\r", "&#13;")
+
+
+def field(text: str) -> str:
+    """An escaped field of a document, in <bdi> when it holds a direction control, which then cannot reorder the
+    fields shown after it."""
+    return f"<bdi>{escape(text)}</bdi>" if BIDI_CONTROL.search(text) else escape(text)
+
 
 QUOTED_ID = "quoted-passage"  # the first marked stretch, scrolled into view by the chat
 OPEN = "Open in source viewer"
 
 
 def _byline(doc: Document) -> str:
-    parts = [part for part in (doc.publisher, shown_date(doc.date)) if part]  # an imported file may state no publisher
+    parts = [field(part) for part in (doc.publisher, shown_date(doc.date)) if part]  # a file may state no publisher
     if doc.kind == "comment":
-        parts.insert(0, f"Reader comment by {doc.comment_author}{shown_location(doc)}, posted below this article")
+        parts.insert(0, f"Reader comment by {field(doc.comment_author or '')}{field(shown_location(doc))}, "
+                        "posted below this article")
     elif doc.authors:
-        parts.append("by " + ", ".join(doc.authors))
-    return escape(" · ".join(parts))
+        parts.append("by " + ", ".join(map(field, doc.authors)))
+    return " · ".join(parts)
 
 
 def _title(doc: Document) -> str:
@@ -84,6 +99,10 @@ class SourceList:
 def source_list(documents: list[Document], query: str = "", page: int = 1,
                 per_page: int = SOURCES_PER_PAGE) -> SourceList:
     """The list of sources, with publisher and date: those matching `query`, page `page` of them."""
+    if len(query) > MAX_FIND_CHARS:  # every word is looked for in every source: the cost grows with both
+        return SourceList(f'<div class="sources"><h3>Sources</h3><p class="count" role="status">The search is '
+                          f"{len(query):,} characters long; the limit is {MAX_FIND_CHARS}. Search for fewer words."
+                          "</p></div>", 1, 1)
     found = find_sources(documents, query)
     pages = page_count(len(found), per_page)
     page = min(max(page, 1), pages)
@@ -107,8 +126,8 @@ def sources_html(documents: list[Document], query: str = "", page: int = 1, per_
 def source_choices(documents: list[Document]) -> list[tuple[str, str]]:
     """(label, document id) of each source, for choosing the sources an answer may quote."""
     def label(d: Document) -> str:
-        stated = ", ".join(part for part in (d.publisher, d.date[:10] if d.date else "undated") if part)
-        return f"{d.title or d.source_file or d.id} ({stated})"
+        stated = ", ".join(isolated(part) for part in (d.publisher, d.date[:10] if d.date else "undated") if part)
+        return f"{isolated(d.title or d.source_file or d.id)} ({stated})"
     return [(label(d), d.id) for d in documents]
 
 
@@ -131,7 +150,7 @@ def source_html(doc: Document, start: int | None = None, end: int | None = None)
 def _link(url: str | None, text: str) -> str:
     """Escaped `text`, linked to `url` when it is a plain http(s) URL."""
     url = safe_url(url)
-    return f'<a href="{escape(url)}" target="_blank" rel="noopener noreferrer">{escape(text)}</a>' if url else escape(text)
+    return f'<a href="{escape(url)}" target="_blank" rel="noopener noreferrer">{field(text)}</a>' if url else field(text)
 
 
 @dataclass(frozen=True)
@@ -151,7 +170,7 @@ def error_reply(message: str) -> str:
 def citation_html(p: Passage) -> str:
     """`p.citation` as it reads, with the title linked to the document's URL when known: the visible text is the
     citation character for character."""
-    title = f"“{p.title}”"
+    title = f"“{isolated(p.title)}”"  # as qa.answer.model.citation writes it
     at = p.citation.rfind(title) if p.kind == "comment" else (0 if p.citation.startswith(title) else -1)
     if at < 0:
         return escape(p.citation)
@@ -189,7 +208,7 @@ def answer_html(answer: Answer) -> str:
         return "".join(parts)
     if answer.searched_for:
         parts.append(f'<p class="searched"><strong>{escape(SEARCHED_PREFIX.rstrip())}</strong> '
-                     f'{escape(answer.searched_for)}</p>')
+                     f'{field(answer.searched_for)}</p>')
     if answer.disagreement:
         items = "".join(f"<li>{escape(line)}</li>" for line in differ_lines(answer))
         parts.append(f'<div class="differ" role="note"><p class="label"><strong>{escape(NOTICE_PREFIX.rstrip())}'

@@ -15,3 +15,15 @@ CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 def printable(text: str) -> str:
     """`text` with every terminal control character but newline and tab written as a visible escape."""
     return CONTROL.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+# Characters that change the direction of the text after them: embeddings, overrides, isolates and marks.
+BIDI_CONTROL = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+FSI, PDI = "\u2068", "\u2069"
+
+
+def isolated(field: str) -> str:
+    """`field` as it is, or, when it holds a direction control, inside first-strong and pop isolates: an override
+    in a title then cannot reverse the publisher, date and URL after it (a PDI ends every embedding, override and
+    isolate the field opened). Used for plain text; HTML puts such a field in <bdi>."""
+    return f"{FSI}{field}{PDI}" if BIDI_CONTROL.search(field) else field

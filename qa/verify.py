@@ -226,9 +226,9 @@ def _message_problems(answer: Answer) -> list[str]:
 
 
 @functools.lru_cache(maxsize=4096)
-def _split(doc: Document, min_words: int) -> dict[str, tuple[int, int]]:
+def _split(doc: Document, min_words: int, max_chars: int) -> dict[str, tuple[int, int]]:
     """The spans of the document's passages as the index splits them, by passage id (computed once per body)."""
-    return {r.passage_id: (r.start, r.end) for r in split_document(doc, min_words)}
+    return {r.passage_id: (r.start, r.end) for r in split_document(doc, min_words, max_chars)}
 
 
 _spans_of_index: dict[int, tuple[weakref.ref, dict[str, tuple[int, int]]]] = {}
@@ -251,12 +251,12 @@ class _Indexed:
     def __init__(self, source: object, settings: Settings):
         self.documents: Mapping[str, Document] = getattr(source, "documents", source)  # type: ignore[arg-type]
         self._spans = None if getattr(source, "passages", None) is None else _index_spans(source)
-        self._min_words = settings.min_passage_words
+        self._min_words, self._max_chars = settings.min_passage_words, settings.max_passage_chars
 
     def span(self, doc: Document, passage_id: str) -> tuple[int, int] | None:
         if self._spans is not None:
             return self._spans.get(passage_id)
-        return _split(doc, self._min_words).get(passage_id)
+        return _split(doc, self._min_words, self._max_chars).get(passage_id)
 
 
 def _passage_problems(n: int | str, p: Passage, indexed: _Indexed) -> list[str]:

@@ -7,23 +7,31 @@
   or a host of the allow-list (`--allowed-host`, `QA_ALLOWED_HOSTS`): a page of another site whose name resolves to
   this machine (DNS rebinding) gets 403, and `/config` never repeats a foreign host;
 - a call naming a function index the app does not have (`fn_index` 10**30 or -1 to /gradio_api/queue/join), or one
-  with no Python function (a step that only runs JavaScript in the page), gets 422, not Gradio's 500.
+  with no Python function (a step that only runs JavaScript in the page), gets 422, not Gradio's 500;
+- a body that does not arrive within `body_timeout` seconds gets 408;
+- with a login (qa/auth.py), a client address with `login_attempts` failed logins in the last minute gets 429 for
+  its next ones until the oldest is a minute old; each failure is logged with the user name, never the password.
 """
 from __future__ import annotations
 
+import asyncio
 import json
+import math
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from starlette.middleware import Middleware
 
+from qa.auth import LoginLimiter
 from qa.config import ServerSettings
 
 LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1"})
 WILDCARD = frozenset({"", "0.0.0.0", "::"})  # bound to every address: only the loopback names and the allow-list
 API_ROUTE = "/gradio_api/api/"  # then an API name: /gradio_api/api/ask
 SHARE_SUFFIX = ".gradio.live"  # --share: the public link's requests arrive with its host
+LOGIN_ROUTES = ("/login", "/login/")
+WRONG_LOGIN = 400  # Gradio's answer to a wrong user name or password
 
 Scope = dict[str, Any]
 Message = dict[str, Any]
@@ -55,9 +63,11 @@ class Guard:
     function of the app."""
 
     def __init__(self, app: ASGIApp, hosts: frozenset[str], max_body_bytes: int,
-                 known_function: Callable[[int], bool], api_function: Callable[[str], int | None]):
+                 known_function: Callable[[int], bool], api_function: Callable[[str], int | None],
+                 body_timeout: float = 30.0, logins: LoginLimiter | None = None):
         self.app, self.hosts, self.max_body_bytes, self.known_function = app, hosts, max_body_bytes, known_function
         self.api_function = api_function  # the fn_index of an API name ('ask'), None for no such API
+        self.body_timeout, self.logins = body_timeout, logins
 
     def _allowed(self, host: str) -> bool:
         return host in self.hosts or (SHARE_SUFFIX in self.hosts and host.endswith(SHARE_SUFFIX))
@@ -73,12 +83,39 @@ class Guard:
             return await _refuse(scope, receive, send, *refusal)
         if scope["type"] == "websocket":
             return await self.app(scope, receive, send)
-        body, refusal = await self._read_body(headers, receive)
+        try:
+            async with asyncio.timeout(self.body_timeout):
+                body, refusal = await self._read_body(headers, receive)
+        except TimeoutError:
+            body, refusal = b"", (408, f"the request body did not arrive within {self.body_timeout:g} s "
+                                      "(--body-timeout)")
         if refusal is None and b"fn_index" in body:
             refusal = self._function_refusal(body, scope.get("path", ""))
         if refusal:
             return await _refuse(scope, receive, send, *refusal)
+        if self.logins and scope.get("path") in LOGIN_ROUTES and scope.get("method") == "POST":
+            return await self._login(scope, body, receive, send)
         return await self.app(scope, _replay(body, receive), send)
+
+    async def _login(self, scope: Scope, body: bytes, receive: Receive, send: Send) -> None:
+        """Gradio's login, refused with 429 while the client has too many recent failures; failures recorded."""
+        assert self.logins is not None
+        client = (scope.get("client") or ("",))[0]
+        wait = self.logins.blocked(client)
+        if wait:
+            return await _refuse(scope, receive, send, 429, f"too many failed logins from this address; try again "
+                                                              f"in {math.ceil(wait)} s")
+        status = 0
+
+        async def watch(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+        await self.app(scope, _replay(body, receive), watch)
+        if status == WRONG_LOGIN:
+            user = parse_qs(body.decode("utf-8", "replace")).get("username", [""])[0]
+            self.logins.failed(client, user)
 
     def _header_refusal(self, headers: dict[bytes, list[bytes]]) -> tuple[int, str] | None:
         hosts = headers.get(b"host", [])
@@ -171,5 +208,7 @@ def launch_kwargs(blocks: Any, server: ServerSettings) -> dict:
     hosts = allowed_hosts(server.host, server.allowed_hosts.split(","), share=server.share)
     guard = Middleware(Guard, hosts=hosts, max_body_bytes=server.max_body_bytes,
                        known_function=lambda index: index in blocks.fns and blocks.fns[index].fn is not None,
-                       api_function=lambda name: next((i for i, fn in blocks.fns.items() if fn.api_name == name), None))
+                       api_function=lambda name: next((i for i, fn in blocks.fns.items() if fn.api_name == name), None),
+                       body_timeout=server.body_timeout,
+                       logins=LoginLimiter(server.login_attempts) if server.users else None)
     return {"app_kwargs": {"middleware": [guard]}}

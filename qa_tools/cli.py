@@ -97,9 +97,15 @@ def add_bench(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) 
 
 
 def _load(args: argparse.Namespace) -> int:
-    from qa_tools.loadtest import load, summary
+    from qa_tools.loadtest import load, soak, summary
     if args.clients < 1 or args.seconds <= 0:
         raise QAError("--clients must be at least 1 and --seconds more than 0")
+    if args.sessions:  # the soak: browser sessions with long conversations
+        if args.sessions < 1 or args.questions < 1:
+            raise QAError("--sessions and --questions must be at least 1")
+        soaked = soak(args.url, args.sessions, args.questions)
+        print(json.dumps(soaked.to_dict(), indent=2))
+        return 0 if not soaked.errors else 1
     report = load(args.url, args.clients, args.seconds)
     print(json.dumps(report.to_dict(), indent=2) if args.json else summary(report))
     return 0 if not report.errors and not report.ungrounded else 1
@@ -111,5 +117,9 @@ def add_load(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     ld.add_argument("--url", help="a running app (default: start one as `make run` does, on a free port)")
     ld.add_argument("--clients", type=int, default=16, help="concurrent clients (default 16)")
     ld.add_argument("--seconds", type=float, default=60, help="how long they ask (default 60)")
+    ld.add_argument("--sessions", type=int, help="instead: this many browser sessions at once, each asking --questions "
+                    "questions in the chat (a soak; prints JSON with the app's memory, open files and files at the "
+                    "start and the end)")
+    ld.add_argument("--questions", type=int, default=200, help="questions per session of the soak (default 200)")
     ld.add_argument("--json", action="store_true")
     ld.set_defaults(run=_load)

@@ -4,14 +4,18 @@
 from __future__ import annotations
 
 import json
+import tempfile
 import threading
 import time
-from dataclasses import dataclass, field
+import uuid
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 import httpx
 
 from qa.answer.model import Answer
 from qa.errors import QAError
+from qa.private import MEMORY, PREFIX
 from qa.verify import verify
 from qa_tools.evaluate import load_questions
 from qa_tools.launch import descendants, running_app, status_mb
@@ -165,3 +169,146 @@ def _warm_then_run(url: str, questions: list[str], clients: int, seconds: float,
         raise QAError(f"the app at {url} did not answer its first question: HTTP {first.status} {first.error}")
     return run_load(url, questions, clients, seconds, app_pid)
 
+
+
+# --- browser sessions: the chat's own events, as its page sends them ------------------------------------------------
+
+class ChatSession:
+    """One browser session of the chat, driven over HTTP the way its page drives it: each event joins Gradio's queue
+    with this session's hash, and its result comes on the session's event stream. The conversation is kept by the
+    server, in the session's state."""
+
+    def __init__(self, client: httpx.Client, url: str, functions: dict[str, int]):
+        self.client, self.url, self.functions = client, url.rstrip("/"), functions
+        self.session_hash = uuid.uuid4().hex[:11]
+
+    @staticmethod
+    def functions_of(client: httpx.Client, url: str) -> dict[str, int]:
+        """The app's event functions by name ('respond', 'clear' ...), from its /config."""
+        config = client.get(f"{url.rstrip('/')}/config").json()
+        return {d["api_name"]: d["id"] for d in config["dependencies"] if d.get("api_name")}
+
+    def call(self, name: str, data: list, event_data: object = None) -> list:
+        """The outputs of event function `name` given `data`; QAError with Gradio's message when it fails."""
+        joined = self.client.post(f"{self.url}/gradio_api/queue/join", json={
+            "data": data, "fn_index": self.functions[name], "session_hash": self.session_hash,
+            "event_data": event_data, "trigger_id": None})
+        if joined.status_code != 200:
+            raise QAError(f"{name}: HTTP {joined.status_code} {joined.text[:200]}")
+        event_id = joined.json()["event_id"]
+        with self.client.stream("GET", f"{self.url}/gradio_api/queue/data",
+                                params={"session_hash": self.session_hash}) as stream:
+            for line in stream.iter_lines():
+                if not line.startswith("data: "):
+                    continue
+                message = json.loads(line[6:])
+                if message.get("event_id") == event_id and message.get("msg") == "process_completed":
+                    output = message.get("output") or {}
+                    if not message.get("success"):
+                        raise QAError(f"{name}: {output.get('error')}")
+                    return output["data"]
+        raise QAError(f"{name}: the event stream ended without a result")
+
+    def ask(self, question: str) -> list:
+        """The chat's outputs for a question typed into its box: [box, conversation HTML, state, *exports]."""
+        return self.call("respond", [question, None, [], "", ""])
+
+    def clear(self) -> list:
+        return self.call("clear", [])
+
+
+@dataclass(frozen=True)
+class Resources:
+    """What the app process (with its children) holds: resident memory, open files, and bytes of files in its
+    private folder (qa/private.py) and in Gradio's default cache folder."""
+
+    rss_mb: float
+    open_files: int
+    private_bytes: int
+    gradio_tmp_bytes: int
+
+
+def folder_bytes(folders: list[Path]) -> int:
+    return sum(f.stat().st_size for folder in folders for f in folder.rglob("*") if f.is_file())
+
+
+def resources(pid: int) -> Resources:
+    pids = [pid, *descendants(pid)]
+    open_files = sum(len(list(Path(f"/proc/{p}/fd").glob("*"))) for p in pids if Path(f"/proc/{p}").exists())
+    private = [folder for base in (MEMORY, Path(tempfile.gettempdir())) for p in pids
+               for folder in base.glob(f"{PREFIX}{p}-*")]
+    return Resources(rss_mb(pid), open_files, folder_bytes(private),
+                     folder_bytes([Path(tempfile.gettempdir()) / "gradio"]))
+
+
+@dataclass
+class SoakReport:
+    sessions: int
+    questions: int  # per session
+    seconds: float = 0.0
+    answered: int = 0
+    limits: int = 0  # questions refused by a session limit (the session then clears, as the message says)
+    errors: list[str] = field(default_factory=list)
+    largest_reply_bytes: int = 0
+    start: Resources | None = None
+    end: Resources | None = None
+    every_30s: list[Resources] = field(default_factory=list)  # while the sessions ask
+
+    def to_dict(self) -> dict:
+        return {"sessions": self.sessions, "questions_per_session": self.questions, "seconds": round(self.seconds, 1),
+                "answered": self.answered, "limits_reached": self.limits, "errors": len(self.errors),
+                "first_errors": self.errors[:3], "largest_reply_bytes": self.largest_reply_bytes,
+                "start": asdict(self.start) if self.start else None, "end": asdict(self.end) if self.end else None,
+                "rss_mb_every_30s": [r.rss_mb for r in self.every_30s],
+                "open_files_every_30s": [r.open_files for r in self.every_30s],
+                "private_bytes_every_30s": [r.private_bytes for r in self.every_30s]}
+
+
+def run_soak(url: str, sessions: int, questions: list[str], per_session: int, app_pid: int | None) -> SoakReport:
+    """`sessions` browser sessions at once, each asking `per_session` questions in turn; a session told it has
+    reached a limit clears its chat and goes on. Resources are read before the first question and after the last."""
+    report, lock = SoakReport(sessions, per_session), threading.Lock()
+    with httpx.Client(timeout=60) as client:
+        functions = ChatSession.functions_of(client, url)
+
+    def session_loop(offset: int) -> None:
+        with httpx.Client(timeout=120) as client:
+            chat = ChatSession(client, url, functions)
+            for n in range(per_session):
+                try:
+                    outputs = chat.ask(questions[(offset + n) % len(questions)])
+                    limited = 'class="message limit"' in outputs[1]
+                    if limited:
+                        chat.clear()
+                except (QAError, httpx.HTTPError) as exc:
+                    with lock:
+                        report.errors.append(f"session {offset}, question {n + 1}: {exc}"[:300])
+                    continue
+                with lock:
+                    report.limits += limited
+                    report.answered += not limited
+                    report.largest_reply_bytes = max(report.largest_reply_bytes, len(outputs[1].encode()))
+
+    report.start = resources(app_pid) if app_pid else None
+    began = time.monotonic()
+    threads = [threading.Thread(target=session_loop, args=(i * 7,)) for i in range(sessions)]
+    for t in threads:
+        t.start()
+    while any(t.is_alive() for t in threads):
+        time.sleep(1)
+        if app_pid and time.monotonic() - began >= 30 * (len(report.every_30s) + 1):
+            report.every_30s.append(resources(app_pid))
+    report.seconds = time.monotonic() - began
+    report.end = resources(app_pid) if app_pid else None
+    return report
+
+
+def soak(url: str | None, sessions: int, per_session: int, env: dict[str, str | None] | None = None) -> SoakReport:
+    """The soak against `url`, or against the app started as `make run` starts it (then with resources)."""
+    questions = [q.question for q in load_questions()]
+    if url:
+        return run_soak(url, sessions, questions, per_session, None)
+    with running_app(env) as app:
+        with httpx.Client(timeout=300) as client:  # the model loaded before the clock starts
+            ask_over_http(client, app.url, questions[0])
+        return run_soak(app.url, sessions, questions, per_session, app.pid)

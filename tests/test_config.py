@@ -35,7 +35,10 @@ def test_defaults_are_grouped_by_stage():
                                    "min_passage_words"]
     assert "fusion" in groups["retrieval"] and "relative_cutoff" in groups["answer"]
     assert ServerSettings.groups() == {"server": ["host", "port", "concurrency", "queue_size", "sessions", "share",
-                                                 "allowed_hosts", "max_body_bytes"]}
+                                                 "allowed_hosts", "max_body_bytes", "max_turns", "max_chat_bytes",
+                                                 "users", "login_attempts", "header_timeout", "body_timeout",
+                                                 "keep_alive_timeout", "max_connections",
+                                                 "max_connections_per_client"]}
 
 
 @pytest.mark.parametrize("load, message", [
@@ -50,6 +53,20 @@ def test_defaults_are_grouped_by_stage():
     (lambda: Settings(relative_cutoff=-1.0), "relative_cutoff is -1.0; it must not be negative"),
     (lambda: ServerSettings.load(env={"QA_PORT": "70000"}), r"port is 70000; choose one from 1 to 65535 \(0: any free port\)"),
     (lambda: ServerSettings(queue_size=0), "queue_size is 0; it must be at least 1"),
+    # every number has bounds, checked however it arrives (issue 27)
+    (lambda: Settings.load(["encode_batch=0"], env={}), "encode_batch is 0; it must be at least 1"),
+    (lambda: Settings.load(env={"QA_ENCODE_BATCH": "-3"}), "encode_batch is -3; it must be at least 1"),
+    (lambda: Settings.load(["bm25_k1=nan"], env={}), "bm25_k1 is nan; it must be a finite number"),
+    (lambda: Settings.load(["bm25_b=2"], env={}), "bm25_b is 2.0; it must be from 0 to 1"),
+    (lambda: Settings.load(["corpus_wait_seconds=inf"], env={}), "corpus_wait_seconds is inf; it must be a finite"),
+    (lambda: Settings.load(["max_document_bytes=0"], env={}), "max_document_bytes is 0; it must be at least 1"),
+    (lambda: Settings.load(["max_passage_chars=10"], env={}), "max_passage_chars is 10; it must be at least 200"),
+    (lambda: Settings.load(["candidates=0"], env={}), "candidates is 0; it must be at least 1"),
+    (lambda: Settings.load(["dense_weight=1.5"], env={}), "dense_weight is 1.5; it must be from 0 to 1"),
+    (lambda: Settings.load(["min_similarity=-inf"], env={}), "min_similarity is -inf; it must be a finite number"),
+    (lambda: ServerSettings.load(["max_body_bytes=-1"], env={}), "max_body_bytes is -1; it must be at least 1"),
+    (lambda: ServerSettings.load(env={"QA_MAX_BODY_BYTES": "0"}), "max_body_bytes is 0; it must be at least 1"),
+    (lambda: ServerSettings(sessions=0), "sessions is 0; it must be at least 1"),
 ])
 def test_bad_settings_are_refused_with_the_fix(load, message):
     with pytest.raises(SettingsError, match=message):
@@ -60,6 +77,9 @@ def test_a_bad_settings_file_is_named(tmp_path):
     config = tmp_path / "qa.toml"
     config.write_text("bm25_k1 = [1\n")
     with pytest.raises(SettingsError, match=r"qa.toml is not valid TOML"):
+        Settings.load(config_file=config, env={})
+    config.write_text("[index]\nbm25_k1 = nan\n")
+    with pytest.raises(SettingsError, match="bm25_k1 is nan; it must be a finite number"):
         Settings.load(config_file=config, env={})
     config.write_text('max_k = "ten"\n')
     with pytest.raises(SettingsError, match=r"qa.toml: max_k needs a int value, not 'ten'"):

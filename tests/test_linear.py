@@ -35,7 +35,7 @@ def test_adversarial_input_is_processed_in_linear_time(case, work, bound_s):
 def test_short_paragraphs_all_join_the_first_long_enough_passage():
     """As before: the first six paragraphs make 30 words, and each short one after joins the passage before it."""
     doc = _one_line_paragraphs(16_000)
-    (record,) = split_document(doc, 30)
+    (record,) = split_document(doc, 30, len(doc.body))  # no longer than the body: the limit splits nothing
     assert (record.start, record.end, len(record.sentences)) == (0, len(doc.body), 16_000)
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from qa.answer.figures import figure_lines
 from qa.answer.model import NOTICE_PREFIX, SEARCHED_PREFIX, SUGGESTIONS_HEADING, Answer, Passage, escape_markdown
 from qa.errors import QAError
+from qa.safe_text import isolated
 
 FORMATS = ("md", "csv", "json")
 ALSO_IN = "The same in near-identical words: "  # then the citation of a near-duplicate shown once
@@ -47,7 +48,7 @@ def plain_citation(p: Passage) -> str:
 
 def quote_text(p: Passage) -> str:
     """A quote to paste: the passage in quotation marks, then its citation, then any near-identical source's."""
-    lines = [f"“{p.text}”", plain_citation(p)]
+    lines = [f"“{isolated(p.text)}”", plain_citation(p)]
     lines += [ALSO_IN + plain_citation(q) for q in p.also_in]
     return "\n".join(lines)
 

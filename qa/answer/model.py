@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, field
 
 from qa.corpus.documents import Document, page_at
 from qa.corpus.passages import PassageRecord
+from qa.safe_text import isolated
 
 ABSTAIN_MESSAGE = "The documents do not answer this question, so nothing is quoted."
 NOT_ENGLISH_MESSAGE = ("This bot reads English only, and no passage of the (English) documents matches this question, "
@@ -27,21 +28,23 @@ def citation(source: Document | Passage, markdown: bool = False, page: int | Non
     what it states and its file's name. As Markdown, the text is escaped and the title links to the source when
     its URL is known."""
     text = escape_markdown if markdown else str
+    f = isolated  # a field holding a direction control is isolated, so that it cannot reorder the rest
     page = source.page if isinstance(source, Passage) else page
-    title = text(f"“{source.title}”" if source.title else source.source_file or "")
+    title = text(f"“{f(source.title)}”" if source.title else f(source.source_file or ""))
     link = safe_url(source.url) if markdown else None
     if link:
         title = f"[{title}]({link})"
     date = shown_date(source.date)
     if source.kind == "comment":
-        return text(f"Reader comment by {source.comment_author}{shown_location(source)}, {date}, posted below ") + title + \
-            text(f" ({source.publisher})")
-    by = f", by {', '.join(source.authors)}" if source.authors else ""
-    url = f", {source.url}" if source.url and not markdown else ""
-    publisher = f", {source.publisher}" if source.publisher else ""
-    file = f", file {source.source_file}" if source.source_file and source.title and not source.publisher else ""
+        location = f" ({f(source.comment_location)})" if source.comment_location else ""
+        return text(f"Reader comment by {f(source.comment_author or '')}{location}, {f(date)}, posted below ") + \
+            title + text(f" ({f(source.publisher)})")
+    by = f", by {', '.join(map(f, source.authors))}" if source.authors else ""
+    url = f", {f(source.url)}" if source.url and not markdown else ""
+    publisher = f", {f(source.publisher)}" if source.publisher else ""
+    file = f", file {f(source.source_file)}" if source.source_file and source.title and not source.publisher else ""
     at = f", p. {page}" if page is not None else ""
-    return title + text(f"{publisher}, {date}{by}{url}{file}{at}")
+    return title + text(f"{publisher}, {f(date)}{by}{url}{file}{at}")
 
 
 def shown_date(date: str | None) -> str:

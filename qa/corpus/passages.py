@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from qa.config import MAX_PASSAGE_CHARS
 from qa.corpus.documents import Document
 from qa.corpus.text import paragraph_spans, sentence_spans
 
@@ -63,9 +64,35 @@ def _merge_short(spans: list[tuple[int, int]], body: str, min_words: int) -> lis
     return [(s, spans[k][1]) for s, k, _ in [*done, current]] + rest
 
 
-def split_document(doc: Document, min_words: int) -> list[PassageRecord]:
+def _sentence_pieces(body: str, start: int, end: int, max_chars: int) -> list[tuple[int, int]]:
+    """body[start:end] as consecutive runs of whole sentences of at most `max_chars` each (the white space between
+    two runs left out); a sentence longer than that is cut at its last space before the limit, or at the limit."""
+    if end - start <= max_chars:
+        return [(start, end)]
+    sentences = [(start + a, start + b) for p, q in paragraph_spans(body[start:end])
+                 for a, b in sentence_spans(body[start:end], p, q)]
+    pieces: list[tuple[int, int]] = []
+    for a, b in sentences:
+        if pieces and b - pieces[-1][0] <= max_chars:
+            pieces[-1] = (pieces[-1][0], b)
+            continue
+        while b - a > max_chars:  # one sentence over the limit
+            space = body.rfind(" ", a + 1, a + max_chars + 1)
+            cut = space if space > a else a + max_chars
+            pieces.append((a, len(body[:cut].rstrip())))
+            a = cut + len(body[cut:b]) - len(body[cut:b].lstrip())
+        if a < b:
+            pieces.append((a, b))
+    return pieces
+
+
+def split_document(doc: Document, min_words: int, max_chars: int = MAX_PASSAGE_CHARS) -> list[PassageRecord]:
+    """The passages of `doc`: its paragraphs, short ones joined to a neighbour (`min_words`), long ones split at
+    sentence boundaries into passages of at most `max_chars` characters (an answer's size stays bounded)."""
+    spans = [piece for start, end in _merge_short(paragraph_spans(doc.body), doc.body, min_words)
+             for piece in _sentence_pieces(doc.body, start, end, max_chars)]
     records = []
-    for n, (start, end) in enumerate(_merge_short(paragraph_spans(doc.body), doc.body, min_words)):
+    for n, (start, end) in enumerate(spans):
         text = doc.body[start:end]
         sentences = tuple(s for a, b in paragraph_spans(text) for s in sentence_spans(text, a, b))
         records.append(PassageRecord(f"{doc.id}#p{n + 1}", doc.id, start, end, text, sentences))

@@ -1,8 +1,12 @@
 """The corpus, now: a `QA` notices when the corpus folder or the index changes, and answers from the new corpus.
 
 At most every `Settings.corpus_check_seconds`, an ask takes a fingerprint of the corpus folder: (name, type, size,
-mtime_ns, inode) of each entry from one `os.scandir` (lstat only: nothing is opened or followed, so a FIFO or a
-dangling link costs nothing here), and the same of `index/CURRENT`. No file is read on this path.
+mtime_ns, ctime_ns, inode) of each entry from one `os.scandir` (lstat: a FIFO or a dangling link costs nothing
+here), the same of the file each symbolic link resolves to (links into sub-folders: an edit there changes nothing in
+the folder itself), and the same of `index/CURRENT`. The ctime cannot be set back by a program (`os.utime` sets
+mtime, and itself moves ctime), so an edit that keeps size and mtime is seen. Only a file changed within the last
+RACY_NS can be changed again within the same filesystem timestamp tick unseen; such a file's content hash is
+taken too (as git treats a "racily clean" file). No other file is read on this path.
 
 When the fingerprint differs from the one the served index was made from, the asking thread takes the refresh
 lock and every other ask waits for it (up to `corpus_wait_seconds`, then it is refused with a message): no answer
@@ -12,6 +16,7 @@ saves it; then one attribute swap makes the new `Snapshot` current. A corpus tha
 added) makes every ask refuse with that file's error until the folder changes again."""
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import stat
@@ -34,11 +39,56 @@ from qa.index.figures import FigurePassages
 from qa.index.words import CorpusWords, corpus_words
 
 log = logging.getLogger("qa")
-Entry = tuple[str, int, int, int, int]  # name, file type (S_IFMT), size, mtime_ns, inode
+# name, file type (S_IFMT), size, mtime_ns, ctime_ns, inode; for a link, the same of what it resolves to; the
+# content's digest when the file changed too recently for its times to tell a later change.
+Stat = tuple[int, int, int, int, int]
+Entry = tuple[str, Stat, Stat | None, str | None]
+# Timestamps come from a coarse clock (one kernel tick, 1 to 10 ms); a file whose ctime is this close to now may be
+# changed again with the same times and size.
+RACY_NS = 100_000_000
+
+
+def _stat(st: os.stat_result) -> Stat:
+    return stat.S_IFMT(st.st_mode), st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino
+
+
+def _digest(path: str, limit: int) -> str | None:
+    try:
+        with open(path, "rb") as f:
+            return hashlib.sha256(f.read(limit + 1)).hexdigest()
+    except OSError:
+        return None
+
+
+def _entry(path: str, name: str, lst: os.stat_result, limit: int, seen: Entry | None) -> Entry:
+    """The entry's stat, what it links to, and its content's digest while its times cannot tell an edit: changed
+    within RACY_NS of now, or racy when last `seen` and unchanged since (read once more: an edit in that same tick
+    shows only in the content; None when it is the same, which settles it)."""
+    target = None
+    if stat.S_ISLNK(lst.st_mode):
+        try:
+            target = os.stat(path)  # follows every link on the way, into sub-folders too
+        except OSError:  # dangling
+            target = None
+    st = target or lst
+    stats = (name, _stat(lst), _stat(target) if target else None)
+    digest = None
+    if stat.S_ISREG(st.st_mode) and st.st_size <= limit:  # a larger file is refused by the corpus loader anyway
+        if st.st_ctime_ns >= time.time_ns() - RACY_NS:
+            digest = _digest(path, limit)
+        elif seen is not None and seen[3] is not None and seen[:3] == stats:
+            now = _digest(path, limit)
+            digest = None if now == seen[3] else now
+    return (*stats, digest)
+
+
+def _same(entry: Entry, seen: Entry) -> bool:
+    """Whether `entry` shows no change from `seen`: equal, or a racy file's content found unchanged."""
+    return entry == seen or (entry[:3] == seen[:3] and entry[3] is None and seen[3] is not None)
 
 
 def _stat_entry(name: str, st: os.stat_result) -> Entry:
-    return name, stat.S_IFMT(st.st_mode), st.st_size, st.st_mtime_ns, st.st_ino
+    return name, _stat(st), None, None
 
 
 @dataclass(frozen=True)
@@ -49,18 +99,26 @@ class Fingerprint:
     current: Entry | None  # index/CURRENT, None when absent
 
     @classmethod
-    def take(cls, settings: Settings) -> Fingerprint:
+    def take(cls, settings: Settings, seen: Fingerprint | None = None) -> Fingerprint:
+        """The fingerprint now; `seen`, the one last dealt with, names the racy files to read once more."""
         entries: list[Entry] = []
+        earlier = {e[0]: e for e in seen.corpus} if seen else {}
         try:
             with os.scandir(settings.corpus_dir) as listing:
                 for entry in listing:
                     try:
-                        entries.append(_stat_entry(entry.name, entry.stat(follow_symlinks=False)))
+                        entries.append(_entry(entry.path, entry.name, entry.stat(follow_symlinks=False),
+                                              settings.max_document_bytes, earlier.get(entry.name)))
                     except OSError:  # removed between the listing and the lstat
                         continue
         except OSError:
             entries = []
         return cls(tuple(sorted(entries)), current_entry(settings))
+
+    def matches(self, seen: Fingerprint) -> bool:
+        """Whether this fingerprint shows no change from `seen`."""
+        return (self.current == seen.current and len(self.corpus) == len(seen.corpus)
+                and all(_same(a, b) for a, b in zip(self.corpus, seen.corpus, strict=True)))
 
     def changes(self, newer: Fingerprint) -> str:
         """What changed, for the log: '1 added (x.md), 1 removed (y.md), 1 edited (z.md)' or 'the index changed'."""
@@ -68,7 +126,8 @@ class Fingerprint:
         parts = []
         for word, names in (("added", sorted(after.keys() - before.keys())),
                             ("removed", sorted(before.keys() - after.keys())),
-                            ("edited", sorted(n for n in before.keys() & after.keys() if before[n] != after[n]))):
+                            ("edited", sorted(n for n in before.keys() & after.keys()
+                                              if not _same(after[n], before[n])))):
             if names:
                 parts.append(f"{len(names)} {word} ({', '.join(map(_printable, names))})")
         return ", ".join(parts) or "the index changed"
@@ -130,7 +189,10 @@ class LiveIndex:
         if not self._waiting and now < self._next_check:
             return self._served()
         self._next_check = now + self.settings.corpus_check_seconds
-        if not self._waiting and Fingerprint.take(self.settings) == self._seen():
+        seen = self._seen()
+        fingerprint = Fingerprint.take(self.settings, seen)
+        if not self._waiting and fingerprint.matches(seen):
+            self._settle(seen, fingerprint)
             return self._served()
         with self._count_lock:
             self._waiting += 1
@@ -147,6 +209,15 @@ class LiveIndex:
                 self._waiting -= 1
         return self._served()
 
+    def _settle(self, seen: Fingerprint, fingerprint: Fingerprint) -> None:
+        """Keep `fingerprint` (racy files found unchanged, so no longer read) in place of `seen`, the same corpus."""
+        if fingerprint == seen:
+            return
+        if self._failure and self._failure[0] is seen:
+            self._failure = (fingerprint, self._failure[1])
+        elif self.snapshot.fingerprint is seen:
+            self.snapshot = replace(self.snapshot, fingerprint=fingerprint)
+
     def _seen(self) -> Fingerprint:
         """The fingerprint last dealt with: of the served index, or of the corpus that could not be used."""
         return self._failure[0] if self._failure else self.snapshot.fingerprint
@@ -158,8 +229,8 @@ class LiveIndex:
 
     def _refresh(self) -> None:
         """Under the refresh lock: make the snapshot match the corpus folder and the index as they are now."""
-        fingerprint = Fingerprint.take(self.settings)
-        if fingerprint == self._seen():  # another thread refreshed while this one waited
+        fingerprint = Fingerprint.take(self.settings, self._seen())
+        if fingerprint.matches(self._seen()):  # another thread refreshed while this one waited
             return
         old, started = self.snapshot, time.perf_counter()
         change = self._seen().changes(fingerprint)

@@ -150,7 +150,8 @@ def build(settings: Settings, encoder: Encoder, progress: bool = False, reuse: V
     # index stale (rebuilt on next load), never wrongly current.
     identity = expected_identity(settings, encoder)
     documents = {d.id: d for d in load_corpus(settings.corpus_dir, settings)}
-    passages = [p for d in documents.values() for p in split_document(d, settings.min_passage_words)]
+    passages = [p for d in documents.values() for p in split_document(d, settings.min_passage_words,
+                                                                            settings.max_passage_chars)]
     texts = [index_text(p, documents[p.doc_id], settings) for p in passages]
     texts += [p.text[a:b] for p in passages for a, b in p.sentences]
     keys = text_keys(encoder.name, texts)
