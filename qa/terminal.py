@@ -13,6 +13,7 @@ from qa.answer.export import ALSO_IN, differ_lines, format_of, write_export
 from qa.answer.model import NOTICE_PREFIX, SEARCHED_PREFIX, SUGGESTIONS_HEADING, Answer, mark_spans
 from qa.errors import QAError
 from qa.safe_text import printable
+from qa.search.fulltext import SearchResults
 
 BOLD_UNDERLINE, RESET = "\033[1;4m", "\033[0m"
 PLAIN_MARKS = ("[[", "]]")
@@ -84,3 +85,21 @@ def chat(ask: Callable[[str, list[Answer]], Answer], stdin: TextIO, stdout: Text
 def print_answer(answer: Answer, stdout: TextIO | None = None) -> None:
     stdout = stdout or sys.stdout  # read when called: a caller may have redirected it
     print(format_answer(answer, is_tty(stdout)), file=stdout)
+
+
+def format_search(results: SearchResults, tty: bool) -> str:
+    """Search results as the CLI prints them: the count, the count per document, then each hit numbered with its
+    citation above it and the user's words marked."""
+    shown = f"; {results.first:,}–{results.first + len(results.hits) - 1:,} shown" if results.hits else ""
+    lines = [f"{results.total:,} passages in {len(results.documents):,} documents match {printable(results.query)}"
+             f" (by {results.order}, page {results.page} of {results.pages}{shown})"]
+    lines += [f"  {d.count:>5,}  {printable(d.title)}" for d in results.documents]
+    for n, p in enumerate(results.hits, results.first):
+        lines += ["", f"[{n}] {printable(p.citation)}"]
+        lines.append(INDENT + marked(p.text, p.highlights, tty).replace("\n\n", "\n" + INDENT))
+    return "\n".join(lines)
+
+
+def print_search(results: SearchResults, stdout: TextIO | None = None) -> None:
+    stdout = stdout or sys.stdout
+    print(format_search(results, is_tty(stdout)), file=stdout)

@@ -1,0 +1,195 @@
+"""Search mode: every passage that holds all the words of a query and each of its "quoted phrases", ranked by BM25 or
+ordered by date, a page at a time, with the total count, the count per document and the user's words marked.
+
+Matching reads the lexical index's postings (qa/index/lexical.py): the passages holding every term are the
+intersection of the terms' postings lists (sorted passage ids, rarest first). A posting may come from the document
+title indexed with the passage (`index_title`), so a candidate whose title holds a word is checked on the passage's
+own tokens. A phrase is matched the same way, then verified on the passage text: its words in order, case aside,
+separated only by white space, and with the punctuation typed between them. Every hit is still
+`body[start:end]` of its document, as a `Passage` whose `highlights` are the spans of the user's words."""
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from qa.answer.model import Passage
+from qa.config import MAX_QUESTION_CHARS, Settings
+from qa.corpus.text import WORD, tokenize
+from qa.errors import InvalidQuestion
+from qa.index.live import Snapshot
+from qa.request import validate_question
+from qa.search.filters import Filter, allowed_passages
+
+ORDERS = ("relevance", "date")  # BM25 score, best first; or the document's date, oldest first (undated last)
+PER_PAGE = 20
+QUOTES = re.compile(r'"([^"]*)"|“([^”]*)”')
+APOSTROPHES = "'’"
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    """A search as typed, and what it matches: `terms` (index tokens of the words outside quotes) and `phrases`."""
+
+    text: str
+    terms: tuple[str, ...]
+    phrases: tuple[str, ...]
+    phrase_terms: tuple[str, ...]  # index tokens of the phrases' words: a matching passage holds them all
+
+
+@dataclass(frozen=True)
+class DocumentCount:
+    doc_id: str
+    title: str
+    count: int  # passages of the document that match
+
+
+@dataclass(frozen=True)
+class SearchResults:
+    """One page of the passages matching `query`. `hits` are Passages quoted as an answer's are, their `highlights`
+    the user's words; `documents` counts the matches per document, most first."""
+
+    query: str
+    order: str
+    total: int
+    documents: list[DocumentCount]
+    page: int
+    pages: int
+    per_page: int
+    hits: list[Passage]
+    sources: list[str] | None = None  # the filters in force
+    since: str | None = None
+    until: str | None = None
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        for hit in data["hits"]:
+            hit["highlights"] = [list(h) for h in hit["highlights"]]
+        return data
+
+    @property
+    def first(self) -> int:
+        """The number (from 1) of the first hit of this page in the whole list."""
+        return (self.page - 1) * self.per_page + 1
+
+
+def parse(query: object, settings: Settings) -> SearchQuery:
+    """The query's words and "quoted phrases" ("…" or “…”), or InvalidQuestion saying what to change."""
+    if isinstance(query, str) and not query.strip():
+        raise InvalidQuestion('the search is empty; type the words to find, or a "quoted phrase"')
+    if isinstance(query, str) and len(query) > MAX_QUESTION_CHARS:
+        raise InvalidQuestion(f"the search is {len(query):,} characters long; the limit is {MAX_QUESTION_CHARS:,}")
+    text = validate_question(query)  # text, without control characters or unpaired surrogates
+    phrases = tuple(p.strip() for m in QUOTES.finditer(text) for p in m.groups() if p is not None and p.strip())
+    rest = QUOTES.sub(" ", text)
+    if any(q in rest for q in '"“”'):
+        raise InvalidQuestion('a quotation mark of the search is not closed; close the "phrase" or remove the mark')
+    terms = tuple(dict.fromkeys(tokenize(rest, settings.stem, settings.stopwords)))
+    phrase_terms = tuple(dict.fromkeys(t for p in phrases for t in tokenize(p, settings.stem, settings.stopwords)))
+    if not terms and not phrase_terms:
+        raise InvalidQuestion("the search has no word the index holds (common words such as 'the' are left out); "
+                              "add a less common word")
+    return SearchQuery(text, terms, phrases, phrase_terms)
+
+
+def _phrase_pattern(phrase: str) -> re.Pattern[str]:
+    """The phrase as typed, case aside, with any run of white space between words and either apostrophe."""
+    parts = [re.escape(part) for part in phrase.split()]
+    pattern = r"\s+".join(parts)
+    for mark in APOSTROPHES:
+        pattern = pattern.replace(re.escape(mark), "['’]")
+    return re.compile(rf"(?<![^\W_]){pattern}(?![^\W_])", re.IGNORECASE)
+
+
+@functools.lru_cache(maxsize=65_536)
+def _tokens(text: str, stem: bool, stopwords: bool) -> frozenset[str]:
+    return frozenset(tokenize(text, stem, stopwords))
+
+
+def _candidates(snapshot: Snapshot, terms: list[str]) -> np.ndarray:
+    """Ids (ascending) of the passages whose indexed text holds every term: postings intersected, rarest first."""
+    lexical = snapshot.index.lexical
+    lists = []
+    for term in terms:
+        t = lexical.vocabulary.get(term)
+        if t is None:
+            return np.zeros(0, dtype=np.int32)
+        lists.append(lexical.postings[lexical.starts[t]:lexical.starts[t + 1]])
+    lists.sort(key=len)
+    found = lists[0]
+    for postings in lists[1:]:
+        found = np.intersect1d(found, postings, assume_unique=True)
+    return found
+
+
+def matching(snapshot: Snapshot, query: SearchQuery, settings: Settings, limit: Filter | None = None) -> np.ndarray:
+    """Ids (ascending) of every passage matching `query` within `limit`."""
+    found = _candidates(snapshot, list(dict.fromkeys(query.terms + query.phrase_terms)))
+    if limit is not None and len(found):
+        found = found[allowed_passages(snapshot.documents, snapshot.doc_of_passage, limit)[found]]
+    passages, documents = snapshot.index.passages, snapshot.index.documents
+    if settings.index_title and query.terms:
+        # A word that only the document's title holds is not in the passage: check those candidates on the text.
+        terms = set(query.terms)
+        keep = [i for i in found.tolist()
+                if not terms & _tokens(documents[passages[i].doc_id].title, settings.stem, settings.stopwords)
+                or terms <= _tokens(passages[i].text, settings.stem, settings.stopwords)]
+        found = np.array(keep, dtype=np.int32)
+    if query.phrases:
+        patterns = [_phrase_pattern(p) for p in query.phrases]
+        found = np.array([i for i in found.tolist() if all(p.search(passages[i].text) for p in patterns)],
+                         dtype=np.int32)
+    return found
+
+
+def marks(text: str, query: SearchQuery, settings: Settings) -> list[tuple[int, int]]:
+    """Spans of `text` holding the user's words (any form with the same index token) and phrases, in order."""
+    terms = set(query.terms)
+    spans = [m.span() for m in WORD.finditer(text) if terms & _tokens(m.group(), settings.stem, settings.stopwords)]
+    spans += [m.span() for p in query.phrases for m in _phrase_pattern(p).finditer(text)]
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def _validate_page(page: object) -> int:
+    if isinstance(page, bool) or not isinstance(page, int) or page < 1:
+        raise InvalidQuestion(f"page must be a whole number from 1, not {page!r:.40}")
+    return page
+
+
+def search(snapshot: Snapshot, query: object, settings: Settings, limit: Filter | None = None,
+           order: str = "relevance", page: object = 1, per_page: int = PER_PAGE) -> SearchResults:
+    """Page `page` of the passages matching `query` (see the module's doc), ranked by `order`."""
+    if order not in ORDERS:
+        raise InvalidQuestion(f"unknown order {order!r:.40}; choose one of {', '.join(ORDERS)}")
+    page = _validate_page(page)
+    parsed = parse(query, settings)
+    found = matching(snapshot, parsed, settings, limit)
+    scores = snapshot.index.lexical.scores(list(parsed.terms + parsed.phrase_terms))[found]
+    if order == "relevance":
+        ranked = found[np.argsort(-scores, kind="stable")]
+    else:
+        docs = snapshot.documents
+        dates = [docs[d].date or "\uffff" for d in snapshot.doc_of_passage[found].tolist()]  # undated last
+        ranked = found[sorted(range(len(found)), key=dates.__getitem__)]
+    score_of = dict(zip(found.tolist(), scores.tolist()))
+    counts = np.bincount(snapshot.doc_of_passage[found], minlength=len(snapshot.documents))
+    by_count = sorted(np.flatnonzero(counts).tolist(), key=lambda d: -counts[d])
+    documents = [DocumentCount(snapshot.documents[d].id, snapshot.documents[d].title or snapshot.documents[d].id,
+                               int(counts[d])) for d in by_count]
+    hits = []
+    for i in ranked[(page - 1) * per_page:page * per_page].tolist():
+        record = snapshot.index.passages[i]
+        doc = snapshot.index.documents[record.doc_id]
+        hits.append(Passage.quote(record, doc, score_of[i], marks(record.text, parsed, settings)))
+    pages = max(1, -(-len(found) // per_page))
+    sources = sorted(limit.sources) if limit and limit.sources is not None else None
+    return SearchResults(parsed.text, order, len(found), documents, page, pages, per_page, hits, sources,
+                         limit.since if limit else None, limit.until if limit else None)
