@@ -38,6 +38,14 @@ def test_a_quoted_phrase_matches_exactly(fixture_qa):
     assert marked(r.hits[0]) == ["oil workers"]
     assert fixture_qa.search('"workers oil"').total == 0  # both words are there, not in this order
     assert ids(fixture_qa.search('"OIL  Workers" police')) == ["alpha#p1"]  # case and spacing aside, plus a word
+    assert fixture_qa.search('"il workers"').total == 0  # a phrase starts at a word's start
+    assert fixture_qa.search('"oil worker"').total == 0  # and ends at a word's end
+
+
+def test_phrase_offsets_survive_characters_whose_lower_case_is_longer():
+    from qa.search.fulltext import _phrase_pattern, phrase_spans
+    text = "İstanbul: oil workers"
+    assert [text[a:b] for a, b in phrase_spans(_phrase_pattern("Oil Workers"), text)] == ["oil workers"]
 
 
 def test_relevance_and_date_order_with_counts_per_document(fixture_qa):
@@ -62,9 +70,10 @@ def test_paging(fixture_settings):
     assert everything.total == 5 and everything.pages == 1
     pages = [qa.search("the", page=n) for n in (1, 2)]
     assert [len(p.hits) for p in pages] == [5, 0]
-    from qa.search.fulltext import search
-    snapshot = qa.live.current()
-    first, second = (search(snapshot, "the", fixture_settings, page=n, per_page=2) for n in (1, 2))
+    from qa.search.fulltext import Corpus, search
+    now = qa.live.current()
+    corpus = Corpus(now.index, now.documents, now.doc_of_passage)
+    first, second = (search(corpus, "the", fixture_settings, page=n, per_page=2) for n in (1, 2))
     assert (first.pages, first.first, second.first) == (3, 1, 3)
     assert ids(first) + ids(second) == ids(everything)[:4]
 
