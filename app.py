@@ -18,7 +18,7 @@ from typing import Any
 import gradio as gr
 
 from qa import QA, QAError, Settings, web
-from qa.answer.export import FORMATS, write_export
+from qa.answer.export import FORMATS, Asked, write_export
 from qa.cli import common_options
 from qa.config import ServerSettings
 from qa.present import (
@@ -27,17 +27,21 @@ from qa.present import (
     conversation_html,
     intro_html,
     page_count,
+    search_html,
     source_choices,
     source_html,
     source_list,
     sources_html,
 )
 from qa.safe_text import printable
+from qa.search.filters import validate_filter
+from qa.search.fulltext import ORDERS
 
 CSS = (Path(__file__).parent / "qa" / "static" / "chat.css").read_text(encoding="utf-8")
 # The conversation is HTML from qa.present, not Markdown, so that quotes show exactly as written.
 CHAT_TEMPLATE = '<div class="log" role="region" aria-label="Conversation" tabindex="0">${value}</div>' \
                 '<p class="sr-only" role="status" aria-live="polite"></p>'
+SEARCH_TEMPLATE = CHAT_TEMPLATE.replace('aria-label="Conversation"', 'aria-label="Search results"')
 VIEWER_TEMPLATE = ('<div class="viewer"><div class="viewer-bar"><h2>Source viewer</h2>'
                    '<button type="button" class="act back">Back to the answer</button></div>'
                    '<div class="viewer-body" role="region" aria-label="Source viewer" tabindex="0">${value}</div></div>')
@@ -52,7 +56,7 @@ class Chat(gr.Blocks):
     `ask()`'s signature. (Gradio itself refuses such a call with `"error": null`, its message hidden.)"""
 
     def validate_inputs(self, block_fn, inputs: list) -> None:
-        if block_fn.api_name == "ask":
+        if block_fn.api_name in ("ask", "search"):
             inputs.extend(block.value for block in block_fn.inputs[len(inputs):])
         super().validate_inputs(block_fn, inputs)
 
@@ -63,8 +67,8 @@ def build_app(qa: QA, export_dir: Path | None = None) -> gr.Blocks:
     def downloads(turns: list[Turn], request: gr.Request) -> list:
         """The export buttons, each with this session's file. The folder is named by a digest of the session id,
         which the browser sends, so that no id can name a path."""
-        answers = [t.answer for t in turns if t.answer]
-        ready = any(a.passages for a in answers)
+        answers = [Asked(t.answer, t.limit) for t in turns if t.answer]
+        ready = any(a.answer.passages for a in answers)
         folder = export_dir / hashlib.sha256((request.session_hash or "").encode()).hexdigest()[:32]
         return [gr.DownloadButton(value=write_export(answers, fmt, folder / f"quotes.{fmt}") if ready else None,
                                   interactive=ready) for fmt in FORMATS]
@@ -72,14 +76,19 @@ def build_app(qa: QA, export_dir: Path | None = None) -> gr.Blocks:
     def respond(question: str, turns: list[Turn], chosen: list[str] | None, since: str | None, until: str | None,
                 request: gr.Request):
         try:
-            turn = Turn(question, qa.ask(question, history=[t.answer for t in turns if t.answer], sources=chosen or None,
-                                         since=(since or "").strip() or None, until=(until or "").strip() or None))
+            limit = validate_filter(chosen or None, (since or "").strip() or None, (until or "").strip() or None,
+                                    qa.index.documents)
+            answer = qa.ask(question, history=[t.answer for t in turns if t.answer], sources=chosen or None,
+                            since=(since or "").strip() or None, until=(until or "").strip() or None)
+            turn = Turn(question, answer, limit=limit)
         except QAError as exc:
             turn = Turn(question, error=str(exc))
         turns = turns + [turn]
         return "", conversation_html(turns), turns, *downloads(turns, request)
 
     def open_source(event: gr.EventData):
+        if getattr(event, "key", None) == "":  # "All sources"
+            return sources_html(qa.sources())
         try:
             return source_html(*qa.locate(event.key))
         except (QAError, AttributeError) as exc:
@@ -93,6 +102,29 @@ def build_app(qa: QA, export_dir: Path | None = None) -> gr.Blocks:
         listing = source_list(qa.sources(), query, page)
         return (listing.html, listing.page, gr.Button(interactive=listing.page > 1),
                 gr.Button(interactive=listing.page < listing.pages), gr.Row(visible=listing.pages > 1))
+
+    def find_passages(query: str, order: str, page: int, chosen: list[str] | None, since: str | None,
+                      until: str | None):
+        """The Search tab: page `page` of the passages matching `query`, and the paging buttons."""
+        try:
+            results = qa.search(query, sources=chosen or None, since=(since or "").strip() or None,
+                                until=(until or "").strip() or None, page=max(int(page), 1), order=order)
+        except QAError as exc:
+            return search_html(None, str(exc)), 1, gr.Button(interactive=False), gr.Button(interactive=False)
+        return (search_html(results), results.page, gr.Button(interactive=results.page > 1),
+                gr.Button(interactive=results.page < results.pages))
+
+    def search(query: str, sources: list[str] | None = None, since: str | None = None, until: str | None = None,
+               page: int = 1, order: str = "relevance") -> dict:
+        """SearchResults.to_dict(): page `page` (of 20) of every passage holding all the words of `query` and each of
+        its "quoted phrases", with the total and the count per document; `order` "relevance" (BM25) or "date"
+        (oldest first). `sources`, `since` and `until` limit it as they limit /ask."""
+        try:
+            return qa.search(query, sources=sources or None, since=since or None, until=until or None, page=page,
+                             order=order).to_dict()
+        except QAError as exc:
+            log.info("refused: %s", exc)
+            raise gr.Error(str(exc), print_exception=False) from None
 
     def ask(question: str, k: int | None = None, history: list[str] | None = None, sources: list[str] | None = None,
             since: str | None = None, until: str | None = None) -> dict:
@@ -111,21 +143,35 @@ def build_app(qa: QA, export_dir: Path | None = None) -> gr.Blocks:
         gr.HTML(intro_html(qa.collection), elem_id="intro")
         with gr.Row(equal_height=False, elem_id="workspace"):
             with gr.Column(scale=3, min_width=300, elem_id="chat-column"):
-                chat = gr.HTML(conversation_html([]), html_template=CHAT_TEMPLATE, js_on_load=CHAT_JS, elem_id="chat")
-                box = gr.Textbox(label="Your question", placeholder=(qa.examples or ["Type a question"])[0], submit_btn="Ask")
-                gr.Markdown("Example questions:", visible=bool(qa.examples))
-                with gr.Row():
-                    examples = [gr.Button(q, size="sm", variant="secondary") for q in qa.examples]
-                with gr.Accordion("Limit answers to sources and dates", open=False):
+                with gr.Tabs():
+                    with gr.Tab("Ask", id="ask"):
+                        chat = gr.HTML(conversation_html([]), html_template=CHAT_TEMPLATE, js_on_load=CHAT_JS,
+                                       elem_id="chat")
+                        box = gr.Textbox(label="Your question", placeholder=(qa.examples or ["Type a question"])[0],
+                                         submit_btn="Ask")
+                        gr.Markdown("Example questions:", visible=bool(qa.examples))
+                        with gr.Row():
+                            examples = [gr.Button(q, size="sm", variant="secondary") for q in qa.examples]
+                        with gr.Row():
+                            exports = [gr.DownloadButton(f"Export quotes ({name})", size="sm", interactive=False)
+                                       for name in ("Markdown", "CSV", "JSON")]
+                            clear_button = gr.Button("Clear chat", size="sm")
+                    with gr.Tab("Search", id="search"):
+                        query = gr.Textbox(label="Find passages", submit_btn="Search",
+                                           placeholder='words that must all be in the passage, or a "quoted phrase"')
+                        order = gr.Radio([("Best match first", ORDERS[0]), ("Oldest first", ORDERS[1])],
+                                         value=ORDERS[0], label="Order")
+                        hits = gr.HTML(search_html(None), html_template=SEARCH_TEMPLATE, js_on_load=CHAT_JS,
+                                       elem_id="search")
+                        with gr.Row():
+                            previous_hits = gr.Button("Previous page of passages", size="sm", interactive=False)
+                            next_hits = gr.Button("Next page of passages", size="sm", interactive=False)
+                with gr.Accordion("Limit answers and searches to sources and dates", open=False):
                     chosen = gr.Dropdown(source_choices(qa.sources()), value=[], multiselect=True,
                                          label="Quote only these sources (none chosen: all)")
                     with gr.Row():
                         since = gr.Textbox(label="From date", placeholder="YYYY-MM-DD")
                         until = gr.Textbox(label="Until date", placeholder="YYYY-MM-DD")
-                with gr.Row():
-                    exports = [gr.DownloadButton(f"Export quotes ({name})", size="sm", interactive=False)
-                               for name in ("Markdown", "CSV", "JSON")]
-                    clear_button = gr.Button("Clear chat", size="sm")
             with gr.Column(scale=2, min_width=300):
                 find = gr.Textbox(label="Find a source", placeholder="title, publisher, author or date")
                 viewer = gr.HTML(sources_html(qa.sources()), html_template=VIEWER_TEMPLATE, js_on_load=VIEWER_JS,
@@ -145,8 +191,19 @@ def build_app(qa: QA, export_dir: Path | None = None) -> gr.Blocks:
         previous_page.click(lambda q, p: list_sources(q, p - 1), [find, page], paging, **PRIVATE)
         next_page.click(lambda q, p: list_sources(q, p + 1), [find, page], paging, **PRIVATE)
         chat.select(open_source, None, viewer, show_progress="hidden", **PRIVATE)
+        hits.select(open_source, None, viewer, show_progress="hidden", **PRIVATE)
+        viewer.select(open_source, None, viewer, show_progress="hidden", **PRIVATE)
+        hits_page = gr.State(1)
+        searching = [hits, hits_page, previous_hits, next_hits]
+        query.submit(find_passages, [query, order, gr.State(1), *limits], searching, **PRIVATE)
+        order.change(find_passages, [query, order, gr.State(1), *limits], searching, **PRIVATE)
+        previous_hits.click(lambda q, o, p, *lim: find_passages(q, o, p - 1, *lim), [query, order, hits_page, *limits],
+                            searching, **PRIVATE)
+        next_hits.click(lambda q, o, p, *lim: find_passages(q, o, p + 1, *lim), [query, order, hits_page, *limits],
+                        searching, **PRIVATE)
         clear_button.click(clear, None, [turns, chat, box, viewer, *exports], **PRIVATE)
         gr.api(ask, api_name="ask")
+        gr.api(search, api_name="search")
     return app
 
 

@@ -41,8 +41,14 @@ watch('value', () => {
 });
 // --- viewer ---
 // The source viewer (js_on_load of its gr.HTML): an opened passage is scrolled into view inside the viewer; on a
-// phone the viewer takes the chat's place, and "Back to the answer" brings back the chat at the quote.
+// phone the viewer takes the chat's place, and "Back to the answer" brings back the chat at the quote. "Read" in
+// the list of sources opens that document whole; "All sources" (an empty id) brings back the list.
 element.addEventListener('click', (event) => {
+  const read = event.target.closest('button[data-open]');
+  if (read) {
+    trigger('select', {key: read.dataset.open});
+    return;
+  }
   if (!event.target.closest('button.back')) return;
   document.getElementById('workspace')?.classList.remove('reading-source');
   const from = window.qaOpenedFrom;
@@ -54,6 +60,7 @@ element.addEventListener('click', (event) => {
 function show() {
   const body = element.querySelector('.viewer-body');
   const mark = element.querySelector('#quoted-passage');
+  if (body && !mark) body.scrollTop = 0;  // a whole document, or the list: from its start
   if (!body || !mark) return;
   body.scrollTop = mark.offsetTop - body.clientHeight / 4;
   if (getComputedStyle(element.querySelector('.back')).display !== 'none') {  // the phone layout
