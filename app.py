@@ -11,6 +11,7 @@ import logging
 import sys
 import tempfile
 import threading
+from collections.abc import Callable
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
@@ -18,12 +19,15 @@ from typing import Any
 import gradio as gr
 
 from qa import QA, QAError, Settings, web
-from qa.answer.export import FORMATS, Asked, write_export
+from qa.answer.export import FORMATS, Asked, export_collection, write_export
+from qa.answer.model import Passage
 from qa.cli import common_options
 from qa.config import ServerSettings
+from qa.desk import ask_turn, more, passage_dict, read_link, restore_starred, restore_turns, toggle_star, turn_dict
 from qa.present import (
     DEFAULT_TITLE,
     Turn,
+    collection_html,
     conversation_html,
     intro_html,
     page_count,
@@ -34,7 +38,6 @@ from qa.present import (
     sources_html,
 )
 from qa.safe_text import printable
-from qa.search.filters import validate_filter
 from qa.search.fulltext import ORDERS
 
 CSS = (Path(__file__).parent / "qa" / "static" / "chat.css").read_text(encoding="utf-8")
@@ -42,6 +45,7 @@ CSS = (Path(__file__).parent / "qa" / "static" / "chat.css").read_text(encoding=
 CHAT_TEMPLATE = '<div class="log" role="region" aria-label="Conversation" tabindex="0">${value}</div>' \
                 '<p class="sr-only" role="status" aria-live="polite"></p>'
 SEARCH_TEMPLATE = CHAT_TEMPLATE.replace('aria-label="Conversation"', 'aria-label="Search results"')
+COLLECTION_TEMPLATE = CHAT_TEMPLATE.replace('aria-label="Conversation"', 'aria-label="Starred passages"')
 VIEWER_TEMPLATE = ('<div class="viewer"><div class="viewer-bar"><h2>Source viewer</h2>'
                    '<button type="button" class="act back">Back to the answer</button></div>'
                    '<div class="viewer-body" role="region" aria-label="Source viewer" tabindex="0">${value}</div></div>')
@@ -64,38 +68,66 @@ class Chat(gr.Blocks):
 def build_app(qa: QA, export_dir: Path | None = None) -> gr.Blocks:
     export_dir = export_dir or Path(tempfile.mkdtemp(prefix="qa-export-"))
 
-    def downloads(turns: list[Turn], request: gr.Request) -> list:
-        """The export buttons, each with this session's file. The folder is named by a digest of the session id,
-        which the browser sends, so that no id can name a path."""
+    def files(name: str, write: Callable[[str, Path], Path], ready: bool, request: gr.Request) -> list:
+        """Export buttons, each with this session's file. The folder is named by a digest of the session id, which
+        the browser sends, so that no id can name a path."""
+        folder = export_dir / hashlib.sha256((request.session_hash or "").encode()).hexdigest()[:32]
+        return [gr.DownloadButton(value=write(fmt, folder / f"{name}.{fmt}") if ready else None, interactive=ready)
+                for fmt in FORMATS]
+
+    def conversation(turns: list[Turn], request: gr.Request) -> dict:
+        """The conversation shown, kept for follow-ups, kept in the browser, and its export buttons."""
         answers = [Asked(t.answer, t.limit) for t in turns if t.answer]
         ready = any(a.answer.passages for a in answers)
-        folder = export_dir / hashlib.sha256((request.session_hash or "").encode()).hexdigest()[:32]
-        return [gr.DownloadButton(value=write_export(answers, fmt, folder / f"quotes.{fmt}") if ready else None,
-                                  interactive=ready) for fmt in FORMATS]
+        buttons = files("quotes", lambda fmt, path: write_export(answers, fmt, path), ready, request)
+        return {chat: conversation_html(turns), state: turns, saved: [turn_dict(t) for t in turns],
+                **dict(zip(exports, buttons))}
+
+    def collection(passages: list[Passage], request: gr.Request) -> dict:
+        """The collection shown, kept in the browser, and its export buttons."""
+        def write(fmt: str, path: Path) -> Path:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(export_collection(passages, fmt), encoding="utf-8", newline="")
+            return path
+        buttons = files("starred", write, bool(passages), request)
+        return {collected: collection_html(passages), starred: passages, kept: [passage_dict(p) for p in passages],
+                **dict(zip(collection_exports, buttons))}
 
     def respond(question: str, turns: list[Turn], chosen: list[str] | None, since: str | None, until: str | None,
-                request: gr.Request):
+                request: gr.Request) -> dict:
+        turn = ask_turn(qa, question, [t.answer for t in turns if t.answer], chosen, since, until)
+        return {box: "", **conversation(turns + [turn], request)}
+
+    def act(turns: list[Turn], passages: list[Passage], event: gr.EventData, request: gr.Request) -> dict:
+        """A button of a quote, a hit or the viewer: open a passage or a document (an empty id: the list of
+        sources), star or remove a passage, or ask an answer's question again for more quotes."""
+        key = str(getattr(event, "key", ""))
+        if key.startswith(("star:", "unstar:")):
+            return collection(toggle_star(qa, passages, key), request)
+        if key.startswith("more:") and key[5:].isdigit():
+            return conversation(more(qa, turns, int(key[5:])), request)
+        if not key:
+            return {viewer: sources_html(qa.sources())}
         try:
-            limit = validate_filter(chosen or None, (since or "").strip() or None, (until or "").strip() or None,
-                                    qa.index.documents)
-            answer = qa.ask(question, history=[t.answer for t in turns if t.answer], sources=chosen or None,
-                            since=(since or "").strip() or None, until=(until or "").strip() or None)
-            turn = Turn(question, answer, limit=limit)
+            return {viewer: source_html(*qa.locate(key))}
         except QAError as exc:
-            turn = Turn(question, error=str(exc))
-        turns = turns + [turn]
-        return "", conversation_html(turns), turns, *downloads(turns, request)
+            return {viewer: f"<p>{html.escape(str(exc))}</p>"}
 
-    def open_source(event: gr.EventData):
-        if getattr(event, "key", None) == "":  # "All sources"
-            return sources_html(qa.sources())
+    def restore(kept_turns: object, kept_passages: object, request: gr.Request) -> dict:
+        """On opening the page: the conversation and collection this browser kept, then the answer a link asks."""
+        turns = restore_turns(kept_turns, qa.index)
         try:
-            return source_html(*qa.locate(event.key))
-        except (QAError, AttributeError) as exc:
-            return f"<p>{html.escape(str(exc))}</p>"
+            asked = read_link(str(request.query_params))
+        except QAError as exc:
+            turns.append(Turn("(the link)", error=str(exc)))
+            asked = None
+        if asked:
+            turns.append(ask_turn(qa, asked.question, asked.history, asked.sources, asked.since, asked.until, asked.k))
+        passages = restore_starred(kept_passages, qa.index, qa.live.current().passages_by_id)
+        return {**conversation(turns, request), **collection(passages, request)}
 
-    def clear(request: gr.Request):
-        return [], conversation_html([]), "", sources_html(qa.sources()), *downloads([], request)
+    def clear(request: gr.Request) -> dict:
+        return {box: "", viewer: sources_html(qa.sources()), **conversation([], request)}
 
     def list_sources(query: str, page: int):
         """The source list in the viewer: the sources matching `query`, page `page`, and the paging buttons."""
@@ -166,6 +198,13 @@ def build_app(qa: QA, export_dir: Path | None = None) -> gr.Blocks:
                         with gr.Row():
                             previous_hits = gr.Button("Previous page of passages", size="sm", interactive=False)
                             next_hits = gr.Button("Next page of passages", size="sm", interactive=False)
+                    with gr.Tab("Collection", id="collection"):
+                        collected = gr.HTML(collection_html([]), html_template=COLLECTION_TEMPLATE, js_on_load=CHAT_JS,
+                                            elem_id="collection")
+                        with gr.Row():
+                            collection_exports = [gr.DownloadButton(f"Export starred ({name})", size="sm",
+                                                                    interactive=False)
+                                                  for name in ("Markdown", "CSV", "JSON")]
                 with gr.Accordion("Limit answers and searches to sources and dates", open=False):
                     chosen = gr.Dropdown(source_choices(qa.sources()), value=[], multiselect=True,
                                          label="Quote only these sources (none chosen: all)")
@@ -179,20 +218,25 @@ def build_app(qa: QA, export_dir: Path | None = None) -> gr.Blocks:
                 with gr.Row(visible=page_count(len(qa.sources())) > 1) as paging_row:  # only for a long list
                     previous_page = gr.Button("Previous page of sources", size="sm", interactive=False)
                     next_page = gr.Button("Next page of sources", size="sm")
-        turns = gr.State([])  # this browser session's conversation, for follow-ups and the export
+        state = gr.State([])  # this browser session's conversation (Turns), for follow-ups and the export
+        starred = gr.State([])  # the collection (Passages)
+        # Both are also kept in the browser's local storage (not on the server), as JSON, for the next visit.
+        saved = gr.BrowserState([], storage_key="qa-conversation")
+        kept = gr.BrowserState([], storage_key="qa-collection")
         page = gr.State(1)  # of the source list
-        outputs = [box, chat, turns, *exports]
+        outputs = [box, chat, state, saved, *exports]
+        kept_outputs = [collected, starred, kept, *collection_exports]
         limits = [chosen, since, until]
-        box.submit(respond, [box, turns, *limits], outputs, show_progress_on=[box], **PRIVATE)
+        box.submit(respond, [box, state, *limits], outputs, show_progress_on=[box], **PRIVATE)
         for button in examples:
-            button.click(respond, [button, turns, *limits], outputs, show_progress_on=[box], **PRIVATE)
+            button.click(respond, [button, state, *limits], outputs, show_progress_on=[box], **PRIVATE)
+        app.load(restore, [saved, kept], [*outputs, *kept_outputs], **PRIVATE)
         paging = [viewer, page, previous_page, next_page, paging_row]
         find.change(list_sources, [find, gr.State(1)], paging, show_progress="hidden", **PRIVATE)
         previous_page.click(lambda q, p: list_sources(q, p - 1), [find, page], paging, **PRIVATE)
         next_page.click(lambda q, p: list_sources(q, p + 1), [find, page], paging, **PRIVATE)
-        chat.select(open_source, None, viewer, show_progress="hidden", **PRIVATE)
-        hits.select(open_source, None, viewer, show_progress="hidden", **PRIVATE)
-        viewer.select(open_source, None, viewer, show_progress="hidden", **PRIVATE)
+        for shown in (chat, hits, collected, viewer):
+            shown.select(act, [state, starred], [viewer, *outputs, *kept_outputs], show_progress="hidden", **PRIVATE)
         hits_page = gr.State(1)
         searching = [hits, hits_page, previous_hits, next_hits]
         query.submit(find_passages, [query, order, gr.State(1), *limits], searching, **PRIVATE)
@@ -201,7 +245,7 @@ def build_app(qa: QA, export_dir: Path | None = None) -> gr.Blocks:
                             searching, **PRIVATE)
         next_hits.click(lambda q, o, p, *lim: find_passages(q, o, p + 1, *lim), [query, order, hits_page, *limits],
                         searching, **PRIVATE)
-        clear_button.click(clear, None, [turns, chat, box, viewer, *exports], **PRIVATE)
+        clear_button.click(clear, None, [viewer, *outputs], **PRIVATE)
         gr.api(ask, api_name="ask")
         gr.api(search, api_name="search")
     return app

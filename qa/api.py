@@ -22,7 +22,7 @@ from qa.index.live import LiveIndex
 from qa.index.store import Index
 from qa.request import validate
 from qa.search.filters import allowed_passages, validate_filter
-from qa.search.fulltext import Corpus, SearchResults
+from qa.search.fulltext import SearchResults
 from qa.search.fulltext import search as search_passages
 from qa.search.query import build_query
 from qa.search.rerank import ranked_evidence
@@ -94,8 +94,7 @@ class QA:
         document (qa/search/fulltext.py). `sources`, `since` and `until` limit it as they limit `ask`."""
         now = self.live.current()
         limit = validate_filter(sources, since, until, now.index.documents)
-        corpus = Corpus(now.index, now.documents, now.doc_of_passage)
-        return search_passages(corpus, query, self.settings, limit, order, page)
+        return search_passages(now.search_corpus, query, self.settings, limit, order, page)
 
     def sources(self) -> list[Document]:
         """The articles, in corpus order (reader comments are reached through their article)."""

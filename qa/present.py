@@ -7,8 +7,10 @@ copy and open buttons. A button's `data-copy` holds the plain text it copies (qa
 of the passage it opens in the source viewer."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
+from urllib.parse import urlencode
 
 from qa.answer.export import ALSO_IN, answer_text, differ_lines, filter_text, quote_text
 from qa.answer.model import (
@@ -170,6 +172,28 @@ class Turn:
     answer: Answer | None = None
     error: str | None = None
     limit: Filter | None = None  # the sources and dates the answer was limited to
+    k: int | None = None  # as asked: None for the default (3, or every source's figure)
+
+
+MAX_MORE = 10  # "More quotes" asks again for up to this many
+
+
+def link(turn: Turn, earlier: Sequence[str] = ()) -> str:
+    """The query string of a link that asks `turn`'s question again with its k, filters and the earlier questions
+    it followed (qa/desk.py reads it back)."""
+    pairs: list[tuple[str, str]] = [("q", turn.question)]
+    if turn.k is not None:
+        pairs.append(("k", str(turn.k)))
+    if turn.limit is not None:
+        pairs += [("source", s) for s in sorted(turn.limit.sources or ())]
+        pairs += [(name, value) for name, value in (("since", turn.limit.since), ("until", turn.limit.until)) if value]
+    pairs += [("h", q) for q in earlier]
+    return "?" + urlencode(pairs)
+
+
+def star_key(p: Passage) -> str:
+    """What a Star button sends: the passage id and the spans marked where it was starred (qa/desk.py parse_star)."""
+    return f"star:{p.passage_id}|" + ",".join(f"{a}-{b}" for a, b in p.highlights)
 
 
 def error_reply(message: str) -> str:
@@ -193,29 +217,34 @@ def marked_html(text: str, highlights: list[tuple[int, int]]) -> str:
 
 
 def _button(label: str, name: str, **data: str) -> str:
+    # data-copy: text to copy; data-open: a passage or document id to open in the viewer; data-key: an action the
+    # server carries out (star:, unstar:, more:).
     """A button with visible `label` and accessible `name` (which starts with the label)."""
     attrs = "".join(f' data-{key}="{escape(value)}"' for key, value in data.items())
     return f'<button type="button" class="act" aria-label="{escape(name)}"{attrs}>{escape(label)}</button>'
 
 
-def _quote_html(p: Passage, n: int, noun: str = "quote") -> str:
-    """A quote (or a search hit: `noun`) with its citation, near-identical sources and its buttons."""
+def _quote_html(p: Passage, n: int, noun: str = "quote", keep: str | None = None) -> str:
+    """A quote (or a search hit: `noun`) with its citation, near-identical sources and its buttons, the last of them
+    `keep` (by default Star, to keep it in the collection)."""
+    keep = keep or _button("Star", f"Star {noun} {n}: keep it in the collection", key=star_key(p))
     also = "".join(f'<p class="also">{escape(ALSO_IN)}{citation_html(q)} '
                    f'{_button(OPEN, f"{OPEN}: the same in {q.publisher}", open=q.passage_id)}</p>' for q in p.also_in)
     return (f'<figure class="quote" data-quote="{n}"><blockquote class="quote-text">{marked_html(p.text, p.highlights)}'
             f'</blockquote><figcaption class="citation"><span class="num">[{n}]</span> {citation_html(p)}</figcaption>'
             f'{also}<p class="actions">{_button("Copy quote", f"Copy {noun} {n} with its citation", copy=quote_text(p))} '
-            f'{_button(OPEN, f"{OPEN}: {noun} {n}", open=p.passage_id)}</p></figure>')
+            f'{_button(OPEN, f"{OPEN}: {noun} {n}", open=p.passage_id)} '
+            f'{keep}</p></figure>')
 
 
 def _filtered_html(limit: Filter | None) -> str:
     return f'<p class="filtered" role="note">{escape(filter_text(limit))}</p>' if limit else ""
 
 
-def answer_html(answer: Answer, limit: Filter | None = None) -> str:
+def answer_html(answer: Answer, limit: Filter | None = None, turn: int | None = None, href: str | None = None) -> str:
     """An answer: what it was limited to, its message line as given (which names its confidence), what a follow-up
     searched for, where sources differ (a short list, one line per source), then each quote with its citation and
-    controls."""
+    controls; with the number of its `turn`, a More quotes button, and a link (`href`) that asks it again."""
     parts = [f'{_filtered_html(limit)}<p class="message">{escape(answer.message)}</p>']
     if answer.abstained:
         if answer.suggestions:
@@ -230,8 +259,13 @@ def answer_html(answer: Answer, limit: Filter | None = None) -> str:
         parts.append(f'<div class="differ" role="note"><p class="label"><strong>{escape(NOTICE_PREFIX.rstrip())}'
                      f'</strong></p><ul>{items}</ul></div>')
     parts += [_quote_html(p, n) for n, p in enumerate(answer.passages, 1)]
-    copy = _button("Copy answer", "Copy answer with all its quotes and citations", copy=answer_text(answer, limit))
-    parts.append(f'<p class="actions">{copy}</p>')
+    actions = [_button("Copy answer", "Copy answer with all its quotes and citations", copy=answer_text(answer, limit))]
+    if turn is not None and len(answer.passages) < MAX_MORE:
+        actions.append(_button("More quotes", f"More quotes for question {turn + 1}: up to {MAX_MORE}",
+                               key=f"more:{turn}"))
+    if href:
+        actions.append(f'<a class="act" href="{escape(href)}" target="_blank" rel="noopener">Link to this answer</a>')
+    parts.append(f'<p class="actions">{" ".join(actions)}</p>')
     return "".join(parts)
 
 
@@ -240,8 +274,10 @@ def conversation_html(turns: list[Turn]) -> str:
     if not turns:
         return '<p class="empty">Answers appear here, quoted word for word from the documents.</p>'
     out = []
-    for t in turns:
-        reply = answer_html(t.answer, t.limit) if t.answer else f'<p class="message">{escape(error_reply(t.error or ""))}</p>'
+    for n, t in enumerate(turns):
+        earlier = [e.question for e in turns[:n] if e.answer]
+        reply = (answer_html(t.answer, t.limit, n, link(t, earlier)) if t.answer
+                 else f'<p class="message">{escape(error_reply(t.error or ""))}</p>')
         out.append(f'<section class="turn"><div class="asked"><p class="who">You asked</p>'
                    f'<p class="question" data-testid="user">{escape(t.question)}</p></div>'
                    f'<div class="reply" data-testid="bot">{reply}</div></section>')
@@ -260,8 +296,8 @@ def search_html(results: SearchResults | None, error: str | None = None) -> str:
              f"{results.pages}" if results.hits else "")
     order = "best match first" if results.order == "relevance" else "oldest first"
     limit = Filter(frozenset(results.sources) if results.sources is not None else None, results.since, results.until)
-    parts = [f'<p class="count" role="status">{results.total:,} passages in {len(results.documents):,} documents match '
-             f'“{escape(results.query)}” ({order}){shown}</p>',
+    parts = [f'<p class="count" role="status">{results.total:,} passages in {len(results.documents):,} documents match: '
+             f'{escape(results.query)} ({order}){shown}</p>',
              _filtered_html(limit if limit != Filter() else None)]
     if results.documents:
         items = "".join(f"<li>{escape(d.title)}: {d.count:,}</li>" for d in results.documents[:SOURCES_PER_PAGE])
@@ -270,3 +306,14 @@ def search_html(results: SearchResults | None, error: str | None = None) -> str:
                      + (f"<p>and {more:,} more documents</p>" if more > 0 else "") + "</details>")
     parts += [_quote_html(p, n, "hit") for n, p in enumerate(results.hits, results.first)]
     return "".join(parts)
+
+
+def collection_html(passages: list[Passage]) -> str:
+    """The starred passages, each with its citation and its Copy, Open and Remove buttons."""
+    if not passages:
+        return '<p class="empty">Star a quote or a search hit to keep it here; the collection stays in this browser.</p>'
+    items = [f'<p class="count" role="status">{len(passages):,} starred passages</p>']
+    items += [_quote_html(p, n, "starred passage", _button("Remove", f"Remove starred passage {n} from the collection",
+                                                            key=f"unstar:{p.passage_id}"))
+              for n, p in enumerate(passages, 1)]
+    return "".join(items)

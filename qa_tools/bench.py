@@ -579,7 +579,8 @@ def search_worker(n: int, runs: int, settings: Settings) -> dict:
         built_s = time.perf_counter() - t
         documents = list(index.documents.values())
         position = {d.id: n for n, d in enumerate(documents)}
-        corpus = Corpus(index, documents, np.array([position[p.doc_id] for p in index.passages], dtype=np.int64))
+        doc_of_passage = np.array([position[p.doc_id] for p in index.passages], dtype=np.int64)
+        corpus = Corpus.of(index, documents, doc_of_passage, settings)
         timings = bench_search(lambda query: search(corpus, query, settings), index, runs)
         return {"passages": n, "generate_s": built_s, "search": timings, "peak_rss_mb": status_mb("self", "VmHWM:")}
 

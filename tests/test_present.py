@@ -129,7 +129,7 @@ def test_a_pdf_shows_where_each_page_begins_with_the_quote_marked_across_a_page_
 def test_search_results_count_filter_per_document_and_numbered_hits(fixture_qa):
     from qa.present import search_html
     html = search_html(fixture_qa.search("police", sources=["alpha", "beta"], page=1))
-    assert '<p class="count" role="status">2 passages in 2 documents match “police” (best match first); 1–2 shown, ' \
+    assert '<p class="count" role="status">2 passages in 2 documents match: police (best match first); 1–2 shown, ' \
            "page 1 of 1</p>" in html
     assert '<p class="filtered" role="note">Limited to sources alpha, beta.</p>' in html
     assert "<li>Alpha report: 1</li><li>Beta bulletin: 1</li>" in html

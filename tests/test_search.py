@@ -70,10 +70,8 @@ def test_paging(fixture_settings):
     assert everything.total == 5 and everything.pages == 1
     pages = [qa.search("the", page=n) for n in (1, 2)]
     assert [len(p.hits) for p in pages] == [5, 0]
-    from qa.search.fulltext import Corpus, search
-    now = qa.live.current()
-    corpus = Corpus(now.index, now.documents, now.doc_of_passage)
-    first, second = (search(corpus, "the", fixture_settings, page=n, per_page=2) for n in (1, 2))
+    from qa.search.fulltext import search
+    first, second = (search(qa.live.current().search_corpus, "the", fixture_settings, page=n, per_page=2) for n in (1, 2))
     assert (first.pages, first.first, second.first) == (3, 1, 3)
     assert ids(first) + ids(second) == ids(everything)[:4]
 

@@ -121,9 +121,13 @@ def _records(asked: Asked) -> list[dict]:
     a = asked.answer
     shared = {"question": a.question, "level": a.confidence, "heading": a.message, "searched_for": a.searched_for,
               "filters": _filters(asked.limit), "sources_differ": differ_lines(a)}
-    passages = a.to_dict()["passages"]
-    return [{**shared, "quote": n, **passage, "highlighted": highlighted(p)}
-            for n, (p, passage) in enumerate(zip(a.passages, passages), 1)]
+    return [{**shared, **record} for record in _passage_records(a.passages)]
+
+
+def _passage_records(passages: list[Passage]) -> list[dict]:
+    """The number, every field of Answer.to_dict()'s passage, and the highlighted sentences as text, of each."""
+    fields = Answer("", False, passages).to_dict()["passages"]
+    return [{"quote": n, **data, "highlighted": highlighted(p)} for n, (p, data) in enumerate(zip(passages, fields), 1)]
 
 
 # The columns of CSV and the keys of JSON, in this order.
@@ -189,12 +193,16 @@ def _markdown(conversation: list[Asked]) -> str:
         if a.disagreement:
             items = "".join(f"<li>{_html(line)}</li>" for line in differ_lines(a))
             out.append(f"<p>{_html(NOTICE_PREFIX.rstrip())}</p><ul>{items}</ul>")
-        for record, p in zip(_records(asked), a.passages):
-            quoted = mark_spans(p.text, p.highlights, _html, "<mark>", "</mark>")
-            fields = [f"{name}: {_field_text(name, record[name])}" for name in (*PASSAGE_FIELDS, "highlighted") if name != "text"]
-            out += [f"### [{record['quote']}] Quote", f"<blockquote>{quoted}</blockquote>",
-                    f"<p>{_html(plain_citation(p))}</p>", _fenced(fields)]
+        out += [_quote_markdown(record, p) for record, p in zip(_records(asked), a.passages)]
     return "\n\n".join(out) + "\n"
+
+
+def _quote_markdown(record: dict, p: Passage) -> str:
+    """A quote as an HTML block with its highlights marked, its citation, then its fields in a fenced block."""
+    quoted = mark_spans(p.text, p.highlights, _html, "<mark>", "</mark>")
+    fields = [f"{name}: {_field_text(name, record[name])}" for name in (*PASSAGE_FIELDS, "highlighted") if name != "text"]
+    return "\n\n".join([f"### [{record['quote']}] Quote", f"<blockquote>{quoted}</blockquote>",
+                        f"<p>{_html(plain_citation(p))}</p>", _fenced(fields)])
 
 
 def export(answers: Iterable[Answer | Mapping | Asked], fmt: str) -> str:
@@ -203,16 +211,36 @@ def export(answers: Iterable[Answer | Mapping | Asked], fmt: str) -> str:
     'Sources differ' lines, and its highlighted sentences as text, as `fmt`: "md" (Markdown that renders each quote
     as written), "csv" (one row per quote, columns FIELDS, formulas neutralised: `cell_text` gives the exact text
     back) or "json" (a list of objects with the keys FIELDS, values unchanged)."""
-    if fmt not in FORMATS:
-        raise UnknownFormat(f"export format {fmt!r} is not known; use one of {', '.join(FORMATS)}")
+    _check(fmt)
     conversation = [_asked(a) for a in answers]
     if fmt == "md":
         return _markdown(conversation)
-    records = [r for asked in conversation for r in _records(asked)]
+    return _data([r for asked in conversation for r in _records(asked)], fmt, FIELDS)
+
+
+COLLECTION_FIELDS = ("quote", *PASSAGE_FIELDS, "highlighted")
+
+
+def export_collection(passages: list[Passage], fmt: str) -> str:
+    """The starred passages with all their fields and marked words as text, as `export` writes quotes."""
+    _check(fmt)
+    records = _passage_records(passages)
+    if fmt == "md":
+        return "\n\n".join(["# Starred passages", *map(_quote_markdown, records, passages)]) + "\n"
+    return _data(records, fmt, COLLECTION_FIELDS)
+
+
+def _check(fmt: str) -> None:
+    if fmt not in FORMATS:
+        raise UnknownFormat(f"export format {fmt!r} is not known; use one of {', '.join(FORMATS)}")
+
+
+def _data(records: list[dict], fmt: str, fields: tuple[str, ...]) -> str:
+    """Records as JSON (values unchanged) or CSV (columns `fields`, cells as `_cell` writes them)."""
     if fmt == "json":
         return json.dumps(records, ensure_ascii=False, indent=2) + "\n"
     out = io.StringIO()
-    writer = csv.DictWriter(out, FIELDS, lineterminator="\n")
+    writer = csv.DictWriter(out, fields, lineterminator="\n")
     writer.writeheader()
     writer.writerows({name: _cell(name, value) for name, value in r.items()} for r in records)
     return out.getvalue()

@@ -32,6 +32,7 @@ from qa.errors import CorpusError, IndexUnavailable, QAError, StaleIndex
 from qa.index import store
 from qa.index.cache import VectorSource
 from qa.index.encoder import Encoder
+from qa.search.fulltext import Corpus
 
 log = logging.getLogger("qa")
 Entry = tuple[str, int, int, int, int]  # name, file type (S_IFMT), size, mtime_ns, inode
@@ -99,6 +100,7 @@ class Snapshot:
     figures: FigurePassages  # passages giving a figure of each measure (the compose stage's)
     collection: Collection  # the folder's collection.yaml: title, description, example questions
     fingerprint: Fingerprint
+    search_corpus: Corpus  # what search mode reads (qa/search/fulltext.py)
 
     @classmethod
     def of(cls, index: store.Index, settings: Settings, fingerprint: Fingerprint) -> Snapshot:
@@ -106,7 +108,8 @@ class Snapshot:
         position = {d.id: n for n, d in enumerate(documents)}
         doc_of_passage = np.array([position[p.doc_id] for p in index.passages], dtype=np.int64)
         return cls(index, {p.passage_id: p for p in index.passages}, documents, doc_of_passage, corpus_words(index),
-                   FigurePassages(index), load_collection(settings.corpus_dir, settings), fingerprint)
+                   FigurePassages(index), load_collection(settings.corpus_dir, settings), fingerprint,
+                   Corpus.of(index, documents, doc_of_passage, settings))
 
 
 class LiveIndex:

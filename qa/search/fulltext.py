@@ -117,19 +117,30 @@ def phrase_spans(pattern: re.Pattern[str], text: str) -> Iterator[tuple[int, int
             yield m.span()
 
 
-@functools.lru_cache(maxsize=65_536)
+@functools.lru_cache(maxsize=65_536)  # words of the passages shown, marked one by one
 def _tokens(text: str, stem: bool, stopwords: bool) -> frozenset[str]:
     return frozenset(tokenize(text, stem, stopwords))
 
 
 @dataclass(frozen=True)
 class Corpus:
-    """What a search reads: the index, its documents in corpus order, and the document (its position in
-    `documents`) of each passage."""
+    """What a search reads: the index, its documents in corpus order, the document (its position in `documents`)
+    of each passage, and the documents whose title holds each index token (`index_title` puts titles in the
+    postings)."""
 
     index: Index
     documents: list[Document]
     doc_of_passage: np.ndarray
+    title_docs: dict[str, np.ndarray]
+
+    @classmethod
+    def of(cls, index: Index, documents: list[Document], doc_of_passage: np.ndarray, settings: Settings) -> Corpus:
+        holding: dict[str, list[int]] = {}
+        if settings.index_title:
+            for n, doc in enumerate(documents):
+                for token in set(tokenize(doc.title, settings.stem, settings.stopwords)):
+                    holding.setdefault(token, []).append(n)
+        return cls(index, documents, doc_of_passage, {t: np.array(d, dtype=np.int64) for t, d in holding.items()})
 
 
 def _candidates(corpus: Corpus, terms: list[str]) -> np.ndarray:
@@ -153,14 +164,16 @@ def matching(corpus: Corpus, query: SearchQuery, settings: Settings, limit: Filt
     found = _candidates(corpus, list(dict.fromkeys(query.terms + query.phrase_terms)))
     if limit is not None and len(found):
         found = found[allowed_passages(corpus.documents, corpus.doc_of_passage, limit)[found]]
-    passages, documents = corpus.index.passages, corpus.index.documents
-    if settings.index_title and query.terms:
-        # A word that only the document's title holds is not in the passage: check those candidates on the text.
+    passages = corpus.index.passages
+    titled = [corpus.title_docs[t] for t in query.terms if t in corpus.title_docs]
+    if titled and len(found):
+        # A word that the document's title holds may be missing from the passage: check those candidates' text.
         terms = set(query.terms)
-        keep = [i for i in found.tolist()
-                if not terms & _tokens(documents[passages[i].doc_id].title, settings.stem, settings.stopwords)
-                or terms <= _tokens(passages[i].text, settings.stem, settings.stopwords)]
-        found = np.array(keep, dtype=np.int32)
+        doubtful = np.isin(corpus.doc_of_passage[found], np.concatenate(titled))
+        ok = [terms <= set(tokenize(passages[i].text, settings.stem, settings.stopwords)) for i in found[doubtful].tolist()]
+        keep = ~doubtful
+        keep[np.flatnonzero(doubtful)[ok]] = True
+        found = found[keep]
     if query.phrases:
         patterns = [_phrase_pattern(p) for p in query.phrases]
         found = np.array([i for i in found.tolist() if all(next(phrase_spans(p, passages[i].text), None) for p in patterns)],

@@ -1,6 +1,7 @@
-// The conversation (js_on_load of its gr.HTML): copy buttons put their data-copy text on the clipboard; "Open in
-// source viewer" asks the server for the passage's article (a `select` event carrying the passage id). After each
-// answer the newest question is scrolled to the top of the conversation, so it shows with the start of its answer.
+// The conversation, the search results and the collection (js_on_load of their gr.HTML): copy buttons put their
+// data-copy text on the clipboard; "Open in source viewer" asks the server for the passage's article (a `select`
+// event carrying the passage id); Star, Remove and More quotes send their data-key the same way. After each answer
+// the newest question is scrolled to the top of the conversation, so it shows with the start of its answer.
 const status = element.querySelector('[role=status]');
 async function copy(text) {
   if (navigator.clipboard && window.isSecureContext) return navigator.clipboard.writeText(text);
@@ -15,8 +16,14 @@ async function copy(text) {
   area.remove();
 }
 element.addEventListener('click', async (event) => {
-  const button = event.target.closest('button[data-copy], button[data-open]');
+  const button = event.target.closest('button[data-copy], button[data-open], button[data-key]');
   if (!button) return;
+  if (button.dataset.key !== undefined) {
+    if (button.dataset.key.startsWith('star:')) button.textContent = 'Starred';
+    status.textContent = button.getAttribute('aria-label');
+    trigger('select', {key: button.dataset.key});
+    return;
+  }
   if (button.dataset.copy !== undefined) {
     await copy(button.dataset.copy);
     const label = button.textContent;
