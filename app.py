@@ -178,7 +178,7 @@ def build_app(qa: QA, export_dir: Path | None = None) -> gr.Blocks:
                 with gr.Tabs():
                     with gr.Tab("Ask", id="ask"):
                         chat = gr.HTML(conversation_html([]), html_template=CHAT_TEMPLATE, js_on_load=CHAT_JS,
-                                       elem_id="chat")
+                                       elem_id="chat", elem_classes=["quotes"])
                         box = gr.Textbox(label="Your question", placeholder=(qa.examples or ["Type a question"])[0],
                                          submit_btn="Ask")
                         gr.Markdown("Example questions:", visible=bool(qa.examples))
@@ -194,13 +194,13 @@ def build_app(qa: QA, export_dir: Path | None = None) -> gr.Blocks:
                         order = gr.Radio([("Best match first", ORDERS[0]), ("Oldest first", ORDERS[1])],
                                          value=ORDERS[0], label="Order")
                         hits = gr.HTML(search_html(None), html_template=SEARCH_TEMPLATE, js_on_load=CHAT_JS,
-                                       elem_id="search")
+                                       elem_id="search", elem_classes=["quotes"])
                         with gr.Row():
                             previous_hits = gr.Button("Previous page of passages", size="sm", interactive=False)
                             next_hits = gr.Button("Next page of passages", size="sm", interactive=False)
                     with gr.Tab("Collection", id="collection"):
                         collected = gr.HTML(collection_html([]), html_template=COLLECTION_TEMPLATE, js_on_load=CHAT_JS,
-                                            elem_id="collection")
+                                            elem_id="collection", elem_classes=["quotes"])
                         with gr.Row():
                             collection_exports = [gr.DownloadButton(f"Export starred ({name})", size="sm",
                                                                     interactive=False)
