@@ -296,12 +296,12 @@ def search_html(results: SearchResults | None, error: str | None = None) -> str:
              f"{results.pages}" if results.hits else "")
     order = "best match first" if results.order == "relevance" else "oldest first"
     limit = Filter(frozenset(results.sources) if results.sources is not None else None, results.since, results.until)
-    parts = [f'<p class="count" role="status">{results.total:,} passages in {len(results.documents):,} documents match: '
+    parts = [f'<p class="count" role="status">{results.total:,} passages in {results.matched_documents:,} documents match: '
              f'{escape(results.query)} ({order}){shown}</p>',
              _filtered_html(limit if limit != Filter() else None)]
     if results.documents:
-        items = "".join(f"<li>{escape(d.title)}: {d.count:,}</li>" for d in results.documents[:SOURCES_PER_PAGE])
-        more = len(results.documents) - SOURCES_PER_PAGE
+        items = "".join(f"<li>{escape(d.title)}: {d.count:,}</li>" for d in results.documents)
+        more = results.matched_documents - len(results.documents)
         parts.append(f'<details class="per-doc"><summary>Matches per document</summary><ul>{items}</ul>'
                      + (f"<p>and {more:,} more documents</p>" if more > 0 else "") + "</details>")
     parts += [_quote_html(p, n, "hit") for n, p in enumerate(results.hits, results.first)]

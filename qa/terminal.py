@@ -91,7 +91,7 @@ def format_search(results: SearchResults, tty: bool) -> str:
     """Search results as the CLI prints them: the count, the count per document, then each hit numbered with its
     citation above it and the user's words marked."""
     shown = f"; {results.first:,}–{results.first + len(results.hits) - 1:,} shown" if results.hits else ""
-    lines = [f"{results.total:,} passages in {len(results.documents):,} documents match {printable(results.query)}"
+    lines = [f"{results.total:,} passages in {results.matched_documents:,} documents match {printable(results.query)}"
              f" (by {results.order}, page {results.page} of {results.pages}{shown})"]
     lines += [f"  {d.count:>5,}  {printable(d.title)}" for d in results.documents]
     for n, p in enumerate(results.hits, results.first):

@@ -524,7 +524,7 @@ def bench_search(search, index, runs: int) -> dict:
                 results = search(query)
                 ms.append((time.perf_counter() - t) * 1000)
             medians.append(statistics.median(ms))
-        out[kind] = {"query": query, "total": results.total, "documents": len(results.documents), "p50_ms": _row(medians)}
+        out[kind] = {"query": query, "total": results.total, "documents": results.matched_documents, "p50_ms": _row(medians)}
     return out
 
 

@@ -124,3 +124,10 @@ def test_cli_search(cli, fixture_settings, monkeypatch):
     assert lines[4].startswith("[1] “Alpha report”") and "[[Police]]" in lines[5]
     code, out, err = cli("search", '"unclosed')
     assert (code, out) == (2, "") and err.startswith("error: a quotation mark")
+
+
+def test_the_count_per_document_lists_the_documents_with_most_matches_first(fixture_qa, monkeypatch):
+    monkeypatch.setattr("qa.search.fulltext.MAX_DOCUMENTS", 1)
+    r = fixture_qa.search("the")
+    assert (r.total, r.matched_documents) == (5, 3)
+    assert [(d.doc_id, d.count) for d in r.documents] == [("alpha", 2)]

@@ -27,6 +27,7 @@ from qa.search.filters import Filter, allowed_passages
 
 ORDERS = ("relevance", "date")  # BM25 score, best first; or the document's date, oldest first (undated last)
 PER_PAGE = 20
+MAX_DOCUMENTS = 100  # documents listed with their count of matches; a search of a common word matches thousands
 QUOTES = re.compile(r'"([^"]*)"|“([^”]*)”')
 APOSTROPHES = "'’"
 LETTER = re.compile(r"[^\W_]")  # a character of a word (qa.corpus.text.WORD)
@@ -52,12 +53,14 @@ class DocumentCount:
 @dataclass(frozen=True)
 class SearchResults:
     """One page of the passages matching `query`. `hits` are Passages quoted as an answer's are, their `highlights`
-    the user's words; `documents` counts the matches per document, most first."""
+    the user's words; `documents` counts the matches per document, most first (the first MAX_DOCUMENTS of the
+    `matched_documents`)."""
 
     query: str
     order: str
     total: int
     documents: list[DocumentCount]
+    matched_documents: int
     page: int
     pages: int
     per_page: int
@@ -218,9 +221,10 @@ def search(corpus: Corpus, query: object, settings: Settings, limit: Filter | No
         ranked = found[sorted(range(len(found)), key=dates.__getitem__)]
     score_of = dict(zip(found.tolist(), scores.tolist()))
     counts = np.bincount(corpus.doc_of_passage[found], minlength=len(corpus.documents))
-    by_count = sorted(np.flatnonzero(counts).tolist(), key=lambda d: -counts[d])
+    matched = np.flatnonzero(counts)
+    most = matched[np.argsort(-counts[matched], kind="stable")[:MAX_DOCUMENTS]].tolist()
     documents = [DocumentCount(corpus.documents[d].id, corpus.documents[d].title or corpus.documents[d].id,
-                               int(counts[d])) for d in by_count]
+                               int(counts[d])) for d in most]
     hits = []
     for i in ranked[(page - 1) * per_page:page * per_page].tolist():
         record = corpus.index.passages[i]
@@ -228,5 +232,5 @@ def search(corpus: Corpus, query: object, settings: Settings, limit: Filter | No
         hits.append(Passage.quote(record, doc, score_of[i], marks(record.text, parsed, settings)))
     pages = max(1, -(-len(found) // per_page))
     sources = sorted(limit.sources) if limit and limit.sources is not None else None
-    return SearchResults(parsed.text, order, len(found), documents, page, pages, per_page, hits, sources,
+    return SearchResults(parsed.text, order, len(found), documents, len(matched), page, pages, per_page, hits, sources,
                          limit.since if limit else None, limit.until if limit else None)
