@@ -8,26 +8,19 @@ import json
 from pathlib import Path
 
 import pytest
+import test_app
 from gradio_client import Client
 from markdown_it import MarkdownIt
 from mdit_py_plugins.dollarmath import dollarmath_plugin
-from playwright.sync_api import Page, expect, sync_playwright
-from test_app import CHROMIUM, CHROMIUM_ARGS, POSTERS, SLOGANS, _ask, _context
+from playwright.sync_api import Page, expect
+from test_app import POSTERS, SLOGANS, _ask, _context
 from test_export import Text
 
 from qa.answer.export import cell_text
 
 WIDTHS = [1280, 390]
 PHRASE = '"oil workers"'
-
-
-@pytest.fixture(scope="module")
-def browser():
-    assert Path(CHROMIUM).exists(), "Chromium is missing: `make test` installs Debian's chromium and chromium-driver"
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+browser = test_app.browser  # the fixture: one Chromium for the module
 
 
 def _open(browser, app_url: str, width: int) -> Page:
