@@ -46,6 +46,7 @@ def _ask(args: argparse.Namespace) -> int:
 
 
 def _search(args: argparse.Namespace) -> int:
+    from qa.answer.export import export_collection
     from qa.api import QA
     from qa.search.fulltext import parse
     from qa.terminal import print_search
@@ -55,6 +56,8 @@ def _search(args: argparse.Namespace) -> int:
                                   page=args.page, order=args.order)
     if args.json:
         print(printable(json.dumps(results.to_dict(), ensure_ascii=False, indent=2)))
+    elif args.export:
+        print(printable(export_collection(results.hits, args.export)), end="")
     else:
         print_search(results)
     return 0
@@ -162,6 +165,8 @@ def parser() -> argparse.ArgumentParser:
     se.add_argument("--since", metavar="DATE", help="only documents dated on or after DATE (YYYY-MM-DD)")
     se.add_argument("--until", metavar="DATE", help="only documents dated on or before DATE (YYYY-MM-DD)")
     se.add_argument("--json", action="store_true", help="print SearchResults.to_dict() as JSON")
+    se.add_argument("--export", choices=("md", "csv", "json"), help="print the page's hits with all citation fields "
+                    "as Markdown, CSV or JSON, as the chat exports starred passages")
     se.set_defaults(run=_search)
     c = sub.add_parser("chat", parents=[common], help="a conversation: questions read from standard input, "
                                                       "follow-ups searched with the questions before them")

@@ -1,5 +1,7 @@
 """Search mode (qa/search/fulltext.py) on the fixture corpus: which passages match, in which order, the counts, the
 marked words, paging, filters, bad input, and the CLI's `search` command."""
+import csv
+import io
 import json
 from dataclasses import replace
 
@@ -122,6 +124,8 @@ def test_cli_search(cli, fixture_settings, monkeypatch):
     lines = out.splitlines()
     assert lines[0] == "2 passages in 2 documents match police (by date, page 1 of 1; 1–2 shown)"
     assert lines[4].startswith("[1] “Alpha report”") and "[[Police]]" in lines[5]
+    code, out, _ = cli("search", "police", "--export", "csv")
+    assert code == 0 and [r["passage_id"] for r in csv.DictReader(io.StringIO(out))] == ["beta#p1", "alpha#p1"]
     code, out, err = cli("search", '"unclosed')
     assert (code, out) == (2, "") and err.startswith("error: a quotation mark")
 
