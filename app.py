@@ -8,6 +8,7 @@ import argparse
 import hashlib
 import html
 import logging
+import shutil
 import sys
 import tempfile
 import threading
@@ -23,7 +24,18 @@ from qa.answer.export import FORMATS, Asked, export_collection, write_export
 from qa.answer.model import Passage
 from qa.cli import common_options
 from qa.config import ServerSettings
-from qa.desk import ask_turn, more, passage_dict, read_link, restore_starred, restore_turns, toggle_star, turn_dict
+from qa.corpus.documents import Document
+from qa.desk import (
+    ask_turn,
+    more,
+    original_file,
+    passage_dict,
+    read_link,
+    restore_starred,
+    restore_turns,
+    toggle_star,
+    turn_dict,
+)
 from qa.present import (
     DEFAULT_TITLE,
     Turn,
@@ -51,6 +63,7 @@ VIEWER_TEMPLATE = ('<div class="viewer"><div class="viewer-bar"><h2>Source viewe
                    '<div class="viewer-body" role="region" aria-label="Source viewer" tabindex="0">${value}</div></div>')
 JS = Path(__file__).parent / "qa" / "static" / "chat.js"
 CHAT_JS, VIEWER_JS = JS.read_text(encoding="utf-8").split("// --- viewer ---\n")
+ORIGINAL = "Download the original"  # the file the document in the viewer was made from
 PRIVATE: dict[str, Any] = {"api_visibility": "private"}  # UI events are not API endpoints; `/ask` is the one API
 log = logging.getLogger("app")
 
@@ -68,12 +81,27 @@ class Chat(gr.Blocks):
 def build_app(qa: QA, export_dir: Path | None = None) -> gr.Blocks:
     export_dir = export_dir or Path(tempfile.mkdtemp(prefix="qa-export-"))
 
+    def session_folder(request: gr.Request) -> Path:
+        """This session's folder for files to download, named by a digest of the session id, which the browser sends,
+        so that no id can name a path."""
+        return export_dir / hashlib.sha256((request.session_hash or "").encode()).hexdigest()[:32]
+
     def files(name: str, write: Callable[[str, Path], Path], ready: bool, request: gr.Request) -> list:
-        """Export buttons, each with this session's file. The folder is named by a digest of the session id, which
-        the browser sends, so that no id can name a path."""
-        folder = export_dir / hashlib.sha256((request.session_hash or "").encode()).hexdigest()[:32]
+        """Export buttons, each with this session's file."""
+        folder = session_folder(request)
         return [gr.DownloadButton(value=write(fmt, folder / f"{name}.{fmt}") if ready else None, interactive=ready)
                 for fmt in FORMATS]
+
+    def original_button(doc: Document | None, request: gr.Request) -> gr.DownloadButton:
+        """The button that downloads the file the document shown was made from (qa.desk.original_file), copied into
+        this session's folder (Gradio serves only files under its own folders)."""
+        path = original_file(doc, qa.index.documents, qa.settings) if doc else None
+        if path is None:
+            return gr.DownloadButton(ORIGINAL, value=None, interactive=False)
+        copy = session_folder(request) / "original" / path.name
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, copy)
+        return gr.DownloadButton(f"{ORIGINAL} ({path.name})", value=copy, interactive=True)
 
     def conversation(turns: list[Turn], request: gr.Request) -> dict:
         """The conversation shown, kept for follow-ups, kept in the browser, and its export buttons."""
@@ -107,11 +135,12 @@ def build_app(qa: QA, export_dir: Path | None = None) -> gr.Blocks:
         if key.startswith("more:") and key[5:].isdigit():
             return conversation(more(qa, turns, int(key[5:])), request)
         if not key:
-            return {viewer: sources_html(qa.sources())}
+            return {viewer: sources_html(qa.sources()), original: original_button(None, request)}
         try:
-            return {viewer: source_html(*qa.locate(key))}
+            doc, start, end = qa.locate(key)
         except QAError as exc:
-            return {viewer: f"<p>{html.escape(str(exc))}</p>"}
+            return {viewer: f"<p>{html.escape(str(exc))}</p>", original: original_button(None, request)}
+        return {viewer: source_html(doc, start, end), original: original_button(doc, request)}
 
     def restore(kept_turns: object, kept_passages: object, request: gr.Request) -> dict:
         """On opening the page: the conversation and collection this browser kept, then the answer a link asks."""
@@ -127,7 +156,8 @@ def build_app(qa: QA, export_dir: Path | None = None) -> gr.Blocks:
         return {**conversation(turns, request), **collection(passages, request)}
 
     def clear(request: gr.Request) -> dict:
-        return {box: "", viewer: sources_html(qa.sources()), **conversation([], request)}
+        return {box: "", viewer: sources_html(qa.sources()), original: original_button(None, request),
+                **conversation([], request)}
 
     def list_sources(query: str, page: int):
         """The source list in the viewer: the sources matching `query`, page `page`, and the paging buttons."""
@@ -218,6 +248,7 @@ def build_app(qa: QA, export_dir: Path | None = None) -> gr.Blocks:
                 with gr.Row(visible=page_count(len(qa.sources())) > 1) as paging_row:  # only for a long list
                     previous_page = gr.Button("Previous page of sources", size="sm", interactive=False)
                     next_page = gr.Button("Next page of sources", size="sm")
+                original = gr.DownloadButton(ORIGINAL, size="sm", interactive=False)
         state = gr.State([])  # this browser session's conversation (Turns), for follow-ups and the export
         starred = gr.State([])  # the collection (Passages)
         # Both are also kept in the browser's local storage (not on the server), as JSON, for the next visit.
@@ -236,7 +267,8 @@ def build_app(qa: QA, export_dir: Path | None = None) -> gr.Blocks:
         previous_page.click(lambda q, p: list_sources(q, p - 1), [find, page], paging, **PRIVATE)
         next_page.click(lambda q, p: list_sources(q, p + 1), [find, page], paging, **PRIVATE)
         for shown in (chat, hits, collected, viewer):
-            shown.select(act, [state, starred], [viewer, *outputs, *kept_outputs], show_progress="hidden", **PRIVATE)
+            shown.select(act, [state, starred], [viewer, original, *outputs, *kept_outputs], show_progress="hidden",
+                         **PRIVATE)
         hits_page = gr.State(1)
         searching = [hits, hits_page, previous_hits, next_hits]
         query.submit(find_passages, [query, order, gr.State(1), *limits], searching, **PRIVATE)
@@ -245,7 +277,7 @@ def build_app(qa: QA, export_dir: Path | None = None) -> gr.Blocks:
                             searching, **PRIVATE)
         next_hits.click(lambda q, o, p, *lim: find_passages(q, o, p + 1, *lim), [query, order, hits_page, *limits],
                         searching, **PRIVATE)
-        clear_button.click(clear, None, [viewer, *outputs], **PRIVATE)
+        clear_button.click(clear, None, [viewer, original, *outputs], **PRIVATE)
         gr.api(ask, api_name="ask")
         gr.api(search, api_name="search")
     return app

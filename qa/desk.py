@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from urllib.parse import parse_qs
 
 from qa.answer.model import Answer, Passage
 from qa.api import QA
-from qa.corpus.documents import Document
+from qa.config import Settings
+from qa.corpus.documents import Document, corpus_files, load_file
 from qa.corpus.passages import PassageRecord
 from qa.errors import InvalidQuestion, QAError
 from qa.index.store import Index
@@ -167,3 +169,26 @@ def toggle_star(qa: QA, starred: list[Passage], key: str) -> list[Passage]:
     if record is None:
         return starred
     return starred + [starred_passage(record, qa.index.documents[record.doc_id], spans)]
+
+
+SEEDS = "seeds"  # the corpus folder's raw pages, named by a document's `seed`
+
+
+def original_file(doc: Document, documents: Mapping[str, Document], settings: Settings) -> Path | None:
+    """The file a document was made from, from the corpus folder alone: its raw page (`seed`, in the folder's
+    seeds/) when it states one and it is there, else the corpus file that holds it. A reader comment's is its
+    article's. None when neither is found. Nothing here comes from a request: only the document's own fields."""
+    article = documents.get(doc.parent_id or "", doc)
+    folder = Path(settings.corpus_dir)
+    if article.seed:
+        seeds = (folder / SEEDS).resolve()
+        seed = (seeds / article.seed).resolve()
+        if seed.parent == seeds and seed.is_file():
+            return seed
+    for path in corpus_files(folder, settings):
+        try:
+            if any(d.id == article.id for d in load_file(path, settings)):
+                return path
+        except QAError:
+            continue  # a malformed file holds no document the index serves
+    return None

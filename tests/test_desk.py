@@ -92,3 +92,19 @@ def test_an_answer_under_a_filter_says_so_on_screen_and_in_copy(quoting_qa):
     assert 'data-key="more:0"' in html and f'data-key="{star_key(turn.answer.passages[0])}"' in html
     unfiltered = replace(turn, limit=None)
     assert "Limited to" not in conversation_html([unfiltered])
+
+
+def test_the_original_file_comes_from_the_corpus_folder_by_document_id(fixture_qa, fixture_settings):
+    from qa.desk import original_file
+    docs = fixture_qa.index.documents
+    corpus = fixture_settings.corpus_dir
+    assert original_file(docs["beta"], docs, fixture_settings) == corpus / "beta.md"
+    assert original_file(docs["alpha"], docs, fixture_settings) == corpus / "alpha.md"  # its seed is not there
+    (corpus / "seeds").mkdir()
+    (corpus / "seeds" / "alpha.txt").write_text("the raw page", encoding="utf-8")
+    assert original_file(docs["alpha"], docs, fixture_settings) == (corpus / "seeds" / "alpha.txt").resolve()
+    assert original_file(docs["alpha/comment-1"], docs, fixture_settings) == (corpus / "seeds" / "alpha.txt").resolve()
+    outside = replace(docs["alpha"], seed="../beta.md")  # a seed naming a file outside seeds/ is not served
+    assert original_file(outside, docs, fixture_settings) == corpus / "alpha.md"
+    gone = replace(docs["beta"], id="removed")
+    assert original_file(gone, docs, fixture_settings) is None

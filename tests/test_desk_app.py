@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import test_app
+from conftest import ROOT
 from gradio_client import Client
 from markdown_it import MarkdownIt
 from mdit_py_plugins.dollarmath import dollarmath_plugin
@@ -67,8 +68,12 @@ def test_a_source_opens_whole_from_the_list_and_all_sources_brings_the_list_back
     expect(viewer.locator("h3")).to_have_text(doc.title)
     paragraphs = doc.body.split("\n\n")
     expect(viewer.locator("article > p").last).to_have_text(paragraphs[-1])
+    with page.expect_download() as download:
+        page.get_by_role("button", name=f"Download the original ({doc.seed})").click()
+    assert Path(download.value.path()).read_bytes() == (ROOT / "corpus" / "seeds" / doc.seed).read_bytes()
     page.get_by_role("button", name="All sources").click()
     expect(viewer.get_by_role("button", name=f"Read the whole of {doc.title}")).to_be_visible()
+    expect(page.get_by_role("button", name="Download the original")).to_be_disabled()
     page.context.close()
 
 
