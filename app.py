@@ -20,7 +20,7 @@ from typing import Any
 import gradio as gr
 
 from qa import QA, QAError, Settings, web
-from qa.answer.export import FORMATS, Asked, export_collection, write_export
+from qa.answer.export import FORMATS, Asked, export_collection, write_export, write_text
 from qa.answer.model import Passage
 from qa.cli import common_options
 from qa.config import ServerSettings
@@ -63,6 +63,14 @@ VIEWER_TEMPLATE = ('<div class="viewer"><div class="viewer-bar"><h2>Source viewe
                    '<div class="viewer-body" role="region" aria-label="Source viewer" tabindex="0">${value}</div></div>')
 JS = Path(__file__).parent / "qa" / "static" / "chat.js"
 CHAT_JS, VIEWER_JS = JS.read_text(encoding="utf-8").split("// --- viewer ---\n")
+FORMAT_NAMES = ("Markdown", "CSV", "JSON")  # of FORMATS, on the export buttons
+DOWNLOAD_JS = """(file) => {
+  if (!file) return;
+  const link = Object.assign(document.createElement('a'), {href: file.url, download: file.orig_name});
+  document.body.appendChild(link);
+  link.click();
+  link.remove();
+}"""
 ORIGINAL = "Download the original"  # the file the document in the viewer was made from
 PRIVATE: dict[str, Any] = {"api_visibility": "private"}  # UI events are not API endpoints; `/ask` is the one API
 log = logging.getLogger("app")
@@ -86,11 +94,18 @@ def build_app(qa: QA, export_dir: Path | None = None) -> gr.Blocks:
         so that no id can name a path."""
         return export_dir / hashlib.sha256((request.session_hash or "").encode()).hexdigest()[:32]
 
-    def files(name: str, write: Callable[[str, Path], Path], ready: bool, request: gr.Request) -> list:
-        """Export buttons, each with this session's file."""
-        folder = session_folder(request)
-        return [gr.DownloadButton(value=write(fmt, folder / f"{name}.{fmt}") if ready else None, interactive=ready)
-                for fmt in FORMATS]
+    def quotes_file(fmt: str) -> Callable[[list[Turn], gr.Request], str]:
+        """Export quotes: the conversation's file in `fmt`, written when the button is clicked."""
+        def write(turns: list[Turn], request: gr.Request) -> str:
+            answers = [Asked(t.answer, t.limit) for t in turns if t.answer]
+            return str(write_export(answers, fmt, session_folder(request) / f"quotes.{fmt}"))
+        return write
+
+    def starred_file(fmt: str) -> Callable[[list[Passage], gr.Request], str]:
+        """Export starred: the collection's file in `fmt`, written when the button is clicked."""
+        def write(passages: list[Passage], request: gr.Request) -> str:
+            return str(write_text(export_collection(passages, fmt), session_folder(request) / f"starred.{fmt}"))
+        return write
 
     def original_button(doc: Document | None, request: gr.Request) -> gr.DownloadButton:
         """The button that downloads the file the document shown was made from (qa.desk.original_file), copied into
@@ -105,21 +120,14 @@ def build_app(qa: QA, export_dir: Path | None = None) -> gr.Blocks:
 
     def conversation(turns: list[Turn], request: gr.Request) -> dict:
         """The conversation shown, kept for follow-ups, kept in the browser, and its export buttons."""
-        answers = [Asked(t.answer, t.limit) for t in turns if t.answer]
-        ready = any(a.answer.passages for a in answers)
-        buttons = files("quotes", lambda fmt, path: write_export(answers, fmt, path), ready, request)
+        ready = any(t.answer.passages for t in turns if t.answer)
         return {chat: conversation_html(turns), state: turns, saved: [turn_dict(t) for t in turns],
-                **dict(zip(exports, buttons))}
+                **{button: gr.Button(interactive=ready) for button in exports}}
 
     def collection(passages: list[Passage], request: gr.Request) -> dict:
         """The collection shown, kept in the browser, and its export buttons."""
-        def write(fmt: str, path: Path) -> Path:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(export_collection(passages, fmt), encoding="utf-8", newline="")
-            return path
-        buttons = files("starred", write, bool(passages), request)
         return {collected: collection_html(passages), starred: passages, kept: [passage_dict(p) for p in passages],
-                **dict(zip(collection_exports, buttons))}
+                **{button: gr.Button(interactive=bool(passages)) for button in collection_exports}}
 
     def respond(question: str, turns: list[Turn], chosen: list[str] | None, since: str | None, until: str | None,
                 request: gr.Request) -> dict:
@@ -215,8 +223,8 @@ def build_app(qa: QA, export_dir: Path | None = None) -> gr.Blocks:
                         with gr.Row():
                             examples = [gr.Button(q, size="sm", variant="secondary") for q in qa.examples]
                         with gr.Row():
-                            exports = [gr.DownloadButton(f"Export quotes ({name})", size="sm", interactive=False)
-                                       for name in ("Markdown", "CSV", "JSON")]
+                            exports = [gr.Button(f"Export quotes ({name})", size="sm", interactive=False)
+                                       for name in FORMAT_NAMES]
                             clear_button = gr.Button("Clear chat", size="sm")
                     with gr.Tab("Search", id="search"):
                         query = gr.Textbox(label="Find passages", submit_btn="Search",
@@ -232,9 +240,8 @@ def build_app(qa: QA, export_dir: Path | None = None) -> gr.Blocks:
                         collected = gr.HTML(collection_html([]), html_template=COLLECTION_TEMPLATE, js_on_load=CHAT_JS,
                                             elem_id="collection", elem_classes=["quotes"])
                         with gr.Row():
-                            collection_exports = [gr.DownloadButton(f"Export starred ({name})", size="sm",
-                                                                    interactive=False)
-                                                  for name in ("Markdown", "CSV", "JSON")]
+                            collection_exports = [gr.Button(f"Export starred ({name})", size="sm", interactive=False)
+                                                  for name in FORMAT_NAMES]
                 with gr.Accordion("Limit answers and searches to sources and dates", open=False):
                     chosen = gr.Dropdown(source_choices(qa.sources()), value=[], multiselect=True,
                                          label="Quote only these sources (none chosen: all)")
@@ -262,6 +269,11 @@ def build_app(qa: QA, export_dir: Path | None = None) -> gr.Blocks:
         for button in examples:
             button.click(respond, [button, state, *limits], outputs, show_progress_on=[box], **PRIVATE)
         app.load(restore, [saved, kept], [*outputs, *kept_outputs], **PRIVATE)
+        # An export is written when its button is clicked, then handed to the browser as a download.
+        download = gr.File(visible=False)
+        for fmt, button, other in zip(FORMATS, exports, collection_exports):
+            button.click(quotes_file(fmt), [state], download, **PRIVATE).then(None, [download], None, js=DOWNLOAD_JS)
+            other.click(starred_file(fmt), [starred], download, **PRIVATE).then(None, [download], None, js=DOWNLOAD_JS)
         paging = [viewer, page, previous_page, next_page, paging_row]
         find.change(list_sources, [find, gr.State(1)], paging, show_progress="hidden", **PRIVATE)
         previous_page.click(lambda q, p: list_sources(q, p - 1), [find, page], paging, **PRIVATE)

@@ -257,7 +257,12 @@ def format_of(path: str) -> str:
 
 
 def write_export(answers: Iterable[Answer | Mapping | Asked], fmt: str, path: Path) -> Path:
-    """`export(answers, fmt)` written to `path` as UTF-8 (its folder made if needed)."""
+    """`export(answers, fmt)` written to `path`."""
+    return write_text(export(answers, fmt), path)
+
+
+def write_text(text: str, path: Path) -> Path:
+    """`text` written to `path` as UTF-8, line ends as they are (its folder made if needed)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(export(answers, fmt), encoding="utf-8", newline="")
+    path.write_text(text, encoding="utf-8", newline="")
     return path
