@@ -259,12 +259,14 @@ def answer_html(answer: Answer, limit: Filter | None = None, turn: int | None = 
         parts.append(f'<div class="differ" role="note"><p class="label"><strong>{escape(NOTICE_PREFIX.rstrip())}'
                      f'</strong></p><ul>{items}</ul></div>')
     parts += [_quote_html(p, n) for n, p in enumerate(answer.passages, 1)]
-    actions = [_button("Copy answer", "Copy answer with all its quotes and citations", copy=answer_text(answer, limit))]
+    actions = []
     if turn is not None and len(answer.passages) < MAX_MORE:
         actions.append(_button("More quotes", f"More quotes for question {turn + 1}: up to {MAX_MORE}",
                                key=f"more:{turn}"))
     if href:
-        actions.append(f'<a class="act" href="{escape(href)}" target="_blank" rel="noopener">Link to this answer</a>')
+        actions.append(f'<a class="act" href="{escape(href)}" target="_blank" rel="noopener" aria-label="Link to this '
+                       f'answer: asks it again in a new page">Link to this answer</a>')
+    actions.append(_button("Copy answer", "Copy answer with all its quotes and citations", copy=answer_text(answer, limit)))
     parts.append(f'<p class="actions">{" ".join(actions)}</p>')
     return "".join(parts)
 
