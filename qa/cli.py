@@ -28,20 +28,23 @@ def settings_from(args: argparse.Namespace) -> Settings:
 
 
 def _ask(args: argparse.Namespace) -> int:
-    from qa.answer.export import export
+    from qa.answer.export import Asked, export
     from qa.api import QA
     from qa.request import validate
+    from qa.search.filters import validate_filter
     from qa.terminal import print_answer
     settings = settings_from(args)
     validate(args.question, args.k, args.history, settings, since=args.since, until=args.until)  # before the model loads
-    answer = QA(settings).ask(args.question, args.k, history=args.history, sources=args.source, since=args.since,
-                              until=args.until)
+    qa = QA(settings)
+    answer = qa.ask(args.question, args.k, history=args.history, sources=args.source, since=args.since,
+                    until=args.until)
+    limit = validate_filter(args.source, args.since, args.until, qa.index.documents)
     if args.json:
         print(printable(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2)))  # still JSON: \u escapes
     elif args.export:
-        print(printable(export([answer], args.export)), end="")
+        print(printable(export([Asked(answer, limit)], args.export)), end="")
     else:
-        print_answer(answer)
+        print_answer(answer, limit=limit)
     return 0
 
 

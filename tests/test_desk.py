@@ -97,3 +97,19 @@ def test_the_original_file_comes_from_the_corpus_folder_by_document_id(fixture_q
     assert desk.original_file(outside, docs, fixture_settings) == corpus / "alpha.md"
     gone = replace(docs["beta"], id="removed")
     assert desk.original_file(gone, docs, fixture_settings) is None
+
+
+def test_the_cli_says_what_an_answer_was_limited_to(cli, fixture_settings, monkeypatch):
+    import json
+
+    from conftest import WordHashEncoder
+    monkeypatch.setenv("QA_CORPUS_DIR", str(fixture_settings.corpus_dir))
+    monkeypatch.setenv("QA_MIN_SIMILARITY", "0.2")
+    monkeypatch.setenv("QA_MIN_PASSAGE_WORDS", "8")
+    monkeypatch.setattr("qa.api.MiniLMEncoder", WordHashEncoder)
+    code, out, err = cli("ask", NURSE, "--source", "alpha", "--since", "2011-12-01")
+    assert (code, err) == (0, "") and out.startswith("Limited to sources alpha; documents dated from 2011-12-01.\n")
+    code, out, _ = cli("ask", NURSE, "--source", "alpha", "--export", "json")
+    records = json.loads(out)
+    assert records and {json.dumps(r["filters"]) for r in records} == {json.dumps(
+        {"sources": ["alpha"], "since": None, "until": None, "text": "Limited to sources alpha."})}
