@@ -151,17 +151,24 @@ def build_app(qa: QA, export_dir: Path | None = None) -> gr.Blocks:
         return {viewer: source_html(doc, start, end), original: original_button(doc, request)}
 
     def restore(kept_turns: object, kept_passages: object, request: gr.Request) -> dict:
-        """On opening the page: the conversation and collection this browser kept, then the answer a link asks."""
+        """On opening the page: the conversation and collection this browser kept. Nothing kept changes nothing, so
+        that a question asked before this step ends is never overwritten."""
         turns = restore_turns(kept_turns, qa.index)
+        passages = restore_starred(kept_passages, qa.index, qa.live.current().passages_by_id)
+        # Gradio reads an empty dict as one value: gr.skip() leaves the chat as it is.
+        return {chat: gr.skip(), **(conversation(turns, request) if turns else {}),
+                **(collection(passages, request) if passages else {})}
+
+    def follow_link(turns: list[Turn], request: gr.Request) -> dict:
+        """Then the answer the page's link asks (present.link), after the conversation so far."""
         try:
             asked = read_link(str(request.query_params))
         except QAError as exc:
-            turns.append(Turn("(the link)", error=str(exc)))
-            asked = None
-        if asked:
-            turns.append(ask_turn(qa, asked.question, asked.history, asked.sources, asked.since, asked.until, asked.k))
-        passages = restore_starred(kept_passages, qa.index, qa.live.current().passages_by_id)
-        return {**conversation(turns, request), **collection(passages, request)}
+            return conversation(turns + [Turn("(the link)", error=str(exc))], request)
+        if asked is None:
+            return {chat: gr.skip()}
+        turn = ask_turn(qa, asked.question, asked.history, asked.sources, asked.since, asked.until, asked.k)
+        return conversation(turns + [turn], request)
 
     def clear(request: gr.Request) -> dict:
         return {box: "", viewer: sources_html(qa.sources()), original: original_button(None, request),
@@ -268,7 +275,9 @@ def build_app(qa: QA, export_dir: Path | None = None) -> gr.Blocks:
         box.submit(respond, [box, state, *limits], outputs, show_progress_on=[box], **PRIVATE)
         for button in examples:
             button.click(respond, [button, state, *limits], outputs, show_progress_on=[box], **PRIVATE)
-        app.load(restore, [saved, kept], [*outputs, *kept_outputs], **PRIVATE)
+        # Not queued: the kept state is back before a first question can be answered.
+        app.load(restore, [saved, kept], [*outputs, *kept_outputs], queue=False, **PRIVATE).then(
+            follow_link, [state], outputs, **PRIVATE)
         # An export is written when its button is clicked, then handed to the browser as a download.
         download = gr.File(visible=False)
         for fmt, button, other in zip(FORMATS, exports, collection_exports):
