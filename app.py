@@ -11,6 +11,7 @@ import logging
 import shutil
 import sys
 import threading
+from collections.abc import Callable
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
@@ -18,17 +19,32 @@ from typing import Any
 import gradio as gr
 
 from qa import QA, QAError, Settings, web
-from qa.answer.export import FORMATS, write_export
+from qa.answer.export import FORMATS, Asked, export_collection, write_export, write_text
+from qa.answer.model import Passage
 from qa.auth import checker, needs_login, read_users
 from qa.cli import common_options
 from qa.config import ServerSettings
 from qa.connections import bounded_connections
+from qa.corpus.documents import Document
+from qa.desk import (
+    ask_turn,
+    more,
+    original_file,
+    passage_dict,
+    read_link,
+    restore_starred,
+    restore_turns,
+    toggle_star,
+    turn_dict,
+)
 from qa.present import (
     DEFAULT_TITLE,
     Turn,
+    collection_html,
     conversation_html,
     intro_html,
     page_count,
+    search_html,
     source_choices,
     source_html,
     source_list,
@@ -36,17 +52,29 @@ from qa.present import (
 )
 from qa.private import go_private
 from qa.safe_text import printable
+from qa.search.fulltext import ORDERS
 from qa.session import refused, turns_left, with_turn
 
 CSS = (Path(__file__).parent / "qa" / "static" / "chat.css").read_text(encoding="utf-8")
 # The conversation is HTML from qa.present, not Markdown, so that quotes show exactly as written.
 CHAT_TEMPLATE = '<div class="log" role="region" aria-label="Conversation" tabindex="0">${value}</div>' \
                 '<p class="sr-only" role="status" aria-live="polite"></p>'
+SEARCH_TEMPLATE = CHAT_TEMPLATE.replace('aria-label="Conversation"', 'aria-label="Search results"')
+COLLECTION_TEMPLATE = CHAT_TEMPLATE.replace('aria-label="Conversation"', 'aria-label="Starred passages"')
 VIEWER_TEMPLATE = ('<div class="viewer"><div class="viewer-bar"><h2>Source viewer</h2>'
                    '<button type="button" class="act back">Back to the answer</button></div>'
                    '<div class="viewer-body" role="region" aria-label="Source viewer" tabindex="0">${value}</div></div>')
 JS = Path(__file__).parent / "qa" / "static" / "chat.js"
 CHAT_JS, VIEWER_JS = JS.read_text(encoding="utf-8").split("// --- viewer ---\n")
+FORMAT_NAMES = ("Markdown", "CSV", "JSON")  # of FORMATS, on the export buttons
+DOWNLOAD_JS = """(file) => {
+  if (!file) return;
+  const link = Object.assign(document.createElement('a'), {href: file.url, download: file.orig_name});
+  document.body.appendChild(link);
+  link.click();
+  link.remove();
+}"""
+ORIGINAL = "Download the original"  # the file the document in the viewer was made from
 PRIVATE: dict[str, Any] = {"api_visibility": "private"}  # UI events are not API endpoints; `/ask` is the one API
 log = logging.getLogger("app")
 # The server settings that bound what one client may take, each a flag: (name, type, help).
@@ -66,63 +94,147 @@ class Chat(gr.Blocks):
     `ask()`'s signature. (Gradio itself refuses such a call with `"error": null`, its message hidden.)"""
 
     def validate_inputs(self, block_fn, inputs: list) -> None:
-        if block_fn.api_name == "ask":
+        if block_fn.api_name in ("ask", "search"):
             inputs.extend(block.value for block in block_fn.inputs[len(inputs):])
         super().validate_inputs(block_fn, inputs)
 
 
 def build_app(qa: QA, export_dir: Path, server: ServerSettings) -> gr.Blocks:
-    """The chat over `qa`: each session's export files in a folder of `export_dir`, its conversation bounded by
+    """The chat over `qa`: each session's files to download in a folder of `export_dir`, its conversation bounded by
     `server`'s limits."""
 
     def session_folder(request: gr.Request) -> Path:
-        """This session's export folder, named by a digest of the session id, which the browser sends, so that no
-        id can name a path."""
+        """This session's folder for files to download, named by a digest of the session id, which the browser sends,
+        so that no id can name a path."""
         return export_dir / hashlib.sha256((request.session_hash or "").encode()).hexdigest()[:32]
 
     def forget(request: gr.Request) -> None:
-        """The session's export files removed: at Clear chat, and when its page is closed."""
+        """The session's files removed: at Clear chat, and when its page is closed."""
         shutil.rmtree(session_folder(request), ignore_errors=True)
 
-    def downloads(turns: list[Turn], request: gr.Request) -> list:
-        """The export buttons, each with this session's file."""
-        answers = [t.answer for t in turns if t.answer]
-        ready = any(a.passages for a in answers)
-        folder = session_folder(request)
-        return [gr.DownloadButton(value=write_export(answers, fmt, folder / f"quotes.{fmt}") if ready else None,
-                                  interactive=ready) for fmt in FORMATS]
+    def quotes_file(fmt: str) -> Callable[[list[Turn], gr.Request], str]:
+        """Export quotes: the conversation's file in `fmt`, written when the button is clicked."""
+        def write(turns: list[Turn], request: gr.Request) -> str:
+            answers = [Asked(t.answer, t.limit) for t in turns if t.answer]
+            return str(write_export(answers, fmt, session_folder(request) / f"quotes.{fmt}"))
+        return write
+
+    def starred_file(fmt: str) -> Callable[[list[Passage], gr.Request], str]:
+        """Export starred: the collection's file in `fmt`, written when the button is clicked."""
+        def write(passages: list[Passage], request: gr.Request) -> str:
+            return str(write_text(export_collection(passages, fmt), session_folder(request) / f"starred.{fmt}"))
+        return write
+
+    def original_button(doc: Document | None, request: gr.Request) -> gr.DownloadButton:
+        """The button that downloads the file the document shown was made from (qa.desk.original_file), copied into
+        this session's folder (Gradio serves only files under its own folders)."""
+        path = original_file(doc, qa.index.documents, qa.settings) if doc else None
+        if path is None:
+            return gr.DownloadButton(ORIGINAL, value=None, interactive=False)
+        copy = session_folder(request) / "original" / path.name
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, copy)
+        return gr.DownloadButton(f"{ORIGINAL} ({path.name})", value=copy, interactive=True)
+
+    def conversation(turns: list[Turn], request: gr.Request, shown: str | None = None) -> dict:
+        """The conversation shown (`shown`, when a limit's notice ends it), kept for follow-ups, kept in the browser,
+        and its export buttons."""
+        ready = any(t.answer.passages for t in turns if t.answer)
+        return {chat: conversation_html(turns) if shown is None else shown, state: turns,
+                saved: [turn_dict(t) for t in turns],
+                **{button: gr.Button(interactive=ready) for button in exports}}
+
+    def collection(passages: list[Passage], request: gr.Request) -> dict:
+        """The collection shown, kept in the browser, and its export buttons."""
+        return {collected: collection_html(passages), starred: passages, kept: [passage_dict(p) for p in passages],
+                **{button: gr.Button(interactive=bool(passages)) for button in collection_exports}}
+
+    def bounded(turns: list[Turn], turn: Turn, request: gr.Request) -> dict:
+        """The conversation with `turn` added, unless that passes the session's byte limit (then a notice)."""
+        kept = with_turn(turns, turn, server)
+        return conversation(kept.turns, request, kept.html)
 
     def respond(question: str | None, turns: list[Turn], chosen: list[str] | None, since: str | None,
-                until: str | None, request: gr.Request):
+                until: str | None, request: gr.Request) -> dict:
         question = question or ""  # a page or client may send null: answered as an empty question
         full = turns_left(turns, server)
         if full:  # not asked: the question stays in the box
-            conversation = refused(turns, full)
-            return question, conversation.html, turns, *downloads(turns, request)
-        try:
-            turn = Turn(question, qa.ask(question, history=[t.answer for t in turns if t.answer], sources=chosen or None,
-                                         since=(since or "").strip() or None, until=(until or "").strip() or None))
-        except QAError as exc:
-            turn = Turn(question, error=str(exc))
-        conversation = with_turn(turns, turn, server)
-        return "", conversation.html, conversation.turns, *downloads(conversation.turns, request)
+            return {box: question, **conversation(turns, request, refused(turns, full).html)}
+        turn = ask_turn(qa, question, [t.answer for t in turns if t.answer], chosen, since, until)
+        return {box: "", **bounded(turns, turn, request)}
 
-    def open_source(event: gr.EventData):
+    def act(turns: list[Turn], passages: list[Passage], event: gr.EventData, request: gr.Request) -> dict:
+        """A button of a quote, a hit or the viewer: open a passage or a document (an empty id: the list of
+        sources), star or remove a passage, or ask an answer's question again for more quotes."""
         data = event._data  # what the page sent, which may be anything: EventData's own lookup raises on a None
+        key = str(data.get("key") or "") if isinstance(data, dict) else ""
+        if key.startswith(("star:", "unstar:")):
+            return collection(toggle_star(qa, passages, key), request)
+        if key.startswith("more:") and key[5:].isdigit():
+            return conversation(more(qa, turns, int(key[5:])), request)
+        if not key:
+            return {viewer: sources_html(qa.sources()), original: original_button(None, request)}
         try:
-            return source_html(*qa.locate(data.get("key") if isinstance(data, dict) else None))
+            doc, start, end = qa.locate(key)
         except QAError as exc:
-            return f"<p>{html.escape(str(exc))}</p>"
+            return {viewer: f"<p>{html.escape(str(exc))}</p>", original: original_button(None, request)}
+        return {viewer: source_html(doc, start, end), original: original_button(doc, request)}
 
-    def clear(request: gr.Request):
+    def restore(kept_turns: object, kept_passages: object, request: gr.Request) -> dict:
+        """On opening the page: the conversation and collection this browser kept. Nothing kept changes nothing, so
+        that a question asked before this step ends is never overwritten."""
+        turns = restore_turns(kept_turns, qa.index)
+        passages = restore_starred(kept_passages, qa.index, qa.live.current().passages_by_id)
+        # Gradio reads an empty dict as one value: gr.skip() leaves the chat as it is.
+        return {chat: gr.skip(), **(conversation(turns, request) if turns else {}),
+                **(collection(passages, request) if passages else {})}
+
+    def follow_link(turns: list[Turn], request: gr.Request) -> dict:
+        """Then the answer the page's link asks (present.link), after the conversation so far."""
+        try:
+            asked = read_link(str(request.query_params))
+        except QAError as exc:
+            return conversation(turns + [Turn("(the link)", error=str(exc))], request)
+        if asked is None:
+            return {chat: gr.skip()}
+        if turns_left(turns, server):
+            return conversation(turns, request, refused(turns, turns_left(turns, server) or "").html)
+        turn = ask_turn(qa, asked.question, asked.history, asked.sources, asked.since, asked.until, asked.k)
+        return bounded(turns, turn, request)
+
+    def clear(request: gr.Request) -> dict:
         forget(request)
-        return [], conversation_html([]), "", sources_html(qa.sources()), *downloads([], request)
+        return {box: "", viewer: sources_html(qa.sources()), original: original_button(None, request),
+                **conversation([], request)}
 
     def list_sources(query: str | None, page: int):
         """The source list in the viewer: the sources matching `query`, page `page`, and the paging buttons."""
         listing = source_list(qa.sources(), query or "", page)
         return (listing.html, listing.page, gr.Button(interactive=listing.page > 1),
                 gr.Button(interactive=listing.page < listing.pages), gr.Row(visible=listing.pages > 1))
+
+    def find_passages(query: str, order: str, page: int, chosen: list[str] | None, since: str | None,
+                      until: str | None):
+        """The Search tab: page `page` of the passages matching `query`, and the paging buttons."""
+        try:
+            results = qa.search(query, sources=chosen or None, since=(since or "").strip() or None,
+                                until=(until or "").strip() or None, page=max(int(page), 1), order=order)
+        except QAError as exc:
+            return search_html(None, str(exc)), 1, gr.Button(interactive=False), gr.Button(interactive=False)
+        return (search_html(results), results.page, gr.Button(interactive=results.page > 1),
+                gr.Button(interactive=results.page < results.pages))
+
+    def search(query: str, sources: list[str] | None = None, since: str | None = None, until: str | None = None,
+               page: int = 1, order: str = "relevance") -> dict:
+        """SearchResults.to_dict(): page `page` (of 20) of every passage holding all the words of `query` and each of
+        its "quoted phrases", with the total and the count per document; `order` "relevance" (BM25) or "date"
+        (oldest first). `sources`, `since` and `until` limit it as they limit /ask."""
+        try:
+            return qa.search(query, sources=sources or None, since=since or None, until=until or None, page=page,
+                             order=order).to_dict()
+        except QAError as exc:
+            log.info("refused: %s", exc)
+            raise gr.Error(str(exc), print_exception=False) from None
 
     def ask(question: str, k: int | None = None, history: list[str] | None = None, sources: list[str] | None = None,
             since: str | None = None, until: str | None = None) -> dict:
@@ -142,21 +254,41 @@ def build_app(qa: QA, export_dir: Path, server: ServerSettings) -> gr.Blocks:
         gr.HTML(intro_html(qa.collection), elem_id="intro")
         with gr.Row(equal_height=False, elem_id="workspace"):
             with gr.Column(scale=3, min_width=300, elem_id="chat-column"):
-                chat = gr.HTML(conversation_html([]), html_template=CHAT_TEMPLATE, js_on_load=CHAT_JS, elem_id="chat")
-                box = gr.Textbox(label="Your question", placeholder=(qa.examples or ["Type a question"])[0], submit_btn="Ask")
-                gr.Markdown("Example questions:", visible=bool(qa.examples))
-                with gr.Row():
-                    examples = [gr.Button(q, size="sm", variant="secondary") for q in qa.examples]
-                with gr.Accordion("Limit answers to sources and dates", open=False):
+                with gr.Tabs():
+                    with gr.Tab("Ask", id="ask"):
+                        chat = gr.HTML(conversation_html([]), html_template=CHAT_TEMPLATE, js_on_load=CHAT_JS,
+                                       elem_id="chat", elem_classes=["quotes"])
+                        box = gr.Textbox(label="Your question", placeholder=(qa.examples or ["Type a question"])[0],
+                                         submit_btn="Ask")
+                        gr.Markdown("Example questions:", visible=bool(qa.examples))
+                        with gr.Row():
+                            examples = [gr.Button(q, size="sm", variant="secondary") for q in qa.examples]
+                        with gr.Row():
+                            exports = [gr.Button(f"Export quotes ({name})", size="sm", interactive=False)
+                                       for name in FORMAT_NAMES]
+                            clear_button = gr.Button("Clear chat", size="sm")
+                    with gr.Tab("Search", id="search"):
+                        query = gr.Textbox(label="Find passages", submit_btn="Search",
+                                           placeholder='words that must all be in the passage, or a "quoted phrase"')
+                        order = gr.Radio([("Best match first", ORDERS[0]), ("Oldest first", ORDERS[1])],
+                                         value=ORDERS[0], label="Order")
+                        hits = gr.HTML(search_html(None), html_template=SEARCH_TEMPLATE, js_on_load=CHAT_JS,
+                                       elem_id="search", elem_classes=["quotes"])
+                        with gr.Row():
+                            previous_hits = gr.Button("Previous page of passages", size="sm", interactive=False)
+                            next_hits = gr.Button("Next page of passages", size="sm", interactive=False)
+                    with gr.Tab("Collection", id="collection"):
+                        collected = gr.HTML(collection_html([]), html_template=COLLECTION_TEMPLATE, js_on_load=CHAT_JS,
+                                            elem_id="collection", elem_classes=["quotes"])
+                        with gr.Row():
+                            collection_exports = [gr.Button(f"Export starred ({name})", size="sm", interactive=False)
+                                                  for name in FORMAT_NAMES]
+                with gr.Accordion("Limit answers and searches to sources and dates", open=False):
                     chosen = gr.Dropdown(source_choices(qa.sources()), value=[], multiselect=True,
                                          label="Quote only these sources (none chosen: all)")
                     with gr.Row():
                         since = gr.Textbox(label="From date", placeholder="YYYY-MM-DD")
                         until = gr.Textbox(label="Until date", placeholder="YYYY-MM-DD")
-                with gr.Row():
-                    exports = [gr.DownloadButton(f"Export quotes ({name})", size="sm", interactive=False)
-                               for name in ("Markdown", "CSV", "JSON")]
-                    clear_button = gr.Button("Clear chat", size="sm")
             with gr.Column(scale=2, min_width=300):
                 find = gr.Textbox(label="Find a source", placeholder="title, publisher, author or date")
                 viewer = gr.HTML(sources_html(qa.sources()), html_template=VIEWER_TEMPLATE, js_on_load=VIEWER_JS,
@@ -164,20 +296,45 @@ def build_app(qa: QA, export_dir: Path, server: ServerSettings) -> gr.Blocks:
                 with gr.Row(visible=page_count(len(qa.sources())) > 1) as paging_row:  # only for a long list
                     previous_page = gr.Button("Previous page of sources", size="sm", interactive=False)
                     next_page = gr.Button("Next page of sources", size="sm")
-        turns = gr.State([])  # this browser session's conversation, for follow-ups and the export
+                original = gr.DownloadButton(ORIGINAL, size="sm", interactive=False)
+        state = gr.State([])  # this browser session's conversation (Turns), for follow-ups and the export
+        starred = gr.State([])  # the collection (Passages)
+        # Both are also kept in the browser's local storage (not on the server), as JSON, for the next visit.
+        saved = gr.BrowserState([], storage_key="qa-conversation")
+        kept = gr.BrowserState([], storage_key="qa-collection")
         page = gr.State(1)  # of the source list
-        outputs = [box, chat, turns, *exports]
+        outputs = [box, chat, state, saved, *exports]
+        kept_outputs = [collected, starred, kept, *collection_exports]
         limits = [chosen, since, until]
-        box.submit(respond, [box, turns, *limits], outputs, show_progress_on=[box], **PRIVATE)
+        box.submit(respond, [box, state, *limits], outputs, show_progress_on=[box], **PRIVATE)
         for button in examples:
-            button.click(respond, [button, turns, *limits], outputs, show_progress_on=[box], **PRIVATE)
+            button.click(respond, [button, state, *limits], outputs, show_progress_on=[box], **PRIVATE)
+        # Not queued: the kept state is back before a first question can be answered.
+        app.load(restore, [saved, kept], [*outputs, *kept_outputs], queue=False, **PRIVATE).then(
+            follow_link, [state], outputs, **PRIVATE)
+        # An export is written when its button is clicked, then handed to the browser as a download.
+        download = gr.File(visible=False)
+        for fmt, button, other in zip(FORMATS, exports, collection_exports):
+            button.click(quotes_file(fmt), [state], download, **PRIVATE).then(None, [download], None, js=DOWNLOAD_JS)
+            other.click(starred_file(fmt), [starred], download, **PRIVATE).then(None, [download], None, js=DOWNLOAD_JS)
         paging = [viewer, page, previous_page, next_page, paging_row]
         find.change(list_sources, [find, gr.State(1)], paging, show_progress="hidden", **PRIVATE)
         previous_page.click(lambda q, p: list_sources(q, p - 1), [find, page], paging, **PRIVATE)
         next_page.click(lambda q, p: list_sources(q, p + 1), [find, page], paging, **PRIVATE)
-        chat.select(open_source, None, viewer, show_progress="hidden", **PRIVATE)
-        clear_button.click(clear, None, [turns, chat, box, viewer, *exports], **PRIVATE)
+        for shown in (chat, hits, collected, viewer):
+            shown.select(act, [state, starred], [viewer, original, *outputs, *kept_outputs], show_progress="hidden",
+                         **PRIVATE)
+        hits_page = gr.State(1)
+        searching = [hits, hits_page, previous_hits, next_hits]
+        query.submit(find_passages, [query, order, gr.State(1), *limits], searching, **PRIVATE)
+        order.change(find_passages, [query, order, gr.State(1), *limits], searching, **PRIVATE)
+        previous_hits.click(lambda q, o, p, *lim: find_passages(q, o, p - 1, *lim), [query, order, hits_page, *limits],
+                            searching, **PRIVATE)
+        next_hits.click(lambda q, o, p, *lim: find_passages(q, o, p + 1, *lim), [query, order, hits_page, *limits],
+                        searching, **PRIVATE)
+        clear_button.click(clear, None, [viewer, original, *outputs], **PRIVATE)
         gr.api(ask, api_name="ask")
+        gr.api(search, api_name="search")
         app.unload(forget)
     return app
 

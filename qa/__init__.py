@@ -11,7 +11,8 @@ from qa.answer.model import Answer, Passage
 from qa.api import QA, ask
 from qa.config import MAX_QUESTION_CHARS, Settings
 from qa.errors import CorpusError, IndexUnavailable, InvalidQuestion, QAError, UngroundedAnswer
+from qa.search.fulltext import SearchResults
 from qa.verify import assert_grounded, verify
 
 __all__ = ["QA", "Answer", "Passage", "Settings", "ask", "QAError", "InvalidQuestion", "CorpusError",
-           "IndexUnavailable", "UngroundedAnswer", "MAX_QUESTION_CHARS", "verify", "assert_grounded", "export"]
+           "IndexUnavailable", "UngroundedAnswer", "MAX_QUESTION_CHARS", "verify", "assert_grounded", "export", "SearchResults"]

@@ -24,7 +24,9 @@ from qa.index.encoder import Encoder, MiniLMEncoder
 from qa.index.live import LiveIndex
 from qa.index.store import Index
 from qa.request import validate
-from qa.search.filters import allowed_passages
+from qa.search.filters import allowed_passages, validate_filter
+from qa.search.fulltext import SearchResults
+from qa.search.fulltext import search as search_passages
 from qa.search.query import build_query
 
 
@@ -99,6 +101,15 @@ class QA:
                           confidence=decision.confidence)
         return compose(request.question, request.k, request.every_source, query, ranking, evidence, decision,
                        now.figures, calibration)
+
+    def search(self, query: str, sources: Iterable[str] | None = None, since: str | date | None = None,
+               until: str | date | None = None, page: int = 1, order: str = "relevance") -> SearchResults:
+        """Page `page` of every passage holding all the words of `query` and each of its "quoted phrases", ranked by
+        BM25 (`order="relevance"`) or by date, oldest first (`order="date"`); with the total and the count per
+        document (qa/search/fulltext.py). `sources`, `since` and `until` limit it as they limit `ask`."""
+        now = self.live.current()
+        limit = validate_filter(sources, since, until, now.index.documents)
+        return search_passages(now.search_corpus, query, self.settings, limit, order, page)
 
     def sources(self) -> list[Document]:
         """The articles, in corpus order (reader comments are reached through their article)."""

@@ -1,7 +1,7 @@
-"""Command line: `python -m qa ask "question"`, `python -m qa chat`, `python -m qa index` and `python -m qa
-add|list|remove` (import files into the corpus), the product's own commands. The tools' commands (`eval`, `bench`,
-`load`) register themselves through the `qa.commands` entry points (qa_tools/cli.py), so the product imports none
-of their code.
+"""Command line: `python -m qa ask "question"`, `python -m qa search WORDS`, `python -m qa chat`, `python -m qa index`
+and `python -m qa add|list|remove` (import files into the corpus), the product's own commands. The tools' commands
+(`eval`, `bench`, `load`) register themselves through the `qa.commands` entry points (qa_tools/cli.py), so the product
+imports none of their code.
 
 Every command that uses the settings takes `--param NAME=VALUE` (repeatable) and `--config FILE`; where a value
 comes from, later winning: default, settings file, environment (`QA_<NAME>`), flag (qa/config.py)."""
@@ -28,20 +28,41 @@ def settings_from(args: argparse.Namespace) -> Settings:
 
 
 def _ask(args: argparse.Namespace) -> int:
-    from qa.answer.export import export
+    from qa.answer.export import Asked, export
     from qa.api import QA
     from qa.request import validate
+    from qa.search.filters import validate_filter
     from qa.terminal import print_answer
     settings = settings_from(args)
     validate(args.question, args.k, args.history, settings, since=args.since, until=args.until)  # before the model loads
-    answer = QA(settings).ask(args.question, args.k, history=args.history, sources=args.source, since=args.since,
-                              until=args.until)
+    qa = QA(settings)
+    answer = qa.ask(args.question, args.k, history=args.history, sources=args.source, since=args.since,
+                    until=args.until)
+    limit = validate_filter(args.source, args.since, args.until, qa.index.documents)
     if args.json:
         print(printable(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2)))  # still JSON: \u escapes
     elif args.export:
-        print(printable(export([answer], args.export)), end="")
+        print(printable(export([Asked(answer, limit)], args.export)), end="")
     else:
-        print_answer(answer)
+        print_answer(answer, limit=limit)
+    return 0
+
+
+def _search(args: argparse.Namespace) -> int:
+    from qa.answer.export import export_collection
+    from qa.api import QA
+    from qa.search.fulltext import parse
+    from qa.terminal import print_search
+    settings = settings_from(args)
+    parse(args.query, settings)  # a bad search fails before the index loads
+    results = QA(settings).search(args.query, sources=args.source, since=args.since, until=args.until,
+                                  page=args.page, order=args.order)
+    if args.json:
+        print(printable(json.dumps(results.to_dict(), ensure_ascii=False, indent=2)))
+    elif args.export:
+        print(printable(export_collection(results.hits, args.export)), end="")
+    else:
+        print_search(results)
     return 0
 
 
@@ -139,6 +160,19 @@ def parser() -> argparse.ArgumentParser:
     a.add_argument("--export", choices=("md", "csv", "json"), help="print the quotes with all citation fields as "
                    "Markdown, CSV or JSON")
     a.set_defaults(run=_ask)
+    se = sub.add_parser("search", parents=[common], help='every passage holding all the words, or a "quoted phrase"')
+    se.add_argument("query", help='words (each must be in the passage, any form: kill matches killed) and "exact '
+                    'phrases"')
+    se.add_argument("--order", choices=("relevance", "date"), default="relevance",
+                    help="relevance: BM25, best first (default); date: oldest first, undated last")
+    se.add_argument("--page", type=int, default=1, help="which page of 20 hits (default 1)")
+    se.add_argument("--source", action="append", metavar="ID", help="only this document (repeatable)")
+    se.add_argument("--since", metavar="DATE", help="only documents dated on or after DATE (YYYY-MM-DD)")
+    se.add_argument("--until", metavar="DATE", help="only documents dated on or before DATE (YYYY-MM-DD)")
+    se.add_argument("--json", action="store_true", help="print SearchResults.to_dict() as JSON")
+    se.add_argument("--export", choices=("md", "csv", "json"), help="print the page's hits with all citation fields "
+                    "as Markdown, CSV or JSON, as the chat exports starred passages")
+    se.set_defaults(run=_search)
     c = sub.add_parser("chat", parents=[common], help="a conversation: questions read from standard input, "
                                                       "follow-ups searched with the questions before them")
     c.add_argument("-k", type=int, default=None, help="at most this many passages per answer (1-10, default 3)")

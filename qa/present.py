@@ -7,10 +7,12 @@ copy and open buttons. A button's `data-copy` holds the plain text it copies (qa
 of the passage it opens in the source viewer."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape as escape_html
+from urllib.parse import urlencode
 
-from qa.answer.export import ALSO_IN, answer_text, differ_lines, quote_text
+from qa.answer.export import ALSO_IN, answer_text, differ_lines, filter_text, quote_text
 from qa.answer.model import (
     NOTICE_PREFIX,
     SEARCHED_PREFIX,
@@ -27,6 +29,8 @@ from qa.corpus.collection import Collection
 from qa.corpus.documents import Document
 from qa.corpus.text import paragraph_spans
 from qa.safe_text import BIDI_CONTROL, isolated
+from qa.search.filters import Filter
+from qa.search.fulltext import SearchResults
 
 
 def escape(text: str) -> str:
@@ -42,6 +46,7 @@ def field(text: str) -> str:
 
 QUOTED_ID = "quoted-passage"  # the first marked stretch, scrolled into view by the chat
 OPEN = "Open in source viewer"
+ALL_SOURCES = "All sources"  # back from a document to the list
 
 
 def _byline(doc: Document) -> str:
@@ -108,7 +113,9 @@ def source_list(documents: list[Document], query: str = "", page: int = 1,
     page = min(max(page, 1), pages)
     first = (page - 1) * per_page
     shown = found[first:first + per_page]
-    items = "".join(f"<li>{_title(d)}<br><small>{_byline(d)}</small></li>" for d in shown)
+    items = "".join(f"<li>{_title(d)}<br><small>{_byline(d)}</small> "
+                    f"{_button('Read', f'Read the whole of {d.title or d.source_file or d.id}', open=d.id)}</li>"
+                    for d in shown)
     status = ""
     if query.strip() or len(found) > per_page:
         matching = f" matching “{escape(query.strip())}”" if query.strip() else ""
@@ -131,20 +138,43 @@ def source_choices(documents: list[Document]) -> list[tuple[str, str]]:
     return [(label(d), d.id) for d in documents]
 
 
+def _page_html(number: int) -> str:
+    return f'<span class="page-no" role="note">[page {number}]</span>'
+
+
+def _paragraph_html(body: str, p_start: int, p_end: int, cuts: list[int], mark: tuple[int, int] | None,
+                    page_of: dict[int, int]) -> str:
+    """One paragraph: body[mark[0]:mark[1]] inside <mark> (the first with QUOTED_ID), and the page number where a
+    page of a PDF begins inside it. `cuts`: the offsets where a mark or a page begins or ends."""
+    out, pos = [], p_start
+    for cut in [c for c in cuts if p_start < c < p_end] + [p_end]:
+        text = escape(body[pos:cut])
+        if mark and mark[0] <= pos < mark[1]:
+            text = (f'<mark id="{QUOTED_ID}">' if pos == mark[0] else "<mark>") + text + "</mark>"
+        out.append(text + (_page_html(page_of[cut]) if cut in page_of and cut < p_end else ""))
+        pos = cut
+    return "".join(out)
+
+
 def source_html(doc: Document, start: int | None = None, end: int | None = None) -> str:
-    """The whole document, with body[start:end] marked; the first mark carries QUOTED_ID."""
-    paragraphs = []
+    """The whole document, with body[start:end] marked (the first mark carries QUOTED_ID) and, for a PDF, the number
+    of each page where it begins."""
+    pages = doc.pages or ()
+    page_of = {offset: n for n, offset in enumerate(pages, 1)}
+    mark = (start, end) if start is not None and end is not None else None
+    cuts = sorted({*pages, *(mark or ())})
+    out, following = [], 0  # the next page whose number is not shown yet
     for p_start, p_end in paragraph_spans(doc.body):
-        lo, hi = max(p_start, start or 0), min(p_end, end or 0)
-        if start is None or lo >= hi:
-            paragraphs.append(f"<p>{escape(doc.body[p_start:p_end])}</p>")
-            continue
-        mark_id = f' id="{QUOTED_ID}"' if lo == start else ""
-        paragraphs.append(f"<p>{escape(doc.body[p_start:lo])}<mark{mark_id}>{escape(doc.body[lo:hi])}</mark>"
-                          f"{escape(doc.body[hi:p_end])}</p>")
+        while following < len(pages) and pages[following] <= p_start:  # pages that begin with a paragraph
+            following += 1
+            out.append(f"<p>{_page_html(following)}</p>")
+        out.append(f"<p>{_paragraph_html(doc.body, p_start, p_end, cuts, mark, page_of)}</p>")
+        while following < len(pages) and pages[following] < p_end:
+            following += 1
     kind = "Reader comment" if doc.kind == "comment" else "Article"
-    return (f'<article class="source-view"><p><small>{kind}</small></p><h3>{_title(doc)}</h3>'
-            f"<p><small>{_byline(doc)}</small></p>{''.join(paragraphs)}</article>")
+    return (f'<article class="source-view"><p><small>{kind}</small> {_button(ALL_SOURCES, ALL_SOURCES, open="")}</p>'
+            f'<h3>{_title(doc)}</h3>'
+            f"<p><small>{_byline(doc)}</small></p>{''.join(out)}</article>")
 
 
 def _link(url: str | None, text: str) -> str:
@@ -160,6 +190,29 @@ class Turn:
     question: str
     answer: Answer | None = None
     error: str | None = None
+    limit: Filter | None = None  # the sources and dates the answer was limited to
+    k: int | None = None  # as asked: None for the default (3, or every source's figure)
+
+
+MAX_MORE = 10  # "More quotes" asks again for up to this many
+
+
+def link(turn: Turn, earlier: Sequence[str] = ()) -> str:
+    """The query string of a link that asks `turn`'s question again with its k, filters and the earlier questions
+    it followed (qa/desk.py reads it back)."""
+    pairs: list[tuple[str, str]] = [("q", turn.question)]
+    if turn.k is not None:
+        pairs.append(("k", str(turn.k)))
+    if turn.limit is not None:
+        pairs += [("source", s) for s in sorted(turn.limit.sources or ())]
+        pairs += [(name, value) for name, value in (("since", turn.limit.since), ("until", turn.limit.until)) if value]
+    pairs += [("h", q) for q in earlier]
+    return "?" + urlencode(pairs)
+
+
+def star_key(p: Passage) -> str:
+    """What a Star button sends: the passage id and the spans marked where it was starred (qa/desk.py parse_star)."""
+    return f"star:{p.passage_id}|" + ",".join(f"{a}-{b}" for a, b in p.highlights)
 
 
 def error_reply(message: str) -> str:
@@ -183,24 +236,35 @@ def marked_html(text: str, highlights: list[tuple[int, int]]) -> str:
 
 
 def _button(label: str, name: str, **data: str) -> str:
+    # data-copy: text to copy; data-open: a passage or document id to open in the viewer; data-key: an action the
+    # server carries out (star:, unstar:, more:).
     """A button with visible `label` and accessible `name` (which starts with the label)."""
     attrs = "".join(f' data-{key}="{escape(value)}"' for key, value in data.items())
     return f'<button type="button" class="act" aria-label="{escape(name)}"{attrs}>{escape(label)}</button>'
 
 
-def _quote_html(p: Passage, n: int) -> str:
+def _quote_html(p: Passage, n: int, noun: str = "quote", keep: str | None = None) -> str:
+    """A quote (or a search hit: `noun`) with its citation, near-identical sources and its buttons, the last of them
+    `keep` (by default Star, to keep it in the collection)."""
+    keep = keep or _button("Star", f"Star {noun} {n}: keep it in the collection", key=star_key(p))
     also = "".join(f'<p class="also">{escape(ALSO_IN)}{citation_html(q)} '
                    f'{_button(OPEN, f"{OPEN}: the same in {q.publisher}", open=q.passage_id)}</p>' for q in p.also_in)
     return (f'<figure class="quote" data-quote="{n}"><blockquote class="quote-text">{marked_html(p.text, p.highlights)}'
             f'</blockquote><figcaption class="citation"><span class="num">[{n}]</span> {citation_html(p)}</figcaption>'
-            f'{also}<p class="actions">{_button("Copy quote", f"Copy quote {n} with its citation", copy=quote_text(p))} '
-            f'{_button(OPEN, f"{OPEN}: quote {n}", open=p.passage_id)}</p></figure>')
+            f'{also}<p class="actions">{_button("Copy quote", f"Copy {noun} {n} with its citation", copy=quote_text(p))} '
+            f'{_button(OPEN, f"{OPEN}: {noun} {n}", open=p.passage_id)} '
+            f'{keep}</p></figure>')
 
 
-def answer_html(answer: Answer) -> str:
-    """An answer: its message line as given (which names its confidence), what a follow-up searched for, where
-    sources differ (a short list, one line per source), then each quote with its citation and controls."""
-    parts = [f'<p class="message">{escape(answer.message)}</p>']
+def _filtered_html(limit: Filter | None) -> str:
+    return f'<p class="filtered" role="note">{escape(filter_text(limit))}</p>' if limit else ""
+
+
+def answer_html(answer: Answer, limit: Filter | None = None, turn: int | None = None, href: str | None = None) -> str:
+    """An answer: what it was limited to, its message line as given (which names its confidence), what a follow-up
+    searched for, where sources differ (a short list, one line per source), then each quote with its citation and
+    controls; with the number of its `turn`, a More quotes button, and a link (`href`) that asks it again."""
+    parts = [f'{_filtered_html(limit)}<p class="message">{escape(answer.message)}</p>']
     if answer.abstained:
         if answer.suggestions:
             items = "".join(f"<li>{escape(q)}</li>" for q in answer.suggestions)
@@ -214,8 +278,15 @@ def answer_html(answer: Answer) -> str:
         parts.append(f'<div class="differ" role="note"><p class="label"><strong>{escape(NOTICE_PREFIX.rstrip())}'
                      f'</strong></p><ul>{items}</ul></div>')
     parts += [_quote_html(p, n) for n, p in enumerate(answer.passages, 1)]
-    copy = _button("Copy answer", "Copy answer with all its quotes and citations", copy=answer_text(answer))
-    parts.append(f'<p class="actions">{copy}</p>')
+    actions = []
+    if turn is not None and len(answer.passages) < MAX_MORE:
+        actions.append(_button("More quotes", f"More quotes for question {turn + 1}: up to {MAX_MORE}",
+                               key=f"more:{turn}"))
+    if href:
+        actions.append(f'<a class="act" href="{escape(href)}" target="_blank" rel="noopener" aria-label="Link to this '
+                       f'answer: asks it again in a new page">Link to this answer</a>')
+    actions.append(_button("Copy answer", "Copy answer with all its quotes and citations", copy=answer_text(answer, limit)))
+    parts.append(f'<p class="actions">{" ".join(actions)}</p>')
     return "".join(parts)
 
 
@@ -224,9 +295,46 @@ def conversation_html(turns: list[Turn]) -> str:
     if not turns:
         return '<p class="empty">Answers appear here, quoted word for word from the documents.</p>'
     out = []
-    for t in turns:
-        reply = answer_html(t.answer) if t.answer else f'<p class="message">{escape(error_reply(t.error or ""))}</p>'
+    for n, t in enumerate(turns):
+        earlier = [e.question for e in turns[:n] if e.answer]
+        reply = (answer_html(t.answer, t.limit, n, link(t, earlier)) if t.answer
+                 else f'<p class="message">{escape(error_reply(t.error or ""))}</p>')
         out.append(f'<section class="turn"><div class="asked"><p class="who">You asked</p>'
                    f'<p class="question" data-testid="user">{escape(t.question)}</p></div>'
                    f'<div class="reply" data-testid="bot">{reply}</div></section>')
     return "".join(out)
+
+
+def search_html(results: SearchResults | None, error: str | None = None) -> str:
+    """Search results: the count, what they are limited to, the count per document, then each hit numbered in the
+    whole list, with the user's words marked and the controls of a quote."""
+    if error is not None:
+        return f'<p class="message" role="status">{escape(error_reply(error))}</p>'
+    if results is None:
+        return ('<p class="empty">Every passage holding all your words is listed here; put "quotation marks" '
+                'around an exact phrase.</p>')
+    shown = (f"; {results.first:,}–{results.first + len(results.hits) - 1:,} shown, page {results.page} of "
+             f"{results.pages}" if results.hits else "")
+    order = "best match first" if results.order == "relevance" else "oldest first"
+    limit = Filter(frozenset(results.sources) if results.sources is not None else None, results.since, results.until)
+    parts = [f'<p class="count" role="status">{results.total:,} passages in {results.matched_documents:,} documents match: '
+             f'{escape(results.query)} ({order}){shown}</p>',
+             _filtered_html(limit if limit != Filter() else None)]
+    if results.documents:
+        items = "".join(f"<li>{escape(d.title)}: {d.count:,}</li>" for d in results.documents)
+        more = results.matched_documents - len(results.documents)
+        parts.append(f'<details class="per-doc"><summary>Matches per document</summary><ul>{items}</ul>'
+                     + (f"<p>and {more:,} more documents</p>" if more > 0 else "") + "</details>")
+    parts += [_quote_html(p, n, "hit") for n, p in enumerate(results.hits, results.first)]
+    return "".join(parts)
+
+
+def collection_html(passages: list[Passage]) -> str:
+    """The starred passages, each with its citation and its Copy, Open and Remove buttons."""
+    if not passages:
+        return '<p class="empty">Star a quote or a search hit to keep it here; the collection stays in this browser.</p>'
+    items = [f'<p class="count" role="status">{len(passages):,} starred passages</p>']
+    items += [_quote_html(p, n, "starred passage", _button("Remove", f"Remove starred passage {n} from the collection",
+                                                            key=f"unstar:{p.passage_id}"))
+              for n, p in enumerate(passages, 1)]
+    return "".join(items)

@@ -9,10 +9,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
-from qa.answer.export import ALSO_IN, differ_lines, format_of, write_export
+from qa.answer.export import ALSO_IN, differ_lines, filter_text, format_of, write_export
 from qa.answer.model import NOTICE_PREFIX, SEARCHED_PREFIX, SUGGESTIONS_HEADING, Answer, mark_spans
 from qa.errors import QAError
 from qa.safe_text import printable
+from qa.search.filters import Filter
+from qa.search.fulltext import SearchResults
 
 BOLD_UNDERLINE, RESET = "\033[1;4m", "\033[0m"
 PLAIN_MARKS = ("[[", "]]")
@@ -29,10 +31,11 @@ def marked(text: str, highlights: list[tuple[int, int]], tty: bool) -> str:
     return mark_spans(text, highlights, printable, start_mark, end_mark)
 
 
-def format_answer(answer: Answer, tty: bool) -> str:
-    """The answer as the CLI prints it: the message, what a follow-up searched for, where sources differ (one line
-    per source), then each quote numbered with its citation above it."""
-    lines = [printable(answer.message)]  # every text from the corpus or the user is shown safe (qa.safe_text)
+def format_answer(answer: Answer, tty: bool, limit: Filter | None = None) -> str:
+    """The answer as the CLI prints it: what it was limited to, the message, what a follow-up searched for, where
+    sources differ (one line per source), then each quote numbered with its citation above it."""
+    lines = [printable(filter_text(limit))] if limit else []
+    lines.append(printable(answer.message))  # every text from the corpus or the user is shown safe (qa.safe_text)
     if answer.abstained:
         if answer.suggestions:
             lines += ["", SUGGESTIONS_HEADING, *(f"- {printable(q)}" for q in answer.suggestions)]
@@ -81,6 +84,24 @@ def chat(ask: Callable[[str, list[Answer]], Answer], stdin: TextIO, stdout: Text
             write_export(answers, fmt, export_to)
 
 
-def print_answer(answer: Answer, stdout: TextIO | None = None) -> None:
+def print_answer(answer: Answer, stdout: TextIO | None = None, limit: Filter | None = None) -> None:
     stdout = stdout or sys.stdout  # read when called: a caller may have redirected it
-    print(format_answer(answer, is_tty(stdout)), file=stdout)
+    print(format_answer(answer, is_tty(stdout), limit), file=stdout)
+
+
+def format_search(results: SearchResults, tty: bool) -> str:
+    """Search results as the CLI prints them: the count, the count per document, then each hit numbered with its
+    citation above it and the user's words marked."""
+    shown = f"; {results.first:,}–{results.first + len(results.hits) - 1:,} shown" if results.hits else ""
+    lines = [f"{results.total:,} passages in {results.matched_documents:,} documents match {printable(results.query)}"
+             f" (by {results.order}, page {results.page} of {results.pages}{shown})"]
+    lines += [f"  {d.count:>5,}  {printable(d.title)}" for d in results.documents]
+    for n, p in enumerate(results.hits, results.first):
+        lines += ["", f"[{n}] {printable(p.citation)}"]
+        lines.append(INDENT + marked(p.text, p.highlights, tty).replace("\n\n", "\n" + INDENT))
+    return "\n".join(lines)
+
+
+def print_search(results: SearchResults, stdout: TextIO | None = None) -> None:
+    stdout = stdout or sys.stdout
+    print(format_search(results, is_tty(stdout)), file=stdout)

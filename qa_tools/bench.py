@@ -497,6 +497,48 @@ def dense_recall(index, queries: np.ndarray, path: Path, candidates: int, k: int
     return hits / (k * len(queries))
 
 
+SEARCH_TIMES = 20  # searches per timed run
+
+
+def search_queries(index) -> dict[str, str]:
+    """Two words, and the same two as a phrase: the first adjacent pair of a generated passage whose words both rank
+    from the 100th to the 1,000th commonest (about 1 to 5% of passages hold each: a common name, a place); and, the
+    worst case, the two commonest words, each in most passages. Each word is its own index token."""
+    from qa.corpus.text import tokenize
+
+    lexical = index.lexical
+    by_df = np.argsort(-np.diff(lexical.starts), kind="stable").tolist()
+    words = {t: w for w, t in lexical.vocabulary.items()}
+    common = [words[t] for t in by_df if tokenize(words[t]) == [words[t]]][:2]
+    band = set(by_df[100:1000])
+    for passage in index.passages:
+        tokens = passage.text.split()
+        for a, b in zip(tokens, tokens[1:]):
+            if a != b and all(tokenize(w) == [w] and lexical.vocabulary[w] in band for w in (a, b)):
+                return {"words": f"{a} {b}", "phrase": f'"{a} {b}"', "commonest words": " ".join(common),
+                        "commonest phrase": f'"{" ".join(common)}"'}
+    raise ValueError("no pair of words of middling frequency in the generated passages")
+
+
+def bench_search(search, index, runs: int) -> dict:
+    """Milliseconds per `search(query)` (`QA.search`: page 1, with the total and per-document counts) for two words
+    and for the same two words as a phrase; the phrase is the postings intersection of its words, then verified on
+    the text of each candidate."""
+    out: dict = {}
+    for kind, query in search_queries(index).items():
+        search(query)  # warm
+        medians = []
+        for _ in range(runs):
+            ms = []
+            for _ in range(SEARCH_TIMES):
+                t = time.perf_counter()
+                results = search(query)
+                ms.append((time.perf_counter() - t) * 1000)
+            medians.append(statistics.median(ms))
+        out[kind] = {"query": query, "total": results.total, "documents": results.matched_documents, "p50_ms": _row(medians)}
+    return out
+
+
 def scale_worker(n: int, runs: int, settings: Settings) -> dict:
     """Run in a child process: build a generated index of `n` passages and time `QA.ask` on the labelled questions."""
     from qa.api import QA
@@ -511,6 +553,7 @@ def scale_worker(n: int, runs: int, settings: Settings) -> dict:
         index = build_generated(n, Path(tmp), settings)
         built_s = time.perf_counter() - t
         qa = QA(settings, encoder, index)
+        search = bench_search(qa.search, index, runs)
         for q in questions[:10]:
             qa.ask(q)
         p50, p95 = [], []
@@ -530,17 +573,36 @@ def scale_worker(n: int, runs: int, settings: Settings) -> dict:
         recall = dense_recall(index.dense, encoder.encode(questions[:30]), Path(tmp) / "vectors.npy", settings.candidates)
         return {"dense_index": type(index.dense).__name__, "recall_at_10": recall, "passages": n,
                 "sentences": len(index.sentence_vectors), "generate_s": built_s,
-                "ask_p50_ms": _row(p50), "ask_p95_ms": _row(p95),
+                "ask_p50_ms": _row(p50), "ask_p95_ms": _row(p95), "search": search,
                 "rss_mb": rss, "peak_rss_mb": peak, "ram_index_bytes_per_passage": ram / n,
                 "disk_vector_bytes_per_passage": (index.vectors.nbytes + index.sentence_vectors.nbytes) / n,
                 "mean_postings_per_passage": len(lex.postings) / n}
 
 
-def bench_scale(sizes: list[int], runs: int, params: list[str], config: Path | None) -> list[dict]:
+def search_worker(n: int, runs: int, settings: Settings) -> dict:
+    """Run in a child process: build a generated index of `n` passages and time only the search (no model, and
+    none of the answer stages' corpus tables, which take minutes at a million passages)."""
+    from qa.search.fulltext import Corpus, search
+
+    with tempfile.TemporaryDirectory(prefix="qa-bench-") as tmp:
+        t = time.perf_counter()
+        index = build_generated(n, Path(tmp), settings)
+        built_s = time.perf_counter() - t
+        documents = list(index.documents.values())
+        position = {d.id: n for n, d in enumerate(documents)}
+        doc_of_passage = np.array([position[p.doc_id] for p in index.passages], dtype=np.int64)
+        corpus = Corpus.of(index, documents, doc_of_passage, settings)
+        timings = bench_search(lambda query: search(corpus, query, settings), index, runs)
+        return {"passages": n, "generate_s": built_s, "search": timings, "peak_rss_mb": status_mb("self", "VmHWM:")}
+
+
+def bench_scale(sizes: list[int], runs: int, params: list[str], config: Path | None,
+                search_only: bool = False) -> list[dict]:
     out = []
     for n in sizes:
         env = {**os.environ, "PYTHONPATH": str(ROOT), **({"QA_CONFIG": str(config)} if config else {})}
-        proc = subprocess.run([sys.executable, "-m", "qa_tools.bench", str(n), str(runs), *params], cwd=ROOT, env=env,
+        mode = ["search"] if search_only else []
+        proc = subprocess.run([sys.executable, "-m", "qa_tools.bench", *mode, str(n), str(runs), *params], cwd=ROOT, env=env,
                               capture_output=True, text=True)
         if proc.returncode != 0:
             raise RuntimeError(f"scale run at {n:,} passages failed:\n{proc.stderr[-2000:]}")
@@ -680,10 +742,25 @@ def format_report(r: dict) -> str:
         lines.append(f"  {'':>9}            dense {row['dense_index']}, top-10 recall vs exact {row['recall_at_10']:.3f}; "
                      f"index {row['ram_index_bytes_per_passage']:,.0f} B/passage in RAM (dense codes, postings) + "
                      f"{row['disk_vector_bytes_per_passage']:,.0f} B/passage of float vectors on disk, read per question")
+    if r["scale"]:
+        lines += format_search(r["scale"])
     lines.append(f"load average {r['load_average_end']:.1f} at the end (2 cores shared with other engineers); "
                  f"benchmark took {r['total_s']:.0f} s")
     return "\n".join(lines)
 
 
-if __name__ == "__main__":  # the child process of one scale size: python -m qa_tools.bench N RUNS [NAME=VALUE ...]
-    print(json.dumps(scale_worker(int(sys.argv[1]), int(sys.argv[2]), Settings.load(sys.argv[3:]))))
+def format_search(rows: list[dict]) -> list[str]:
+    lines = []
+    for row in rows:
+        for kind, r in row["search"].items():
+            lines.append(f"  {row['passages']:>9,} passages  search {kind:16} p50 {_fmt(r['p50_ms'], 'ms')}  target <= 100; "
+                         f"{r['query']}: {r['total']:,} passages in {r['documents']:,} documents")
+    return lines
+
+
+if __name__ == "__main__":  # the child process of one scale size: python -m qa_tools.bench [search] N RUNS [NAME=VALUE ...]
+    worker = scale_worker
+    if sys.argv[1] == "search":
+        worker = search_worker
+        del sys.argv[1]
+    print(json.dumps(worker(int(sys.argv[1]), int(sys.argv[2]), Settings.load(sys.argv[3:]))))

@@ -76,7 +76,12 @@ def add_eval(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 
 
 def _bench(args: argparse.Namespace) -> int:
-    from qa_tools.bench import format_report, run
+    from qa_tools.bench import bench_scale, format_report, format_search, run
+    if args.search_only:
+        rows = bench_scale(list(args.sizes), args.runs, list(args.param), args.config, search_only=True)
+        print(json.dumps(rows, indent=2) if args.json else "\n".join(
+            ["search on GENERATED passages, medians of per-run p50s (min, max)", *format_search(rows)]))
+        return 0
     report = run(args.runs, args.scifact_docs, tuple(args.sizes), app=not args.no_app, encoders=args.encoders,
                  params=tuple(args.param), config=args.config)
     print(json.dumps(report, indent=2) if args.json else format_report(report))
@@ -92,6 +97,8 @@ def add_bench(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) 
     b.add_argument("--no-app", action="store_true", help="skip the `make run` cold start")
     b.add_argument("--encoders", action="store_true",
                    help="also compare encoding rates and vectors with sentence-transformers (about 2 min more)")
+    b.add_argument("--search-only", action="store_true",
+                   help="only the search rows (QA.search at --sizes generated passages), about 4 min at 1,000,000")
     b.add_argument("--json", action="store_true")
     b.set_defaults(run=_bench)
 

@@ -1,5 +1,5 @@
 """The README's screenshots of the chat, taken in Debian's Chromium from the app as `make run` starts it:
-`python -m qa_tools.screenshots [--url URL] [--out docs] [--archive]`."""
+`python -m qa_tools.screenshots [--url URL] [--out docs] [--archive | --desk]`."""
 from __future__ import annotations
 
 import argparse
@@ -61,6 +61,37 @@ def take(url: str, out: Path) -> list[Path]:
     return shots
 
 
+def take_desk(url: str, out: Path) -> list[Path]:
+    """The reporter's desk at 1280 px: a search with a hit opened in the viewer, a source read whole from the list,
+    and the collection of starred passages."""
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.goto(url)
+        page.get_by_role("tab", name="Search").click()
+        page.get_by_label("Find passages").fill('"oil workers" police')
+        page.get_by_label("Find passages").press("Enter")
+        page.locator("#search .count").wait_for(timeout=30_000)
+        page.get_by_role("button", name="Open in source viewer: hit 1").click()
+        page.locator("#quoted-passage").wait_for()
+        page.wait_for_timeout(600)
+        page.screenshot(path=out / "search.png")
+        page.get_by_role("button", name="Star hit 1: keep it in the collection").click()
+        page.get_by_role("button", name="All sources").click()
+        page.get_by_role("button", name="Read the whole of Kazakhstan's failure to find truth about violent clashes").click()
+        page.locator("#source-viewer h3").wait_for()
+        page.wait_for_timeout(600)
+        page.screenshot(path=out / "document-view.png")
+        page.get_by_role("tab", name="Ask").click()
+        ask(page, POSTERS)
+        page.get_by_role("button", name="Star quote 1: keep it in the collection").click()
+        page.get_by_role("tab", name="Collection").click()
+        page.get_by_text("2 starred passages").wait_for(timeout=30_000)
+        page.screenshot(path=out / "collection.png")
+        browser.close()
+    return [out / "search.png", out / "document-view.png", out / "collection.png"]
+
+
 ARCHIVE = ROOT / "docs" / "example-archive"  # a PDF, a Word file and a web page, imported with `qa add`
 ARCHIVE_QUESTION = "What did the town council say about the regulation?"
 
@@ -88,13 +119,14 @@ def main() -> None:
     p.add_argument("--url", help="a running app (default: start one as `make run` does)")
     p.add_argument("--out", type=Path, default=ROOT / "docs")
     p.add_argument("--archive", action="store_true", help="only the chat over docs/example-archive (qa add)")
+    p.add_argument("--desk", action="store_true", help="only search, the document view and the collection")
     args = p.parse_args()
     if args.archive:
         print(take_archive(args.out))
         return
     with nullcontext(args.url) if args.url else running_app() as app:
         url = app if isinstance(app, str) else app.url
-        for path in take(url, args.out):
+        for path in (take_desk if args.desk else take)(url, args.out):
             print(path)
 
 

@@ -14,6 +14,7 @@ from playwright.sync_api import Page, expect, sync_playwright
 from qa import Answer, verify
 from qa.answer.export import FIELDS, answer_text, export, quote_text
 from qa.answer.model import ABSTAIN_MESSAGE, SUGGESTIONS_HEADING
+from qa.present import Turn, link
 from qa_tools.launch import running_app
 
 CHROMIUM = "/usr/bin/chromium"
@@ -224,7 +225,7 @@ def test_quotes_citations_and_questions_show_exactly_as_written(browser, tricky_
     page.goto(tricky_url)
     client = Client(tricky_url, verbose=False)
     quoted = set()
-    for question in TRICKY_QUESTIONS:
+    for asked, question in enumerate(TRICKY_QUESTIONS):
         reply = _ask(page, question)
         user = page.get_by_test_id("user").last
         assert user.evaluate("e => e.innerText") == question
@@ -235,9 +236,13 @@ def test_quotes_citations_and_questions_show_exactly_as_written(browser, tricky_
             assert quotes.nth(n).evaluate("e => e.innerText") == p["text"]
             assert citations.nth(n).evaluate("e => e.innerText") == f"[{n + 1}] {p['citation']}"
             quoted.add(p["text"][:6])
-        # Links only in citations, to the document's own URL; no formula, list or emphasis made from corpus text.
-        assert reply.locator("a").evaluate_all("links => links.map(a => [a.closest('.citation') !== null, a.href])") == \
+        # Links only in citations, to the document's own URL, and the answer's own link (a fixed control); no
+        # formula, list or emphasis made from corpus text.
+        assert reply.locator("a:not(.act)").evaluate_all(
+            "links => links.map(a => [a.closest('.citation') !== null, a.href])") == \
             [[True, "https://example.org/tricky?a=1&b=2"]] * len(answer["passages"])
+        assert reply.locator("a.act").evaluate_all("links => links.map(a => a.search)") == \
+            ([link(Turn(question), TRICKY_QUESTIONS[:asked])] if answer["passages"] else [])
         for selector in (".katex", "math", "li", "em", "strong:not(.label strong, .searched strong)", "code", "b"):
             assert reply.locator(selector).count() == 0, selector
         assert user.locator("*").count() == 0

@@ -4,14 +4,20 @@ from __future__ import annotations
 import csv
 import io
 import json
+from dataclasses import replace
+from html.parser import HTMLParser
 
 import pytest
 from conftest import make_passage
+from markdown_it import MarkdownIt
+from mdit_py_plugins.dollarmath import dollarmath_plugin
+from mdit_py_plugins.texmath import texmath_plugin
 
 from qa import export
-from qa.answer.export import FIELDS, UnknownFormat, answer_text, differ_lines, format_of, quote_text
+from qa.answer.export import FIELDS, Asked, UnknownFormat, answer_text, cell_text, differ_lines, format_of, quote_text
 from qa.answer.figures import find_disagreement
-from qa.answer.model import Answer
+from qa.answer.model import ANSWER_HEADING, UNCERTAIN_HEADING, Answer
+from qa.search.filters import Filter
 
 NURSE = "A nurse told me she counted twenty bodies at the hospital that night, far more than officials admit."
 ALPHA = "“Alpha report”, Alpha Times, 2011-12-19, by Ann Writer, https://example.org/alpha"
@@ -64,38 +70,106 @@ def test_sources_differ_is_one_line_per_figure():
     assert "Sources differ:\n- ten / Ten — Alpha Times, 2011-12-19 [1] [3]\n- twenty — " in answer_text(answer)
 
 
-def test_csv_has_every_quote_with_all_fields_and_its_question(answers):
+def test_csv_has_every_quote_with_all_fields_its_question_and_its_answers_level(answers):
     rows = list(csv.DictReader(io.StringIO(export(answers, "csv"))))
     assert list(rows[0]) == list(FIELDS)
-    assert [(r["question"], r["quote"], r["passage_id"]) for r in rows] == [
-        (CONVERSATION[0], "1", "alpha/comment-1#p1"), (CONVERSATION[0], "2", "alpha#p1"),
-        (CONVERSATION[1], "1", "beta#p2")]
+    assert [(r["question"], r["level"], r["heading"], r["quote"], r["passage_id"]) for r in rows] == [
+        (CONVERSATION[0], answers[0].confidence, answers[0].message, "1", "alpha/comment-1#p1"),
+        (CONVERSATION[0], answers[0].confidence, answers[0].message, "2", "alpha#p1"),
+        (CONVERSATION[1], "answered", ANSWER_HEADING, "1", "beta#p2")]
     for row, passage in zip(rows, [p for a in answers for p in a.to_dict()["passages"]]):
         for name, value in passage.items():
             expected = "" if value is None else value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
             assert row[name] == expected, name
     assert rows[0]["text"] == NURSE and rows[0]["kind"] == "comment" and rows[0]["comment_author"] == "Reader One"
+    assert rows[2]["highlighted"] == answers[1].passages[0].text  # the whole passage is its one sentence
 
 
-def test_json_holds_the_same_records_and_takes_answer_dicts(answers):
+def test_json_holds_everything_unchanged_and_takes_answer_dicts(answers):
     records = json.loads(export(answers, "json"))
-    assert records == [{"question": a.question, "quote": n, **p} for a in answers
-                       for n, p in enumerate(a.to_dict()["passages"], 1)]
+    assert records == [{"question": a.question, "level": a.confidence, "heading": a.message, "searched_for": None,
+                        "filters": None, "sources_differ": [], "quote": n, **p,
+                        "highlighted": [q.text[x:y] for x, y in q.highlights]}
+                       for a in answers for n, (p, q) in enumerate(zip(a.to_dict()["passages"], a.passages), 1)]
     assert export([a.to_dict() for a in answers], "json") == export(answers, "json")
 
 
-def test_markdown_lists_each_question_and_quote_escaped(answers):
-    md = export(answers[1:], "md")
-    assert md == (
-        "# Quotes from the conversation\n\n## 1. What did rights groups demand?\n\n"
-        "### [1] “Beta bulletin”, Beta Wire, date not stated\n\n"
-        "> Rights groups demanded a transparent inquiry and the release of detained activists.\n\n"
-        "- doc_id: beta\n- passage_id: beta\\#p2\n- start: 98\n- end: 181\n"
-        f"- score: {answers[1].passages[0].score}\n- highlights: \\[\\[0, 83\\]\\]\n- title: Beta bulletin\n"
-        "- publisher: Beta Wire\n- date: \n- url: \n- authors: \\[\\]\n- kind: article\n- comment_author: \n"
-        "- comment_location: \n- citation: “Beta bulletin”, Beta Wire, date not stated\n- also_in: \\[\\]\n- page: \n"
-        "- source_file: \n\n"
-        "## 2. Who won the World Cup?\n\nThe documents do not answer this question, so nothing is quoted.\n")
+# Quotes that Markdown would otherwise turn into a list, a heading, math, emphasis, a table, a link or HTML.
+TRICKY = ["- a list item? No: a quote.", "1986. The year.", "# Not a heading", "$$x^2$$ and $y$ and \\(z\\)",
+          "*not* _emphasis_ **bold** ~~struck~~", "| a | b |\n|---|---|", "www.example.org and mail@example.org",
+          "<b>tag</b> &amp; <script>x</script>", "```\ncode\n```", "    indented four", "Line one\n\nLine two",
+          "'=SUM(A1)", "=1+2", "+cmd", "-2 degrees", "@user", "\tindented by a tab"]
+
+
+def tricky_answer(limit=None):
+    passages = [replace(make_passage(text, f"d#p{n}", "Pub", "2011-12-19"), highlights=[(0, len(text))])
+                for n, text in enumerate(TRICKY, 1)]
+    return Asked(Answer("Which *odd* <quotes>?", False, passages, UNCERTAIN_HEADING, confidence="uncertain"), limit)
+
+
+class Text(HTMLParser):
+    """The text of each <blockquote> of rendered HTML, <br> as a line break."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.quotes, self.depth = [], 0
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "blockquote":
+            self.depth += 1
+            self.quotes.append("")
+        elif tag == "br" and self.depth:
+            self.quotes[-1] += "\n"
+
+    def handle_endtag(self, tag):
+        self.depth -= tag == "blockquote"
+
+    def handle_data(self, data):
+        if self.depth:
+            self.quotes[-1] += data
+
+
+@pytest.mark.parametrize("renderer", ["commonmark", "gfm-like", "gfm-like+math"])
+def test_markdown_renders_each_quote_exactly_as_written(renderer):
+    md = MarkdownIt(renderer.removesuffix("+math"))
+    if renderer.endswith("+math"):
+        md = md.use(dollarmath_plugin).use(texmath_plugin)
+    html = md.render(export([tricky_answer()], "md"))
+    parser = Text()
+    parser.feed(html)
+    assert parser.quotes == TRICKY
+    assert "<script>" not in html and "<b>" not in html and "<li>" not in html.split("<blockquote>")[1]
+    assert "<p>Which *odd* &lt;quotes&gt;?</p>" in html
+
+
+def test_markdown_says_what_the_screen_says(answers):
+    limit = Filter(frozenset({"alpha"}), "2011-12-01", None)
+    passages = [make_passage("Officials said ten people were killed.", "a#p1", "Alpha Times", "2011-12-19"),
+                make_passage("Later twenty people were killed.", "c#p1", "Alpha Times", "2011-12-20")]
+    differ = Answer("How many were killed?", False, passages, ANSWER_HEADING,
+                    disagreement=find_disagreement("How many were killed?", passages))
+    md = export([Asked(differ, limit), tricky_answer()], "md")
+    assert ("## 1. Question\n\n<p>How many were killed?</p>\n\n"
+            "<p><em>Limited to sources alpha; documents dated from 2011-12-01.</em></p>\n\n"
+            f"<p><strong>{ANSWER_HEADING}</strong> (level: answered)</p>\n\n"
+            "<p>Sources differ:</p><ul><li>ten — Alpha Times, 2011-12-19 [1]</li>"
+            "<li>twenty — Alpha Times, 2011-12-20 [2]</li></ul>") in md
+    assert f"<p><strong>{UNCERTAIN_HEADING}</strong> (level: uncertain)</p>" in md
+    assert "````text\n" in md and "\nhighlighted: ```\ncode\n```\n````" in md  # a longer fence than the quote's
+
+
+def test_csv_neutralises_formulas_and_gives_the_exact_quote_back():
+    limit = Filter(None, None, "2012-01-01")
+    text = export([tricky_answer(limit)], "csv")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    formula = [r["text"] for r in rows if r["text"][:1] in ("=", "+", "-", "@", "\t", "\r")]
+    assert formula == []  # no cell a spreadsheet would run
+    assert [r["text"] for r in rows][-6:] == ["''=SUM(A1)", "'=1+2", "'+cmd", "'-2 degrees", "'@user",
+                                             "'\tindented by a tab"]
+    assert [cell_text(r["text"]) for r in rows] == TRICKY  # the documented round trip
+    assert [cell_text(r["highlighted"]) for r in rows] == TRICKY
+    assert rows[0]["filters"] == "Limited to documents dated until 2012-01-01."
+    assert rows[0]["level"] == "uncertain" and rows[0]["heading"] == UNCERTAIN_HEADING
 
 
 @pytest.mark.parametrize("name, fmt", [("quotes.md", "md"), ("a.b.CSV", "csv"), ("out.json", "json"),

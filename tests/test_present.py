@@ -27,7 +27,8 @@ def test_source_view_marks_the_passage_in_the_whole_document(fixture_qa):
     start = doc.body.index("Officials said")
     html = source_html(doc, start, start + len("Officials said ten people died."))
     assert html == (
-        '<article class="source-view"><p><small>Article</small></p>'
+        '<article class="source-view"><p><small>Article</small> <button type="button" class="act" '
+        'aria-label="All sources" data-open="">All sources</button></p>'
         '<h3><a href="https://example.org/alpha" target="_blank" rel="noopener noreferrer">Alpha report</a></h3>'
         "<p><small>Alpha Times · 2011-12-19 · by Ann Writer</small></p>"
         "<p>Police fired on striking oil workers in the town square. Many people were hurt in the clashes.</p>"
@@ -54,8 +55,10 @@ def test_sources_list_and_comment_byline(fixture_qa):
     assert sources_html(fixture_qa.sources()) == (
         '<div class="sources"><h3>Sources</h3><ol>'
         '<li><a href="https://example.org/alpha" target="_blank" rel="noopener noreferrer">Alpha report</a><br>'
-        "<small>Alpha Times · 2011-12-19 · by Ann Writer</small></li>"
-        "<li>Beta bulletin<br><small>Beta Wire · date not stated</small></li></ol></div>")
+        '<small>Alpha Times · 2011-12-19 · by Ann Writer</small> <button type="button" class="act" '
+        'aria-label="Read the whole of Alpha report" data-open="alpha">Read</button></li>'
+        '<li>Beta bulletin<br><small>Beta Wire · date not stated</small> <button type="button" class="act" '
+        'aria-label="Read the whole of Beta bulletin" data-open="beta">Read</button></li></ol></div>')
     comment = source_html(fixture_qa.index.documents["alpha/comment-1"])
     assert "<small>Reader comment by Reader One, posted below this article · Alpha Times · 2011-12-20 10:00</small>" in comment
 
@@ -109,3 +112,28 @@ def test_conversation_shows_each_question_as_typed(fixture_qa):
                               Turn("x", error="k is 0; it must be from 1 to 10")])
     assert f'<p class="question" data-testid="user">{escape(TRICKY)}</p>' in html
     assert '<div class="reply" data-testid="bot"><p class="message">Sorry, k is 0; it must be from 1 to 10.</p></div>' in html
+
+
+def test_a_pdf_shows_where_each_page_begins_with_the_quote_marked_across_a_page_break(fixture_qa):
+    body = "First page text.\n\nStill page one, then page two begins here.\n\nPage three."
+    two, three = body.index("page two"), body.index("Page three")
+    doc = replace(fixture_qa.index.documents["beta"], body=body, pages=(0, two, three))
+    html = source_html(doc, body.index("then"), body.index("here"))
+    page = '<span class="page-no" role="note">[page {}]</span>'
+    assert html.endswith(
+        f"<p>{page.format(1)}</p><p>First page text.</p>"
+        f'<p>Still page one, <mark id="quoted-passage">then </mark>{page.format(2)}<mark>page two begins </mark>'
+        f"here.</p><p>{page.format(3)}</p><p>Page three.</p></article>")
+
+
+def test_search_results_count_filter_per_document_and_numbered_hits(fixture_qa):
+    from qa.present import search_html
+    html = search_html(fixture_qa.search("police", sources=["alpha", "beta"], page=1))
+    assert '<p class="count" role="status">2 passages in 2 documents match: police (best match first); 1–2 shown, ' \
+           "page 1 of 1</p>" in html
+    assert '<p class="filtered" role="note">Limited to sources alpha, beta.</p>' in html
+    assert "<li>Alpha report: 1</li><li>Beta bulletin: 1</li>" in html
+    assert html.count('<figure class="quote"') == 2 and "<mark>police</mark>" in html and "<mark>Police</mark>" in html
+    assert 'aria-label="Open in source viewer: hit 2" data-open="alpha#p1"' in html
+    assert search_html(None, "the search is empty") == \
+        '<p class="message" role="status">Sorry, the search is empty.</p>'

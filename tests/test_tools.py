@@ -116,3 +116,8 @@ def test_bench_runs_on_a_small_generated_corpus():
     assert report["seed"]["questions"] == 297 and report["scale"][0]["passages"] == 2_000
     text = bench.format_report(report)
     assert "2,000 passages" in text or "2000" in text
+    search = report["scale"][0]["search"]
+    assert list(search) == ["words", "phrase", "commonest words", "commonest phrase"]
+    assert search["phrase"]["query"] == f'"{search["words"]["query"]}"' and search["phrase"]["total"] >= 1
+    assert search["words"]["total"] >= search["phrase"]["total"]  # the phrase's passages hold both words
+    assert "search phrase" in text

@@ -37,6 +37,7 @@ from qa.index.cache import VectorSource
 from qa.index.encoder import Encoder
 from qa.index.figures import FigurePassages
 from qa.index.words import CorpusWords, corpus_words
+from qa.search.fulltext import Corpus
 
 log = logging.getLogger("qa")
 # name, file type (S_IFMT), size, mtime_ns, ctime_ns, inode; for a link, the same of what it resolves to; the
@@ -158,6 +159,7 @@ class Snapshot:
     figures: FigurePassages  # passages giving a figure of each measure
     collection: Collection  # the folder's collection.yaml: title, description, example questions
     fingerprint: Fingerprint
+    search_corpus: Corpus  # what search mode reads (qa/search/fulltext.py)
 
     @classmethod
     def of(cls, index: store.Index, settings: Settings, fingerprint: Fingerprint) -> Snapshot:
@@ -165,7 +167,8 @@ class Snapshot:
         position = {d.id: n for n, d in enumerate(documents)}
         doc_of_passage = np.array([position[p.doc_id] for p in index.passages], dtype=np.int64)
         return cls(index, {p.passage_id: p for p in index.passages}, documents, doc_of_passage, corpus_words(index),
-                   FigurePassages(index), load_collection(settings.corpus_dir, settings), fingerprint)
+                   FigurePassages(index), load_collection(settings.corpus_dir, settings), fingerprint,
+                   Corpus.of(index, documents, doc_of_passage, settings))
 
 
 class LiveIndex:
