@@ -147,7 +147,7 @@ def test_markdown_says_what_the_screen_says(answers):
     passages = [make_passage("Officials said ten people were killed.", "a#p1", "Alpha Times", "2011-12-19"),
                 make_passage("Later twenty people were killed.", "c#p1", "Alpha Times", "2011-12-20")]
     differ = Answer("How many were killed?", False, passages, ANSWER_HEADING,
-                    disagreement=find_disagreement("How many were killed?", passages))
+                    disagreement=find_disagreement("How many were killed?", passages, {}))
     md = export([Asked(differ, limit), tricky_answer()], "md")
     assert ("## 1. Question\n\n<p>How many were killed?</p>\n\n"
             "<p><em>Limited to sources alpha; documents dated from 2011-12-01.</em></p>\n\n"
