@@ -31,8 +31,9 @@ activist journalists journalist reporter reporters editor lawyer lawyers leader 
 management union unions opposition party parliament mayor governor akim commander commission committee investigators
 witnesses witness relatives families family doctors
 """.split())
-SPEECH = re.compile(r"\b(?:said|says|say|saying|told|tells|wrote|writes|written|stated|states|added|declared|claimed|"
-                    r"argued|urged|called|according to|quoted)\b", re.I)
+SPEECH = re.compile(r"\b(?:said|says|say|saying|told|tells|wrote|writes|written|stated|states|statement|added|declared|"
+                    r"claimed|argued|urged|called|according to|quoted|expressed|announced|warned|insisted|denied|"
+                    r"admitted|noted|commented|replied|asked)\b", re.I)
 
 
 def _words(text: str) -> set[str]:
