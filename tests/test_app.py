@@ -169,13 +169,16 @@ def test_follow_up_shows_what_was_searched(page):
 
 def test_death_toll_shows_where_sources_differ(page):
     reply = _ask(page, "How many people were killed?")
-    # One line per source: its figures as worded, source and date, and the quotes they come from.
+    # One line per figure: its wordings, then each source stating it (publishers first) with the quotes it comes from.
     # The answering passage first, then every source's figures grouped by source in date order (undated last).
     expect(reply.locator(".differ li")).to_have_text([
-        "at least sixteen; more than a dozen — The Intel Hub, 2011-12-30 [1] [6]",
-        "14; at least 15 — The Moscow Times, 2011-12-19 [2] [3]", "14 — RFE/RL, 2011-12-21 [4]",
-        "only fourteen; twenty-three; more than fourteen — reader comment by William Courtney, 2011-12-21 [5]",
-        "15 — Amnesty International, 2012-03-22 [7]", "16; 17 — The Moscow Times [8] [9]"])
+        "at least sixteen — The Intel Hub, 2011-12-30 [1]",
+        "14 / only fourteen — The Moscow Times, 2011-12-19 [2]; RFE/RL, 2011-12-21 [4]; "
+        "reader comment by William Courtney, 2011-12-21 [5]",
+        "at least 15 — The Moscow Times, 2011-12-19 [3]", "more than a dozen — The Intel Hub, 2011-12-30 [6]",
+        "15 — Amnesty International, 2012-03-22 [7]", "16 — The Moscow Times [8]", "17 — The Moscow Times [9]",
+        "twenty-three — reader comment by William Courtney, 2011-12-21 [5]",
+        "more than fourteen — reader comment by William Courtney, 2011-12-21 [5]"])
     for source in ("The Intel Hub, 2011-12-30", "RFE/RL, 2011-12-21", "Reader comment by William Courtney"):
         expect(reply).to_contain_text(source)
 

@@ -80,7 +80,7 @@ def caps(question: str, first: int, evidence: Evidence, calibration: Calibration
     reasons = []
     if evidence.settings.answer_type_check and lacks_asked_kind(question, marked):
         reasons.append("asked kind missing")
-    if not quotes_speaker(question, doc, marked):
+    if not quotes_speaker(question, doc, record.text):
         reasons.append("someone else's words")
     if other_year(question, record.text, doc):
         reasons.append("another year")

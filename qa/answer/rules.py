@@ -5,8 +5,8 @@ answer from being 'answered' (qa/answer/decide.py makes it 'uncertain').
   sentences holds a time, a number, a name (two capitalised words or more), or a name or word for people, that the
   question does not already say. A follow-up asking 'When was that?'
   of an undated passage is the same case.
-- Whose words: 'What did X say?' (or write, tell, post ...) when the quote is neither by X (an author, the publisher,
-  a reader comment's author) nor a highlighted sentence giving X's words ('X said', 'according to X').
+- Whose words: 'What did X say?' (or write, tell, post ...), X named, when the quote is neither by X (an author,
+  the publisher, a reader comment's author) nor a passage giving X's words ('X said', 'according to X').
 - Another year: a year the question names that neither the quoted passage nor its document's date or title states:
   the corpus is about other events then."""
 from __future__ import annotations
@@ -14,11 +14,14 @@ from __future__ import annotations
 import re
 
 from qa.corpus.documents import Document
-from qa.corpus.text import WORD, tokenize
+from qa.corpus.text import WORD, sentence_spans, tokenize
 from qa.evidence.answertype import ANSWER_TYPES, TIME_WORDS, has_answer, said_by, speaker
 from qa.index.words import bare
 
 YEARS = re.compile(r"\b(?:19|20)\d\d\b")
+# Asking for a name: 'What is the name of ...', 'Name the ...', 'Who was the ...' (not 'How did it get its name?').
+NAME = re.compile(r"\bwhat (?:is|was|are|were) (?:the|their|his|her|its) names?\b|\bnames? of\b|^\W*name\b"
+                  r"|\bwho (?:is|was|are|were) the\b", re.I)
 WHO = re.compile(r"^\W*(?:who|whom|whose)\b|\bwho (?:is|was|are|were)\b", re.I)
 # People named by what they are rather than by name: an answer to 'who' ('Police opened fire', 'four officers').
 PEOPLE = frozenset("""police policemen policeman officer officers official officials authorities authority government
@@ -28,8 +31,9 @@ activist journalists journalist reporter reporters editor lawyer lawyers leader 
 management union unions opposition party parliament mayor governor akim commander commission committee investigators
 witnesses witness relatives families family doctors
 """.split())
-SPEECH = re.compile(r"\b(?:said|says|say|saying|told|tells|wrote|writes|written|stated|states|added|declared|claimed|"
-                    r"argued|urged|called|according to|quoted)\b", re.I)
+SPEECH = re.compile(r"\b(?:said|says|say|saying|told|tells|wrote|writes|written|stated|states|statement|added|declared|"
+                    r"claimed|argued|urged|called|according to|quoted|expressed|announced|warned|insisted|denied|"
+                    r"admitted|noted|commented|replied|asked)\b", re.I)
 
 
 def _words(text: str) -> set[str]:
@@ -50,7 +54,9 @@ def has_person(sentence: str, question: str) -> bool:
 def asked_kind(question: str) -> str | None:
     """'time', 'quantity', 'name' ('What is the name of ...', 'Who was the ...') or 'who' when the question asks for
     one (the first that applies), else None."""
-    kind = next((k for k in ("time", "quantity", "name") if ANSWER_TYPES[k].search(question)), None)
+    kind = next((k for k in ("time", "quantity") if ANSWER_TYPES[k].search(question)), None)
+    if kind is None and NAME.search(question):
+        kind = "name"
     return kind or ("who" if WHO.search(question) else None)
 
 
@@ -73,15 +79,13 @@ def _capitalised(word: str, question: str) -> bool:
     return any(w.lower() == word and w[:1].isupper() for w in WORD.findall(question)[1:])
 
 
-def quotes_speaker(question: str, doc: Document, marked: list[str]) -> bool:
+def quotes_speaker(question: str, doc: Document, passage: str) -> bool:
     """True unless the question asks for someone's words and the quote gives someone else's: its author, publisher
-    or comment author is not them, and no highlighted sentence attributes words to them."""
+    or comment author is not them, and no sentence of the passage gives their words ('X said', 'according to X')."""
     who = speaker(question)
-    if not who:
+    if not who or said_by(doc, who):
         return True
-    if said_by(doc, who):
-        return True
-    return any(who[-1] in _words(s) and SPEECH.search(s) for s in marked)
+    return any(who[-1] in _words(s) and SPEECH.search(s) for s in (passage[a:b] for a, b in sentence_spans(passage)))
 
 
 def other_year(question: str, passage: str, doc: Document) -> bool:

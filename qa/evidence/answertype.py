@@ -122,11 +122,14 @@ SAID = re.compile(r"\bwhat (?:did|does|do|has|have|had) (?P<who>.+?) (?:say|said
 
 
 def speaker(question: str) -> list[str]:
-    """The words of whoever the question asks the words of ('What did William Courtney say?': william, courtney)."""
+    """The words of whoever the question asks the words of, when it names them ('What did William Courtney say?':
+    william, courtney; 'What has Amnesty International written?'): the words before the verb end with a capitalised
+    one. 'What did a commenter say?' or 'What did the Kazakh leader say?' names no one: none."""
     match = SAID.search(question)
-    if not match:
+    words = WORD.findall(match.group("who")) if match else []
+    if not words or not words[-1][:1].isupper():
         return []
-    return [w for w in (bare(w) for w in WORD.findall(match.group("who"))) if w not in STOPWORDS]
+    return [w for w in (bare(w) for w in words) if w not in STOPWORDS]
 
 
 def said_by(doc: Document, who: list[str]) -> bool:
