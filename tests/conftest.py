@@ -182,3 +182,15 @@ def quoting_qa(fixture_settings) -> QA:
     """The fixture corpus keeping every passage within half the best score: 'How many bodies did the nurse count at
     the hospital?' then quotes two passages (the reader comment, then the article), the other questions one."""
     return QA(replace(fixture_settings, relative_cutoff=0.5), WordHashEncoder())
+
+
+# 'Sources differ' for 'How many people were killed?' on the bundled corpus, line by line as the chat, the copy and the
+# exports show it: one line per figure, its sources publishers first, with the quotes it comes from.
+DEATH_TOLL_LINES = [
+    "at least sixteen — The Intel Hub, 2011-12-30 [1]",
+    "14 / only fourteen — The Moscow Times, 2011-12-19 [2]; RFE/RL, 2011-12-21 [4]; "
+    "reader comment by William Courtney, 2011-12-21 [5]",
+    "at least 15 — The Moscow Times, 2011-12-19 [3]", "more than a dozen — The Intel Hub, 2011-12-30 [6]",
+    "15 — Amnesty International, 2012-03-22 [7]", "16 — The Moscow Times [8]", "17 — The Moscow Times [9]",
+    "twenty-three — reader comment by William Courtney, 2011-12-21 [5]",
+    "more than fourteen — reader comment by William Courtney, 2011-12-21 [5]"]

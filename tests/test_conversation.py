@@ -1,6 +1,8 @@
 """Follow-ups and disagreeing sources on the real corpus with the real model."""
 from __future__ import annotations
 
+from conftest import DEATH_TOLL_LINES
+
 from qa import verify
 from qa.answer.export import differ_lines
 from qa.answer.model import NOTICE_PREFIX, escape_markdown
@@ -18,14 +20,7 @@ def test_death_toll_question_shows_each_source_and_the_disagreement(real_qa):
         "mt-four-officers#p1"]
     assert len({p.doc_id for p in answer.passages}) >= 3
     # One line per figure: sources stating the same figure share it, publishers first, reader comments last.
-    assert differ_lines(answer) == [
-        "at least sixteen — The Intel Hub, 2011-12-30 [1]",
-        "14 / only fourteen — The Moscow Times, 2011-12-19 [2]; RFE/RL, 2011-12-21 [4]; "
-        "reader comment by William Courtney, 2011-12-21 [5]",
-        "at least 15 — The Moscow Times, 2011-12-19 [3]", "more than a dozen — The Intel Hub, 2011-12-30 [6]",
-        "15 — Amnesty International, 2012-03-22 [7]", "16 — The Moscow Times [8]", "17 — The Moscow Times [9]",
-        "twenty-three — reader comment by William Courtney, 2011-12-21 [5]",
-        "more than fourteen — reader comment by William Courtney, 2011-12-21 [5]"]
+    assert differ_lines(answer) == DEATH_TOLL_LINES
     assert answer.disagreement.notice == NOTICE_PREFIX + (
         "at least sixteen: The Intel Hub, 2011-12-30 | 14 / only fourteen: The Moscow Times, 2011-12-19; RFE/RL, "
         "2011-12-21; reader comment by William Courtney, 2011-12-21 | at least 15: The Moscow Times, 2011-12-19 | "
