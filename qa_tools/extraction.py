@@ -39,7 +39,7 @@ TARGET_PRECISION = 0.98
 # The line filters alone (the page's structure not used: no headline, author-note, container or article rules).
 _FILTERS = HtmlOptions(drop_headlines=False, drop_author_notes=False, merge_containers=False, article_share=None,
                        drop_marked=False, drop_nested_articles=False, drop_contact_lines=False, drop_pitches=False,
-                       include_tables=False)
+                       include_tables=False, fallback_share=None)
 _NONE = replace(_FILTERS, drop_hidden=False, drop_furniture=False, drop_link_lines=False, include_tables=True)
 _PRECISION = replace(_NONE, modes=("precision",), include_tables=False)
 _HEADLINES = replace(_FILTERS, drop_headlines=True)
@@ -78,6 +78,10 @@ VARIANTS = {
     "+ contact lines": replace(_MARKED, drop_nested_articles=True, drop_contact_lines=True),
     "+ closing calls": _PITCHES,
     "+ tables": replace(_PITCHES, include_tables=True),
+    # Issue 25: trafilatura's default paragraphs (line filters only) when the rules keep less than this share of
+    # its words; chosen on `tune` (docs/IMPORT.md).
+    **{f"+ fallback below {share:.0%} of default's words": replace(_PITCHES, include_tables=True, fallback_share=share)
+       for share in (0.1, 0.2, 0.35, 0.5, 0.65, 0.8)},
 }
 
 

@@ -10,7 +10,7 @@ import json
 import logging
 import re
 from copy import deepcopy
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from html import unescape
 from importlib.metadata import version
 
@@ -98,11 +98,19 @@ class HtmlOptions:
     drop_marked: bool = True  # and the paragraphs inside it in an element marked as not the article's (a caption)
     drop_nested_articles: bool = True  # paragraphs in an `article` inside another: comments, related articles
     drop_contact_lines: bool = True  # short paragraphs linking to an e-mail address or a social-network profile
+    # When the rules keep less than this share of the words trafilatura's default extracts (verbatim, not hidden),
+    # the page's body is that default's paragraphs instead, with the line filters alone (FALLBACK): the rules never
+    # lose a whole article. None: no fallback.
+    fallback_share: float | None = 0.1
 
 
 PROSE_WORDS = 15
 PROSE_END = re.compile(r"[.!?…][\"”’)]*$")
 DEFAULT_OPTIONS = HtmlOptions()
+# What a page falls back to: trafilatura's default paragraphs, verbatim and not hidden, without furniture lines,
+# pitches and related headlines; none of the page-structure rules (those are what lost the article).
+FALLBACK = HtmlOptions(drop_headlines=False, drop_author_notes=False, merge_containers=False, article_share=None,
+                       drop_marked=False, drop_nested_articles=False, drop_contact_lines=False, fallback_share=None)
 # trafilatura logs its own fallbacks (e.g. "readability_lxml failed") as warnings; they are not the user's concern.
 logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
 MODE_FLAGS = {"default": {}, "precision": {"favor_precision": True}, "recall": {"favor_recall": True},
@@ -242,16 +250,26 @@ HEADLINE_META = '//meta[@property="og:title" or @name="twitter:title" or @proper
 
 
 def paragraphs(tree: lxml.html.HtmlElement, options: HtmlOptions = DEFAULT_OPTIONS, title: str = "",
-               authors: tuple[str, ...] = ()) -> list[str]:
-    """The article's paragraphs, in page order, each verbatim from the page up to white space."""
+               authors: tuple[str, ...] = (), memo: dict | None = None) -> list[str]:
+    """The article's paragraphs, in page order, each verbatim from the page up to white space. `memo` keeps
+    trafilatura's lines between calls on the same page (the fallback reads the same ones)."""
     shown, links = _Shown(page_text(tree)), link_texts(tree)
+    memo = {} if memo is None else memo
     if options.drop_hidden:
-        tree = _without_hidden(tree)
-    first, *others = [_mode_lines(tree, mode, options) for mode in options.modes]
+        if "without hidden" not in memo:
+            memo["without hidden"] = _without_hidden(tree)
+        tree = memo["without hidden"]
+
+    def lines(mode: str) -> list[str]:
+        key = (mode, options.include_tables, options.drop_hidden)
+        if key not in memo:
+            memo[key] = _mode_lines(tree, mode, options)
+        return memo[key]
+    first, *others = [lines(mode) for mode in options.modes]
     agreed = set(first).intersection(*others)
     sequence = first
     if options.prose_from:
-        wider = _mode_lines(tree, options.prose_from, options)
+        wider = lines(options.prose_from)
         if agreed <= set(wider):  # its order then holds every agreed paragraph
             sequence = wider
             agreed |= {line for line in wider if len(line.split()) >= PROSE_WORDS and PROSE_END.search(line)}
@@ -339,11 +357,29 @@ def metadata(tree: lxml.html.HtmlElement, html: str) -> dict:
             "date": date or None, "authors": authors, "url": url}
 
 
+def _words(lines: list[str]) -> int:
+    return sum(len(line.split()) for line in lines)
+
+
+def article(tree: lxml.html.HtmlElement, options: HtmlOptions, title: str, authors: tuple[str, ...]) -> tuple[list[str], str]:
+    """The article's paragraphs, and the path taken: '' for the rules, else why trafilatura's default was taken."""
+    memo: dict = {}
+    body = paragraphs(tree, options, title, authors, memo)
+    if options.fallback_share is None:
+        return body, ""
+    fallback = paragraphs(tree, replace(FALLBACK, include_tables=options.include_tables), title, authors, memo)
+    kept, extracted = _words(body), _words(fallback)
+    if extracted and kept < options.fallback_share * extracted:
+        return fallback, (f"trafilatura's default paragraphs: the page-structure rules kept {kept:,} of its "
+                          f"{extracted:,} words")
+    return body, ""
+
+
 def extract(data: bytes, options: HtmlOptions = DEFAULT_OPTIONS) -> Extracted:
     html = decode(data)
     tree = _parse(html)
     info = metadata(tree, html)
-    body = paragraphs(tree, options, info["title"], info["authors"])
+    body, path = article(tree, options, info["title"], info["authors"])
     links = link_texts(tree)
     frames = tree.xpath("//frameset//frame/@src")
     if not body and frames:  # the page only lays out other files, whose text it does not hold
@@ -351,4 +387,4 @@ def extract(data: bytes, options: HtmlOptions = DEFAULT_OPTIONS) -> Extracted:
                             "import those")
     if all(squeeze(p) in links for p in body):  # nothing, or nothing but links (a menu, a list of headlines)
         raise ImportFailure("no article text found on the page (only menus, links or other page furniture)")
-    return Extracted(body="\n\n".join(body), importer=f"trafilatura {version('trafilatura')}", **info)
+    return Extracted(body="\n\n".join(body), importer=f"trafilatura {version('trafilatura')}", path=path, **info)
