@@ -310,7 +310,7 @@ def _add_one(path: Path, corpus: _Corpus, limit: int, imported: str, worker: Wor
             raise ImportFailure("its text does not survive the corpus format unchanged (a bug in qa add; please report)")
         if COMMENT_MARKER.search(body):
             raise ImportFailure("its text has a '## Reader comment:' line, which the corpus format reads as a comment")
-        path_taken = extracted.path
+        path_taken = "; ".join(filter(None, (extracted.path, *extracted.notes)))
     # A digest in the corpus is only what a file claims (a note's front matter may claim any): a file is skipped for
     # its text alone, so that no claim stops another file from being imported.
     same = corpus.by_body.get(_digest(body))
