@@ -21,23 +21,34 @@ class Limits:
     memory_mb: int = 2048
 
 
+def _address_space() -> int:
+    """This process's address space now, in bytes (Linux's VmSize; 0 where /proc does not say)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            return next((int(line.split()[1]) * 1024 for line in f if line.startswith("VmSize:")), 0)
+    except OSError:
+        return 0
+
+
 def _serve(conn: Connection, memory_mb: int) -> None:
-    """The worker's loop: (path, data, limit) in, ('ok', Extracted) or ('failed', why) or ('bug', why) out."""
-    limit = memory_mb * 2**20
-    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    """The worker's loop: (path, data, limit) in, ('ok', Extracted) or ('failed', why) or ('bug', why) out. The
+    memory limit is on the address space the worker may add to what it has on starting (the extractors' libraries
+    take some hundreds of MB of it)."""
     from qa.ingest.importer import extract_file  # preloaded by the fork server
+    limit = _address_space() + memory_mb * 2**20
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    too_big = (f"reading it needs more than the {memory_mb:,} MB of memory a file may use (a damaged or hostile "
+               "file?); raise --max-memory-mb to try again")
     while True:
         try:
             path, data, size_limit = conn.recv()
+            conn.send(("ok", extract_file(Path(path), data, limit=size_limit)))
         except EOFError:  # the caller is done
             return
-        try:
-            conn.send(("ok", extract_file(Path(path), data, limit=size_limit)))
         except ImportFailure as exc:
             conn.send(("failed", str(exc)))
         except MemoryError:
-            conn.send(("failed", f"reading it needs more than the {memory_mb:,} MB of memory a file may use "
-                                 "(a damaged or hostile file?); raise --max-memory-mb to try again"))
+            conn.send(("failed", too_big))
         except RecursionError:
             conn.send(("failed", "its structure is nested too deeply to be read"))
         except Exception as exc:  # a library's error on a file nobody foresaw
