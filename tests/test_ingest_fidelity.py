@@ -309,3 +309,101 @@ def test_remove_from_a_read_only_corpus_is_one_line(tmp_path, corpus, cli):
         corpus.chmod(0o755)
     assert (code, err.strip()) == (2, "error: cannot remove a.md (Permission denied); the corpus folder may be "
                                       "read-only: check its permissions")
+
+
+# ---------------------------------------------------------------------------------------------------------- PDFs
+
+SEEN = ["The commission met in March to review the water quotas.", "Farmers said the quotas were unfair."]
+SHOWN = " ".join(SEEN)  # one paragraph: no blank line between them
+
+
+def pdf_with(draw) -> bytes:
+    """A one-page PDF with the SEEN lines, and whatever `draw(pdf)` adds after them."""
+    from fpdf import FPDF
+    pdf = FPDF(format="A4")
+    pdf.set_auto_page_break(False)
+    pdf.add_page()
+    pdf.set_font("helvetica", size=11)
+    pdf.set_y(30)
+    for line in SEEN:
+        pdf.cell(text=line, new_x="LMARGIN", new_y="NEXT")
+    draw(pdf)
+    return bytes(pdf.output())
+
+
+def white(pdf) -> None:
+    pdf.set_text_color(255, 255, 255)
+    pdf.text(20, 80, "Hidden keywords for search engines.")
+
+
+def white_on_dark(pdf) -> None:
+    pdf.set_fill_color(0, 0, 80)
+    pdf.rect(15, 72, 150, 12, style="F")
+    pdf.set_text_color(255, 255, 255)
+    pdf.text(20, 80, "A banner in white on blue.")
+
+
+def off_page(pdf) -> None:
+    pdf.text(-400, 80, "Text placed left of the page.")
+    pdf.text(20, 900, "Text placed below the page.")
+
+
+def invisible(pdf) -> None:
+    from fpdf.enums import TextMode
+    pdf.text_mode = TextMode.INVISIBLE
+    pdf.text(20, 80, "Invisible words with no picture under them.")
+
+
+def ocr_layer(pdf) -> None:
+    from fpdf.enums import TextMode
+    from PIL import Image
+    pdf.image(Image.new("L", (200, 40), 200), x=20, y=70, w=100)
+    pdf.text_mode = TextMode.INVISIBLE
+    pdf.text(20, 80, "The words of the scanned picture.")
+
+
+PDF_CASES = [
+    ("white on white", white, [SHOWN], "1 piece of text a reader cannot see left out (white on white, off the page, or "
+                                    "invisible with no picture under it) on page 1"),
+    ("white on a dark box", white_on_dark, [SHOWN, "A banner in white on blue."], ""),
+    ("off the page", off_page, [SHOWN], "2 pieces of text a reader cannot see left out (white on white, off the page, "
+                                     "or invisible with no picture under it) on page 1"),
+    ("invisible, no picture", invisible, [SHOWN], "1 piece of text a reader cannot see left out (white on white, off "
+                                               "the page, or invisible with no picture under it) on page 1"),
+    ("OCR layer over a picture", ocr_layer, [SHOWN, "The words of the scanned picture."],
+     "the text of page 1 is an OCR layer over a scanned picture"),
+]
+
+
+@pytest.mark.parametrize("draw, body, reason", [c[1:] for c in PDF_CASES], ids=[c[0] for c in PDF_CASES])
+def test_pdf_text_a_reader_cannot_see(tmp_path, corpus, draw, body, reason):
+    report = add([write(tmp_path / "in", {"water.pdf": pdf_with(draw)}) / "water.pdf"], corpus)
+    assert [(o.status, o.reason) for o in report.outcomes] == [("added", reason)]
+    assert only_doc(corpus).body == "\n\n".join(body)
+
+
+def test_pdf_pages_sharing_one_content_stream_are_read_once(tmp_path):
+    """200 pages that all show one content stream of 500 lines (a small file, as the stream is stored once)."""
+    import pypdf
+    from fpdf import FPDF
+    from pypdf.generic import NameObject
+    pdf = FPDF(format="A4")
+    pdf.set_auto_page_break(False)
+    pdf.add_page()
+    pdf.set_font("helvetica", size=2)
+    for n in range(500):
+        pdf.text(10, 10 + n * 0.5, f"Line {n} of the shared stream.")
+    writer = pypdf.PdfWriter(clone_from=pypdf.PdfReader(io.BytesIO(bytes(pdf.output()))))
+    first = writer.pages[0]
+    for _ in range(199):
+        page = writer.add_blank_page(width=first.mediabox.width, height=first.mediabox.height)
+        page[NameObject("/Contents")] = first.raw_get("/Contents")
+        page[NameObject("/Resources")] = first.raw_get("/Resources")
+    out = io.BytesIO()
+    writer.write(out)
+    from qa.ingest.pdf import extract as pdf_extract
+    started = time.perf_counter()
+    extracted = pdf_extract(out.getvalue())
+    assert time.perf_counter() - started < 60
+    assert extracted.pages is not None and len(extracted.pages) == 200
+    assert extracted.body.count("Line 250 of the shared stream.") == 200  # (the first and last two: headers, footers)

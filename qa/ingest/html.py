@@ -46,9 +46,12 @@ SEPARATOR_ROW = re.compile(r"^\|(?:\s*:?-+:?\s*\|)+$")  # and below a table's he
 HIDDEN = ('//*[@hidden or @aria-hidden="true" or contains(translate(@style, " ", ""), "display:none") '
           'or contains(translate(@style, " ", ""), "visibility:hidden")]')
 # Classes of elements a page shows only on hover or to screen readers (pop-up cards inside a paragraph's links).
-HIDDEN_CLASS = re.compile(
-    r"(?:^|\s)(?:[\w-]*(?:tooltip|popover|popup|hover-?card)[\w-]*|[\w-]*(?:rollover|hover)[\w-]*(?:block|card|box)|"
-    r"sr-only|visually-hidden|screen-reader-text|element-hidden)(?:$|\s)", re.IGNORECASE)
+# Each class name is tested alone, and only up to CLASS_NAME characters: one pattern over the whole attribute
+# (`[\w-]*tooltip[\w-]*` between spaces) backtracked for minutes on a page with a class of 100,000 letters.
+HIDDEN_CLASS_WORD = re.compile(r"tooltip|popover|popup|hover-?card|(?:rollover|hover)[\w-]*?(?:block|card|box)",
+                               re.IGNORECASE)
+HIDDEN_CLASS_NAMES = {"sr-only", "visually-hidden", "screen-reader-text", "element-hidden"}
+CLASS_NAME = 200
 UNSHOWN = "//script|//style|//noscript|//template"
 # Lines that are a page's furniture rather than its article, whatever the page: labels standing alone or before a
 # colon, time stamps of updates, calls to read more, share, follow, listen or subscribe, credits of the reporting
@@ -310,9 +313,15 @@ def is_pitch(line: str) -> bool:
         CLOSING_CALL.search(line) is not None
 
 
+def hidden_class(attribute: str) -> bool:
+    """A class attribute naming an element shown only on hover or to screen readers."""
+    return any(name.lower() in HIDDEN_CLASS_NAMES or HIDDEN_CLASS_WORD.search(name)
+               for name in attribute.split() if len(name) <= CLASS_NAME and re.fullmatch(r"[\w-]+", name))
+
+
 def _without_hidden(tree: lxml.html.HtmlElement) -> lxml.html.HtmlElement:
     tree = deepcopy(tree)
-    hidden = tree.xpath(HIDDEN) + [e for e in tree.xpath("//*[@class]") if HIDDEN_CLASS.search(e.get("class", ""))]
+    hidden = tree.xpath(HIDDEN) + [e for e in tree.xpath("//*[@class]") if hidden_class(e.get("class", ""))]
     for element in hidden:
         if element.getparent() is not None:
             element.drop_tree()  # keeps the element's tail: the text after it belongs to its parent
