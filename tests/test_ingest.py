@@ -425,8 +425,8 @@ def test_markdown_note_without_front_matter_is_text_as_written(tmp_path, corpus)
 BROKEN = [
     ("truncated.pdf", make_pdf(PDF_PAGES)[:1500], "the PDF cannot be read, it may be truncated or damaged"),
     ("locked.pdf", encrypted_pdf(), "the PDF is encrypted with a password; save an unprotected copy and import that"),
-    ("scan.pdf", blank_pdf(draw=True), "the PDF has no text layer (a scanned document?); run OCR on it and import the result"),
-    ("empty-page.pdf", blank_pdf(draw=False), "the PDF has no text layer"),
+    ("scan.pdf", blank_pdf(draw=True), "the PDF has no text, not even in its pictures read with OCR (blank pages?)"),
+    ("empty-page.pdf", blank_pdf(draw=False), "the PDF has no text, not even in its pictures read with OCR (blank pages?)"),
     ("empty.html", b"", "the file holds no HTML that can be read"),
     ("menu.html", NO_ARTICLE_HTML.encode(), "no article text found on the page (only menus, links or other page furniture)"),
     ("latin1.txt", "Caf\u00e9 au lait".encode("latin-1"),
@@ -566,7 +566,8 @@ def test_verify_finds_a_wrong_page(tmp_path):
     answer = QA(settings, WordHashEncoder()).ask("What did the town council say about the regulation?")
     documents = {d.id: d for d in load_corpus(settings.corpus_dir)}
     wrong = replace(answer, passages=[replace(answer.passages[0], page=1), *answer.passages[1:]])
-    assert "passage 1 (water#p3): page 1 is not the page 2 its text starts on" in verify(wrong, documents, settings=settings)
+    assert "passage 1 (water#p3): pages 1 to 2 are not the pages 2 to 2 its text is on" in \
+        verify(wrong, documents, settings=settings)
 
 
 # ------------------------------------------------------------------------------- the corpus format's new fields

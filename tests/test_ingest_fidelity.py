@@ -407,3 +407,52 @@ def test_pdf_pages_sharing_one_content_stream_are_read_once(tmp_path):
     assert time.perf_counter() - started < 60
     assert extracted.pages is not None and len(extracted.pages) == 200
     assert extracted.body.count("Line 250 of the shared stream.") == 200  # (the first and last two: headers, footers)
+
+
+def test_a_passage_across_a_page_break_cites_both_pages(tmp_path):
+    """The PDF's last paragraph runs from page 2 onto page 3: its passage says "pp. 2–3"; one on page 2 "p. 2"."""
+    from conftest import WordHashEncoder
+    from test_ingest import imported_settings
+
+    from qa import QA
+    from qa.verify import verify
+    settings = imported_settings(tmp_path)
+    answer = QA(settings, WordHashEncoder()).ask("When will the commission meet again to hear the farmers' appeal?")
+    documents = {d.id: d for d in load_corpus(settings.corpus_dir)}
+    assert verify(answer, documents, settings=settings) == []
+    cited = {p.text[:20]: (p.page, p.last_page, p.citation.rsplit(", ", 1)[1]) for p in answer.passages
+             if p.doc_id == "water"}
+    assert cited["A well-known enginee"] == (2, 3, "pp. 2–3")
+    assert all(pages == (2, 2, "p. 2") for text, pages in cited.items() if text == "The town council dis")
+
+
+# ----------------------------------------------------------------------------------------------------------- OCR
+
+@pytest.mark.slow
+@pytest.mark.parametrize("language", ["English", "Russian"])
+def test_a_scanned_pdf_is_read_with_ocr(tmp_path, corpus, language):
+    """A page of known text drawn as a picture at 300 dpi, in a PDF with no text layer: Tesseract reads it with at
+    most 1 % of its characters wrong, and every passage's citation says "OCR"."""
+    from qa.answer.model import citation, place
+    from qa_tools.ocr_cer import TEXTS, cer, scanned_pdf
+    report = add([write(tmp_path / "in", {"scan.pdf": scanned_pdf(TEXTS[language])}) / "scan.pdf"], corpus)
+    assert [o.status for o in report.outcomes] == ["added"]
+    doc = only_doc(corpus)
+    assert doc.importer.startswith("Tesseract 5") and "(OCR, eng+rus+kaz)" in doc.importer
+    assert cer(" ".join(TEXTS[language]), doc.body) <= 0.01
+    assert len(doc.body.split("\n\n")) == len(TEXTS[language])
+    assert place(doc, 0, len(doc.body)) == (1, 1, True)
+    assert citation(doc, page=1, last_page=1, ocr=True) == f"scan.pdf, {doc.date}, p. 1, OCR"
+
+
+@pytest.mark.slow
+def test_a_picture_is_read_with_ocr(tmp_path, corpus):
+    import pypdf
+
+    from qa_tools.ocr_cer import TEXTS, cer, scanned_pdf
+    picture = next(iter(pypdf.PdfReader(io.BytesIO(scanned_pdf(TEXTS["English"][:1]))).pages[0].images)).image
+    png = io.BytesIO()
+    picture.save(png, format="PNG")
+    report = add([write(tmp_path / "in", {"page.png": png.getvalue()}) / "page.png"], corpus)
+    assert [o.status for o in report.outcomes] == ["added"]
+    assert cer(TEXTS["English"][0], only_doc(corpus).body) <= 0.01

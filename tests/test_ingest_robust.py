@@ -292,7 +292,7 @@ def failed(name: str, reason: str) -> list[Expect]:
 
 
 NO_ARTICLE = "no article text found on the page"
-NO_TEXT_LAYER = "the PDF has no text layer (a scanned document?); run OCR on it and import the result"
+NO_TEXT_LAYER = "the PDF has no text, not even in its pictures read with OCR (blank pages?)"
 
 HTML_CASES = [
     # libxml2 reads 2,048 levels with huge_tree (256 without, and then nothing of the page at all).

@@ -32,13 +32,14 @@ from qa.corpus.documents import (
 from qa.errors import CorpusError, QAError
 from qa.ingest.extracted import Extracted, ImportFailure
 from qa.ingest.html import DEFAULT_OPTIONS, HtmlOptions
+from qa.ingest.ocr import IMAGES
 from qa.ingest.text import bom_encoding
 from qa.ingest.worker import Limits, Worker
 
 MAX_FILE_MB = 50.0  # larger files are refused: a report of a few hundred pages is well under it
 PROGRESS_FROM = 10  # files; fewer are imported without a progress bar
 HTML = (".html", ".htm", ".html.gz", ".htm.gz")  # saved pages, and gzip-compressed ones as archives keep them
-SUFFIXES = HTML + (".pdf", ".docx", ".txt", ".md")
+SUFFIXES = HTML + (".pdf", ".docx", ".txt", ".md") + IMAGES
 NOT_ID = re.compile(r"[^A-Za-z0-9._-]+")
 # A name or reason is one line of the summary: a line break or control character in a file's name is shown escaped,
 # so that it cannot forge a line.
@@ -79,6 +80,9 @@ def extract_file(path: Path, data: bytes, html_options: HtmlOptions = DEFAULT_OP
     if suffix in (".txt", ".md"):  # a Markdown note without front matter is text as written
         from qa.ingest import text
         return text.extract(data)
+    if suffix in IMAGES:
+        from qa.ingest import ocr
+        return ocr.extract_image(data)
     raise ImportFailure(f"{suffix or 'a file without an extension'} is not a format qa add reads "
                         f"({', '.join(SUFFIXES)})")
 

@@ -20,6 +20,7 @@ from pypdf._text_extraction._layout_mode import _fixed_width_page as layout_mode
 from pypdf.errors import DependencyError, FileNotDecryptedError, PdfReadError
 from pypdf.generic import ArrayObject, IndirectObject, NameObject, TextStringObject
 
+from qa.ingest import ocr
 from qa.ingest.extracted import Extracted, ImportFailure
 from qa.ingest.pdf_ink import visible
 
@@ -291,8 +292,12 @@ def extract(data: bytes) -> Extracted:
         raise ImportFailure("the PDF has no pages")
     read = _page_lines(reader)
     body, starts = body_and_pages(_without_furniture(read.pages))
-    if not WORDS.search(body):
-        raise ImportFailure("the PDF has no text layer (a scanned document?); run OCR on it and import the result")
+    importer = f"pypdf {version('pypdf')}" + (" (OCR layer)" if read.ocr_layer else "")
+    if not WORDS.search(body):  # a scan: its pictures read with OCR
+        body, starts = body_and_pages(_without_furniture(ocr.pdf_pages(reader)))
+        if not WORDS.search(body):
+            raise ImportFailure("the PDF has no text, not even in its pictures read with OCR (blank pages?)")
+        importer = ocr.importer()
     info = _info(reader)
     authors = tuple(a.strip() for a in _text(info, "/Author").split(";") if a.strip())
     notes = []
@@ -302,7 +307,6 @@ def extract(data: bytes) -> Extracted:
                      f"white, off the page, or invisible with no picture under it) on {_pages(read.hidden)}")
     if read.ocr_layer:
         notes.append(f"the text of {_pages(read.ocr_layer)} is an OCR layer over a scanned picture")
-    importer = f"pypdf {version('pypdf')}" + (" (OCR layer)" if read.ocr_layer else "")
     return Extracted(body=body, importer=importer, title=_text(info, "/Title"), date=_date(info), authors=authors,
                      pages=starts, notes=tuple(notes))
 
