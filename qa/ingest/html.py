@@ -492,11 +492,14 @@ def article(tree: lxml.html.HtmlElement, options: HtmlOptions, title: str,
     unmatched: list[str] = []
     body = paragraphs(tree, options, title, authors, memo, unmatched)
     path = ""
-    if options.fallback_share is not None:
+    # trafilatura's default lines bound the fallback's words from above: past the share of them, no second pass
+    default_words = _words(memo.get(("default", options.include_tables, options.drop_hidden), [])) or None
+    kept = _words(body)
+    if options.fallback_share is not None and (default_words is None or kept < options.fallback_share * default_words):
         unmatched_fallback: list[str] = []
         fallback = paragraphs(tree, replace(FALLBACK, include_tables=options.include_tables), title, authors, memo,
                               unmatched_fallback)
-        kept, extracted = _words(body), _words(fallback)
+        extracted = _words(fallback)
         if extracted and kept < options.fallback_share * extracted:
             body, unmatched = fallback, unmatched_fallback
             path = f"trafilatura's default paragraphs: the page-structure rules kept {kept:,} of its {extracted:,} words"
