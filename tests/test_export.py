@@ -93,7 +93,7 @@ def test_markdown_lists_each_question_and_quote_escaped(answers):
         f"- score: {answers[1].passages[0].score}\n- highlights: \\[\\[0, 83\\]\\]\n- title: Beta bulletin\n"
         "- publisher: Beta Wire\n- date: \n- url: \n- authors: \\[\\]\n- kind: article\n- comment_author: \n"
         "- comment_location: \n- citation: “Beta bulletin”, Beta Wire, date not stated\n- also_in: \\[\\]\n- page: \n"
-        "- source_file: \n\n"
+        "- last_page: \n- ocr: false\n- source_file: \n\n"
         "## 2. Who won the World Cup?\n\nThe documents do not answer this question, so nothing is quoted.\n")
 
 
