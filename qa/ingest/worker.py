@@ -9,6 +9,7 @@ import resource
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import Any
 
 from qa.ingest.extracted import Extracted, ImportFailure
 
@@ -73,14 +74,27 @@ class Worker:
         if self._conn is None:
             # A fork server, not a plain fork: the caller may be the chat app, whose threads a fork would copy
             # mid-operation. It imports the extractors once; each worker after a stopped one is a cheap fork of it.
-            context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["qa.ingest.importer"])
-            ours, theirs = context.Pipe()
-            self._process = context.Process(target=_serve, args=(theirs, self.limits.memory_mb), daemon=True,
-                                            name="qa-import-worker")
-            self._process.start()
-            theirs.close()
-            self._conn = ours
+            # In a process forked from the one that started the fork server, that server is not its child and
+            # cannot be used: a fresh interpreter is spawned instead.
+            for method in ("forkserver", "spawn"):
+                context: Any = multiprocessing.get_context(method)
+                if method == "forkserver":
+                    context.set_forkserver_preload(["qa.ingest.importer"])
+                ours, theirs = context.Pipe()
+                process = context.Process(target=_serve, args=(theirs, self.limits.memory_mb), daemon=True,
+                                          name="qa-import-worker")
+                try:
+                    process.start()
+                except (ChildProcessError, OSError) as exc:
+                    ours.close()
+                    theirs.close()
+                    if method == "spawn":
+                        raise ImportFailure(f"the import's worker process could not be started ({exc})") from None
+                    continue
+                theirs.close()
+                self._process, self._conn = process, ours
+                break
+        assert self._conn is not None
         return self._conn
 
     def close(self) -> None:
