@@ -339,7 +339,8 @@ HTML_CASES = [
         '<title>River levels</title>').encode()), added("js.html", BODY, url=None)),
     Case("html-huge-attributes", one("attr.html", article(
         f'<div class="{"x" * 2_000_000}" style="{"color:red;" * 100_000}" data-x="{"y " * 500_000}">'
-        f'{PARAGRAPHS}</div>').encode()), added("attr.html", BODY)),
+        f'{PARAGRAPHS}</div>').encode()), added("attr.html", BODY), timeout=60),  # 4 s of trafilatura's own, and a
+    # worker spawned afresh (this test's forked child cannot use the fork server its parent started)
     Case("html-article-twice", one("twice.html", article(PARAGRAPHS + PARAGRAPHS).encode()), added("twice.html")),
     # trafilatura leaves tables out, but its fallback extractors take a page that is nothing else.
     Case("html-tables-only", one("table.html", page("<table>" + "".join(
