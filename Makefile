@@ -8,13 +8,16 @@ STAMP := $(VENV)/.installed
 # The browser tests drive Debian's Chromium; installed with apt when missing (as root, or with sudo).
 CHROMIUM := /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# `qa add` reads scanned PDFs and pictures with Debian's Tesseract (English, Russian, Kazakh); the OCR tests draw their
+# pages with DejaVu Sans.
+TESSERACT := /usr/share/tesseract-ocr/5/tessdata/kaz.traineddata
 
 .PHONY: install run test test-fast index eval lint clean
 
 $(PY):
 	python3 -m venv $(VENV)
 
-$(STAMP): pyproject.toml | $(PY)
+$(STAMP): pyproject.toml | $(PY) $(TESSERACT)
 	$(PIP) install --quiet --upgrade pip
 	$(PIP) show torch >/dev/null 2>&1 || $(PIP) install --quiet "$(TORCH_SPEC)"
 	$(PIP) install --quiet -e '.[dev]'
@@ -25,6 +28,11 @@ install: $(STAMP)
 $(CHROMIUM):
 	$(SUDO) apt-get update -qq
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver
+
+$(TESSERACT):
+	$(SUDO) apt-get update -qq
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tesseract-ocr tesseract-ocr-eng tesseract-ocr-rus \
+		tesseract-ocr-kaz fonts-dejavu-core
 
 index: $(STAMP)
 	$(PY) -m qa index

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from qa.config import Settings, check_number
 from qa.errors import QAError
+from qa.ingest.worker import Limits
 from qa.safe_text import printable
 
 COMMANDS_GROUP = "qa.commands"  # entry points: functions that add a subcommand, given (subparsers, common)
@@ -115,7 +116,8 @@ def _add(args: argparse.Namespace) -> int:
     corpus_dir, settings = _corpus(args)
     if args.max_mb is not None:
         check_number("--max-mb", args.max_mb, low=0.001)  # nan or -1 would reach the size check as no limit
-    report = add(args.paths, corpus_dir, args.max_mb, settings=settings)
+    report = add(args.paths, corpus_dir, args.max_mb, settings=settings,
+                 limits=Limits(args.max_seconds, args.max_memory_mb))
     print(printable(report.summary()))  # file names and reasons may hold any character
     if report.having("added"):
         print("the index follows on the next question or 'python -m qa index' (only new text is encoded)")
@@ -187,6 +189,10 @@ def parser() -> argparse.ArgumentParser:
     ad.add_argument("paths", nargs="+", type=Path, metavar="PATH")
     ad.add_argument("--corpus", type=Path, metavar="DIR", help="the corpus folder (default: the setting corpus_dir)")
     ad.add_argument("--max-mb", type=float, help="refuse files larger than this many MB (default 50)")
+    ad.add_argument("--max-seconds", type=float, default=Limits.seconds, help="stop reading a file after this many "
+                    f"seconds (default {Limits.seconds:g})")
+    ad.add_argument("--max-memory-mb", type=int, default=Limits.memory_mb, help="stop reading a file that needs more "
+                    f"memory than this many MB (default {Limits.memory_mb})")
     ad.set_defaults(run=_add)
     ls = sub.add_parser("list", parents=[common], help="the corpus documents with their metadata and provenance")
     ls.add_argument("--corpus", type=Path, metavar="DIR")

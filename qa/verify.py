@@ -29,10 +29,11 @@ from qa.answer.model import (
     Figure,
     Passage,
     citation,
+    place,
 )
 from qa.config import Settings
 from qa.corpus.collection import load_collection
-from qa.corpus.documents import Document, corpus_checksum, load_corpus, page_at
+from qa.corpus.documents import Document, corpus_checksum, load_corpus
 from qa.corpus.passages import split_document
 from qa.errors import CorpusError, QAError, UngroundedAnswer
 from qa.index.store import Index
@@ -68,7 +69,8 @@ PASSAGE_FIELDS = {"text": _TEXT, "doc_id": _TEXT, "passage_id": _TEXT, "start": 
                   "score": _NUMBER, "highlights": "a list of [start, end] pairs", "title": _TEXT, "publisher": _TEXT,
                   "date": _OPTIONAL_TEXT, "url": _OPTIONAL_TEXT, "authors": "a list of text", "kind": _TEXT,
                   "comment_author": _OPTIONAL_TEXT, "comment_location": _OPTIONAL_TEXT, "citation": _TEXT,
-                  "also_in": "a list of passages", "page": _OPTIONAL_WHOLE, "source_file": _OPTIONAL_TEXT}
+                  "also_in": "a list of passages", "page": _OPTIONAL_WHOLE, "last_page": _OPTIONAL_WHOLE,
+                  "ocr": _FLAG, "source_file": _OPTIONAL_TEXT}
 FIGURE_FIELDS = {"text": _TEXT, "measure": _TEXT, "passage_id": _TEXT, "start": _WHOLE, "end": _WHOLE,
                  "source": _TEXT}
 ANSWER_FIELDS = {"question": _TEXT, "abstained": _FLAG, "passages": "a list of passages", "message": _TEXT,
@@ -130,7 +132,7 @@ def _field_ok(kind: str, value: object) -> bool:
 
 # Fields that may be left out: those with a default in the dataclass.
 OPTIONAL_FIELDS = {"also_in", "passages", "message", "suggestions", "searched_for", "disagreement", "confidence",
-                   "page", "source_file"}
+                   "page", "last_page", "ocr", "source_file"}
 
 
 def _record_problems(where: str, value: object, expected: dict[str, str]) -> list[str]:
@@ -288,9 +290,13 @@ def _passage_problems(n: int | str, p: Passage, indexed: _Indexed) -> list[str]:
             problems.append(f"{where}: {name} {getattr(p, name)!r} is not the document's {getattr(doc, name)!r}")
     if list(p.authors) != list(doc.authors):
         problems.append(f"{where}: authors {list(p.authors)!r} are not the document's {list(doc.authors)!r}")
-    if p.page != page_at(doc, p.start):
-        problems.append(f"{where}: page {p.page!r} is not the page {page_at(doc, p.start)!r} its text starts on")
-    if p.citation != citation(doc, page=page_at(doc, p.start)):
+    page, last_page, ocr = place(doc, p.start, p.end)
+    if (p.page, p.last_page) != (page, last_page):
+        problems.append(f"{where}: pages {p.page!r} to {p.last_page!r} are not the pages {page!r} to {last_page!r} its "
+                        "text is on")
+    if p.ocr != ocr:
+        problems.append(f"{where}: ocr {p.ocr!r} is not what {doc.id}'s importer says ({doc.importer!r})")
+    if p.citation != citation(doc, page=page, last_page=last_page, ocr=ocr):
         problems.append(f"{where}: citation {p.citation!r} is not the one built from {doc.id}'s metadata")
     return problems
 
@@ -361,10 +367,10 @@ def _markdown_problems(answer: Answer, documents: Mapping[str, Document]) -> lis
         return problems + [f"the Markdown has {len(rest)} blocks after the message; "
                            f"expected a citation and a quote for each of {len(answer.passages)} passages"]
     for n, (p, head, quote) in enumerate(zip(answer.passages, rest[::2], rest[1::2]), 1):
-        found = [(documents.get(q.doc_id), q.start) for q in [p, *p.also_in]]
-        sources = [(d, start) for d, start in found if d is not None]
+        found = [(documents.get(q.doc_id), q.start, q.end) for q in [p, *p.also_in]]
+        sources = [(d, place(d, start, end)) for d, start, end in found if d is not None]
         if len(sources) < len(found) or head != f"**[{n}]** " + "; ".join(
-                citation(d, markdown=True, page=page_at(d, start)) for d, start in sources):
+                citation(d, markdown=True, page=first, last_page=last, ocr=ocr) for d, (first, last, ocr) in sources):
             problems.append(f"the Markdown citation of passage {n} is not exactly the citation of its sources")
         lines = quote.split("\n")
         if not all(line == ">" or line.startswith("> ") for line in lines):

@@ -39,7 +39,7 @@ TARGET_PRECISION = 0.98
 # The line filters alone (the page's structure not used: no headline, author-note, container or article rules).
 _FILTERS = HtmlOptions(drop_headlines=False, drop_author_notes=False, merge_containers=False, article_share=None,
                        drop_marked=False, drop_nested_articles=False, drop_contact_lines=False, drop_pitches=False,
-                       include_tables=False)
+                       include_tables=False, fallback_share=None)
 _NONE = replace(_FILTERS, drop_hidden=False, drop_furniture=False, drop_link_lines=False, include_tables=True)
 _PRECISION = replace(_NONE, modes=("precision",), include_tables=False)
 _HEADLINES = replace(_FILTERS, drop_headlines=True)
@@ -78,6 +78,10 @@ VARIANTS = {
     "+ contact lines": replace(_MARKED, drop_nested_articles=True, drop_contact_lines=True),
     "+ closing calls": _PITCHES,
     "+ tables": replace(_PITCHES, include_tables=True),
+    # Issue 25: trafilatura's default paragraphs (line filters only) when the rules keep less than this share of
+    # its words; chosen on `tune` (docs/IMPORT.md).
+    **{f"+ fallback below {share:.0%} of default's words": replace(_PITCHES, include_tables=True, fallback_share=share)
+       for share in (0.1, 0.2, 0.35, 0.5, 0.65, 0.8)},
 }
 
 
@@ -251,19 +255,74 @@ def _varied_copies(folder: Path, out: Path, copies: int) -> int:
     return varied
 
 
-def _import_in_child(source: Path, corpus: Path) -> dict:
-    """`add` in a fresh interpreter: its time and its peak resident memory (VmHWM), nothing else loaded first."""
+# The import run in a fresh interpreter, with only its own code loaded first: its time, the importing process's peak
+# memory (VmHWM, not getrusage's ru_maxrss, which keeps the parent's peak across fork and exec), and the peak of the
+# resident memory of it and all its descendants together (the worker processes that extract each file), sampled.
+CHILD = """
+import json, os, sys, threading, time
+from pathlib import Path
+from qa.ingest.importer import add
+
+def tree_rss_kb(root):
+    parents = {}
+    for entry in os.listdir('/proc'):
+        if entry.isdigit():
+            try:
+                parents[int(entry)] = int(open(f'/proc/{entry}/stat').read().rsplit(')', 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                pass
+    tree, grown = {root}, True
+    while grown:
+        more = {pid for pid, parent in parents.items() if parent in tree} - tree
+        tree, grown = tree | more, bool(more)
+    total = 0
+    for pid in tree:
+        try:
+            total += next(int(l.split()[1]) for l in open(f'/proc/{pid}/status') if l.startswith('VmRSS:'))
+        except (OSError, StopIteration):
+            pass
+    return total
+
+peak, done = [0], threading.Event()
+def sample():
+    while not done.wait(0.2):
+        peak[0] = max(peak[0], tree_rss_kb(os.getpid()))
+threading.Thread(target=sample, daemon=True).start()
+t = time.perf_counter()
+r = add([Path(sys.argv[1])], Path(sys.argv[2]), progress=False)
+seconds = time.perf_counter() - t
+done.set()
+hwm = next(int(l.split()[1]) for l in open('/proc/self/status') if l.startswith('VmHWM:'))
+print(json.dumps({'seconds': seconds, 'added': len(r.having('added')), 'skipped': len(r.having('skipped')),
+                  'failed': len(r.having('failed')), 'peak_rss_mb': hwm / 1024, 'peak_tree_rss_mb': peak[0] / 1024}))
+"""
+
+
+def _import_in_child(source: Path, corpus: Path, code_root: Path = ROOT) -> dict:
+    """`add` in a fresh interpreter (CHILD), with the `qa` package of `code_root` (another checkout, to compare)."""
     import subprocess
-    # VmHWM, not getrusage's ru_maxrss: that one keeps the parent's peak across fork and exec.
-    code = ("import json, sys, time; from pathlib import Path; from qa.ingest.importer import add; "
-            "from qa_tools.launch import status_mb; "
-            "t = time.perf_counter(); r = add([Path(sys.argv[1])], Path(sys.argv[2]), progress=False); "
-            "print(json.dumps({'seconds': time.perf_counter() - t, 'added': len(r.having('added')), "
-            "'skipped': len(r.having('skipped')), 'failed': len(r.having('failed')), "
-            "'peak_rss_mb': status_mb('self', 'VmHWM:')}))")
-    done = subprocess.run([sys.executable, "-c", code, str(source), str(corpus)], capture_output=True, text=True,
-                          check=True, cwd=ROOT)
+    env = {**os.environ, "PYTHONPATH": str(code_root)}
+    done = subprocess.run([sys.executable, "-c", CHILD, str(source), str(corpus)], capture_output=True, text=True,
+                          check=True, cwd=code_root, env=env)
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def import_rates(folder: Path = BENCHMARK, copies: int = 1000, code_root: Path = ROOT) -> dict:
+    """The import alone (no index): the benchmark's pages, and `copies` distinct pages made from them, with the
+    code of `code_root`."""
+    import tempfile
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp_dir = Path(tmp)
+        pages_ = _import_in_child(folder / "html", tmp_dir / "corpus", code_root)
+        (tmp_dir / "many").mkdir()
+        _varied_copies(folder, tmp_dir / "many", copies)
+        many = _import_in_child(tmp_dir / "many", tmp_dir / "many-corpus", code_root)
+    return {"pages": pages_["added"], "pages_s": round(pages_["seconds"], 1),
+            "pages_files_per_s": round(pages_["added"] / pages_["seconds"], 1),
+            "pages_peak_rss_mb": round(pages_["peak_rss_mb"]), "pages_peak_tree_rss_mb": round(pages_["peak_tree_rss_mb"]),
+            "many_added": many["added"], "many_s": round(many["seconds"], 1),
+            "many_files_per_s": round(many["added"] / many["seconds"], 1), "many_peak_rss_mb": round(many["peak_rss_mb"]),
+            "many_peak_tree_rss_mb": round(many["peak_tree_rss_mb"]), "load_average_end": round(os.getloadavg()[0], 1)}
 
 
 def bench(folder: Path = BENCHMARK, copies: int = 1000) -> dict:
@@ -344,10 +403,15 @@ def main(argv: list[str] | None = None) -> int:
                         "the body, and body paragraphs with N or more not kept")
     p.add_argument("--bench", action="store_true", help="import rate and peak memory (docs/IMPORT.md)")
     p.add_argument("--copies", type=int, default=1000, help="with --bench: distinct pages imported for the memory figure")
+    p.add_argument("--import-only", action="store_true", help="with --bench: the import alone, no index build")
+    p.add_argument("--code-root", type=Path, default=ROOT, help="with --bench --import-only: the checkout whose qa "
+                   "package imports (to compare with another commit's)")
     p.add_argument("--json", action="store_true")
     args = p.parse_args(argv)
     if args.bench:
-        print(json.dumps(bench(copies=args.copies), indent=2))
+        measured = import_rates(copies=args.copies, code_root=args.code_root) if args.import_only else \
+            bench(copies=args.copies)
+        print(json.dumps(measured, indent=2))
         return 0
     if args.errors is not None:
         print("\n".join(errors([p for p in pages() if args.split in (None, split_of(p))], least=args.errors)))

@@ -22,14 +22,23 @@ SEARCHED_PREFIX = "Searched for: "  # then the user's own questions that a follo
 NOTICE_PREFIX = "Sources differ: "  # then each figure as its passage words it, with its source
 
 
-def citation(source: Document | Passage, markdown: bool = False, page: int | None = None) -> str:
-    """One readable citation built only from the source's stated fields, and the page a passage starts on (a
-    Passage's own `page`). A document that does not state its title or publisher (an imported file) is cited with
-    what it states and its file's name. As Markdown, the text is escaped and the title links to the source when
-    its URL is known."""
+def place(doc: Document, start: int, end: int) -> tuple[int | None, int | None, bool]:
+    """The first and last page of `doc` that its text [start, end) is on (None for a document without pages), and
+    whether that text was read by OCR (its importer says so: a scan read with Tesseract, or a PDF's OCR layer)."""
+    return page_at(doc, start), page_at(doc, max(start, end - 1)), "OCR" in (doc.importer or "")
+
+
+def citation(source: Document | Passage, markdown: bool = False, page: int | None = None, last_page: int | None = None,
+             ocr: bool = False) -> str:
+    """One readable citation built only from the source's stated fields, the pages a passage spans ("p. 2", or
+    "pp. 1–2" across a page break) and "OCR" when its words were read by OCR (a Passage's own `page`, `last_page`
+    and `ocr`; `place` gives them for a document). A document that does not state its title or publisher (an
+    imported file) is cited with what it states and its file's name. As Markdown, the text is escaped and the title
+    links to the source when its URL is known."""
     text = escape_markdown if markdown else str
     f = isolated  # a field holding a direction control is isolated, so that it cannot reorder the rest
-    page = source.page if isinstance(source, Passage) else page
+    if isinstance(source, Passage):
+        page, last_page, ocr = source.page, source.last_page, source.ocr
     title = text(f"“{f(source.title)}”" if source.title else f(source.source_file or ""))
     link = safe_url(source.url) if markdown else None
     if link:
@@ -43,8 +52,8 @@ def citation(source: Document | Passage, markdown: bool = False, page: int | Non
     url = f", {f(source.url)}" if source.url and not markdown else ""
     publisher = f", {f(source.publisher)}" if source.publisher else ""
     file = f", file {f(source.source_file)}" if source.source_file and source.title and not source.publisher else ""
-    at = f", p. {page}" if page is not None else ""
-    return title + text(f"{publisher}, {f(date)}{by}{url}{file}{at}")
+    at = "" if page is None else f", pp. {page}–{last_page}" if last_page not in (None, page) else f", p. {page}"
+    return title + text(f"{publisher}, {f(date)}{by}{url}{file}{at}{', OCR' if ocr else ''}")
 
 
 def shown_date(date: str | None) -> str:
@@ -87,16 +96,19 @@ class Passage:
     # The same claim in near-identical words from other sources, shown once with every citation.
     also_in: list[Passage] = field(default_factory=list)
     page: int | None = None  # the page of a PDF on which the passage starts
+    last_page: int | None = None  # and the one on which it ends
+    ocr: bool = False  # its words were read by OCR (a scan), not the file's own characters
     source_file: str | None = None  # an imported document's file, named by a citation that lacks a publisher
 
     @classmethod
     def quote(cls, record: PassageRecord, doc: Document, score: float, highlights: list[tuple[int, int]]) -> Passage:
+        page, last_page, ocr = place(doc, record.start, record.end)
         return cls(text=record.text, doc_id=doc.id, passage_id=record.passage_id, start=record.start, end=record.end,
                    score=round(float(score), 6), highlights=highlights, title=doc.title, publisher=doc.publisher,
                    date=doc.date, url=doc.url, authors=list(doc.authors), kind=doc.kind,
                    comment_author=doc.comment_author, comment_location=doc.comment_location,
-                   citation=citation(doc, page=page_at(doc, record.start)), page=page_at(doc, record.start),
-                   source_file=doc.source_file)
+                   citation=citation(doc, page=page, last_page=last_page, ocr=ocr), page=page, last_page=last_page,
+                   ocr=ocr, source_file=doc.source_file)
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,6 @@ from docx.opc.pkgreader import PackageReader
 from docx.oxml.coreprops import CT_CoreProperties
 from docx.oxml.ns import qn
 from docx.package import Package
-from docx.table import Table
 from lxml.etree import XMLSyntaxError
 
 from qa.ingest.extracted import Extracted, ImportFailure
@@ -27,20 +26,124 @@ from qa.ingest.extracted import Extracted, ImportFailure
 W3CDTF_DAY = re.compile(r"^\s*(\d{4}-\d{2}-\d{2})(?:T|\s*$)")
 
 
-def _texts(document) -> list[str]:
-    """Each paragraph's text, a table's cells row by row (a merged cell once), white space collapsed."""
-    texts = []
-    for block in document.iter_inner_content():
-        if isinstance(block, Table):
-            seen = set()  # the cells' XML elements, kept alive so that a merged cell is known again
-            for row in block.rows:
-                for cell in row.cells:
-                    if cell._tc not in seen:
-                        seen.add(cell._tc)
-                        texts += [p.text for p in cell.paragraphs]
-        else:
-            texts.append(block.text)
-    return [" ".join(t.split()) for t in texts if t.strip()]
+W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+# Elements that wrap a document's content without being content: content controls, custom XML, smart tags, and
+# (around runs) insertions, fields and hyperlinks. Their runs are what Word shows.
+WRAPPERS = {f"{W}{tag}" for tag in ("sdt", "sdtContent", "customXml", "smartTag", "ins", "moveTo", "fldSimple",
+                                    "hyperlink")}
+DELETED = {f"{W}del", f"{W}moveFrom"}  # tracked deletions and moves away: not shown in the current text
+OFF = {"0", "false", "off"}
+MAX_NESTING = 64  # tables inside tables (and content controls around them) deeper than this are refused
+
+
+def _on(element) -> bool:
+    """A w:vanish (or other toggle property) present and not switched off."""
+    return element is not None and element.get(f"{W}val", "true").lower() not in OFF
+
+
+def hidden_styles(styles) -> set[str]:
+    """Ids of the styles whose run properties hide text (w:vanish), themselves or through the styles they are
+    based on."""
+    if styles is None:
+        return set()
+    own: dict[str, bool | None] = {}
+    based: dict[str, str] = {}
+    for style in styles.iter(f"{W}style"):
+        sid = style.get(f"{W}styleId", "")
+        vanish = style.find(f"{W}rPr/{W}vanish")
+        own[sid] = None if vanish is None else _on(vanish)
+        parent = style.find(f"{W}basedOn")
+        if parent is not None:
+            based[sid] = parent.get(f"{W}val", "")
+    hidden = set()
+    for sid in own:
+        seen, at = set(), sid
+        while at in own and at not in seen and own[at] is None:  # inherited: the nearest style that says
+            seen.add(at)
+            at = based.get(at, "")
+        if own.get(at):
+            hidden.add(sid)
+    return hidden
+
+
+class _Reader:
+    """The text Word shows, paragraph by paragraph: runs inside insertions, content controls, fields, smart tags and
+    custom XML; not deleted or moved-away runs, nor hidden ones (w:vanish, on the run or its style); a table's cells
+    row by row, each cell element once (a merged cell's continuations are empty cells of their own), so that spans
+    and merges cost nothing however large they claim to be."""
+
+    def __init__(self, hidden: set[str]):
+        self.hidden = hidden
+        self.texts: list[str] = []
+
+    def blocks(self, parent, depth: int = 0) -> None:
+        if depth > MAX_NESTING:
+            raise ImportFailure(f"its tables are nested more than {MAX_NESTING} deep, which no reader shows; it "
+                                "may be damaged or hostile")
+        for child in parent:
+            if child.tag == f"{W}p":
+                self.paragraph(child)
+            elif child.tag == f"{W}tbl":
+                for row in self._within(child, f"{W}tr"):
+                    if row.find(f"{W}trPr/{W}del") is None:  # a deleted row
+                        for cell in self._within(row, f"{W}tc"):
+                            merge = cell.find(f"{W}tcPr/{W}vMerge")
+                            if merge is None or merge.get(f"{W}val") == "restart":
+                                self.blocks(cell, depth + 1)
+            elif child.tag in WRAPPERS:
+                self.blocks(child, depth + 1)
+
+    def _within(self, parent, tag: str, depth: int = 0):
+        """`parent`'s children of `tag`, also inside content controls and custom XML around them."""
+        for child in parent:
+            if child.tag == tag:
+                yield child
+            elif child.tag in WRAPPERS and depth < MAX_NESTING:
+                yield from self._within(child, tag, depth + 1)
+
+    def paragraph(self, p) -> None:
+        style = p.find(f"{W}pPr/{W}pStyle")
+        paragraph_hidden = style is not None and style.get(f"{W}val") in self.hidden
+        pieces = []
+        for run in p.iter(f"{W}r"):
+            if self._shown(run, p, paragraph_hidden):
+                pieces += [self._text(item) for item in run]
+        text = " ".join("".join(pieces).split())
+        if text:
+            self.texts.append(text)
+
+    def _shown(self, run, p, paragraph_hidden: bool) -> bool:
+        for ancestor in run.iterancestors():
+            if ancestor is p:
+                break
+            if ancestor.tag in DELETED or ancestor.tag == f"{W}p":  # deleted, or a text box's own paragraph
+                return False
+        vanish = run.find(f"{W}rPr/{W}vanish")
+        if vanish is not None:
+            return not _on(vanish)
+        style = run.find(f"{W}rPr/{W}rStyle")
+        return not (paragraph_hidden or (style is not None and style.get(f"{W}val") in self.hidden))
+
+    @staticmethod
+    def _text(item) -> str:
+        if item.tag == f"{W}t":
+            return item.text or ""
+        if item.tag in (f"{W}tab", f"{W}br", f"{W}cr"):
+            return " "
+        if item.tag == f"{W}noBreakHyphen":
+            return "-"
+        return ""  # run properties, field characters and instructions (w:instrText), deleted text, pictures
+
+
+def _texts(document: Document) -> list[str]:
+    """The paragraphs Word shows, in document order, white space collapsed (`_Reader`)."""
+    try:
+        styles = getattr(document.part.part_related_by(RELATIONSHIP_TYPE.STYLES), "element", None)
+    except KeyError:  # no styles part: no style hides anything
+        styles = None
+    reader = _Reader(hidden_styles(styles))
+    reader.blocks(document.element.body)
+    return reader.texts
 
 
 def _unpacked_size(data: bytes) -> int:

@@ -25,3 +25,5 @@ class Extracted:
     authors: tuple[str, ...] = ()
     url: str | None = None
     pages: tuple[int, ...] | None = None
+    path: str = ""  # how the body was found, when not the format's usual way (shown in the import's summary)
+    notes: tuple[str, ...] = ()  # what was left out of the body and why (shown in the import's summary)

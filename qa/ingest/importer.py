@@ -11,6 +11,7 @@ import re
 import stat
 import sys
 import tempfile
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,13 +32,20 @@ from qa.corpus.documents import (
 from qa.errors import CorpusError, QAError
 from qa.ingest.extracted import Extracted, ImportFailure
 from qa.ingest.html import DEFAULT_OPTIONS, HtmlOptions
+from qa.ingest.ocr import IMAGES
 from qa.ingest.text import bom_encoding
+from qa.ingest.worker import Limits, Worker
 
 MAX_FILE_MB = 50.0  # larger files are refused: a report of a few hundred pages is well under it
 PROGRESS_FROM = 10  # files; fewer are imported without a progress bar
 HTML = (".html", ".htm", ".html.gz", ".htm.gz")  # saved pages, and gzip-compressed ones as archives keep them
-SUFFIXES = HTML + (".pdf", ".docx", ".txt", ".md")
+SUFFIXES = HTML + (".pdf", ".docx", ".txt", ".md") + IMAGES
 NOT_ID = re.compile(r"[^A-Za-z0-9._-]+")
+# A name or reason is one line of the summary: a line break or control character in a file's name is shown escaped,
+# so that it cannot forge a line.
+LINE_BREAKING = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+TEMPORARY = ".importing-"  # the prefix of a document being written; then the writer's process id
+STALE_SECONDS = 3600  # a temporary file without a process id is left alone this long (another writer's, at work)
 
 
 def suffix_of(path: Path) -> str:
@@ -72,6 +80,9 @@ def extract_file(path: Path, data: bytes, html_options: HtmlOptions = DEFAULT_OP
     if suffix in (".txt", ".md"):  # a Markdown note without front matter is text as written
         from qa.ingest import text
         return text.extract(data)
+    if suffix in IMAGES:
+        from qa.ingest import ocr
+        return ocr.extract_image(data)
     raise ImportFailure(f"{suffix or 'a file without an extension'} is not a format qa add reads "
                         f"({', '.join(SUFFIXES)})")
 
@@ -94,12 +105,19 @@ class ImportReport:
         return [o for o in self.outcomes if o.status == status]
 
     def summary(self) -> str:
+        """A line of counts, then one line for each file (an added file's line says how its body was found when
+        that was not the format's usual way)."""
         lines = [f"added {len(self.having('added'))}, skipped {len(self.having('skipped'))}, "
                  f"failed {len(self.having('failed'))}"]
         for o in self.outcomes:
-            lines.append(f"  {o.status:<7} {o.file}" + (f" -> {o.doc_id}" if o.doc_id else "") +
-                         (f": {o.reason}" if o.reason else ""))
+            lines.append(f"  {o.status:<7} {one_line(o.file)}" + (f" -> {o.doc_id}" if o.doc_id else "") +
+                         (f": {one_line(o.reason)}" if o.reason else ""))
         return "\n".join(lines)
+
+
+def one_line(text: str) -> str:
+    """`text` with line breaks and control characters as visible escapes."""
+    return LINE_BREAKING.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def files_in(paths: Iterable[Path]) -> Iterator[tuple[Path, bool]]:
@@ -233,9 +251,10 @@ def _markdown(path: Path, data: bytes, sha256: str, imported: str, settings: Set
 
 
 def _write(folder: Path, name: str, text: str, settings: Settings) -> Path:
-    """Write `text` beside its final place and rename it there: a document file is never seen half-written."""
+    """Write `text` beside its final place and link it there: a document file is never seen half-written, and the
+    name is claimed atomically (FileExistsError when another run took it first; nothing is replaced)."""
     final = folder / name
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".importing-", suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f"{TEMPORARY}{os.getpid()}-", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
@@ -246,74 +265,120 @@ def _write(folder: Path, name: str, text: str, settings: Settings) -> Path:
         except CorpusError as exc:  # named as the document it would have been, not as the temporary file
             raise ImportFailure("its document does not read back from the corpus format "
                                 f"({str(exc).replace(Path(tmp).name, name)})") from None
-        os.replace(tmp, final)
-    except BaseException:
+        os.link(tmp, final)  # unlike a rename, fails when the name exists: two runs never share an id
+    finally:
         Path(tmp).unlink(missing_ok=True)
-        raise
     return final
 
 
-def _add_one(path: Path, corpus: _Corpus, limit: int, imported: str) -> Outcome:
+def clean_temporaries(folder: Path) -> list[Path]:
+    """Remove the temporary files a `qa add` killed mid-file left (its process is gone); those of a run at work
+    stay. The paths removed."""
+    removed = []
+    for tmp in folder.glob(f"{TEMPORARY}*.tmp"):
+        pid = tmp.name[len(TEMPORARY):].split("-")[0]
+        try:
+            if (_alive(int(pid)) if pid.isdigit() else tmp.stat().st_mtime > time.time() - STALE_SECONDS):
+                continue
+            tmp.unlink()
+            removed.append(tmp)
+        except OSError:  # gone already, or a read-only folder: nothing to clean there
+            continue
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
+def _add_one(path: Path, corpus: _Corpus, limit: int, imported: str, worker: Worker) -> Outcome:
     name = str(path)
     if not path.exists():
         return Outcome(name, "failed", "no such file or folder")
     data = _read(path, limit)
     sha256 = hashlib.sha256(data).hexdigest()
-    if sha256 in corpus.by_sha:
-        return Outcome(name, "skipped", f"the same file (sha256) as document {corpus.by_sha[sha256]}")
+    path_taken = ""
     if suffix_of(path) == ".md" and _has_front_matter(data):
         doc_id, body, text = _markdown(path, data, sha256, imported, corpus.settings)
+        extracted = None
     else:
-        extracted = extract_file(path, data, limit=limit)
+        extracted = worker.extract(path, data, limit)
         body = normalise_body(extracted.body)
         if body != extracted.body:  # page offsets, and what the reader sees, rely on the body as written
             raise ImportFailure("its text does not survive the corpus format unchanged (a bug in qa add; please report)")
         if COMMENT_MARKER.search(body):
             raise ImportFailure("its text has a '## Reader comment:' line, which the corpus format reads as a comment")
-        doc_id = corpus.new_id(path)
-        text = render(doc_id, extracted, _source_name(path), sha256, imported)
-    if _digest(body) in corpus.by_body:
-        return Outcome(name, "skipped", f"the same text as document {corpus.by_body[_digest(body)]}")
-    if doc_id in corpus.ids:
-        raise ImportFailure(f"its id {doc_id!r} is already used in the corpus; change the id in its front matter")
-    written = _write(corpus.dir, f"{doc_id}.md", text, corpus.settings)
+        path_taken = "; ".join(filter(None, (extracted.path, *extracted.notes)))
+    # A digest in the corpus is only what a file claims (a note's front matter may claim any): a file is skipped for
+    # its text alone, so that no claim stops another file from being imported.
+    same = corpus.by_body.get(_digest(body))
+    if same is not None:
+        how = "file (sha256)" if corpus.by_sha.get(sha256) == same else "text"
+        return Outcome(name, "skipped", f"the same {how} as document {same}")
+    if extracted is None:
+        if doc_id in corpus.ids:
+            raise ImportFailure(f"its id {doc_id!r} is already used in the corpus; change the id in its front matter")
+        try:
+            written = _write(corpus.dir, f"{doc_id}.md", text, corpus.settings)
+        except FileExistsError:
+            raise ImportFailure(f"its id {doc_id!r} was just taken by another import; change the id in its front "
+                                "matter") from None
+    else:
+        while True:
+            doc_id = corpus.new_id(path)
+            try:
+                written = _write(corpus.dir, f"{doc_id}.md",
+                                 render(doc_id, extracted, _source_name(path), sha256, imported), corpus.settings)
+                break
+            except FileExistsError:  # another run claimed it between the look and the link: the next one
+                corpus.ids.add(doc_id)
     for doc in load_file(written, corpus.settings):
         corpus.note(doc)
-    return Outcome(name, "added", doc_id=doc_id)
+    return Outcome(name, "added", path_taken, doc_id=doc_id)
 
 
 def add(paths: Iterable[Path], corpus_dir: Path, max_mb: float | None = None, progress: bool = True,
-        settings: Settings | None = None) -> ImportReport:
+        settings: Settings | None = None, limits: Limits = Limits()) -> ImportReport:
     """Import each file (folders recursively) into `corpus_dir`; a file that fails is listed, and the rest go on.
-    Documents are read and checked as the index will read them, with `settings` (max_document_bytes ...)."""
+    Each file is extracted in a worker process within `limits`. Documents are read and checked as the index will
+    read them, with `settings` (max_document_bytes ...)."""
     corpus_dir = Path(corpus_dir)
     corpus_dir.mkdir(parents=True, exist_ok=True)
+    clean_temporaries(corpus_dir)
     corpus = _Corpus(corpus_dir, settings or Settings())
     files = list(files_in(Path(p) for p in paths))
     imported = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
     report = ImportReport()
     bar = tqdm(files, desc="importing", unit="file", disable=True if len(files) < PROGRESS_FROM or not progress else None,
                file=sys.stderr)
-    for path, named in bar:
-        problem = _not_a_file(path)
-        if problem is not None:  # a FIFO, a link to nothing ...: failed when named, skipped in a folder
-            report.outcomes.append(Outcome(str(path), "failed" if named else "skipped", problem))
-            continue
-        if not named and suffix_of(path) not in SUFFIXES:  # a folder's pictures, spreadsheets ...: not for the corpus
-            report.outcomes.append(Outcome(str(path), "skipped", f"{suffix_of(path) or 'no extension'} is not a format "
-                                                                 "qa add reads"))
-            continue
-        try:
-            outcome = _add_one(path, corpus, int((max_mb or MAX_FILE_MB) * 2**20), imported)
-        except ImportFailure as exc:
-            outcome = Outcome(str(path), "failed", str(exc))
-        except OSError as exc:
-            outcome = Outcome(str(path), "failed", f"cannot be written to the corpus folder ({exc.strerror or exc})")
-        except Exception as exc:  # a library's error on a file nobody foresaw: listed, the rest go on
-            outcome = Outcome(str(path), "failed", f"qa add could not read it ({type(exc).__name__}: {exc}); please "
-                                                   "report this as a bug, with the file if you can")
-        report.outcomes.append(outcome)
+    with Worker(limits) as worker:
+        for path, named in bar:
+            report.outcomes.append(_outcome(path, named, corpus, int((max_mb or MAX_FILE_MB) * 2**20), imported, worker))
     return report
+
+
+def _outcome(path: Path, named: bool, corpus: _Corpus, limit: int, imported: str, worker: Worker) -> Outcome:
+    """What becomes of one file: every error is caught and told, so that the rest go on."""
+    problem = _not_a_file(path)
+    if problem is not None:  # a FIFO, a link to nothing ...: failed when named, skipped in a folder
+        return Outcome(str(path), "failed" if named else "skipped", problem)
+    if not named and suffix_of(path) not in SUFFIXES:  # a folder's pictures, spreadsheets ...: not for the corpus
+        return Outcome(str(path), "skipped", f"{suffix_of(path) or 'no extension'} is not a format qa add reads")
+    try:
+        return _add_one(path, corpus, limit, imported, worker)
+    except ImportFailure as exc:
+        return Outcome(str(path), "failed", str(exc))
+    except OSError as exc:
+        return Outcome(str(path), "failed", f"cannot be written to the corpus folder ({exc.strerror or exc})")
+    except Exception as exc:  # a library's error on a file nobody foresaw: listed, the rest go on
+        return Outcome(str(path), "failed", f"qa add could not read it ({type(exc).__name__}: {exc}); please "
+                                            "report this as a bug, with the file if you can")
 
 
 def documents(corpus_dir: Path, settings: Settings | None = None) -> list[tuple[Path, Document]]:
@@ -342,7 +407,11 @@ def remove(doc_id: str, corpus_dir: Path, settings: Settings | None = None) -> P
     """Delete the corpus file of document `doc_id` (with its reader comments); the file's path."""
     for path, doc in documents(corpus_dir, settings):
         if doc.id == doc_id:
-            path.unlink()
+            try:
+                path.unlink()
+            except OSError as exc:
+                raise QAError(f"cannot remove {path.name} ({exc.strerror or exc}); the corpus folder may be "
+                              "read-only: check its permissions") from None
             return path
     if "/" in doc_id:
         raise QAError(f"{doc_id!r} is a reader comment; remove its article ({doc_id.split('/')[0]!r}) or edit the file")

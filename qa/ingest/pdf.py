@@ -11,14 +11,18 @@ import io
 import logging
 import re
 from collections import Counter
+from dataclasses import dataclass, field
 from importlib.metadata import version
+from typing import Any
 
 import pypdf
 from pypdf._text_extraction._layout_mode import _fixed_width_page as layout_mode
 from pypdf.errors import DependencyError, FileNotDecryptedError, PdfReadError
-from pypdf.generic import ArrayObject, TextStringObject
+from pypdf.generic import ArrayObject, IndirectObject, NameObject, TextStringObject
 
+from qa.ingest import ocr
 from qa.ingest.extracted import Extracted, ImportFailure
+from qa.ingest.pdf_ink import visible
 
 EDGE_LINES = 2  # a header or footer is among the first or last this many lines of a page
 REPEATS = 0.5  # ... and recurs there, digits aside, on at least this share of the pages (and on two at least)
@@ -26,6 +30,7 @@ PAGE_NUMBER = re.compile(r"^(?:page\s+)?[-–—]?\s*\d{1,4}\s*[-–—]?(?:\s*(
 # A paragraph carries on to the next page unless its last line ends like a sentence or a heading.
 ENDS_PARAGRAPH = re.compile(r"[.!?:;…\"”’)\]]$")
 HYPHENATED = re.compile(r"(\w+)-$")
+LONGEST_WORD = 100  # a word broken at a line's end is looked for in its last this many characters
 WORDS = re.compile(r"\w+")
 
 
@@ -69,12 +74,11 @@ def _reader(data: bytes) -> pypdf.PdfReader:
     return reader
 
 
-def _layout_is_bounded(page: pypdf.PageObject) -> bool:
+def _layout_is_bounded(operations: list) -> bool:
     """Whether the page's text operators stay within RUN_STRINGS and TEXT_OBJECT_STRINGS (counted in the content
     stream as pypdf parses it, strings and kerning numbers of a TJ array alike)."""
-    contents = page.get_contents()
     run = in_object = 0
-    for operands, operator in contents.operations if contents is not None else ():
+    for operands, operator in operations:
         if operator in POSITIONING:
             run = 0
             in_object = 0 if operator in (b"BT", b"ET") else in_object
@@ -89,16 +93,76 @@ def _layout_is_bounded(page: pypdf.PageObject) -> bool:
     return True
 
 
-def _page_lines(reader: pypdf.PdfReader) -> list[list[str]]:
-    """Each page's lines, white space inside a line collapsed; '' marks a blank line (a paragraph break)."""
-    pages = []
-    for page in reader.pages:
-        try:
-            text = page.extract_text(extraction_mode="layout" if _layout_is_bounded(page) else "plain")
-        except Exception as exc:  # pypdf raises many types on a damaged content stream
-            raise ImportFailure(f"the PDF cannot be read, it may be truncated or damaged ({exc})") from None
-        pages.append([" ".join(line.split()) for line in text.split("\n")])
-    return pages
+@dataclass
+class _Read:
+    """The pages' lines, and what was left out of them or read from an OCR layer (page numbers from 1)."""
+
+    pages: list[list[str]] = field(default_factory=list)
+    hidden: dict[int, int] = field(default_factory=dict)  # page: strings of text a reader cannot see, left out
+    ocr_layer: list[int] = field(default_factory=list)  # pages whose text is an OCR layer over a picture
+
+
+def _key(page: pypdf.PageObject) -> tuple | None:
+    """What makes a page's text: its content streams and its resources, as indirect references (None when either is
+    a direct object, which no other page can share)."""
+    def ref(value) -> tuple | None:
+        if value is None:
+            return ()
+        if isinstance(value, IndirectObject):
+            return (value.idnum, value.generation)
+        if isinstance(value, ArrayObject) and all(isinstance(v, IndirectObject) for v in value):
+            return tuple((v.idnum, v.generation) for v in value)
+        return None
+    contents, resources = ref(page.get("/Contents")), ref(page.get("/Resources"))
+    parent = ref(page.get("/Parent")) if resources == () else ()  # inherited resources: the parent's
+    return None if contents is None or resources is None or parent is None else (contents, resources, parent)
+
+
+def _paints_picture(page: pypdf.PageObject, operations: list) -> bool:
+    """Whether the page draws an image: an inline one, or an image XObject its content names."""
+    try:
+        resources: Any = page["/Resources"].get_object()
+        xobjects: Any = resources["/XObject"].get_object()
+        images = {name for name, x in xobjects.items() if x.get_object().get("/Subtype") == "/Image"}
+    except (KeyError, AttributeError, TypeError, ValueError, PdfReadError):
+        images = set()
+    return any(op == b"INLINE IMAGE" or (op == b"Do" and operands and operands[0] in images)
+               for operands, op in operations)
+
+
+def _page_lines(reader: pypdf.PdfReader) -> _Read:
+    """Each page's lines, white space inside a line collapsed; '' marks a blank line (a paragraph break). Only
+    what a reader sees (qa/ingest/pdf_ink.py). Pages that share their content stream and resources are read once:
+    a 34 KB file whose 200 pages show one stream took minutes, each page parsing it again."""
+    read = _Read()
+    known: dict[tuple, tuple[list[str], int, bool]] = {}
+    for number, page in enumerate(reader.pages, start=1):
+        key = _key(page)
+        if key is None or key not in known:
+            try:
+                contents = page.get_contents()
+                operations = contents.operations if contents is not None else []
+                box = tuple(float(v) for v in page.cropbox)
+                ink = visible(operations, box, _paints_picture(page, operations))  # type: ignore[arg-type]
+                if ink.operations is not None and contents is not None:
+                    contents.operations = ink.operations
+                    page[NameObject("/Contents")] = contents
+                bounded = _layout_is_bounded(ink.operations if ink.operations is not None else operations)
+                text = page.extract_text(extraction_mode="layout" if bounded else "plain")
+            except Exception as exc:  # pypdf raises many types on a damaged content stream
+                raise ImportFailure(f"the PDF cannot be read, it may be truncated or damaged ({exc})") from None
+            result = ([" ".join(line.split()) for line in text.split("\n")], ink.hidden, ink.ocr_layer)
+            if key is not None:
+                known[key] = result
+        else:
+            result = known[key]
+        lines, hidden, ocr_layer = result
+        read.pages.append(list(lines))
+        if hidden:
+            read.hidden[number] = hidden
+        if ocr_layer:
+            read.ocr_layer.append(number)
+    return read
 
 
 def _shape(line: str) -> str:
@@ -139,17 +203,19 @@ def _join_lines(lines: list[str], vocabulary: set[str]) -> str:
     """The lines of a paragraph as one. A word broken with a hyphen at a line end is joined without it only when
     the document also has the joined word unbroken and never the hyphenated one ('exam-' 'ple' -> 'example');
     otherwise the hyphen stays ('well-' 'known' -> 'well-known'), as it may be the word's own."""
-    text = lines[0]
+    pieces = [lines[0]]  # joined once at the end: adding line by line was quadratic in a paragraph's length
     for line in lines[1:]:
-        broken = HYPHENATED.search(text)
+        broken = HYPHENATED.search(pieces[-1][-LONGEST_WORD:])
         rest = WORDS.match(line)
         if broken and rest and line[0].islower():
             joined = broken.group(1) + rest.group()
             compound = f"{broken.group(1)}-{rest.group()}".lower()
-            text = text[:-1] + line if joined.lower() in vocabulary and compound not in vocabulary else text + line
+            if joined.lower() in vocabulary and compound not in vocabulary:
+                pieces[-1] = pieces[-1][:-1]
+            pieces.append(line)
         else:
-            text = f"{text} {line}"
-    return text
+            pieces += [" ", line]
+    return "".join(pieces)
 
 
 def _vocabulary(pages: list[list[str]]) -> set[str]:
@@ -224,11 +290,28 @@ def extract(data: bytes) -> Extracted:
     reader = _reader(data)
     if not reader.pages:
         raise ImportFailure("the PDF has no pages")
-    pages = _without_furniture(_page_lines(reader))
-    body, starts = body_and_pages(pages)
-    if not WORDS.search(body):
-        raise ImportFailure("the PDF has no text layer (a scanned document?); run OCR on it and import the result")
+    read = _page_lines(reader)
+    body, starts = body_and_pages(_without_furniture(read.pages))
+    importer = f"pypdf {version('pypdf')}" + (" (OCR layer)" if read.ocr_layer else "")
+    if not WORDS.search(body):  # a scan: its pictures read with OCR
+        body, starts = body_and_pages(_without_furniture(ocr.pdf_pages(reader)))
+        if not WORDS.search(body):
+            raise ImportFailure("the PDF has no text, not even in its pictures read with OCR (blank pages?)")
+        importer = ocr.importer()
     info = _info(reader)
     authors = tuple(a.strip() for a in _text(info, "/Author").split(";") if a.strip())
-    return Extracted(body=body, importer=f"pypdf {version('pypdf')}", title=_text(info, "/Title"), date=_date(info),
-                     authors=authors, pages=starts)
+    notes = []
+    if read.hidden:
+        hidden = sum(read.hidden.values())
+        notes.append(f"{hidden:,} piece{'s' if hidden > 1 else ''} of text a reader cannot see left out (white on "
+                     f"white, off the page, or invisible with no picture under it) on {_pages(read.hidden)}")
+    if read.ocr_layer:
+        notes.append(f"the text of {_pages(read.ocr_layer)} is an OCR layer over a scanned picture")
+    return Extracted(body=body, importer=importer, title=_text(info, "/Title"), date=_date(info), authors=authors,
+                     pages=starts, notes=tuple(notes))
+
+
+def _pages(numbers) -> str:
+    listed = sorted(numbers)
+    shown = ", ".join(map(str, listed[:10])) + (f" and {len(listed) - 10:,} more" if len(listed) > 10 else "")
+    return f"page{'s' if len(listed) > 1 else ''} {shown}"
