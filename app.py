@@ -167,12 +167,12 @@ def build_app(qa: QA, export_dir: Path, server: ServerSettings) -> gr.Blocks:
         """A button of a quote, a hit or the viewer: open a passage or a document (an empty id: the list of
         sources), star or remove a passage, or ask an answer's question again for more quotes."""
         data = event._data  # what the page sent, which may be anything: EventData's own lookup raises on a None
-        key = str(data.get("key") or "") if isinstance(data, dict) else ""
-        if key.startswith(("star:", "unstar:")):
+        key = data.get("key") if isinstance(data, dict) else None
+        if isinstance(key, str) and key.startswith(("star:", "unstar:")):
             return collection(toggle_star(qa, passages, key), request)
-        if key.startswith("more:") and key[5:].isdigit():
+        if isinstance(key, str) and key.startswith("more:") and key[5:].isdigit():
             return conversation(more(qa, turns, int(key[5:])), request)
-        if not key:
+        if key is None or key == "":
             return {viewer: sources_html(qa.sources()), original: original_button(None, request)}
         try:
             doc, start, end = qa.locate(key)
