@@ -14,18 +14,10 @@ import signal
 import tempfile
 from pathlib import Path
 
+from qa.pids import alive
+
 PREFIX = "qa-chat-"  # then the process id: qa-chat-1234-xxxxxxxx
 MEMORY = Path("/dev/shm")
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # another user's process
-        return True
-    return True
 
 
 def remove_orphans(base: Path) -> list[Path]:
@@ -33,7 +25,7 @@ def remove_orphans(base: Path) -> list[Path]:
     removed = []
     for folder in base.glob(f"{PREFIX}*"):
         pid = folder.name.removeprefix(PREFIX).split("-", 1)[0]
-        if pid.isdigit() and not _alive(int(pid)) and folder.stat().st_uid == os.getuid():
+        if pid.isdigit() and not alive(int(pid)) and folder.stat().st_uid == os.getuid():
             shutil.rmtree(folder, ignore_errors=True)
             removed.append(folder)
     return removed

@@ -35,6 +35,7 @@ from qa.ingest.html import DEFAULT_OPTIONS, HtmlOptions
 from qa.ingest.ocr import IMAGES
 from qa.ingest.text import bom_encoding
 from qa.ingest.worker import Limits, Worker
+from qa.pids import alive
 
 MAX_FILE_MB = 50.0  # larger files are refused: a report of a few hundred pages is well under it
 PROGRESS_FROM = 10  # files; fewer are imported without a progress bar
@@ -278,23 +279,13 @@ def clean_temporaries(folder: Path) -> list[Path]:
     for tmp in folder.glob(f"{TEMPORARY}*.tmp"):
         pid = tmp.name[len(TEMPORARY):].split("-")[0]
         try:
-            if (_alive(int(pid)) if pid.isdigit() else tmp.stat().st_mtime > time.time() - STALE_SECONDS):
+            if (alive(int(pid)) if pid.isdigit() else tmp.stat().st_mtime > time.time() - STALE_SECONDS):
                 continue
             tmp.unlink()
             removed.append(tmp)
         except OSError:  # gone already, or a read-only folder: nothing to clean there
             continue
     return removed
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # another user's process
-        return True
-    return True
 
 
 def _add_one(path: Path, corpus: _Corpus, limit: int, imported: str, worker: Worker) -> Outcome:
