@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from qa.answer.decide import closest_meaning, evidence_sentences, known_share
+from qa.answer.decide import closest_meaning, known_share
 from qa.api import QA
 from qa.cli import common_options, settings_from
 from qa.config import Settings
@@ -31,7 +31,7 @@ from qa.evidence.answertype import lacks_answer_type
 from qa.index.encoder import Encoder, MiniLMEncoder
 from qa.index.store import Index, build
 from qa.index.words import vocabulary
-from qa.search.retrieval import dense_scores, fuse, rank
+from qa.search.retrieval import Ranking, dense_scores, fuse, rank
 from qa_tools.evaluate import Question, gold_passages, load_questions, questions_option
 from qa_tools.metrics import first_rank, order_of, summary
 
@@ -66,6 +66,18 @@ class Signals:
     similarity: np.ndarray
     sentence_similarity: np.ndarray
     gold: frozenset[int]
+
+
+def evidence_sentences(index: Index, ranking: Ranking, passages: int, sentences: int, margin: float) -> list[str]:
+    """The `sentences` sentences of the top `passages` passages most similar to the question, keeping only those
+    within `margin` of the best one: where an answer would be (the evidence of the answer-type grid below)."""
+    scored = []
+    for i in ranking.order[:passages]:
+        record, first = index.passages[i], index.sentence_offsets[i]
+        scored += [(float(ranking.sentence_similarity[first + j]), record.text[a:b])
+                   for j, (a, b) in enumerate(record.sentences)]
+    scored.sort(key=lambda s: -s[0])
+    return [text for sim, text in scored[:sentences] if sim >= scored[0][0] - margin] if scored else []
 
 
 def signals(index: Index, settings: Settings, question: Question, vector: np.ndarray, gold: set[int]) -> Signals:

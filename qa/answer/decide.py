@@ -27,7 +27,6 @@ from qa.answer.rules import lacks_asked_kind, other_year, quotes_speaker
 from qa.config import Settings
 from qa.corpus.text import tokenize
 from qa.evidence.features import Evidence, question_features, unknown_names
-from qa.index.store import Index
 from qa.index.words import CorpusWords
 from qa.search.retrieval import Ranking
 
@@ -41,18 +40,6 @@ def known_share(question: str, vocabulary: frozenset[str]) -> float:
     """Share of the question's content words (stemmed, stop words removed) that occur anywhere in the corpus."""
     terms = set(tokenize(question, stem=True, stopwords=True))
     return len(terms & vocabulary) / len(terms) if terms else 0.0
-
-
-def evidence_sentences(index: Index, ranking: Ranking, passages: int, sentences: int, margin: float) -> list[str]:
-    """The `sentences` sentences of the top `passages` passages most similar to the question, keeping only those
-    within `margin` of the best one: where an answer would be."""
-    scored = []
-    for i in ranking.order[:passages]:
-        record, first = index.passages[i], index.sentence_offsets[i]
-        scored += [(float(ranking.sentence_similarity[first + j]), record.text[a:b])
-                   for j, (a, b) in enumerate(record.sentences)]
-    scored.sort(key=lambda s: -s[0])
-    return [text for sim, text in scored[:sentences] if sim >= scored[0][0] - margin] if scored else []
 
 
 def latin_share(text: str) -> float:
