@@ -29,6 +29,7 @@ MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 MODES = ("bm25", "dense", "hybrid")
 FUSIONS = ("minmax", "rrf")
 BM25_VARIANTS = ("okapi", "plus", "l")
+BACKENDS = ("inprocess", "milvus")
 ENV_PREFIX = "QA_"
 
 
@@ -208,6 +209,11 @@ class Settings(_Loadable):
     # of the memory and memory traffic) for candidates that rank() re-scores exactly from the float vectors
     # (top-10 recall against exact search is measured by `python -m qa bench`, docs/PERFORMANCE.md).
     flat_max_passages: int = index(200_000, low=0)
+    # The search engine that finds candidates (qa/index/engine.py): "inprocess", the index's own arrays, or "milvus",
+    # Milvus through `backend_uri`: a file ending in .db is Milvus Lite, run in this process (empty: index_dir/milvus.db);
+    # http://host:19530 is a Milvus server or cluster. Either is kept in step with the corpus (docs/SCALING.md).
+    backend: str = index("inprocess")
+    backend_uri: str = index("")
     # Vector files up to this size are loaded; larger ones are read row by row (qa/index/rows.py).
     in_memory_bytes: int = index(256 * 2**20, low=0)
     # A running QA looks at the corpus folder and index/CURRENT (names, sizes, times, inodes: no file is read) at most
@@ -281,7 +287,8 @@ class Settings(_Loadable):
     calibration: Path | None = answer(None)
 
     def __post_init__(self) -> None:
-        for name, value, valid in (("fusion", self.fusion, FUSIONS), ("bm25_variant", self.bm25_variant, BM25_VARIANTS)):
+        for name, value, valid in (("fusion", self.fusion, FUSIONS), ("bm25_variant", self.bm25_variant, BM25_VARIANTS),
+                                   ("backend", self.backend, BACKENDS)):
             if value not in valid:
                 raise SettingsError(f"unknown {name} {value!r}; choose one of {', '.join(valid)}")
         _check_fields(self)
@@ -302,7 +309,7 @@ class Settings(_Loadable):
         """The index settings a saved index depends on (where the corpus and index live, and how large files are
         read, do not change what is built)."""
         unbuilt = {"corpus_dir", "index_dir", "encode_batch", "in_memory_bytes", "corpus_check_seconds",
-                   "corpus_wait_seconds"}
+                   "corpus_wait_seconds", "backend", "backend_uri"}
         return {f.name: getattr(self, f.name) for f in fields(self)
                 if f.metadata.get("group") == "index" and f.name not in unbuilt}
 

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.config import ROOT, Settings
+from qa.config import BACKENDS, ROOT, Settings
 from qa.index.rows import Rows
 from qa_tools.launch import descendants, free_port, make_run_command, status_mb
 
@@ -596,12 +596,76 @@ def search_worker(n: int, runs: int, settings: Settings) -> dict:
         return {"passages": n, "generate_s": built_s, "search": timings, "peak_rss_mb": status_mb("self", "VmHWM:")}
 
 
+def backend_worker(backend: str, n: int, runs: int, settings: Settings) -> dict:
+    """Run in a child process: a generated index of `n` passages searched through `backend` (qa/index/engine.py).
+    Times rank(), the stage a backend changes, on the labelled questions' real vectors: hybrid, dense, and hybrid
+    limited to a tenth of the documents. Also the engine's build (sync) time, one document's update, memory, disk,
+    and the top-10 recall of its dense candidates against exact search over the float vectors."""
+    from qa.corpus.text import tokenize
+    from qa.index.encoder import MiniLMEncoder
+    from qa.index.engine import InProcess
+    from qa.index.milvus import DOCUMENTS, PASSAGES, MilvusEngine, _among
+    from qa.search.retrieval import rank
+    from qa_tools.evaluate import load_questions
+
+    questions = [q.question for q in load_questions()]
+    with tempfile.TemporaryDirectory(prefix="qa-bench-") as tmp:
+        vectors = MiniLMEncoder().encode(questions)
+        index = build_generated(n, Path(tmp), settings)
+        t = time.perf_counter()
+        engine: InProcess | MilvusEngine = (InProcess(index) if backend == "inprocess"
+                                            else MilvusEngine(str(Path(tmp) / "engine" / "milvus.db"), settings))
+        engine.sync(index)
+        build_s = time.perf_counter() - t
+        searched = replace(index, engine=None if backend == "inprocess" else engine)
+        docs = np.array([int(p.doc_id[3:]) for p in index.passages])
+        allowed = docs % 10 == 0
+        timings = {}
+        for name, mode, limit in (("hybrid", "hybrid", None), ("dense", "dense", None),
+                                  ("filtered", "hybrid", allowed)):
+            p50, p95 = [], []
+            for _ in range(runs):
+                ms = []
+                for question, vector in zip(questions, vectors):
+                    t = time.perf_counter()
+                    rank(searched, question, vector, settings, mode, limit)
+                    ms.append((time.perf_counter() - t) * 1000)
+                a, b = _percentiles(ms)
+                p50.append(a)
+                p95.append(b)
+            timings[name] = {"p50_ms": _row(p50), "p95_ms": _row(p95)}
+        exact = np.asarray(index.vectors) @ vectors[:30].T
+        hits = 0
+        for q, vector in enumerate(vectors[:30]):
+            truth = set(np.argsort(-exact[:, q], kind="stable")[:10].tolist())
+            found = engine.candidates(tokenize(questions[q], settings.stem, settings.stopwords), vector,
+                                      settings.candidates, False, None).dense
+            hits += len(truth & set(found[np.argsort(-exact[found, q], kind="stable")[:10]].tolist()))
+        update_ms = None
+        if isinstance(engine, MilvusEngine):  # one document missing from the engine: sync writes it alone
+            engine.client.delete(PASSAGES, filter=_among(["gen5"]))
+            engine.client.delete(DOCUMENTS, filter=_among(["gen5"]))
+            t = time.perf_counter()
+            written = engine.sync(index)
+            update_ms = (time.perf_counter() - t) * 1000
+            assert written.inserted == 1 and not written.rebuilt
+        return {"backend": backend, "passages": n, "engine_build_s": build_s, "update_one_document_ms": update_ms,
+                "rank": timings, "recall_at_10": hits / 300, "rss_mb": status_mb("self", "VmRSS:"),
+                "peak_rss_mb": status_mb("self", "VmHWM:"), "disk_mb": _dir_bytes(Path(tmp)) / 2**20}
+
+
+def bench_backends(sizes: list[int], runs: int, params: list[str], config: Path | None) -> list[dict]:
+    """backend_worker for each size and backend, each in a process of its own (so memory is its own)."""
+    return [row for n in sizes for backend in BACKENDS
+            for row in bench_scale([n], runs, params, config, worker=["backend", backend])]
+
+
 def bench_scale(sizes: list[int], runs: int, params: list[str], config: Path | None,
-                search_only: bool = False) -> list[dict]:
+                search_only: bool = False, worker: list[str] | None = None) -> list[dict]:
     out = []
     for n in sizes:
         env = {**os.environ, "PYTHONPATH": str(ROOT), **({"QA_CONFIG": str(config)} if config else {})}
-        mode = ["search"] if search_only else []
+        mode = worker or (["search"] if search_only else [])
         proc = subprocess.run([sys.executable, "-m", "qa_tools.bench", *mode, str(n), str(runs), *params], cwd=ROOT, env=env,
                               capture_output=True, text=True)
         if proc.returncode != 0:
@@ -758,7 +822,22 @@ def format_search(rows: list[dict]) -> list[str]:
     return lines
 
 
+def format_backends(rows: list[dict]) -> list[str]:
+    lines = ["backend     passages  hybrid p50/p95 ms   dense p50/p95 ms   filtered p50/p95 ms  recall@10  build s  "
+             "update ms  peak RSS MB  disk MB"]
+    for r in rows:
+        times = "  ".join(f"{r['rank'][m]['p50_ms']['median']:7.1f} /{r['rank'][m]['p95_ms']['median']:7.1f}   "
+                          for m in ("hybrid", "dense", "filtered"))
+        update = "-" if r["update_one_document_ms"] is None else f"{r['update_one_document_ms']:.0f}"
+        lines.append(f"{r['backend']:10s} {r['passages']:9,d}  {times} {r['recall_at_10']:8.3f} {r['engine_build_s']:8.1f} "
+                     f"{update:>9s} {r['peak_rss_mb']:11.0f} {r['disk_mb']:8.0f}")
+    return lines
+
+
 if __name__ == "__main__":  # the child process of one scale size: python -m qa_tools.bench [search] N RUNS [NAME=VALUE ...]
+    if sys.argv[1] == "backend":  # python -m qa_tools.bench backend NAME N RUNS [NAME=VALUE ...]
+        print(json.dumps(backend_worker(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), Settings.load(sys.argv[5:]))))
+        sys.exit()
     worker = scale_worker
     if sys.argv[1] == "search":
         worker = search_worker

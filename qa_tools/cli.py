@@ -76,7 +76,13 @@ def add_eval(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 
 
 def _bench(args: argparse.Namespace) -> int:
-    from qa_tools.bench import bench_scale, format_report, format_search, run
+    from qa_tools.bench import bench_backends, bench_scale, format_backends, format_report, format_search, run
+    if args.backends:
+        rows = bench_backends(list(args.sizes), args.runs, list(args.param), args.config)
+        print(json.dumps(rows, indent=2) if args.json else "\n".join(
+            ["rank() through each backend on GENERATED passages, medians of per-run p50s (min, max)",
+             *format_backends(rows)]))
+        return 0
     if args.search_only:
         rows = bench_scale(list(args.sizes), args.runs, list(args.param), args.config, search_only=True)
         print(json.dumps(rows, indent=2) if args.json else "\n".join(
@@ -99,6 +105,8 @@ def add_bench(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) 
                    help="also compare encoding rates and vectors with sentence-transformers (about 2 min more)")
     b.add_argument("--search-only", action="store_true",
                    help="only the search rows (QA.search at --sizes generated passages), about 4 min at 1,000,000")
+    b.add_argument("--backends", action="store_true",
+                   help="only the backend rows (rank() through each search backend at --sizes generated passages)")
     b.add_argument("--json", action="store_true")
     b.set_defaults(run=_bench)
 

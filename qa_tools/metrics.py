@@ -16,9 +16,10 @@ def order_of(scores: np.ndarray) -> np.ndarray:
 
 
 def gold_ranks(order: Sequence[int] | np.ndarray, gold: Iterable[int]) -> list[int]:
-    """The rank of each gold item in `order`, ascending."""
+    """The rank of each gold item in `order`, ascending. A ranking of candidates (a large corpus, or a search
+    engine's) may leave a gold item out: it counts as ranked after every candidate."""
     position = {int(i): r for r, i in enumerate(np.asarray(order).tolist(), 1)}
-    return sorted(position[int(i)] for i in gold)
+    return sorted(position.get(int(i), len(position) + 1) for i in gold)
 
 
 def first_rank(order: Sequence[int] | np.ndarray, gold: Iterable[int]) -> int:

@@ -46,7 +46,7 @@ class LexicalIndex:
         self.frequencies = np.frombuffer(counts, dtype=np.int32)[by_term]
         del by_term, counts
         self.starts = np.concatenate([[0], np.cumsum(df)])
-        avgdl = sum(lengths) / self.size
+        self.average_length = avgdl = sum(lengths) / self.size
         # rank-bm25's length normalisation, 1 - b + b * |d| / avgdl, once per passage.
         self.length_norm = 1 - b + b * np.frombuffer(lengths, dtype=np.int64) / avgdl
         self.idf = self._idf(df.tolist())
@@ -90,6 +90,68 @@ class LexicalIndex:
                 scores += idf * (delta + 0.0)
                 scores[docs] = matched
         return scores
+
+    def scores_of(self, query_tokens: list[str], ids: np.ndarray) -> np.ndarray:
+        """`scores(query_tokens)[ids]`, to the last bit, touching only passages `ids` (ascending, unique): each term's
+        postings are sorted, so its frequency in each passage is found by binary search. The same operations in the
+        same order as scores(), so candidates scored here equal a full ranking's scores."""
+        k1, scores = self.k1, np.zeros(len(ids))
+        for token in query_tokens:
+            term = self.vocabulary.get(token)
+            idf = 0.0 if term is None else self.idf[term]
+            if term is None or not idf:
+                continue
+            lo, hi = self.starts[term], self.starts[term + 1]
+            where = np.minimum(np.searchsorted(self.postings[lo:hi], ids), hi - lo - 1)
+            held = self.postings[lo:hi][where] == ids
+            tf, norm = self.frequencies[lo:hi][where][held], self.length_norm[ids[held]]
+            if self.variant == "okapi":
+                scores[held] += idf * (tf * (k1 + 1) / (tf + k1 * norm))
+            elif self.variant == "l":
+                delta = DELTA["l"]
+                ctd = tf / norm
+                scores[held] += idf * tf * (k1 + 1) * (ctd + delta) / (k1 + ctd + delta)
+            else:
+                delta = DELTA["plus"]
+                matched = scores[held] + idf * (delta + (tf * (k1 + 1)) / (k1 * norm + tf))
+                scores += idf * (delta + 0.0)
+                scores[held] = matched
+        return scores
+
+    def holding(self, query_tokens: list[str]) -> np.ndarray:
+        """A bool per passage: whether it holds one of the query's terms (with a nonzero idf)."""
+        held = np.zeros(self.size, dtype=bool)
+        for token in query_tokens:
+            term = self.vocabulary.get(token)
+            if term is not None and self.idf[term]:
+                held[self.postings[self.starts[term]:self.starts[term + 1]]] = True
+        return held
+
+    def passage_weights(self, query_tokens: list[str]) -> dict[str, float]:
+        """Each query term's weight for a sparse dot product (its idf, once per occurrence): with passage_terms as the
+        passages' side, the product is the BM25 score, less idf * delta per term for BM25Plus (the same for every
+        passage, so the order is BM25's)."""
+        weights: dict[str, float] = {}
+        for token in query_tokens:
+            term = self.vocabulary.get(token)
+            if term is not None and self.idf[term]:
+                weights[token] = weights.get(token, 0.0) + self.idf[term]
+        return weights
+
+    def passage_terms(self, tokens: list[str], row: int) -> dict[str, float]:
+        """Passage `row`'s side of that product: for each of its terms (`tokens`, as indexed), BM25's term-frequency
+        part with the passage's length normalisation."""
+        k1, norm = self.k1, float(self.length_norm[row])
+        values = {}
+        for token, tf in Counter(tokens).items():
+            if self.variant == "okapi":
+                values[token] = tf * (k1 + 1) / (tf + k1 * norm)
+            elif self.variant == "l":
+                ctd = tf / norm
+                values[token] = tf * (k1 + 1) * (ctd + DELTA["l"]) / (k1 + ctd + DELTA["l"])
+            else:
+                values[token] = (tf * (k1 + 1)) / (k1 * norm + tf)
+        return values
 
     def top(self, scores: np.ndarray, n: int) -> np.ndarray:
         """Indices of the `n` best-scoring passages (in no particular order)."""

@@ -36,6 +36,7 @@ from qa.index import store
 from qa.index.cache import VectorSource
 from qa.index.encoder import Encoder
 from qa.index.figures import FigurePassages
+from qa.index.milvus import open_engine
 from qa.index.words import CorpusWords, corpus_words
 from qa.search.fulltext import Corpus
 
@@ -178,12 +179,26 @@ class LiveIndex:
         self.settings, self.encoder = settings, encoder
         fingerprint = Fingerprint.take(settings)  # before the corpus is read: a change while loading is seen later
         index = index or store.open_index(settings, encoder)
+        self.engine = open_engine(settings)
+        index = self._engaged(index)
         self.snapshot = Snapshot.of(index, settings, replace(fingerprint, current=current_entry(settings)))
         self._refresh_lock = threading.Lock()
         self._count_lock = threading.Lock()
         self._waiting = 0  # asks that saw a change and wait for the refresh: until it is done, every ask waits
         self._failure: tuple[Fingerprint, QAError] | None = None  # the corpus as it is cannot be used
         self._next_check = time.monotonic() + settings.corpus_check_seconds
+
+    def _engaged(self, index: store.Index) -> store.Index:
+        """`index` searched by the chosen engine, brought up to it first (only changed documents are written)."""
+        if self.engine is None:
+            return index
+        started = time.perf_counter()
+        sync = self.engine.sync(index)
+        if sync.inserted or sync.removed:
+            log.warning("%s backend: %s; %d documents written (%d passages), %d removed in %.2f s",
+                        self.settings.backend, "rebuilt" if sync.rebuilt else "updated", sync.inserted, sync.passages,
+                        sync.removed, time.perf_counter() - started)
+        return replace(index, engine=self.engine)
 
     def current(self) -> Snapshot:
         """The snapshot of the corpus as it is now (looked at at most every corpus_check_seconds), or a QAError
@@ -244,7 +259,7 @@ class LiveIndex:
                 snapshot = replace(old, collection=load_collection(self.settings.corpus_dir, self.settings),
                                    fingerprint=fingerprint)
             else:
-                snapshot = Snapshot.of(index, self.settings, fingerprint)
+                snapshot = Snapshot.of(self._engaged(index), self.settings, fingerprint)
         except (CorpusError, IndexUnavailable, OSError) as exc:  # OSError: an entry the corpus loader cannot read
             self._failure = (fingerprint, CorpusError(f"the corpus changed and cannot be used ({exc}); answers "
                                                       "resume when the folder is fixed"))

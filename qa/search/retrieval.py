@@ -7,6 +7,7 @@ import numpy as np
 
 from qa.config import MODES, Settings
 from qa.corpus.text import tokenize
+from qa.index.engine import InProcess
 from qa.index.store import Index
 
 
@@ -72,28 +73,26 @@ def rank(index: Index, question: str, query_vector: np.ndarray, settings: Settin
     if mode not in MODES:
         raise ValueError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
     n = len(index.passages)
-    lexical = None if mode == "dense" else index.lexical.scores(tokenize(question, settings.stem, settings.stopwords))
+    terms = [] if mode == "dense" else tokenize(question, settings.stem, settings.stopwords)
     query = query_vector.reshape(1, -1)
-    if n <= settings.exact_max_passages:
+    if index.engine is None and n <= settings.exact_max_passages:
         ids = np.arange(n) if allowed is None else np.flatnonzero(allowed)
+        lexical = None if mode == "dense" else index.lexical.scores(terms)[ids]
         sims, found = index.dense.search(query, n)
         similarity = np.full(n, np.nan)
         similarity[found[0]] = sims[0]
         sentence_similarity = index.sentence_vectors @ query_vector
         dense = dense_scores(similarity, sentence_similarity, index.sentence_offsets[:-1], settings)[ids]
     else:
-        if allowed is not None and np.count_nonzero(allowed) <= settings.exact_max_passages:
+        if index.engine is None and allowed is not None and np.count_nonzero(allowed) <= settings.exact_max_passages:
             ids = np.flatnonzero(allowed)  # few enough to score them all
         else:
-            # Candidates: the dense search's best and BM25's best; the rest are never touched.
-            found = index.dense.search(query, settings.candidates)[1][0]
-            ids = found[found >= 0]
-            if lexical is not None:
-                ids = np.union1d(ids, index.lexical.top(lexical, settings.candidates))
-            ids = np.unique(ids)
-            ids = ids if allowed is None else ids[allowed[ids]]
+            # Candidates: the engine's best by BM25 and by dense search; the rest are never touched.
+            ids = (index.engine or InProcess(index)).candidates(terms, query_vector, settings.candidates,
+                                                                mode != "dense", allowed).rows()
+        lexical = None if mode == "dense" else index.lexical.scores_of(terms, ids)
         similarity = np.full(n, np.nan)
-        similarity[ids] = index.vectors[ids] @ query_vector  # exact, whatever the dense index
+        similarity[ids] = index.vectors[ids] @ query_vector  # exact, whatever the engine
         rows, starts = _sentence_rows(index, ids)
         sentence_similarity = np.full(len(index.sentence_vectors), np.nan, dtype=np.float32)
         sentence_similarity[rows] = index.sentence_vectors[rows] @ query_vector
@@ -101,7 +100,7 @@ def rank(index: Index, question: str, query_vector: np.ndarray, settings: Settin
     if lexical is None:  # dense mode
         candidate_scores = dense
     else:
-        candidate_scores = lexical[ids] if mode == "bm25" else fuse(lexical[ids], dense, settings)
+        candidate_scores = lexical if mode == "bm25" else fuse(lexical, dense, settings)
     scores, dense_all = np.full(n, np.nan), np.full(n, np.nan)
     scores[ids], dense_all[ids] = candidate_scores, dense
     if allowed is not None:
