@@ -596,11 +596,14 @@ def search_worker(n: int, runs: int, settings: Settings) -> dict:
         return {"passages": n, "generate_s": built_s, "search": timings, "peak_rss_mb": status_mb("self", "VmHWM:")}
 
 
+BACKEND_QUESTIONS = 100  # the first labelled questions, each timed in three modes per run
+
+
 def backend_worker(backend: str, n: int, runs: int, settings: Settings) -> dict:
     """Run in a child process: a generated index of `n` passages searched through `backend` (qa/index/engine.py).
     Times rank(), the stage a backend changes, on the labelled questions' real vectors: hybrid, dense, and hybrid
     limited to a tenth of the documents. Also the engine's build (sync) time, one document's update, memory, disk,
-    and the top-10 recall of its dense candidates against exact search over the float vectors."""
+    and the top-10 recall of its dense candidates (30 questions) against exact search over the float vectors."""
     from qa.corpus.text import tokenize
     from qa.index.encoder import MiniLMEncoder
     from qa.index.engine import InProcess
@@ -608,7 +611,7 @@ def backend_worker(backend: str, n: int, runs: int, settings: Settings) -> dict:
     from qa.search.retrieval import rank
     from qa_tools.evaluate import load_questions
 
-    questions = [q.question for q in load_questions()]
+    questions = [q.question for q in load_questions()][:BACKEND_QUESTIONS]
     with tempfile.TemporaryDirectory(prefix="qa-bench-") as tmp:
         vectors = MiniLMEncoder().encode(questions)
         index = build_generated(n, Path(tmp), settings)

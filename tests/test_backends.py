@@ -126,7 +126,7 @@ def test_an_engine_that_disagrees_with_the_corpus_is_refused(archive):
     index = store.build(archive, WordHashEncoder())
     milvus = MilvusEngine(archive.backend_uri, archive)
     milvus.sync(index)
-    milvus.client.upsert("qa_passages", [{**milvus._passage(index, 0, ["police"]), "start": 1}])
+    milvus.client.upsert("qa_passages", [{**milvus._passage(index, 0), "start": 1}])
     query = build_query("police", [], WordHashEncoder(), archive.max_chain)
     with pytest.raises(IndexUnavailable, match="unlike the corpus"):
         milvus.candidates(["polic"], query.vector, 50, True, None)

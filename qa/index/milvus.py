@@ -146,8 +146,7 @@ class MilvusEngine:
         by_doc: dict[str, list[int]] = {}
         for row, p in enumerate(index.passages):
             by_doc.setdefault(p.doc_id, []).append(row)
-        terms = [self._terms(index, row) for row in range(len(index.passages))]
-        digests = {doc_id: self._digest(index, rows, terms) for doc_id, rows in by_doc.items()}
+        digests = {doc_id: self._digest(index, rows) for doc_id, rows in by_doc.items()}
         held = {} if rebuilt else self._stored_digests()
         removed = sorted(held.keys() - digests.keys())
         changed = sorted(d for d in digests if held.get(d) != digests[d])
@@ -158,10 +157,14 @@ class MilvusEngine:
             self.client.delete(DOCUMENTS, filter=_among(ids))
         rows = [row for d in changed for row in by_doc[d]]
         for lo in range(0, len(rows), BATCH):
-            self.client.insert(PASSAGES, [self._passage(index, row, terms[row]) for row in rows[lo:lo + BATCH]])
+            self.client.insert(PASSAGES, [self._passage(index, row) for row in rows[lo:lo + BATCH]])
         for lo in range(0, len(changed), BATCH):
             self.client.insert(DOCUMENTS, [{"doc_id": d, "digest": digests[d], "marker": [1.0, 0.0]}
                                            for d in changed[lo:lo + BATCH]])
+        if changed or removed:
+            # Sealed into segments with their indexes: Milvus Lite otherwise scans the rows still in memory one by one.
+            self.client.flush(PASSAGES)
+            self.client.flush(DOCUMENTS)
         return Sync(len(changed), len(removed), len(rows), rebuilt)
 
     def _stored_identity(self) -> dict | None:
@@ -215,27 +218,28 @@ class MilvusEngine:
         iterator.close()
         return held
 
-    def _terms(self, index: Index, row: int) -> list[str]:
+    def _text(self, index: Index, row: int) -> str:
         from qa.index.store import index_text
 
         p = index.passages[row]
-        return tokenize(index_text(p, index.documents[p.doc_id], self.settings), self.settings.stem,
-                        self.settings.stopwords)
+        return index_text(p, index.documents[p.doc_id], self.settings)
 
-    def _digest(self, index: Index, rows: list[int], terms: list[list[str]]) -> str:
-        """A document's passages as written: ids, offsets, indexed terms and vectors."""
+    def _digest(self, index: Index, rows: list[int]) -> str:
+        """A document's passages as indexed: ids, offsets and indexed text (the vectors follow from the text and the
+        model, which is in the identity). Nothing is tokenised or read from disk, so a sync that writes one document
+        costs a hash of the corpus text."""
         digest = hashlib.sha256()
         for row in rows:
             p = index.passages[row]
-            digest.update(json.dumps([p.passage_id, p.start, p.end, terms[row]]).encode())
-        digest.update(np.ascontiguousarray(index.vectors[np.asarray(rows)], dtype=np.float32).tobytes())
+            digest.update(json.dumps([p.passage_id, p.start, p.end, self._text(index, row)]).encode())
         return digest.hexdigest()
 
-    def _passage(self, index: Index, row: int, terms: list[str]) -> dict:
-        p = index.passages[row]
+    def _passage(self, index: Index, row: int) -> dict:
+        p, s = index.passages[row], self.settings
+        terms = index.lexical.passage_terms(tokenize(self._text(index, row), s.stem, s.stopwords), row)
         return {"passage_id": p.passage_id, "doc_id": p.doc_id, "start": p.start, "end": p.end,
                 "dense": np.asarray(index.vectors[np.asarray([row])][0], dtype=np.float32).tolist(),
-                "lexical": _sparse(index.lexical.passage_terms(terms, row)) or {0: 0.0}}
+                "lexical": _sparse(terms) or {0: 0.0}}
 
 
 def open_engine(settings: Settings) -> MilvusEngine | None:
