@@ -8,7 +8,7 @@ idf * delta per query term aside, which moves every passage alike). Terms are ha
 takes; a rare collision only adds a candidate, since rank() scores candidates from the index itself.
 
 A second collection holds a digest per document, so that `sync` rewrites only the documents that changed: delete by
-document id, then insert. It drops and rewrites everything only when what the rows were computed from changes: the
+document id, then upsert (by passage id, so two app replicas syncing the same change at once write it once). It drops and rewrites everything only when what the rows were computed from changes: the
 model, the index settings, the splitting code, or the corpus's mean passage length by more than `AVGDL_DRIFT`."""
 from __future__ import annotations
 
@@ -157,9 +157,9 @@ class MilvusEngine:
             self.client.delete(DOCUMENTS, filter=_among(ids))
         rows = [row for d in changed for row in by_doc[d]]
         for lo in range(0, len(rows), BATCH):
-            self.client.insert(PASSAGES, [self._passage(index, row) for row in rows[lo:lo + BATCH]])
+            self.client.upsert(PASSAGES, [self._passage(index, row) for row in rows[lo:lo + BATCH]])
         for lo in range(0, len(changed), BATCH):
-            self.client.insert(DOCUMENTS, [{"doc_id": d, "digest": digests[d], "marker": [1.0, 0.0]}
+            self.client.upsert(DOCUMENTS, [{"doc_id": d, "digest": digests[d], "marker": [1.0, 0.0]}
                                            for d in changed[lo:lo + BATCH]])
         if changed or removed:
             # Sealed into segments with their indexes: Milvus Lite otherwise scans the rows still in memory one by one.
