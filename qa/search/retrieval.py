@@ -15,8 +15,9 @@ from qa.index.store import Index
 class Ranking:
     """Passage indices best first, with each one's fused score and dense cosine similarity.
 
-    On corpora larger than `Settings.exact_max_passages` only candidate passages are ranked: `order` holds them
-    alone, and the arrays are NaN for every other passage."""
+    On corpora larger than `Settings.exact_max_passages`, and always when the index has a search engine of its own
+    (qa/index/engine.py), only candidate passages are ranked: `order` holds them alone, and the arrays are NaN for
+    every other passage."""
 
     order: np.ndarray
     scores: np.ndarray
