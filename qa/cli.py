@@ -14,11 +14,15 @@ import os
 import sys
 from importlib import metadata
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from qa.config import Settings, check_number
 from qa.errors import QAError
 from qa.ingest.worker import Limits
 from qa.safe_text import printable
+
+if TYPE_CHECKING:
+    from qa.index.store import Index
 
 COMMANDS_GROUP = "qa.commands"  # entry points: functions that add a subcommand, given (subparsers, common)
 
@@ -102,7 +106,18 @@ def _index(args: argparse.Namespace) -> int:
     texts = index.manifest["texts"]
     print(f"indexed {len(index.passages)} passages from {len(index.documents)} documents into {settings.index_dir} "
           f"({texts['encoded']} texts encoded, {texts['reused']} reused)")
+    _sync_engine(settings, index)
     return 0
+
+
+def _sync_engine(settings: Settings, index: Index) -> None:
+    """Bring the chosen search engine up to the index, so app replicas start with it filled."""
+    from qa.index.milvus import open_engine
+    engine = open_engine(settings)
+    if engine is not None:
+        sync = engine.sync(index)
+        print(f"{settings.backend} backend at {engine.uri}: {sync.inserted} documents written ({sync.passages} "
+              f"passages), {sync.removed} removed{' (rebuilt)' if sync.rebuilt else ''}")
 
 
 def _corpus(args: argparse.Namespace) -> tuple[Path, Settings]:

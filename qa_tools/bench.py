@@ -606,7 +606,7 @@ def backend_worker(backend: str, n: int, runs: int, settings: Settings) -> dict:
     and the top-10 recall of its dense candidates (30 questions) against exact search over the float vectors."""
     from qa.corpus.text import tokenize
     from qa.index.encoder import MiniLMEncoder
-    from qa.index.engine import InProcess
+    from qa.index.engine import InProcess, Searcher
     from qa.index.milvus import DOCUMENTS, PASSAGES, MilvusEngine, _among
     from qa.search.retrieval import rank
     from qa_tools.evaluate import load_questions
@@ -616,11 +616,13 @@ def backend_worker(backend: str, n: int, runs: int, settings: Settings) -> dict:
         vectors = MiniLMEncoder().encode(questions)
         index = build_generated(n, Path(tmp), settings)
         t = time.perf_counter()
-        engine: InProcess | MilvusEngine = (InProcess(index) if backend == "inprocess"
-                                            else MilvusEngine(str(Path(tmp) / "engine" / "milvus.db"), settings))
-        engine.sync(index)
+        engine = None if backend == "inprocess" else MilvusEngine(str(Path(tmp) / "engine" / "milvus.db"), settings)
+        searcher: Searcher = InProcess(index)
+        if engine is not None:
+            engine.sync(index)
+            searcher = engine.searcher(index)
         build_s = time.perf_counter() - t
-        searched = replace(index, engine=None if backend == "inprocess" else engine)
+        searched = replace(index, searcher=None if engine is None else searcher)
         docs = np.array([int(p.doc_id[3:]) for p in index.passages])
         allowed = docs % 10 == 0
         timings = {}
@@ -641,11 +643,11 @@ def backend_worker(backend: str, n: int, runs: int, settings: Settings) -> dict:
         hits = 0
         for q, vector in enumerate(vectors[:30]):
             truth = set(np.argsort(-exact[:, q], kind="stable")[:10].tolist())
-            found = engine.candidates(tokenize(questions[q], settings.stem, settings.stopwords), vector,
+            found = searcher.candidates(tokenize(questions[q], settings.stem, settings.stopwords), vector,
                                       settings.candidates, False, None).dense
             hits += len(truth & set(found[np.argsort(-exact[found, q], kind="stable")[:10]].tolist()))
         update_ms = None
-        if isinstance(engine, MilvusEngine):  # one document missing from the engine: sync writes it alone
+        if engine is not None:  # one document missing from the engine: sync writes it alone
             engine.client.delete(PASSAGES, filter=_among(["gen5"]))
             engine.client.delete(DOCUMENTS, filter=_among(["gen5"]))
             t = time.perf_counter()

@@ -3,11 +3,14 @@ same MilvusClient a cluster is reached with). Candidates, answers and incrementa
 from __future__ import annotations
 
 import logging
+import os
+import subprocess
+import sys
 from dataclasses import replace
 
 import numpy as np
 import pytest
-from conftest import WordHashEncoder
+from conftest import ROOT, WordHashEncoder
 
 from qa import QA
 from qa.corpus.text import tokenize
@@ -48,9 +51,9 @@ def _top_scores(index, rows, terms, vector):
 
 def test_milvus_finds_the_candidates_the_in_process_index_finds(archive):
     index = store.build(archive, WordHashEncoder())
-    milvus = MilvusEngine(archive.backend_uri, archive)
-    milvus.sync(index)
-    inprocess = InProcess(index)
+    engine = MilvusEngine(archive.backend_uri, archive)
+    engine.sync(index)
+    milvus, inprocess = engine.searcher(index), InProcess(index)
     doc_ids = np.array([p.doc_id for p in index.passages])
     for question in QUESTIONS:
         query = build_query(question, [], WordHashEncoder(), archive.max_chain)
@@ -74,7 +77,7 @@ def test_answers_are_the_same_on_both_backends(archive):
     archive = replace(archive, exact_max_passages=0)
     inprocess = QA(archive, WordHashEncoder())
     milvus = QA(replace(archive, backend="milvus"), WordHashEncoder(), index=inprocess.index)
-    assert milvus.index.engine is not None and inprocess.index.engine is None
+    assert milvus.index.searcher is not None and inprocess.index.searcher is None
     for question in QUESTIONS:
         for mode in ("hybrid", "bm25", "dense"):
             for sources in (None, ["beta", "doc-05"]):
@@ -105,7 +108,7 @@ def test_one_document_added_changed_or_removed_is_written_alone(archive):
     held = milvus.client.query("qa_passages", filter='doc_id != ""', output_fields=["passage_id"], limit=1000)
     assert sorted(row["passage_id"] for row in held) == sorted(p.passage_id for p in index.passages)
     query = build_query("zebra parade", [], encoder, archive.max_chain)
-    found = milvus.candidates(["zebra", "parad"], query.vector, 3, True, None)
+    found = milvus.searcher(index).candidates(["zebra", "parad"], query.vector, 3, True, None)
     assert index.passages[int(found.lexical[0])].doc_id == "doc-04"
 
 
@@ -129,7 +132,7 @@ def test_an_engine_that_disagrees_with_the_corpus_is_refused(archive):
     milvus.client.upsert("qa_passages", [{**milvus._passage(index, 0), "start": 1}])
     query = build_query("police", [], WordHashEncoder(), archive.max_chain)
     with pytest.raises(IndexUnavailable, match="unlike the corpus"):
-        milvus.candidates(["polic"], query.vector, 50, True, None)
+        milvus.searcher(index).candidates(["polic"], query.vector, 50, True, None)
 
 
 def test_an_unreachable_milvus_says_which_setting_to_fix(archive, caplog):
@@ -161,3 +164,16 @@ def test_the_articles_evaluation_is_the_same_on_milvus(real_qa, tmp_path):
     assert reports[0]["hybrid"]["grounding_rate"] == 1.0
     confidence = [confidence_report(qa, labelled_articles(qa, questions)) for qa in (inprocess, milvus)]
     assert confidence[1] == confidence[0]
+
+
+@pytest.mark.slow  # the real entry point and model, in a process of its own
+def test_qa_index_fills_the_chosen_engine_and_then_writes_only_changes(fixture_settings, tmp_path):
+    env = {**os.environ, "QA_CORPUS_DIR": str(fixture_settings.corpus_dir), "QA_INDEX_DIR": str(tmp_path / "index"),
+           "QA_BACKEND": "milvus", "QA_BACKEND_URI": str(tmp_path / "milvus.db")}
+    command = [sys.executable, "-m", "qa", "index"]
+    first = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=True)
+    assert f"milvus backend at {tmp_path / 'milvus.db'}: 3 documents written (3 passages), 0 removed (rebuilt)" \
+        in first.stdout
+    (fixture_settings.corpus_dir / "beta.md").unlink()
+    second = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=True)
+    assert "0 documents written (0 passages), 1 removed" in second.stdout

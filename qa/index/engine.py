@@ -42,15 +42,22 @@ class Sync:
     rebuilt: bool  # the engine's index was dropped and written whole (a new model, settings or length statistics)
 
 
-class Engine(Protocol):
+class Searcher(Protocol):
     def candidates(self, terms: list[str], vector: np.ndarray, k: int, lexical: bool,
                    allowed: np.ndarray | None) -> Candidates:
         """The `k` best passages by BM25 for `terms` (when `lexical`) and the `k` nearest `vector`, among the
         passages `allowed` (a bool per passage; None: all)."""
         ...
 
+
+class Engine(Protocol):
     def sync(self, index: Index) -> Sync:
         """Make the engine hold exactly `index`'s passages, writing only the documents that changed."""
+        ...
+
+    def searcher(self, index: Index) -> Searcher:
+        """Candidates as rows of `index`, which the engine was last synced with. Bound to that one index: a question
+        answered from an older snapshot while the engine is synced with a newer one keeps its own rows."""
         ...
 
 
@@ -79,7 +86,3 @@ class InProcess:
             best = best[np.isfinite(scores[best])]
             best = best[np.argsort(-scores[best], kind="stable")]
         return Candidates(best, found[found >= 0])
-
-    def sync(self, index: Index) -> Sync:
-        self.index = index
-        return Sync(0, 0, 0, False)

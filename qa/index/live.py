@@ -198,7 +198,7 @@ class LiveIndex:
             log.warning("%s backend: %s; %d documents written (%d passages), %d removed in %.2f s",
                         self.settings.backend, "rebuilt" if sync.rebuilt else "updated", sync.inserted, sync.passages,
                         sync.removed, time.perf_counter() - started)
-        return replace(index, engine=self.engine)
+        return replace(index, searcher=self.engine.searcher(index))
 
     def current(self) -> Snapshot:
         """The snapshot of the corpus as it is now (looked at at most every corpus_check_seconds), or a QAError

@@ -8,8 +8,9 @@ idf * delta per query term aside, which moves every passage alike). Terms are ha
 takes; a rare collision only adds a candidate, since rank() scores candidates from the index itself.
 
 A second collection holds a digest per document, so that `sync` rewrites only the documents that changed: delete by
-document id, then upsert (by passage id, so two app replicas syncing the same change at once write it once). It drops and rewrites everything only when what the rows were computed from changes: the
-model, the index settings, the splitting code, or the corpus's mean passage length by more than `AVGDL_DRIFT`."""
+document id, then upsert (by passage id, so two app replicas syncing the same change at once write it once). It drops
+and rewrites everything only when what the rows were computed from changes: the model, the index settings, the
+splitting code, or the corpus's mean passage length by more than `AVGDL_DRIFT`."""
 from __future__ import annotations
 
 import hashlib
@@ -57,7 +58,7 @@ def _among(doc_ids: list[str]) -> str:
 
 
 class MilvusEngine:
-    """Candidates from Milvus; `sync` keeps its collections equal to the index."""
+    """Milvus's collections, kept equal to the index by `sync`; `searcher` finds candidates in them."""
 
     def __init__(self, uri: str, settings: Settings):
         from pymilvus import MilvusClient  # imported only when this backend is chosen: it starts no server before
@@ -69,53 +70,10 @@ class MilvusEngine:
             self.client = MilvusClient(uri)
         except Exception as exc:  # pymilvus raises its own types and gRPC's; none may reach the user as a traceback
             raise self._unavailable(exc) from None
-        self.index: Index | None = None
-        self._row: dict[str, int] = {}
 
     def _unavailable(self, exc: Exception) -> IndexUnavailable:
         return IndexUnavailable(f"the Milvus backend at {self.uri} cannot be used ({exc}); start it or fix "
                                 "backend_uri, or set backend = \"inprocess\"")
-
-    def candidates(self, terms: list[str], vector: np.ndarray, k: int, lexical: bool,
-                   allowed: np.ndarray | None) -> Candidates:
-        index = self.index
-        if index is None:
-            raise IndexUnavailable("the Milvus backend has not been synced with the index")
-        kwargs: dict[str, Any] = {}
-        if allowed is not None:
-            kwargs = {"filter": _among(sorted({index.passages[i].doc_id for i in np.flatnonzero(allowed)}))}
-        limit = min(k, len(index.passages))
-        try:
-            dense = self._rows(self.client.search(PASSAGES, data=[vector.astype(np.float32).tolist()],
-                                                  anns_field="dense", limit=limit, output_fields=FIELDS,
-                                                  search_params={"metric_type": "IP"}, **kwargs))
-            best = np.empty(0, dtype=np.int64)
-            weights = index.lexical.passage_weights(terms) if lexical else {}
-            if weights:
-                best = self._rows(self.client.search(PASSAGES, data=[_sparse(weights)], anns_field="lexical",
-                                                     limit=limit, output_fields=FIELDS,
-                                                     search_params={"metric_type": "IP"}, **kwargs))
-        except IndexUnavailable:
-            raise
-        except Exception as exc:
-            raise self._unavailable(exc) from None
-        return Candidates(best, dense)
-
-    def _rows(self, results: Any) -> np.ndarray:
-        """The hits as passage rows, each checked against the index: an engine that disagrees with the corpus on a
-        passage's document or offsets is out of date, and is never trusted."""
-        assert self.index is not None
-        rows = []
-        for hit in results[0]:
-            entity = hit["entity"]
-            row = self._row.get(entity["passage_id"])
-            passage = None if row is None else self.index.passages[row]
-            if passage is None or (passage.doc_id, passage.start, passage.end) != (
-                    entity["doc_id"], entity["start"], entity["end"]):
-                raise IndexUnavailable(f"the Milvus backend at {self.uri} holds passage {entity['passage_id']!r} "
-                                       "unlike the corpus; restart the app or run 'python -m qa index' to sync it")
-            rows.append(row)
-        return np.asarray(rows, dtype=np.int64)
 
     def sync(self, index: Index) -> Sync:
         try:
@@ -124,8 +82,10 @@ class MilvusEngine:
             raise
         except Exception as exc:
             raise self._unavailable(exc) from None
-        self.index, self._row = index, {p.passage_id: i for i, p in enumerate(index.passages)}
         return report
+
+    def searcher(self, index: Index) -> MilvusSearcher:
+        return MilvusSearcher(self, index)
 
     def _identity(self, index: Index) -> str:
         """What every row was computed from, but the documents themselves."""
@@ -172,6 +132,8 @@ class MilvusEngine:
         length the rows were written with as its marker's first value."""
         if not (self.client.has_collection(PASSAGES) and self.client.has_collection(DOCUMENTS)):
             return None
+        for name in (PASSAGES, DOCUMENTS):  # a server, or a Milvus Lite file opened again, holds them released
+            self.client.load_collection(name)
         rows = self.client.query(DOCUMENTS, filter='doc_id == ""', output_fields=["digest", "marker"])
         if len(rows) != 1 or not rows[0]["marker"][0] > 0:
             return None
@@ -240,6 +202,55 @@ class MilvusEngine:
         return {"passage_id": p.passage_id, "doc_id": p.doc_id, "start": p.start, "end": p.end,
                 "dense": np.asarray(index.vectors[np.asarray([row])][0], dtype=np.float32).tolist(),
                 "lexical": _sparse(terms) or {0: 0.0}}
+
+
+class MilvusSearcher:
+    """Milvus's candidates as rows of one index."""
+
+    def __init__(self, engine: MilvusEngine, index: Index):
+        self.engine, self.index = engine, index
+        self.row = {p.passage_id: i for i, p in enumerate(index.passages)}
+        self.doc_ids = list(dict.fromkeys(p.doc_id for p in index.passages))
+        position = {d: n for n, d in enumerate(self.doc_ids)}
+        self.doc_of_row = np.array([position[p.doc_id] for p in index.passages], dtype=np.int64)
+
+    def candidates(self, terms: list[str], vector: np.ndarray, k: int, lexical: bool,
+                   allowed: np.ndarray | None) -> Candidates:
+        index, client = self.index, self.engine.client
+        kwargs: dict[str, Any] = {}
+        if allowed is not None:
+            kwargs = {"filter": _among([self.doc_ids[d] for d in np.unique(self.doc_of_row[allowed]).tolist()])}
+        limit = min(k, len(index.passages))
+        try:
+            dense = self._rows(client.search(PASSAGES, data=[vector.astype(np.float32).tolist()], anns_field="dense",
+                                             limit=limit, output_fields=FIELDS, search_params={"metric_type": "IP"},
+                                             **kwargs))
+            best = np.empty(0, dtype=np.int64)
+            weights = index.lexical.passage_weights(terms) if lexical else {}
+            if weights:
+                best = self._rows(client.search(PASSAGES, data=[_sparse(weights)], anns_field="lexical", limit=limit,
+                                                output_fields=FIELDS, search_params={"metric_type": "IP"}, **kwargs))
+        except IndexUnavailable:
+            raise
+        except Exception as exc:
+            raise self.engine._unavailable(exc) from None
+        return Candidates(best, dense)
+
+    def _rows(self, results: Any) -> np.ndarray:
+        """The hits as passage rows, each checked against the index: an engine that disagrees with the corpus on a
+        passage's document or offsets is out of date, and is never trusted."""
+        rows = []
+        for hit in results[0]:
+            entity = hit["entity"]
+            row = self.row.get(entity["passage_id"])
+            passage = None if row is None else self.index.passages[row]
+            if passage is None or (passage.doc_id, passage.start, passage.end) != (
+                    entity["doc_id"], entity["start"], entity["end"]):
+                raise IndexUnavailable(f"the Milvus backend at {self.engine.uri} holds passage "
+                                       f"{entity['passage_id']!r} unlike the corpus; restart the app or run "
+                                       "'python -m qa index' to sync it with this corpus")
+            rows.append(row)
+        return np.asarray(rows, dtype=np.int64)
 
 
 def open_engine(settings: Settings) -> MilvusEngine | None:

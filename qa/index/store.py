@@ -34,7 +34,7 @@ from qa.corpus.text import tokenize
 from qa.errors import IndexUnavailable, StaleIndex
 from qa.index.cache import KEY_BYTES, VectorSource, text_keys, vectors_for
 from qa.index.encoder import Encoder
-from qa.index.engine import Engine
+from qa.index.engine import Searcher
 from qa.index.lexical import LexicalIndex
 from qa.index.rows import Rows, open_rows
 
@@ -115,9 +115,9 @@ class Index:
     manifest: dict
     # The key of each vector row, passages then sentences (qa/index/cache.py); None for an index not built by build().
     keys: np.ndarray | Rows | None = None
-    # The search engine that finds candidates for rank() (qa/index/engine.py), synced with this index; None: the
+    # What finds candidates for rank() in a search engine synced with this index (qa/index/engine.py); None: the
     # arrays above, exact over every passage of a small corpus.
-    engine: Engine | None = None
+    searcher: Searcher | None = None
 
 
 def index_text(passage: PassageRecord, doc: Document, settings: Settings) -> str:

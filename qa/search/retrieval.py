@@ -15,7 +15,7 @@ from qa.index.store import Index
 class Ranking:
     """Passage indices best first, with each one's fused score and dense cosine similarity.
 
-    On corpora larger than `Settings.exact_max_passages`, and always when the index has a search engine of its own
+    On corpora larger than `Settings.exact_max_passages`, and always when the index is searched by a search engine
     (qa/index/engine.py), only candidate passages are ranked: `order` holds them alone, and the arrays are NaN for
     every other passage."""
 
@@ -76,7 +76,7 @@ def rank(index: Index, question: str, query_vector: np.ndarray, settings: Settin
     n = len(index.passages)
     terms = [] if mode == "dense" else tokenize(question, settings.stem, settings.stopwords)
     query = query_vector.reshape(1, -1)
-    if index.engine is None and n <= settings.exact_max_passages:
+    if index.searcher is None and n <= settings.exact_max_passages:
         ids = np.arange(n) if allowed is None else np.flatnonzero(allowed)
         lexical = None if mode == "dense" else index.lexical.scores(terms)[ids]
         sims, found = index.dense.search(query, n)
@@ -85,11 +85,11 @@ def rank(index: Index, question: str, query_vector: np.ndarray, settings: Settin
         sentence_similarity = index.sentence_vectors @ query_vector
         dense = dense_scores(similarity, sentence_similarity, index.sentence_offsets[:-1], settings)[ids]
     else:
-        if index.engine is None and allowed is not None and np.count_nonzero(allowed) <= settings.exact_max_passages:
+        if index.searcher is None and allowed is not None and np.count_nonzero(allowed) <= settings.exact_max_passages:
             ids = np.flatnonzero(allowed)  # few enough to score them all
         else:
             # Candidates: the engine's best by BM25 and by dense search; the rest are never touched.
-            ids = (index.engine or InProcess(index)).candidates(terms, query_vector, settings.candidates,
+            ids = (index.searcher or InProcess(index)).candidates(terms, query_vector, settings.candidates,
                                                                 mode != "dense", allowed).rows()
         lexical = None if mode == "dense" else index.lexical.scores_of(terms, ids)
         similarity = np.full(n, np.nan)
