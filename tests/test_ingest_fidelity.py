@@ -23,6 +23,9 @@ from qa.ingest.importer import TEMPORARY, add
 from qa.ingest.worker import Limits
 
 W = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+MC = 'xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/2006"'
+WPS = 'xmlns:wps="http://schemas.microsoft.com/office/word/2010/wordprocessingShape"'
+V = 'xmlns:v="urn:schemas-microsoft-com:vml"'
 LIMIT = 50 * 2**20
 VANISH_OFF, VANISH_FALSE, SECRET = "<w:vanish w:val='0'/>", "<w:vanish w:val='false'/>", "<w:rStyle w:val='Secret'/>"
 
@@ -89,6 +92,23 @@ WORD_CASES = [
         f"<w:sdt><w:sdtContent><w:tc><w:p>{run('In a control')}</w:p></w:tc></w:sdtContent></w:sdt></w:tr>"
         f"<w:tr><w:tc><w:tcPr><w:vMerge/></w:tcPr><w:p/></w:tc><w:tc><w:p>{run('Below')}</w:p></w:tc></w:tr></w:tbl>"],
      "Merged\n\nIn a control\n\nBelow"),
+    ("text box, its fallback copy once", [
+        f"<w:p>{run('The report says:')}<w:r><mc:AlternateContent {MC}><mc:Choice Requires='wps'><w:drawing>"
+        f"<wps:txbx {WPS}><w:txbxContent><w:p>{run('Forty-two were detained.')}</w:p></w:txbxContent></wps:txbx>"
+        f"</w:drawing></mc:Choice><mc:Fallback><w:pict><v:shape {V}><v:textbox><w:txbxContent><w:p>"
+        f"{run('Forty-two were detained.')}</w:p></w:txbxContent></v:textbox></v:shape></w:pict></mc:Fallback>"
+        f"</mc:AlternateContent></w:r></w:p>", f"<w:p>{run('After the box.')}</w:p>"],
+     "The report says:\n\nForty-two were detained.\n\nAfter the box."),
+    ("legacy text box, and a box inside a box", [
+        f"<w:p><w:r><w:pict><v:shape {V}><v:textbox><w:txbxContent><w:p>{run('Outer box.')}<w:r><w:pict>"
+        f"<v:shape {V}><v:textbox><w:txbxContent><w:p>{run('Inner box.')}</w:p></w:txbxContent></v:textbox>"
+        f"</v:shape></w:pict></w:r></w:p></w:txbxContent></v:textbox></v:shape></w:pict></w:r></w:p>"],
+     "Outer box.\n\nInner box."),
+    ("deleted and hidden text boxes", [
+        f"<w:p>{run('Kept.')}<w:del w:id='1' w:author='E' w:date='2020-01-01T00:00:00Z'><w:r><w:pict><v:shape {V}>"
+        f"<v:textbox><w:txbxContent><w:p>{run('A deleted box.')}</w:p></w:txbxContent></v:textbox></v:shape>"
+        f"</w:pict></w:r></w:del><w:r><w:rPr><w:vanish/></w:rPr><w:pict><v:shape {V}><v:textbox><w:txbxContent>"
+        f"<w:p>{run('A hidden box.')}</w:p></w:txbxContent></v:textbox></v:shape></w:pict></w:r></w:p>"], "Kept."),
     ("deleted table row", [
         "<w:tbl><w:tblGrid><w:gridCol/></w:tblGrid>"
         f"<w:tr><w:tc><w:p>{run('Kept row')}</w:p></w:tc></w:tr>"

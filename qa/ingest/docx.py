@@ -1,4 +1,4 @@
-"""Word files (.docx) with python-docx: the body's paragraphs and table cells in document order; the core
+"""Word files (.docx) with python-docx: the body's paragraphs, table cells and text boxes in document order; the core
 properties (title, author, created) as metadata, as the file states them (none when that part is damaged)."""
 from __future__ import annotations
 
@@ -31,6 +31,7 @@ W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 # (around runs) insertions, fields and hyperlinks. Their runs are what Word shows.
 WRAPPERS = {f"{W}{tag}" for tag in ("sdt", "sdtContent", "customXml", "smartTag", "ins", "moveTo", "fldSimple",
                                     "hyperlink")}
+MC = "{http://schemas.openxmlformats.org/markup-compatibility/2006}"
 DELETED = {f"{W}del", f"{W}moveFrom"}  # tracked deletions and moves away: not shown in the current text
 OFF = {"0", "false", "off"}
 MAX_NESTING = 64  # tables inside tables (and content controls around them) deeper than this are refused
@@ -82,7 +83,7 @@ class _Reader:
                                 "may be damaged or hostile")
         for child in parent:
             if child.tag == f"{W}p":
-                self.paragraph(child)
+                self.paragraph(child, depth)
             elif child.tag == f"{W}tbl":
                 for row in self._within(child, f"{W}tr"):
                     if row.find(f"{W}trPr/{W}del") is None:  # a deleted row
@@ -101,7 +102,7 @@ class _Reader:
             elif child.tag in WRAPPERS and depth < MAX_NESTING:
                 yield from self._within(child, tag, depth + 1)
 
-    def paragraph(self, p) -> None:
+    def paragraph(self, p, depth: int = 0) -> None:
         style = p.find(f"{W}pPr/{W}pStyle")
         paragraph_hidden = style is not None and style.get(f"{W}val") in self.hidden
         pieces = []
@@ -111,6 +112,26 @@ class _Reader:
         text = " ".join("".join(pieces).split())
         if text:
             self.texts.append(text)
+        # Text boxes anchored in this paragraph are shown: their paragraphs follow it, unless the run that holds the
+        # box is deleted or hidden.
+        for box in p.iter(f"{W}txbxContent"):
+            run = next(box.iterancestors(f"{W}r"), None)
+            if self._anchored(box, p) and run is not None and self._shown(run, p, paragraph_hidden):
+                self.blocks(box, depth + 1)
+
+    @staticmethod
+    def _anchored(box, p) -> bool:
+        """Whether text box `box` belongs to paragraph `p` itself (not to a box inside it), and is the copy Word
+        reads: a box drawn for newer readers (mc:Choice) comes with the same box for older ones (mc:Fallback), which
+        is skipped when the choice is there."""
+        for ancestor in box.iterancestors():
+            if ancestor is p:
+                return True
+            if ancestor.tag == f"{W}p":
+                return False
+            if ancestor.tag == f"{MC}Fallback" and ancestor.getparent().find(f"{MC}Choice") is not None:
+                return False
+        return False
 
     def _shown(self, run, p, paragraph_hidden: bool) -> bool:
         for ancestor in run.iterancestors():
