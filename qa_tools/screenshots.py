@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 from contextlib import nullcontext
 from pathlib import Path
 
@@ -133,7 +134,7 @@ def take_upload(out: Path) -> list[Path]:
                 page = browser.new_page(viewport={"width": width, "height": 900 if width > 500 else 844})
                 page.goto(app.url)
                 page.locator("#upload-drop input[type=file]").set_input_files(files)
-                page.locator("#upload-status .upload-message").filter(has_text="index").wait_for(timeout=120_000)
+                page.locator("#upload-status .upload-message").filter(has_text=re.compile("indexed|Nothing new")).wait_for(timeout=120_000)
                 page.wait_for_timeout(300)
                 page.locator("#upload-status .upload-message").scroll_into_view_if_needed()
                 page.screenshot(path=out / name)
