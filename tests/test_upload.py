@@ -256,3 +256,20 @@ def test_the_upload_route_is_bounded_before_it_reads(upload_app):
     assert post({**form, "Content-Length": str(2 * 2**20)}) == (
         413, "the upload is 2.0 MB; at most 1 MB may be uploaded at once (upload_max_mb): upload fewer files at a time")
     assert post(form, chunked=True) == (411, "an upload needs one Content-Length header")
+
+
+@pytest.mark.slow  # an app of its own
+def test_with_upload_off_the_page_has_none_and_the_route_takes_no_file(browser, tmp_path):
+    env = {"QA_CORPUS_DIR": str(write(tmp_path / "corpus", {n: t.encode() for n, t in FIXTURE.items()})),
+           "QA_INDEX_DIR": str(tmp_path / "index"), "QA_HOST": None, "QA_UPLOAD": "off"}
+    with running_app(env, log=tmp_path / "app.log") as running:
+        page = _context(browser, 1280).new_page()
+        page.goto(running.url)
+        expect(page.get_by_label("Your question")).to_be_visible()
+        assert page.locator("#upload-drop, #upload-status, input[type=file]").count() == 0
+        conn = http.client.HTTPConnection("127.0.0.1", running.port, timeout=30)
+        conn.request("POST", "/gradio_api/upload", body=b"--x\r\nContent-Disposition: form-data; name=\"files\"; "
+                     b"filename=\"x.txt\"\r\n\r\nnot wanted\r\n--x--\r\n",
+                     headers={"Content-Type": "multipart/form-data; boundary=x"})
+        reply = conn.getresponse()
+        assert (reply.status, reply.read().decode()) == (413, "File size exceeded maximum allowed size of 0 bytes.")
