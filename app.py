@@ -11,19 +11,19 @@ import logging
 import shutil
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
 import gradio as gr
 
-from qa import QA, QAError, Settings, web
+from qa import QA, QAError, Settings, upload, web
 from qa.answer.export import FORMATS, Asked, export_collection, write_export, write_text
 from qa.answer.model import Passage
 from qa.auth import checker, needs_login, read_users
 from qa.cli import common_options
-from qa.config import ServerSettings
+from qa.config import UPLOADS, ServerSettings
 from qa.connections import bounded_connections
 from qa.corpus.documents import Document
 from qa.desk import (
@@ -66,6 +66,7 @@ VIEWER_TEMPLATE = ('<div class="viewer"><div class="viewer-bar"><h2>Source viewe
                    '<div class="viewer-body" role="region" aria-label="Source viewer" tabindex="0">${value}</div></div>')
 JS = Path(__file__).parent / "qa" / "static" / "chat.js"
 CHAT_JS, VIEWER_JS = JS.read_text(encoding="utf-8").split("// --- viewer ---\n")
+UPLOAD_JS = (Path(__file__).parent / "qa" / "static" / "upload.js").read_text(encoding="utf-8")
 FORMAT_NAMES = ("Markdown", "CSV", "JSON")  # of FORMATS, on the export buttons
 DOWNLOAD_JS = """(file) => {
   if (!file) return;
@@ -86,7 +87,9 @@ BOUNDS = [("max_turns", int, "questions one conversation takes at most"),
           ("body_timeout", float, "seconds a client has to send a request's body"),
           ("keep_alive_timeout", float, "seconds an idle connection is kept"),
           ("max_connections", int, "connections at most"),
-          ("max_connections_per_client", int, "connections per client address at most")]
+          ("max_connections_per_client", int, "connections per client address at most"),
+          ("upload_max_files", int, "files one upload from the page takes at most"),
+          ("upload_max_mb", float, "MB one upload from the page takes at most, its files together")]
 
 
 class Chat(gr.Blocks):
@@ -102,6 +105,8 @@ class Chat(gr.Blocks):
 def build_app(qa: QA, export_dir: Path, server: ServerSettings) -> gr.Blocks:
     """The chat over `qa`: each session's files to download in a folder of `export_dir`, its conversation bounded by
     `server`'s limits."""
+
+    uploads = upload.enabled(server)
 
     def session_folder(request: gr.Request) -> Path:
         """This session's folder for files to download, named by a digest of the session id, which the browser sends,
@@ -202,6 +207,14 @@ def build_app(qa: QA, export_dir: Path, server: ServerSettings) -> gr.Blocks:
         turn = ask_turn(qa, asked.question, asked.history, asked.sources, asked.since, asked.until, asked.k)
         return bounded(turns, turn, request)
 
+    def take_upload(paths: list[str] | None, request: gr.Request) -> Iterator[dict]:
+        """Upload from the page (qa/upload.py): each file's state as it is imported, then the sources with the new
+        documents; the drop area emptied for the next upload."""
+        for shown in upload.run(paths, qa, server, export_dir.parent):
+            yield {uploaded: shown}
+        sources = qa.sources()
+        yield {drop: None, viewer: sources_html(sources), chosen: gr.Dropdown(choices=source_choices(sources))}
+
     def clear(request: gr.Request) -> dict:
         forget(request)
         return {box: "", viewer: sources_html(qa.sources()), original: original_button(None, request),
@@ -267,6 +280,13 @@ def build_app(qa: QA, export_dir: Path, server: ServerSettings) -> gr.Blocks:
                             exports = [gr.Button(f"Export quotes ({name})", size="sm", interactive=False)
                                        for name in FORMAT_NAMES]
                             clear_button = gr.Button("Clear chat", size="sm")
+                        if uploads:
+                            with gr.Column(elem_id="upload-area"):
+                                drop = gr.File(label="Add files to the corpus", file_count="multiple",
+                                               elem_id="upload-drop", height=120)
+                                gr.HTML(f'<p class="upload-hint">{html.escape(upload.HINT)}</p>')
+                                folder = gr.UploadButton("Choose a folder to add", file_count="directory", size="sm")
+                            uploaded = gr.HTML("", js_on_load=UPLOAD_JS, elem_id="upload-status")
                     with gr.Tab("Search", id="search"):
                         query = gr.Textbox(label="Find passages", submit_btn="Search",
                                            placeholder='words that must all be in the passage, or a "quoted phrase"')
@@ -333,6 +353,10 @@ def build_app(qa: QA, export_dir: Path, server: ServerSettings) -> gr.Blocks:
         next_hits.click(lambda q, o, p, *lim: find_passages(q, o, p + 1, *lim), [query, order, hits_page, *limits],
                         searching, **PRIVATE)
         clear_button.click(clear, None, [viewer, original, *outputs], **PRIVATE)
+        if uploads:  # one upload at a time: each reads its files in a worker process of its own
+            for source in (drop, folder):
+                source.upload(take_upload, [source], [drop, uploaded, viewer, chosen], show_progress="hidden",
+                              concurrency_limit=1, concurrency_id="upload", **PRIVATE)
         gr.api(ask, api_name="ask")
         gr.api(search, api_name="search")
         app.unload(forget)
@@ -357,6 +381,8 @@ def main() -> None:
                         "(env QA_ALLOWED_HOSTS, comma-separated)")
     p.add_argument("--max-body-bytes", type=int, help=f"largest request body accepted (default {server.max_body_bytes:,}; "
                    "env QA_MAX_BODY_BYTES)")
+    p.add_argument("--upload", choices=UPLOADS, help="upload from the page, imported as `qa add` does: auto (the "
+                   "default) is on only when the app listens on this machine alone (env QA_UPLOAD)")
     for name, kind, text in BOUNDS:
         p.add_argument("--" + name.replace("_", "-"), type=kind,
                        help=f"{text} (default {getattr(server, name)}; env QA_{name.upper()})")
@@ -379,7 +405,8 @@ def main() -> None:
     threading.Thread(target=qa.warm, daemon=True).start()
     # show_error: an error Gradio raises itself (a file path it will not read, say) reaches the caller as its
     # message, not as "error": null; the engine's own errors are gr.Error messages either way.
-    # max_file_size=0: the app takes no files, so /gradio_api/upload refuses any instead of storing it.
+    # max_file_size (web.launch_kwargs): with upload off (qa/upload.py) the app takes no files, so
+    # /gradio_api/upload refuses any instead of storing it; with it on, an upload up to upload_max_mb.
     # run_history=False: no record of questions in the browser, and no run-history routes (which reach Hugging Face
     # buckets, for a local caller with the host's own saved token).
     # state_session_capacity: Gradio keeps the state of its last 10,000 sessions by default, and every /ask call is a
@@ -388,8 +415,8 @@ def main() -> None:
     with bounded_connections(server):
         app.queue(default_concurrency_limit=server.concurrency, max_size=server.queue_size).launch(
             server_name=server.host, server_port=server.port, share=server.share, css=CSS, show_error=True,
-            max_file_size=0, state_session_capacity=server.sessions, run_history=False, auth=auth,
-            **web.launch_kwargs(app, server))
+            state_session_capacity=server.sessions, run_history=False, auth=auth,
+            **web.launch_kwargs(app, server, upload=upload.enabled(server)))
 
 
 if __name__ == "__main__":

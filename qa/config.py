@@ -30,6 +30,7 @@ MODES = ("bm25", "dense", "hybrid")
 FUSIONS = ("minmax", "rrf")
 BM25_VARIANTS = ("okapi", "plus", "l")
 BACKENDS = ("inprocess", "milvus")
+UPLOADS = ("auto", "on", "off")  # auto: on when the app listens on this machine only
 ENV_PREFIX = "QA_"
 
 
@@ -349,8 +350,16 @@ class ServerSettings(_Loadable):
     keep_alive_timeout: float = server(5.0, low=0.1)
     max_connections: int = server(500, low=1)
     max_connections_per_client: int = server(32, low=1)
+    # Upload from the page (qa/upload.py, as `qa add`): auto | on | off; auto is on only when the app listens on
+    # loopback without a share link. Files at most in one upload, and MB of one upload in all (each file also within
+    # qa add's own 50 MB).
+    upload: str = server("auto")
+    upload_max_files: int = server(50, low=1)
+    upload_max_mb: float = server(100.0, low=0.001)
 
     def __post_init__(self) -> None:
+        if self.upload not in UPLOADS:
+            raise SettingsError(f"unknown upload {self.upload!r}; choose one of {', '.join(UPLOADS)}")
         if not 0 <= self.port < 65536:
             raise SettingsError(f"port is {self.port}; choose one from 1 to 65535 (0: any free port)")
         _check_fields(self)

@@ -29,6 +29,7 @@ from qa.answer.model import (
     Figure,
     Passage,
     citation,
+    marked_pages,
     place,
 )
 from qa.config import Settings
@@ -70,7 +71,8 @@ PASSAGE_FIELDS = {"text": _TEXT, "doc_id": _TEXT, "passage_id": _TEXT, "start": 
                   "date": _OPTIONAL_TEXT, "url": _OPTIONAL_TEXT, "authors": "a list of text", "kind": _TEXT,
                   "comment_author": _OPTIONAL_TEXT, "comment_location": _OPTIONAL_TEXT, "citation": _TEXT,
                   "also_in": "a list of passages", "page": _OPTIONAL_WHOLE, "last_page": _OPTIONAL_WHOLE,
-                  "ocr": _FLAG, "source_file": _OPTIONAL_TEXT}
+                  "ocr": _FLAG, "source_file": _OPTIONAL_TEXT, "highlight_page": _OPTIONAL_WHOLE,
+                  "highlight_last_page": _OPTIONAL_WHOLE}
 FIGURE_FIELDS = {"text": _TEXT, "measure": _TEXT, "passage_id": _TEXT, "start": _WHOLE, "end": _WHOLE,
                  "source": _TEXT}
 ANSWER_FIELDS = {"question": _TEXT, "abstained": _FLAG, "passages": "a list of passages", "message": _TEXT,
@@ -132,7 +134,7 @@ def _field_ok(kind: str, value: object) -> bool:
 
 # Fields that may be left out: those with a default in the dataclass.
 OPTIONAL_FIELDS = {"also_in", "passages", "message", "suggestions", "searched_for", "disagreement", "confidence",
-                   "page", "last_page", "ocr", "source_file"}
+                   "page", "last_page", "ocr", "source_file", "highlight_page", "highlight_last_page"}
 
 
 def _record_problems(where: str, value: object, expected: dict[str, str]) -> list[str]:
@@ -296,7 +298,11 @@ def _passage_problems(n: int | str, p: Passage, indexed: _Indexed) -> list[str]:
                         "text is on")
     if p.ocr != ocr:
         problems.append(f"{where}: ocr {p.ocr!r} is not what {doc.id}'s importer says ({doc.importer!r})")
-    if p.citation != citation(doc, page=page, last_page=last_page, ocr=ocr):
+    marked = marked_pages(doc, p.start, p.highlights)
+    if (p.highlight_page, p.highlight_last_page) != marked:
+        problems.append(f"{where}: highlighted pages {p.highlight_page!r} to {p.highlight_last_page!r} are not the "
+                        f"pages {marked[0]!r} to {marked[1]!r} its highlighted sentences are on")
+    if p.citation != citation(doc, page=page, last_page=last_page, ocr=ocr, marked=marked):
         problems.append(f"{where}: citation {p.citation!r} is not the one built from {doc.id}'s metadata")
     return problems
 
@@ -367,10 +373,11 @@ def _markdown_problems(answer: Answer, documents: Mapping[str, Document]) -> lis
         return problems + [f"the Markdown has {len(rest)} blocks after the message; "
                            f"expected a citation and a quote for each of {len(answer.passages)} passages"]
     for n, (p, head, quote) in enumerate(zip(answer.passages, rest[::2], rest[1::2]), 1):
-        found = [(documents.get(q.doc_id), q.start, q.end) for q in [p, *p.also_in]]
-        sources = [(d, place(d, start, end)) for d, start, end in found if d is not None]
+        found = [(documents.get(q.doc_id), q) for q in [p, *p.also_in]]
+        sources = [(d, place(d, q.start, q.end), marked_pages(d, q.start, q.highlights)) for d, q in found if d]
         if len(sources) < len(found) or head != f"**[{n}]** " + "; ".join(
-                citation(d, markdown=True, page=first, last_page=last, ocr=ocr) for d, (first, last, ocr) in sources):
+                citation(d, markdown=True, page=first, last_page=last, ocr=ocr, marked=marked)
+                for d, (first, last, ocr), marked in sources):
             problems.append(f"the Markdown citation of passage {n} is not exactly the citation of its sources")
         lines = quote.split("\n")
         if not all(line == ">" or line.startswith("> ") for line in lines):

@@ -9,6 +9,9 @@
 - a call naming a function index the app does not have (`fn_index` 10**30 or -1 to /gradio_api/queue/join), or one
   with no Python function (a step that only runs JavaScript in the page), gets 422, not Gradio's 500;
 - a body that does not arrive within `body_timeout` seconds gets 408;
+- with upload from the page on (qa/upload.py), a file upload to /gradio_api/upload may be up to `upload_bytes`
+  (`upload_max_mb`) instead, stated in its Content-Length (411 without one, 413 over it), and streams to Gradio's
+  parser unbuffered, each part of it within `body_timeout`; with upload off it is bounded like any other request;
 - with a login (qa/auth.py), a client address with `login_attempts` failed logins in the last minute gets 429 for
   its next ones until the oldest is a minute old; each failure is logged with the user name, never the password.
 """
@@ -31,6 +34,7 @@ WILDCARD = frozenset({"", "0.0.0.0", "::"})  # bound to every address: only the 
 API_ROUTE = "/gradio_api/api/"  # then an API name: /gradio_api/api/ask
 SHARE_SUFFIX = ".gradio.live"  # --share: the public link's requests arrive with its host
 LOGIN_ROUTES = ("/login", "/login/")
+UPLOAD_ROUTE = "/gradio_api/upload"
 WRONG_LOGIN = 400  # Gradio's answer to a wrong user name or password
 
 Scope = dict[str, Any]
@@ -64,10 +68,11 @@ class Guard:
 
     def __init__(self, app: ASGIApp, hosts: frozenset[str], max_body_bytes: int,
                  known_function: Callable[[int], bool], api_function: Callable[[str], int | None],
-                 body_timeout: float = 30.0, logins: LoginLimiter | None = None):
+                 body_timeout: float = 30.0, logins: LoginLimiter | None = None, upload_bytes: int = 0):
         self.app, self.hosts, self.max_body_bytes, self.known_function = app, hosts, max_body_bytes, known_function
         self.api_function = api_function  # the fn_index of an API name ('ask'), None for no such API
         self.body_timeout, self.logins = body_timeout, logins
+        self.upload_bytes = upload_bytes  # 0: upload from the page is off
 
     def _allowed(self, host: str) -> bool:
         return host in self.hosts or (SHARE_SUFFIX in self.hosts and host.endswith(SHARE_SUFFIX))
@@ -83,6 +88,11 @@ class Guard:
             return await _refuse(scope, receive, send, *refusal)
         if scope["type"] == "websocket":
             return await self.app(scope, receive, send)
+        if self.upload_bytes and scope.get("path") == UPLOAD_ROUTE:
+            refusal = self._upload_refusal(headers)
+            if refusal:  # as plain text, as Gradio's own upload refusals: the page shows it as it is
+                return await _refuse(scope, receive, send, *refusal, plain=True)
+            return await self.app(scope, _timed(receive, self.body_timeout), send)
         try:
             async with asyncio.timeout(self.body_timeout):
                 body, refusal = await self._read_body(headers, receive)
@@ -152,6 +162,17 @@ class Guard:
             if not message.get("more_body", False):
                 return b"".join(chunks), None
 
+    def _upload_refusal(self, headers: dict[bytes, list[bytes]]) -> tuple[int, str] | None:
+        """An upload is refused before it is read unless its Content-Length is within the upload limit."""
+        lengths = headers.get(b"content-length", [])
+        if len(lengths) != 1 or not lengths[0].strip().isdigit():
+            return 411, "an upload needs one Content-Length header"
+        size = int(lengths[0])
+        if size > self.upload_bytes:
+            return 413, (f"the upload is {size / 2**20:.1f} MB; at most {self.upload_bytes / 2**20:g} MB may be "
+                         "uploaded at once (upload_max_mb): upload fewer files at a time")
+        return None
+
     def _function_refusal(self, body: bytes, path: str) -> tuple[int, str] | None:
         """422 for a function index the app does not have (read as pydantic reads an int: 3, 3.0, '3', true), and for
         one that is not the API function its route names: /gradio_api/api/ask runs the `ask` endpoint only, never a
@@ -187,28 +208,47 @@ def _replay(body: bytes, receive: Receive) -> Receive:
     return replay
 
 
-async def _refuse(scope: Scope, receive: Receive, send: Send, status: int, detail: str) -> None:
-    """A JSON error ({"detail": ...}, as FastAPI words its own) and the connection closed: the rest of an oversized
-    body is never read."""
+def _timed(receive: Receive, seconds: float) -> Receive:
+    """A receive whose every message arrives within `seconds`, else the client is taken to be gone."""
+    async def timed() -> Message:
+        try:
+            async with asyncio.timeout(seconds):
+                return await receive()
+        except TimeoutError:
+            return {"type": "http.disconnect"}
+    return timed
+
+
+async def _refuse(scope: Scope, receive: Receive, send: Send, status: int, detail: str, plain: bool = False) -> None:
+    """A JSON error ({"detail": ...}, as FastAPI words its own), or `plain` text, and the connection closed: the rest
+    of an oversized body is never read."""
     if scope["type"] == "websocket":
         await receive()  # websocket.connect
         await send({"type": "websocket.close", "code": 1008, "reason": detail[:120]})
         return
-    payload = json.dumps({"detail": detail}).encode()
+    payload = detail.encode() if plain else json.dumps({"detail": detail}).encode()
+    kind = b"text/plain; charset=utf-8" if plain else b"application/json"
     await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode()),
+                "headers": [(b"content-type", kind), (b"content-length", str(len(payload)).encode()),
                             (b"connection", b"close")]})
     await send({"type": "http.response.body", "body": payload})
 
 
 # --- wiring into app.py -------------------------------------------------------------------------------------------
 
-def launch_kwargs(blocks: Any, server: ServerSettings) -> dict:
-    """What `Blocks.launch` needs to put the guard in front of every route: FastAPI's own `middleware` list."""
+def launch_kwargs(blocks: Any, server: ServerSettings, upload: bool = False) -> dict:
+    """What `Blocks.launch` needs to put the guard in front of every route: FastAPI's own `middleware` list; with
+    `upload` on, uploads bounded by `upload_max_mb`, else Gradio takes no file at all."""
     hosts = allowed_hosts(server.host, server.allowed_hosts.split(","), share=server.share)
     guard = Middleware(Guard, hosts=hosts, max_body_bytes=server.max_body_bytes,
                        known_function=lambda index: index in blocks.fns and blocks.fns[index].fn is not None,
                        api_function=lambda name: next((i for i, fn in blocks.fns.items() if fn.api_name == name), None),
                        body_timeout=server.body_timeout,
-                       logins=LoginLimiter(server.login_attempts) if server.users else None)
-    return {"app_kwargs": {"middleware": [guard]}}
+                       logins=LoginLimiter(server.login_attempts) if server.users else None,
+                       upload_bytes=upload_bytes(server) if upload else 0)
+    # max_file_size=0 with upload off: /gradio_api/upload refuses any file instead of storing it.
+    return {"app_kwargs": {"middleware": [guard]}, "max_file_size": upload_bytes(server) if upload else 0}
+
+
+def upload_bytes(server: ServerSettings) -> int:
+    return int(server.upload_max_mb * 2**20)

@@ -1,8 +1,9 @@
 """The README's screenshots of the chat, taken in Debian's Chromium from the app as `make run` starts it:
-`python -m qa_tools.screenshots [--url URL] [--out docs] [--archive | --desk]`."""
+`python -m qa_tools.screenshots [--url URL] [--out docs] [--archive | --desk | --upload]`."""
 from __future__ import annotations
 
 import argparse
+import re
 from contextlib import nullcontext
 from pathlib import Path
 
@@ -114,15 +115,48 @@ def take_archive(out: Path) -> Path:
     return out / "chat-archive.png"
 
 
+def take_upload(out: Path) -> list[Path]:
+    """Upload from the page, over a copy of the bundled corpus: docs/example-archive's files and a spreadsheet chosen
+    at 1280 px, each file's line and the summary; the same files again at 390 px, skipped as duplicates."""
+    import shutil
+    import tempfile
+    with tempfile.TemporaryDirectory() as tmp:
+        shutil.copytree(ROOT / "corpus", Path(tmp) / "corpus")
+        sheet = Path(tmp) / "figures.xlsx"
+        sheet.write_bytes(b"PK\x03\x04 not read")
+        files = [str(f) for f in sorted(ARCHIVE.iterdir())] + [str(sheet)]
+        env: dict[str, str | None] = {"QA_CORPUS_DIR": str(Path(tmp) / "corpus"), "QA_INDEX_DIR": str(Path(tmp) / "index"),
+                                      "QA_HOST": None}
+        shots = []
+        with running_app(env) as app, sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            for width, name in ((1280, "upload.png"), (390, "upload-phone.png")):
+                page = browser.new_page(viewport={"width": width, "height": 900 if width > 500 else 844})
+                page.goto(app.url)
+                page.locator("#upload-drop input[type=file]").set_input_files(files)
+                done = page.locator("#upload-status .upload-message").filter(has_text=re.compile("indexed|Nothing new"))
+                done.wait_for(timeout=120_000)
+                page.wait_for_timeout(300)
+                page.locator("#upload-status .upload-message").scroll_into_view_if_needed()
+                page.screenshot(path=out / name)
+                shots.append(out / name)
+            browser.close()
+    return shots
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--url", help="a running app (default: start one as `make run` does)")
     p.add_argument("--out", type=Path, default=ROOT / "docs")
     p.add_argument("--archive", action="store_true", help="only the chat over docs/example-archive (qa add)")
     p.add_argument("--desk", action="store_true", help="only search, the document view and the collection")
+    p.add_argument("--upload", action="store_true", help="only upload from the page, at 1280 and 390 px")
     args = p.parse_args()
     if args.archive:
         print(take_archive(args.out))
+        return
+    if args.upload:
+        print(*take_upload(args.out), sep="\n")
         return
     with nullcontext(args.url) if args.url else running_app() as app:
         url = app if isinstance(app, str) else app.url

@@ -38,7 +38,7 @@ def test_defaults_are_grouped_by_stage():
                                                  "allowed_hosts", "max_body_bytes", "max_turns", "max_chat_bytes",
                                                  "users", "login_attempts", "header_timeout", "body_timeout",
                                                  "keep_alive_timeout", "max_connections",
-                                                 "max_connections_per_client"]}
+                                                 "max_connections_per_client", "upload", "upload_max_files", "upload_max_mb"]}
 
 
 @pytest.mark.parametrize("load, message", [

@@ -241,11 +241,23 @@ def test_file_routes_fetch_no_local_url(app, route, host):
     assert response.status_code in (400, 403) and '"components"' not in response.text
 
 
-def test_uploads_are_refused(app):
-    """The app takes no files: Gradio's upload route stores nothing (`max_file_size=0`)."""
-    response = httpx.post(f"{app.url}/gradio_api/upload", files={"files": ("x.txt", b"not wanted")},
+def test_uploads_go_only_to_the_private_folder_and_are_bounded(app):
+    """On loopback the page takes uploads (qa/upload.py): Gradio's upload route keeps a file only in the app's private
+    folder (qa/private.py), and a body over upload_max_mb is refused before it is read. With upload off the route
+    takes no file (tests/test_upload.py)."""
+    response = httpx.post(f"{app.url}/gradio_api/upload", files={"files": ("x.txt", b"kept in memory")},
                           timeout=SECONDS_PER_REQUEST)
-    assert (response.status_code, response.text) == (413, "File size exceeded maximum allowed size of 0 bytes.")
+    [stored] = response.json()
+    assert Path(stored).name == "x.txt" and "/qa-chat-" in stored and "/gradio/" in stored
+    conn = http.client.HTTPConnection("127.0.0.1", app.port, timeout=SECONDS_PER_REQUEST)
+    conn.putrequest("POST", "/gradio_api/upload")
+    conn.putheader("Content-Type", "multipart/form-data; boundary=x")
+    conn.putheader("Content-Length", str(200 * 2**20))
+    conn.endheaders()
+    reply = conn.getresponse()
+    assert (reply.status, reply.read().decode()) == (413, "the upload is 200.0 MB; at most 100 MB may be uploaded at "
+                                                          "once (upload_max_mb): upload fewer files at a time")
+    conn.close()
 
 
 @pytest.mark.parametrize("path", ["/gradio_api/runs", "/gradio_api/run-history/records?bucket=a/b",

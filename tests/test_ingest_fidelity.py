@@ -446,6 +446,65 @@ def test_a_passage_across_a_page_break_cites_both_pages(tmp_path):
     assert all(pages == (2, 2, "p. 2") for text, pages in cited.items() if text == "The town council dis")
 
 
+ENGINEER = "What did the well-known engineer say about the quota system?"
+ENGINEER_CITED = "“Valley water report”, 2020-05-17, by Ann Writer, Bo Reader, file water.pdf, p. 2 (quote pp. 2–3)"
+
+
+@pytest.mark.parametrize("pages, marked, shown", [
+    ((None, None), (None, None), ""), ((2, 2), (2, 2), ", p. 2"), ((1, 2), (1, 2), ", pp. 1–2"),
+    ((1, 2), (None, None), ", pp. 1–2"), ((1, 2), (2, 2), ", p. 2 (quote pp. 1–2)"),
+    ((1, 2), (1, 1), ", p. 1 (quote pp. 1–2)"), ((1, 4), (2, 3), ", pp. 2–3 (quote pp. 1–4)")])
+def test_the_highlights_page_comes_first_when_the_quote_spans_more(pages, marked, shown):
+    from qa.answer.model import pages_cited
+    assert pages_cited(*pages, *marked) == shown
+
+
+def test_a_quote_across_a_break_is_cited_at_its_highlights_page_on_screen_in_copies_and_exports(tmp_path):
+    """The engineer's sentence is on page 2, its paragraph runs onto page 3: "p. 2 (quote pp. 2–3)" wherever the
+    citation is shown, and verify checks it."""
+    from dataclasses import replace
+
+    from conftest import WordHashEncoder
+    from test_ingest import imported_settings
+
+    from qa import QA
+    from qa.answer.export import Asked, answer_text, export, quote_text
+    from qa.present import Turn, conversation_html
+    from qa.terminal import print_answer
+    from qa.verify import verify
+    settings = imported_settings(tmp_path)
+    answer = QA(settings, WordHashEncoder()).ask(ENGINEER)
+    first = answer.passages[0]
+    assert (first.text[:20], first.page, first.last_page, first.highlight_page, first.highlight_last_page) == (
+        "A well-known enginee", 2, 3, 2, 2)
+    assert first.citation == ENGINEER_CITED
+    documents = {d.id: d for d in load_corpus(settings.corpus_dir)}
+    assert verify(answer, documents, settings=settings) == []
+    out = io.StringIO()
+    print_answer(answer, out)
+    shown = [conversation_html([Turn(ENGINEER, answer)]), quote_text(first), answer_text(answer), out.getvalue(),
+             answer.to_markdown().replace("\\", ""), *(export([Asked(answer, None)], fmt) for fmt in ("md", "csv", "json"))]
+    assert all("file water.pdf, p. 2 (quote pp. 2–3)" in text for text in shown)
+    forged = replace(first, highlight_page=3, highlight_last_page=3,
+                     citation=ENGINEER_CITED.replace("p. 2 (quote", "p. 3 (quote"))
+    assert verify(replace(answer, passages=[forged, *answer.passages[1:]]), documents, settings=settings)[:2] == [
+        f"passage 1 ({first.passage_id}): highlighted pages 3 to 3 are not the pages 2 to 2 its highlighted sentences "
+        "are on", f"passage 1 ({first.passage_id}): citation {forged.citation!r} is not the one built from water's "
+        "metadata"]
+
+
+@pytest.mark.slow  # the real model, through the CLI's entry point
+def test_the_cli_cites_the_highlights_page_first(tmp_path, monkeypatch, capsys):
+    from test_ingest import imported_settings
+
+    from qa.cli import main
+    settings = imported_settings(tmp_path)
+    monkeypatch.setenv("QA_CORPUS_DIR", str(settings.corpus_dir))
+    monkeypatch.setenv("QA_MIN_PASSAGE_WORDS", "8")
+    assert main(["ask", ENGINEER]) == 0
+    assert ENGINEER_CITED in capsys.readouterr().out
+
+
 # ----------------------------------------------------------------------------------------------------------- OCR
 
 @pytest.mark.slow

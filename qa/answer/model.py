@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 
 from qa.corpus.documents import Document, page_at
@@ -28,17 +28,41 @@ def place(doc: Document, start: int, end: int) -> tuple[int | None, int | None, 
     return page_at(doc, start), page_at(doc, max(start, end - 1)), "OCR" in (doc.importer or "")
 
 
+def marked_pages(doc: Document, start: int, highlights: Sequence[Sequence[int]]) -> tuple[int | None, int | None]:
+    """The first and last page of `doc` its highlighted sentences are on (spans of the passage text that starts at
+    `start`); None without pages or highlights."""
+    spans = [(a, b) for a, b in highlights if a < b]
+    if not spans:
+        return None, None
+    return page_at(doc, start + spans[0][0]), page_at(doc, start + max(b for _, b in spans) - 1)
+
+
+def pages_cited(page: int | None, last_page: int | None, marked: int | None = None,
+                marked_last: int | None = None) -> str:
+    """", p. 2" or ", pp. 1–2" for a passage on those pages; when its highlighted sentences are on fewer of them,
+    their page comes first and the quote's pages follow: ", p. 2 (quote pp. 1–2)"."""
+    def span(first: int, last: int | None) -> str:
+        return f"pp. {first}–{last}" if last not in (None, first) else f"p. {first}"
+    if page is None:
+        return ""
+    if marked is None or (marked, marked_last or marked) == (page, last_page or page):
+        return f", {span(page, last_page)}"
+    return f", {span(marked, marked_last)} (quote {span(page, last_page)})"
+
+
 def citation(source: Document | Passage, markdown: bool = False, page: int | None = None, last_page: int | None = None,
-             ocr: bool = False) -> str:
+             ocr: bool = False, marked: tuple[int | None, int | None] = (None, None)) -> str:
     """One readable citation built only from the source's stated fields, the pages a passage spans ("p. 2", or
-    "pp. 1–2" across a page break) and "OCR" when its words were read by OCR (a Passage's own `page`, `last_page`
-    and `ocr`; `place` gives them for a document). A document that does not state its title or publisher (an
-    imported file) is cited with what it states and its file's name. As Markdown, the text is escaped and the title
-    links to the source when its URL is known."""
+    "pp. 1–2" across a page break; the page of its highlighted sentences first when they are on fewer: "p. 2 (quote
+    pp. 1–2)") and "OCR" when its words were read by OCR (a Passage's own `page`, `last_page`, `highlight_page`,
+    `highlight_last_page` and `ocr`; `place` and `marked_pages` give them for a document). A document that does not
+    state its title or publisher (an imported file) is cited with what it states and its file's name. As Markdown, the
+    text is escaped and the title links to the source when its URL is known."""
     text = escape_markdown if markdown else str
     f = isolated  # a field holding a direction control is isolated, so that it cannot reorder the rest
     if isinstance(source, Passage):
         page, last_page, ocr = source.page, source.last_page, source.ocr
+        marked = (source.highlight_page, source.highlight_last_page)
     title = text(f"“{f(source.title)}”" if source.title else f(source.source_file or ""))
     link = safe_url(source.url) if markdown else None
     if link:
@@ -52,7 +76,7 @@ def citation(source: Document | Passage, markdown: bool = False, page: int | Non
     url = f", {f(source.url)}" if source.url and not markdown else ""
     publisher = f", {f(source.publisher)}" if source.publisher else ""
     file = f", file {f(source.source_file)}" if source.source_file and source.title and not source.publisher else ""
-    at = "" if page is None else f", pp. {page}–{last_page}" if last_page not in (None, page) else f", p. {page}"
+    at = pages_cited(page, last_page, *marked)
     return title + text(f"{publisher}, {f(date)}{by}{url}{file}{at}{', OCR' if ocr else ''}")
 
 
@@ -99,16 +123,20 @@ class Passage:
     last_page: int | None = None  # and the one on which it ends
     ocr: bool = False  # its words were read by OCR (a scan), not the file's own characters
     source_file: str | None = None  # an imported document's file, named by a citation that lacks a publisher
+    highlight_page: int | None = None  # the page its highlighted sentences start on (a PDF's passage)
+    highlight_last_page: int | None = None  # and the one they end on: cited first when fewer than the passage's
 
     @classmethod
     def quote(cls, record: PassageRecord, doc: Document, score: float, highlights: list[tuple[int, int]]) -> Passage:
         page, last_page, ocr = place(doc, record.start, record.end)
+        marked = marked_pages(doc, record.start, highlights)
         return cls(text=record.text, doc_id=doc.id, passage_id=record.passage_id, start=record.start, end=record.end,
                    score=round(float(score), 6), highlights=highlights, title=doc.title, publisher=doc.publisher,
                    date=doc.date, url=doc.url, authors=list(doc.authors), kind=doc.kind,
                    comment_author=doc.comment_author, comment_location=doc.comment_location,
-                   citation=citation(doc, page=page, last_page=last_page, ocr=ocr), page=page, last_page=last_page,
-                   ocr=ocr, source_file=doc.source_file)
+                   citation=citation(doc, page=page, last_page=last_page, ocr=ocr, marked=marked), page=page,
+                   last_page=last_page, ocr=ocr, source_file=doc.source_file, highlight_page=marked[0],
+                   highlight_last_page=marked[1])
 
 
 @dataclass(frozen=True)

@@ -227,6 +227,11 @@ class LiveIndex:
                 self._waiting -= 1
         return self._served()
 
+    def look_now(self) -> Snapshot:
+        """`current()`, looking at the folder now however recent the last look (after an import of this process)."""
+        self._next_check = 0.0
+        return self.current()
+
     def _settle(self, seen: Fingerprint, fingerprint: Fingerprint) -> None:
         """Keep `fingerprint` (racy files found unchanged, so no longer read) in place of `seen`, the same corpus."""
         if fingerprint == seen:

@@ -339,19 +339,29 @@ def add(paths: Iterable[Path], corpus_dir: Path, max_mb: float | None = None, pr
     """Import each file (folders recursively) into `corpus_dir`; a file that fails is listed, and the rest go on.
     Each file is extracted in a worker process within `limits`. Documents are read and checked as the index will
     read them, with `settings` (max_document_bytes ...)."""
+    files = list(files_in(Path(p) for p in paths))
+    bar = tqdm(total=len(files), desc="importing", unit="file", file=sys.stderr,
+               disable=True if len(files) < PROGRESS_FROM or not progress else None)
+    report = ImportReport()
+    with bar:
+        for outcome in importing(files, corpus_dir, max_mb, settings, limits):
+            report.outcomes.append(outcome)
+            bar.update()
+    return report
+
+
+def importing(files: list[tuple[Path, bool]], corpus_dir: Path, max_mb: float | None = None,
+              settings: Settings | None = None, limits: Limits = Limits()) -> Iterator[Outcome]:
+    """`add`, one file at a time: the Outcome of each of `files` (`files_in`'s (file, named) pairs), in order, as it
+    is known. The chat's upload shows its progress from it."""
     corpus_dir = Path(corpus_dir)
     corpus_dir.mkdir(parents=True, exist_ok=True)
     clean_temporaries(corpus_dir)
     corpus = _Corpus(corpus_dir, settings or Settings())
-    files = list(files_in(Path(p) for p in paths))
     imported = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
-    report = ImportReport()
-    bar = tqdm(files, desc="importing", unit="file", disable=True if len(files) < PROGRESS_FROM or not progress else None,
-               file=sys.stderr)
     with Worker(limits) as worker:
-        for path, named in bar:
-            report.outcomes.append(_outcome(path, named, corpus, int((max_mb or MAX_FILE_MB) * 2**20), imported, worker))
-    return report
+        for path, named in files:
+            yield _outcome(path, named, corpus, int((max_mb or MAX_FILE_MB) * 2**20), imported, worker)
 
 
 def _outcome(path: Path, named: bool, corpus: _Corpus, limit: int, imported: str, worker: Worker) -> Outcome:
