@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from array import array
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import numpy as np
 
@@ -68,54 +68,45 @@ class LexicalIndex:
 
     def scores(self, query_tokens: list[str]) -> np.ndarray:
         """BM25 score of every passage, equal to rank-bm25's `get_scores(query_tokens)`."""
-        k1, scores = self.k1, np.zeros(self.size)
+        def matches(lo: int, hi: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+            docs = self.postings[lo:hi]
+            return docs, self.frequencies[lo:hi], self.length_norm[docs]
+
+        return self._accumulate(query_tokens, self.size, matches)
+
+    def scores_of(self, query_tokens: list[str], ids: np.ndarray) -> np.ndarray:
+        """`scores(query_tokens)[ids]`, to the last bit, touching only passages `ids` (ascending, unique): each term's
+        postings are sorted, so its frequency in each passage is found by binary search."""
+        def matches(lo: int, hi: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+            where = np.minimum(np.searchsorted(self.postings[lo:hi], ids), hi - lo - 1)
+            held = self.postings[lo:hi][where] == ids
+            return held, self.frequencies[lo:hi][where][held], self.length_norm[ids[held]]
+
+        return self._accumulate(query_tokens, len(ids), matches)
+
+    def _accumulate(self, query_tokens: list[str], size: int,
+                    matches: Callable[[int, int], tuple[np.ndarray, np.ndarray, np.ndarray]]) -> np.ndarray:
+        """rank-bm25's arithmetic, in its order, over `size` scores: `matches(lo, hi)` gives, for the postings
+        [lo, hi) of a query term, where they fall among the scores, their term frequencies and length norms."""
+        k1, scores = self.k1, np.zeros(size)
         for token in query_tokens:  # repeated query terms count again, as in rank-bm25
             term = self.vocabulary.get(token)
             idf = 0.0 if term is None else self.idf[term]
             if term is None or not idf:
                 continue  # rank-bm25 adds an exact 0 for this term
-            lo, hi = self.starts[term], self.starts[term + 1]
-            docs, tf = self.postings[lo:hi], self.frequencies[lo:hi]
-            norm = self.length_norm[docs]
+            at, tf, norm = matches(self.starts[term], self.starts[term + 1])
             if self.variant == "okapi":
-                scores[docs] += idf * (tf * (k1 + 1) / (tf + k1 * norm))
+                scores[at] += idf * (tf * (k1 + 1) / (tf + k1 * norm))
             elif self.variant == "l":
                 delta = DELTA["l"]
                 ctd = tf / norm
-                scores[docs] += idf * tf * (k1 + 1) * (ctd + delta) / (k1 + ctd + delta)
+                scores[at] += idf * tf * (k1 + 1) * (ctd + delta) / (k1 + ctd + delta)
             else:
                 # Plus gives passages without the term idf * delta; those with it get their own value.
                 delta = DELTA["plus"]
-                matched = scores[docs] + idf * (delta + (tf * (k1 + 1)) / (k1 * norm + tf))
+                matched = scores[at] + idf * (delta + (tf * (k1 + 1)) / (k1 * norm + tf))
                 scores += idf * (delta + 0.0)
-                scores[docs] = matched
-        return scores
-
-    def scores_of(self, query_tokens: list[str], ids: np.ndarray) -> np.ndarray:
-        """`scores(query_tokens)[ids]`, to the last bit, touching only passages `ids` (ascending, unique): each term's
-        postings are sorted, so its frequency in each passage is found by binary search. The same operations in the
-        same order as scores(), so candidates scored here equal a full ranking's scores."""
-        k1, scores = self.k1, np.zeros(len(ids))
-        for token in query_tokens:
-            term = self.vocabulary.get(token)
-            idf = 0.0 if term is None else self.idf[term]
-            if term is None or not idf:
-                continue
-            lo, hi = self.starts[term], self.starts[term + 1]
-            where = np.minimum(np.searchsorted(self.postings[lo:hi], ids), hi - lo - 1)
-            held = self.postings[lo:hi][where] == ids
-            tf, norm = self.frequencies[lo:hi][where][held], self.length_norm[ids[held]]
-            if self.variant == "okapi":
-                scores[held] += idf * (tf * (k1 + 1) / (tf + k1 * norm))
-            elif self.variant == "l":
-                delta = DELTA["l"]
-                ctd = tf / norm
-                scores[held] += idf * tf * (k1 + 1) * (ctd + delta) / (k1 + ctd + delta)
-            else:
-                delta = DELTA["plus"]
-                matched = scores[held] + idf * (delta + (tf * (k1 + 1)) / (k1 * norm + tf))
-                scores += idf * (delta + 0.0)
-                scores[held] = matched
+                scores[at] = matched
         return scores
 
     def holding(self, query_tokens: list[str]) -> np.ndarray:
