@@ -121,3 +121,12 @@ def test_bench_runs_on_a_small_generated_corpus():
     assert search["phrase"]["query"] == f'"{search["words"]["query"]}"' and search["phrase"]["total"] >= 1
     assert search["words"]["total"] >= search["phrase"]["total"]  # the phrase's passages hold both words
     assert "search phrase" in text
+
+
+def test_bench_backends_runs_on_a_small_generated_corpus():
+    rows = bench.bench_backends([2_000], 1, [], None)
+    assert [(r["backend"], r["passages"]) for r in rows] == [("inprocess", 2_000), ("milvus", 2_000)]
+    assert all(r["recall_at_10"] == 1.0 for r in rows)  # both search exactly at this size
+    assert rows[0]["update_one_document_ms"] is None and rows[1]["update_one_document_ms"] > 0
+    text = "\n".join(bench.format_backends(rows))
+    assert "milvus" in text and "2,000" in text
