@@ -79,7 +79,7 @@ class InProcess:
         if lexical:
             scores = index.lexical.scores(terms)
             # Only passages holding a query term: the others' scores tell nothing (BM25Plus gives them all the same).
-            scores[~index.lexical.holding(terms)] = -np.inf
+            scores[scores <= index.lexical.baseline(terms)] = -np.inf
             if allowed is not None:
                 scores[~allowed] = -np.inf
             best = index.lexical.top(scores, k)

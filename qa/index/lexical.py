@@ -109,14 +109,13 @@ class LexicalIndex:
                 scores[at] = matched
         return scores
 
-    def holding(self, query_tokens: list[str]) -> np.ndarray:
-        """A bool per passage: whether it holds one of the query's terms (with a nonzero idf)."""
-        held = np.zeros(self.size, dtype=bool)
-        for token in query_tokens:
-            term = self.vocabulary.get(token)
-            if term is not None and self.idf[term]:
-                held[self.postings[self.starts[term]:self.starts[term + 1]]] = True
-        return held
+    def baseline(self, query_tokens: list[str]) -> float:
+        """The score of a passage holding none of the query's terms (0, or BM25Plus's idf * delta per term): the
+        same operations as scores() on such a passage, so every passage scoring above it holds a term."""
+        def matches(lo: int, hi: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+            return np.zeros(1, dtype=bool), self.frequencies[:0], self.length_norm[:0]
+
+        return float(self._accumulate(query_tokens, 1, matches)[0])
 
     def passage_weights(self, query_tokens: list[str]) -> dict[str, float]:
         """Each query term's weight for a sparse dot product (its idf, once per occurrence): with passage_terms as the
