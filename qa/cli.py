@@ -116,8 +116,7 @@ def _sync_engine(settings: Settings, index: Index) -> None:
     engine = open_engine(settings)
     if engine is not None:
         sync = engine.sync(index)
-        print(f"{settings.backend} backend at {engine.uri}: {sync.inserted} documents written ({sync.passages} "
-              f"passages), {sync.removed} removed{' (rebuilt)' if sync.rebuilt else ''}")
+        print(f"{settings.backend} backend at {engine.uri}: {sync}{' (rebuilt)' if sync.rebuilt else ''}")
 
 
 def _corpus(args: argparse.Namespace) -> tuple[Path, Settings]:

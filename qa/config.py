@@ -73,6 +73,14 @@ def check_number(name: str, value: float, low: float | None = None, high: float 
         raise SettingsError(f"{name} is {value}; it must be at least {low:g}")
 
 
+def _check_choices(settings: Any, **choices: Sequence[str]) -> None:
+    """SettingsError naming the setting unless each named setting of `settings` is one of its choices."""
+    for name, valid in choices.items():
+        value = getattr(settings, name)
+        if value not in valid:
+            raise SettingsError(f"unknown {name} {value!r}; choose one of {', '.join(valid)}")
+
+
 def _check_fields(settings: Any) -> None:
     """Every number of `settings` within its field's bounds (the one check, for every way a value arrives)."""
     for f in fields(settings):
@@ -288,10 +296,7 @@ class Settings(_Loadable):
     calibration: Path | None = answer(None)
 
     def __post_init__(self) -> None:
-        for name, value, valid in (("fusion", self.fusion, FUSIONS), ("bm25_variant", self.bm25_variant, BM25_VARIANTS),
-                                   ("backend", self.backend, BACKENDS)):
-            if value not in valid:
-                raise SettingsError(f"unknown {name} {value!r}; choose one of {', '.join(valid)}")
+        _check_choices(self, fusion=FUSIONS, bm25_variant=BM25_VARIANTS, backend=BACKENDS)
         _check_fields(self)
         if not 1 <= self.default_k <= self.max_k:
             raise SettingsError(f"default_k is {self.default_k}; it must be from 1 to max_k ({self.max_k})")
@@ -358,8 +363,7 @@ class ServerSettings(_Loadable):
     upload_max_mb: float = server(100.0, low=0.001)
 
     def __post_init__(self) -> None:
-        if self.upload not in UPLOADS:
-            raise SettingsError(f"unknown upload {self.upload!r}; choose one of {', '.join(UPLOADS)}")
+        _check_choices(self, upload=UPLOADS)
         if not 0 <= self.port < 65536:
             raise SettingsError(f"port is {self.port}; choose one from 1 to 65535 (0: any free port)")
         _check_fields(self)

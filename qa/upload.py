@@ -20,6 +20,7 @@ from qa.auth import needs_login
 from qa.config import ServerSettings
 from qa.errors import QAError
 from qa.ingest.importer import MAX_FILE_MB, ImportReport, Outcome, importing, one_line
+from qa.web import upload_bytes
 
 if TYPE_CHECKING:
     from qa.api import QA
@@ -41,7 +42,7 @@ def refusal(files: list[Path], server: ServerSettings) -> str | None:
         return (f"{len(files):,} files were uploaded; at most {server.upload_max_files:,} are imported at once "
                 "(upload_max_files): upload them in parts. Nothing was imported.")
     size = sum(f.stat().st_size for f in files if f.is_file())
-    if size > server.upload_max_mb * 2**20:
+    if size > upload_bytes(server):
         return (f"the upload is {size / 2**20:.1f} MB; at most {server.upload_max_mb:g} MB are imported at once "
                 "(upload_max_mb): upload fewer files at a time. Nothing was imported.")
     return None

@@ -41,6 +41,9 @@ class Sync:
     passages: int
     rebuilt: bool  # the engine's index was dropped and written whole (a new model, settings or length statistics)
 
+    def __str__(self) -> str:
+        return f"{self.inserted} documents written ({self.passages} passages), {self.removed} removed"
+
 
 class Searcher(Protocol):
     def candidates(self, terms: list[str], vector: np.ndarray, k: int, lexical: bool,

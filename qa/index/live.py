@@ -195,9 +195,8 @@ class LiveIndex:
         started = time.perf_counter()
         sync = self.engine.sync(index)
         if sync.inserted or sync.removed:
-            log.warning("%s backend: %s; %d documents written (%d passages), %d removed in %.2f s",
-                        self.settings.backend, "rebuilt" if sync.rebuilt else "updated", sync.inserted, sync.passages,
-                        sync.removed, time.perf_counter() - started)
+            log.warning("%s backend: %s; %s in %.2f s", self.settings.backend, "rebuilt" if sync.rebuilt else "updated",
+                        sync, time.perf_counter() - started)
         return replace(index, searcher=self.engine.searcher(index))
 
     def current(self) -> Snapshot:

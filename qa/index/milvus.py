@@ -25,10 +25,10 @@ import numpy as np
 from qa.corpus.text import tokenize
 from qa.errors import IndexUnavailable
 from qa.index.engine import Candidates, Sync
+from qa.index.store import Index, index_text
 
 if TYPE_CHECKING:
     from qa.config import Settings
-    from qa.index.store import Index
 
 log = logging.getLogger("qa")
 PASSAGES, DOCUMENTS = "qa_passages", "qa_documents"
@@ -181,8 +181,6 @@ class MilvusEngine:
         return held
 
     def _text(self, index: Index, row: int) -> str:
-        from qa.index.store import index_text
-
         p = index.passages[row]
         return index_text(p, index.documents[p.doc_id], self.settings)
 
