@@ -95,7 +95,7 @@ class QA:
                 return Answer(request.question, True, [], NO_MATCH_MESSAGE)
         query = build_query(request.question, request.history, self.encoder, s.max_chain)
         evidence, ranking = ranked_evidence(now.index, request.question, query, s, request.mode, allowed, self.reader)
-        decision = decide(request.question, query.text, ranking, evidence, now.words, calibration)
+        decision = decide(ranking, evidence, now.words, calibration)
         if decision.abstained:
             return Answer(request.question, True, [], decision.message, suggestions=list(now.collection.examples[:3]),
                           confidence=decision.confidence)

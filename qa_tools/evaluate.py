@@ -212,7 +212,7 @@ def trace(qa: QA, item: Labelled) -> Traced:
     s = qa.settings
     query = build_query(item.question, [Turn(h) for h in item.history], qa.encoder, s.max_chain)
     evidence, ranking = ranked_evidence(qa.index, item.question, query, s, reader=qa.reader)
-    decision = decide(item.question, query.text, ranking, evidence, qa.live.snapshot.words, qa.calibration)
+    decision = decide(ranking, evidence, qa.live.snapshot.words, qa.calibration)
     answer = qa.ask(item.question, k=3, history=item.history)
     return Traced(item, answer, [int(i) for i in ranking.order], decision, bool(decision.caps))
 

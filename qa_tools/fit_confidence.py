@@ -54,6 +54,7 @@ from qa.evidence.features import (
     question_features,
     sentence_features,
 )
+from qa.evidence.question import analyse
 from qa.evidence.rerank import RERANK_WEIGHTS, reordered, rerank, rerank_features
 from qa.index.encoder import MiniLMEncoder
 from qa.index.words import vocabulary
@@ -110,8 +111,9 @@ def cases_of(qa: QA, items: list[Labelled], masked: bool = False) -> list[Case]:
             allowed = np.ones(len(qa.index.passages), dtype=bool)
             allowed[list(item.gold)] = False
         ranking = rank(qa.index, query.text, query.vector, qa.settings, allowed=allowed)
-        cases.append(Case(item, gather(item.question, query.text, qa.index, ranking, qa.settings, qa.reader),
-                          known_share(query.text, words), masked))
+        question = analyse(item.question, query.text, qa.settings.stem)
+        cases.append(Case(item, gather(question, qa.index, ranking, qa.settings, qa.reader),
+                          known_share(question.search_stems, words), masked))
     return cases
 
 

@@ -27,7 +27,7 @@ from qa.answer.decide import closest_meaning, known_share
 from qa.api import QA
 from qa.cli import common_options, settings_from
 from qa.config import Settings
-from qa.evidence.answertype import lacks_answer_type
+from qa.evidence.question import analyse, lacks_answer_type
 from qa.index.encoder import Encoder, MiniLMEncoder
 from qa.index.store import Index, build
 from qa.index.words import vocabulary
@@ -115,7 +115,7 @@ def calibrate_abstention(questions: list[Question], settings: Settings, encoder:
     words = vocabulary(index)
     rankings = [rank(index, q.question, v, settings) for q, v in zip(questions, encoder.encode([q.question for q in questions]))]
     sims = [closest_meaning(r) for r in rankings]
-    known = [known_share(q.question, words) for q in questions]
+    known = [known_share(analyse(q.question).stems, words) for q in questions]
     print("best dense score and share of content words known to the corpus, lowest similarity first:")
     for kind in ("offtopic", "unanswerable", *sorted({q.type for q in questions if q.answerable})):
         rows = sorted((s, k, q.id) for q, s, k in zip(questions, sims, known) if q.type == kind)
@@ -138,7 +138,7 @@ def calibrate_abstention(questions: list[Question], settings: Settings, encoder:
     results = []
     for sentences, margin in itertools.product((1, 2, 3, 4), (0.0, 0.05, 0.1, 0.2, 1.0)):
         flagged = {q.id for q, r in zip(questions, rankings)
-                   if lacks_answer_type(q.question, evidence_sentences(index, r, passages, sentences, margin))}
+                   if lacks_answer_type(analyse(q.question), evidence_sentences(index, r, passages, sentences, margin))}
         caught = sorted(q.id for q in questions if q.type == "unanswerable" and q.id in flagged)
         wrong = sorted(q.id for q in questions if q.answerable and q.id in flagged)
         print(f"  {sentences} {margin:4.2f}: {len(caught):2d} {' '.join(caught)} | {' '.join(wrong) or '-'}")

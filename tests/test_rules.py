@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from qa.answer.rules import asked_kind, lacks_asked_kind, other_year, quotes_speaker
+from qa.answer.rules import lacks_asked_kind, other_year, quotes_speaker
 from qa.corpus.documents import Document
-from qa.evidence.answertype import speaker
+from qa.evidence.answertype import asked_kind, speaker
+from qa.evidence.question import analyse
 
 
 def doc(kind: str = "article", authors: tuple[str, ...] = (), publisher: str = "Daily News", date: str | None = None,
@@ -51,7 +52,7 @@ def test_the_asked_kind(question, kind):
     ("Why did the miners strike?", ["Shots were fired."], False),
 ])
 def test_an_asked_kind_missing_from_every_highlighted_sentence(question, marked, lacks):
-    assert lacks_asked_kind(question, marked) is lacks
+    assert lacks_asked_kind(analyse(question), marked) is lacks
 
 
 @pytest.mark.parametrize("question, words", [
@@ -80,7 +81,7 @@ def test_who_a_question_asks_the_words_of(question, words):
     ("Why did the miners strike?", doc(), "Anything.", True),
 ])
 def test_whose_words_the_quote_gives(question, source, passage, quotes):
-    assert quotes_speaker(question, source, passage) is quotes
+    assert quotes_speaker(analyse(question), source, passage) is quotes
 
 
 @pytest.mark.parametrize("question, passage, source, other", [
@@ -91,4 +92,4 @@ def test_whose_words_the_quote_gives(question, source, passage, quotes):
     ("What happened at the mine?", "Police fired on miners.", doc(), False),
 ])
 def test_a_year_the_quote_and_its_document_never_state(question, passage, source, other):
-    assert other_year(question, passage, source) is other
+    assert other_year(analyse(question), passage, source) is other

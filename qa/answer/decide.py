@@ -25,8 +25,8 @@ from qa.answer.highlight import highlight_spans
 from qa.answer.model import ABSTAIN_MESSAGE, ANSWER_HEADING, NOT_ENGLISH_MESSAGE, UNCERTAIN_HEADING
 from qa.answer.rules import lacks_asked_kind, other_year, quotes_speaker
 from qa.config import Settings
-from qa.corpus.text import tokenize
-from qa.evidence.features import Evidence, question_features, unknown_names
+from qa.evidence.features import Evidence, question_features
+from qa.evidence.question import unknown_names
 from qa.index.words import CorpusWords
 from qa.search.retrieval import Ranking
 
@@ -36,9 +36,9 @@ def closest_meaning(ranking: Ranking) -> float:
     return float(np.nanmax(ranking.dense))
 
 
-def known_share(question: str, vocabulary: frozenset[str]) -> float:
-    """Share of the question's content words (stemmed, stop words removed) that occur anywhere in the corpus."""
-    terms = set(tokenize(question, stem=True, stopwords=True))
+def known_share(terms: frozenset[str], vocabulary: frozenset[str]) -> float:
+    """Share of a question's content terms (stemmed, stop words removed: Question.stems) that occur anywhere in the
+    corpus."""
     return len(terms & vocabulary) / len(terms) if terms else 0.0
 
 
@@ -48,7 +48,7 @@ def latin_share(text: str) -> float:
     return sum("LATIN" in unicodedata.name(c, "") for c in letters) / len(letters) if letters else 1.0
 
 
-def off_topic(search: str, ranking: Ranking, vocabulary: frozenset[str], settings: Settings) -> bool:
+def off_topic(search: frozenset[str], ranking: Ranking, vocabulary: frozenset[str], settings: Settings) -> bool:
     """Far in meaning from every passage (by the dense score: passage and best-sentence cosine blended), and
     with too few of its content words anywhere in the corpus (a bare name such as 'Virginie Coulloudon' is close
     in words but not in meaning)."""
@@ -56,11 +56,11 @@ def off_topic(search: str, ranking: Ranking, vocabulary: frozenset[str], setting
             and known_share(search, vocabulary) < settings.min_known_terms)
 
 
-def caps(question: str, first: int, evidence: Evidence, calibration: Calibration, words: frozenset[str]) -> list[str]:
+def caps(first: int, evidence: Evidence, calibration: Calibration, words: frozenset[str]) -> list[str]:
     """Why an answer whose first quote is passage `first` may at most be 'uncertain', if it may (qa/answer/rules.py:
     the asked kind missing from the quote's highlighted sentences, someone else's words, another event or year, a
     name the corpus never mentions)."""
-    index = evidence.index
+    index, question = evidence.index, evidence.question
     record = index.passages[first]
     doc = index.documents[record.doc_id]
     marked = [record.text[a:b] for a, b in highlight_spans(record, evidence.sentences(first), calibration)]
@@ -87,23 +87,22 @@ class Decision:
     caps: tuple[str, ...] = ()  # why the answer is at most 'uncertain' (caps()), if it is
 
 
-def decide(question: str, search: str, ranking: Ranking, evidence: Evidence, words: CorpusWords,
-           calibration: Calibration) -> Decision:
+def decide(ranking: Ranking, evidence: Evidence, words: CorpusWords, calibration: Calibration) -> Decision:
     """Abstain when the question is not English and its words are not the corpus's, or when it is off-topic.
     Otherwise the calibrated confidence gives the level; a question asking for a name, quantity or time that the
     best sentences lack, or naming someone or something the corpus never mentions, is at most 'uncertain'."""
-    settings = evidence.settings
-    if latin_share(question) < settings.min_latin_share:
-        if known_share(question, words.stems) < settings.min_known_terms:
+    settings, question = evidence.settings, evidence.question
+    if latin_share(question.text) < settings.min_latin_share:
+        if known_share(question.stems, words.stems) < settings.min_known_terms:
             return Decision(True, NOT_ENGLISH_MESSAGE, "abstained")
-    elif off_topic(search, ranking, words.stems, settings):
+    elif off_topic(question.search_stems, ranking, words.stems, settings):
         return Decision(True, ABSTAIN_MESSAGE, "abstained")
-    features = question_features(evidence, ranking.order, known_share(search, words.stems))
+    features = question_features(evidence, ranking.order, known_share(question.search_stems, words.stems))
     probability = float(calibration.question.probability(features))
     level = calibration.level(probability)
     if level == "abstained":
         return Decision(True, ABSTAIN_MESSAGE, level, probability)
-    reasons = tuple(caps(question, int(ranking.order[0]), evidence, calibration, words.words))
+    reasons = tuple(caps(int(ranking.order[0]), evidence, calibration, words.words))
     if reasons:
         level = "uncertain"
     return Decision(False, ANSWER_HEADING if level == "answered" else UNCERTAIN_HEADING, level, probability, reasons)

@@ -1,13 +1,14 @@
-"""What a question asks for (a name, a quantity or a time) and whether a sentence holds one that the question does
-not already say: on-topic questions the corpus does not answer ('What were the names of the people killed?') are
-as close in meaning as answerable ones; the missing number or name is what gives them away."""
+"""What a question asks for (a name, a quantity or a time), and the values of each kind a text holds; whether a
+sentence holds one the question does not already say is qa/evidence/question.py's. On-topic questions the corpus
+does not answer ('What were the names of the people killed?') are as close in meaning as answerable ones; the
+missing number or name is what gives them away."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Sequence
 
 from qa.corpus.documents import Document
-from qa.corpus.text import STOPWORDS, WORD, tokenize
+from qa.corpus.text import STOPWORDS, WORD
 from qa.index.words import bare
 
 MONTHS = frozenset("""january february march april may june july august september october november december
@@ -77,22 +78,6 @@ def names(text: str) -> set[str]:
     return found
 
 
-def has_answer(kind: str, sentence: str, question: str) -> bool:
-    """Whether `sentence` contains something of the answer type `kind` that the question does not already say."""
-    if kind == "quantity":
-        return bool(quantities(sentence) - quantities(question))
-    if kind == "time":
-        return bool(times(sentence) - times(question))
-    asked = set(tokenize(question, stem=False, stopwords=False))
-    return any(not set(tokenize(n, stem=False, stopwords=False)) <= asked for n in names(sentence))
-
-
-def lacks_answer_type(question: str, sentences: Iterable[str]) -> bool:
-    """True when the question asks for a name, quantity or time and none of `sentences` has one."""
-    kind = answer_type(question)
-    return kind is not None and not any(has_answer(kind, s, question) for s in sentences)
-
-
 # Broader than ANSWER_TYPES, for the confidence model only (a missing value there lowers confidence; it does not
 # abstain): 'who' and 'where' questions of any wording, as search queries write them ('who plays the joker').
 BROAD_TYPES = {
@@ -107,13 +92,28 @@ def broad_type(question: str) -> str | None:
     return next((kind for kind, pattern in BROAD_TYPES.items() if pattern.search(question)), None)
 
 
-def has_value(kind: str, sentence: str, question: str) -> bool:
-    """Like has_answer, and for 'place' a capitalised word (not opening the sentence) the question lacks."""
-    if kind != "place":
-        return has_answer(kind, sentence, question)
-    asked = set(tokenize(question, stem=False, stopwords=False))
-    words = WORD.findall(sentence)
-    return any(w[:1].isupper() and w.lower() not in asked for w in words[1:])
+YEARS = re.compile(r"\b(?:19|20)\d\d\b")
+# Asking for a name: 'What is the name of ...', 'Name the ...', 'Who was the ...' (not 'How did it get its name?').
+NAME = re.compile(r"\bwhat (?:is|was|are|were) (?:the|their|his|her|its) names?\b|\bnames? of\b|^\W*name\b"
+                  r"|\bwho (?:is|was|are|were) the\b", re.I)
+WHO = re.compile(r"^\W*(?:who|whom|whose)\b|\bwho (?:is|was|are|were)\b", re.I)
+# People named by what they are rather than by name: an answer to 'who' ('Police opened fire', 'four officers').
+PEOPLE = frozenset("""police policemen policeman officer officers official officials authorities authority government
+ministry minister ministers president prime prosecutor prosecutors court courts judge judges troops soldiers army
+military security forces guards workers worker strikers protesters protestors demonstrators residents activists
+activist journalists journalist reporter reporters editor lawyer lawyers leader leaders company companies employer
+management union unions opposition party parliament mayor governor akim commander commission committee investigators
+witnesses witness relatives families family doctors
+""".split())
+
+
+def asked_kind(question: str) -> str | None:
+    """'time', 'quantity', 'name' ('What is the name of ...', 'Who was the ...') or 'who' when the question asks for
+    one (the first that applies), else None: the kind the level's rules (qa/answer/rules.py) hold a quote to."""
+    kind = next((k for k in ("time", "quantity") if ANSWER_TYPES[k].search(question)), None)
+    if kind is None and NAME.search(question):
+        kind = "name"
+    return kind or ("who" if WHO.search(question) else None)
 
 
 # Asking for someone's words: 'What did X say?', 'What has X written about ...?'.
@@ -132,7 +132,7 @@ def speaker(question: str) -> list[str]:
     return [w for w in (bare(w) for w in words) if w not in STOPWORDS]
 
 
-def said_by(doc: Document, who: list[str]) -> bool:
+def said_by(doc: Document, who: Sequence[str]) -> bool:
     """The document is the words of `who` (by the last of their words: a surname, an organisation's last word): an
     article's authors or publisher, a reader comment's author (never the page's publisher)."""
     by = doc.comment_author or "" if doc.kind == "comment" else " ".join([*doc.authors, doc.publisher])

@@ -13,32 +13,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from qa.config import Settings
-from qa.corpus.text import STOPWORDS, WORD, tokenize
-from qa.evidence.answertype import TIME_WORDS, answer_type, broad_type, has_answer, has_value
+from qa.corpus.text import WORD, tokenize
+from qa.evidence.question import Question, has_answer, has_value
 from qa.evidence.reader import Reader
 from qa.index.store import Index
-from qa.index.words import bare
 from qa.search.retrieval import Ranking
-
-
-def question_names(question: str) -> list[tuple[str, ...]]:
-    """Runs of capitalised words in the question ('Vadim Kuramshin', 'Astana'), lower case. The question's first
-    word counts only inside a run of two or more ('Vadim Kuramshin arrest'): alone it is capitalised as a sentence
-    start. Stop words, months and weekdays are not names."""
-    words = WORD.findall(question)
-    runs: list[list[tuple[int, str]]] = []
-    for i, w in enumerate(words):
-        name = w[:1].isupper() and bare(w) not in STOPWORDS and bare(w) not in TIME_WORDS
-        if name and runs and runs[-1][-1][0] == i - 1:
-            runs[-1].append((i, w))
-        elif name:
-            runs.append([(i, w)])
-    return [tuple(bare(w) for _, w in run) for run in runs if run[0][0] > 0 or len(run) > 1]
-
-
-def unknown_names(question: str, words: frozenset[str]) -> list[tuple[str, ...]]:
-    """The question's names with a word that occurs nowhere in the corpus."""
-    return [name for name in question_names(question) if any(w not in words for w in name)]
 
 
 @dataclass(frozen=True)
@@ -63,14 +42,11 @@ class Evidence:
     """A question's content terms with their idf weights, and its sentences scored passage by passage (computed
     when first asked for: only the passages an answer looks at)."""
 
-    question: str
+    question: Question
     terms: dict[str, float]
-    kind: str | None  # the answer type asked for: 'name', 'quantity', 'time' or None
-    broad: str | None  # the broader answer type: also 'place', and any 'who' question
     index: Index
     ranking: Ranking
     settings: Settings
-    search: str = ""  # the text searched: the question, with the ones a follow-up leans on
     reader: Reader | None = None
     _cache: dict[int, Sentences] = field(default_factory=dict)
     _read: dict[int, np.ndarray] = field(default_factory=dict)
@@ -82,7 +58,7 @@ class Evidence:
             return
         spans = [(i, self.index.passages[i]) for i in todo]
         texts = [record.text[a:b] for _, record in spans for a, b in record.sentences]
-        p = np.clip(self.reader.score(self.search or self.question, texts), 1e-6, 1 - 1e-6)
+        p = np.clip(self.reader.score(self.question.search, texts), 1e-6, 1 - 1e-6)
         logits, at = np.log(p / (1 - p)), 0
         for i, record in spans:
             self._read[i], at = logits[at:at + len(record.sentences)], at + len(record.sentences)
@@ -105,8 +81,9 @@ class Evidence:
             lo, hi = self.index.sentence_offsets[i], self.index.sentence_offsets[i + 1]
             texts = [record.text[a:b] for a, b in record.sentences]
             tokens = tuple(frozenset(tokenize(t, s.stem, True)) for t in texts)
-            typed = [float(self.kind is not None and has_answer(self.kind, t, self.question)) for t in texts]
-            broad = [float(self.broad is not None and has_value(self.broad, t, self.question)) for t in texts]
+            q = self.question
+            typed = [float(q.kind is not None and has_answer(q.kind, t, q)) for t in texts]
+            broad = [float(q.broad is not None and has_value(q.broad, t, q)) for t in texts]
             title = frozenset(tokenize(self.index.documents[record.doc_id].title, s.stem, True))
             self._cache[i] = Sentences(np.asarray(self.ranking.sentence_similarity[lo:hi], dtype=np.float64),
                                        np.asarray([self.coverage(t) for t in tokens]),
@@ -117,19 +94,18 @@ class Evidence:
         return self._cache[i]
 
 
-def gather(question: str, search: str, index: Index, ranking: Ranking, settings: Settings,
+def gather(question: Question, index: Index, ranking: Ranking, settings: Settings,
            reader: Reader | None = None) -> Evidence:
-    """The evidence for `question` (searched as `search`): its content terms weighted by BM25 idf. A term the corpus
-    lacks weighs as much as its rarest term, so a question whose key word is missing is covered less. With a
-    `reader`, the sentences of the passages looked at are also read with the question."""
+    """The evidence for `question`: its search's content terms weighted by BM25 idf. A term the corpus lacks weighs
+    as much as its rarest term, so a question whose key word is missing is covered less. With a `reader`, the
+    sentences of the passages looked at are also read with the question."""
     lexical = index.lexical
     top = max(lexical.idf) if lexical.idf else 1.0
     terms = {}
-    for t in tokenize(search, settings.stem, True):
+    for t in question.terms:
         term = lexical.vocabulary.get(t)
         terms[t] = top if term is None else max(lexical.idf[term], 0.0)
-    return Evidence(question, terms, answer_type(question), broad_type(question), index, ranking, settings, search,
-                    reader)
+    return Evidence(question, terms, index, ranking, settings, reader)
 
 
 # The confidence model's inputs, in this order (calibration.json names them too); with the reader, these and
@@ -157,8 +133,8 @@ def question_features(evidence: Evidence, order: np.ndarray, known: float) -> np
     typed = np.concatenate([t.typed for t in top])
     near = np.argsort(-sims, kind="stable")[:s.evidence_sentences]
     near = near[sims[near] >= sims[near[0]] - s.evidence_margin] if len(near) else near
-    typed_missing = float(evidence.kind is not None and not typed[near].any())
-    broad_missing = float(evidence.broad is not None and not np.concatenate([t.broad for t in top])[near].any())
+    typed_missing = float(evidence.question.kind is not None and not typed[near].any())
+    broad_missing = float(evidence.question.broad is not None and not np.concatenate([t.broad for t in top])[near].any())
     # The share of the terms not in the best passage's title that its best sentence holds: an on-topic passage
     # that does not answer holds the topic (its title) but not what is asked about it.
     rest = max((evidence.coverage(t, first.title) for t in first.tokens), default=0.0)

@@ -12,8 +12,9 @@ from dataclasses import replace
 import numpy as np
 
 from qa.config import Settings
-from qa.evidence.answertype import said_by, speaker
+from qa.evidence.answertype import said_by
 from qa.evidence.features import Evidence, gather
+from qa.evidence.question import analyse
 from qa.evidence.reader import Reader
 from qa.index.store import Index
 from qa.search.query import Query
@@ -63,7 +64,7 @@ def speaker_first(evidence: Evidence, ranking: Ranking) -> Ranking:
     """'What did X say?': the best-ranked passage that is X's own words (their article's author or publisher, their
     reader comment, which may not name them) comes first, the rest keep their order. Scores are kept: only the order
     moves."""
-    who = speaker(evidence.question)
+    who = evidence.question.speaker
     index = evidence.index
     own = next((int(i) for i in ranking.order
                 if said_by(index.documents[index.passages[int(i)].doc_id], who)), None) if who else None
@@ -75,7 +76,7 @@ def speaker_first(evidence: Evidence, ranking: Ranking) -> Ranking:
 def ranked_evidence(index: Index, question: str, query: Query, settings: Settings, mode: str = "hybrid",
                     allowed: np.ndarray | None = None, reader: Reader | None = None) -> tuple[Evidence, Ranking]:
     """Stage 3 in full: the passages ranked by fused scores (`allowed` only), their sentence-level evidence for
-    `question` (read by `reader`, if any), and the best re-ranked by it."""
+    `question`, analysed once here (and read by `reader`, if any), and the best re-ranked by it."""
     ranking = rank(index, query.text, query.vector, settings, mode, allowed)
-    evidence = gather(question, query.text, index, ranking, settings, reader)
+    evidence = gather(analyse(question, query.text, settings.stem), index, ranking, settings, reader)
     return evidence, rerank(evidence, settings, mode)
