@@ -11,6 +11,8 @@ from qa.errors import QAError
 
 
 def _eval(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
     from qa.index.encoder import MiniLMEncoder
     settings, encoder = settings_from(args), MiniLMEncoder()
     split = args.split or "test"
@@ -20,6 +22,21 @@ def _eval(args: argparse.Namespace) -> int:
         report["params"] = args.param
         print(json.dumps(report, indent=2) if args.json else format_beir(report))
         return 0
+    if split in ("train", "tune", "report") and not args.clapnq:
+        folders = "--beir" if split == "train" else "--clapnq"
+        raise QAError(f"the question set has dev and test splits; {split} is for {folders} folders")
+    readers = {"setting": [settings.reader], "on": [True], "off": [False], "both": [False, True]}[args.reader]
+    reports, texts = {}, []
+    for on in readers:
+        report, text = _eval_report(args, replace(settings, reader=on), encoder, split)
+        reports[f"reader {'on' if on else 'off'}"] = report
+        texts.append((f"reader {'on' if on else 'off'}\n" if len(readers) > 1 else "") + text)
+    print(json.dumps(reports if len(readers) > 1 else report, indent=2) if args.json else "\n\n".join(texts))
+    return 0
+
+
+def _eval_report(args: argparse.Namespace, settings, encoder, split: str) -> tuple[dict, str]:
+    """The evaluation of one setting: its report and how it prints."""
     from qa.api import QA
     from qa.index.store import build, open_index, problem
     from qa_tools.evaluate import (
@@ -40,11 +57,7 @@ def _eval(args: argparse.Namespace) -> int:
                                                          settings, encoder)
         report = confidence_report(QA(clapnq_settings, encoder, index), labelled_clapnq(index, in_split(questions, split)))
         report["split"] = split
-        print(json.dumps(report, indent=2) if args.json else format_confidence(f"CLAPNQ {split}", report))
-        return 0
-    if split in ("train", "tune", "report"):
-        folders = "--beir" if split == "train" else "--clapnq"
-        raise QAError(f"the question set has dev and test splits; {split} is for {folders} folders")
+        return report, format_confidence(f"CLAPNQ {split}", report)
     # Overridden settings are measured on an index built in memory, leaving the saved one as it is.
     index = build(settings, encoder) if args.param and problem(settings, encoder) else open_index(settings, encoder)
     qa = QA(settings, encoder, index)
@@ -53,9 +66,8 @@ def _eval(args: argparse.Namespace) -> int:
     report["split"] = split
     report["confidence"] = confidence_report(qa, labelled_articles(qa, load_questions(split=split)
                                                                    + load_questions(FOLLOWUPS, split=split)))
-    print(json.dumps(report, indent=2) if args.json else f"split: {split}\n" + format_report(report) + "\n"
-          + format_confidence(f"articles {split} (questions and follow-ups)", report["confidence"]))
-    return 0
+    return report, (f"split: {split}\n" + format_report(report) + "\n"
+                    + format_confidence(f"articles {split} (questions and follow-ups)", report["confidence"]))
 
 
 def add_eval(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -72,6 +84,9 @@ def add_eval(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
                         "confidence levels, risk and coverage, ranking and highlight precision/recall/F1")
     e.add_argument("--cache", type=Path, metavar="DIR", help="where --beir keeps encoded vectors and --clapnq its "
                    "corpus and index (default: beir-cache or clapnq-cache in the index folder)")
+    e.add_argument("--reader", choices=("setting", "on", "off", "both"), default="setting",
+                   help="with the reader (qa/evidence/reader.py) on, off, or both, each printed in turn (default: as "
+                        "the `reader` setting says)")
     e.set_defaults(run=_eval)
 
 

@@ -55,6 +55,7 @@ from qa.evidence.features import (
     sentence_features,
 )
 from qa.evidence.question import analyse
+from qa.evidence.reader import Reader
 from qa.evidence.rerank import RERANK_WEIGHTS, reordered, rerank, rerank_features
 from qa.index.encoder import MiniLMEncoder
 from qa.index.words import vocabulary
@@ -93,13 +94,19 @@ class Case:
 
     @property
     def fold(self) -> int:
-        """Its cross-validation fold, from the question id (so a question and its masked twin share one)."""
-        return int(hashlib.sha256(self.item.id.encode()).hexdigest(), 16) % FOLDS
+        return fold_of(self.item.id)
 
 
-def cases_of(qa: QA, items: list[Labelled], masked: bool = False) -> list[Case]:
+def fold_of(question_id: str) -> int:
+    """A question's cross-validation fold, from its id (so a question and its masked twin share one, and a reader
+    trained without a fold never saw its questions: qa_tools/train_reader.py --fold)."""
+    return int(hashlib.sha256(question_id.encode()).hexdigest(), 16) % FOLDS
+
+
+def cases_of(qa: QA, items: list[Labelled], masked: bool = False, readers: list[Reader] | None = None) -> list[Case]:
     """The items searched as `ask` searches them; `masked`: each answerable one with its gold passages excluded
-    (passages do not overlap, so no other passage holds any part of its gold quotes)."""
+    (passages do not overlap, so no other passage holds any part of its gold quotes). `readers`: one per fold, each
+    question read by its fold's (cross-fitted: trained without that fold's questions), else by `qa`'s reader."""
     words = vocabulary(qa.index)
     cases = []
     for item in items:
@@ -112,19 +119,24 @@ def cases_of(qa: QA, items: list[Labelled], masked: bool = False) -> list[Case]:
             allowed[list(item.gold)] = False
         ranking = rank(qa.index, query.text, query.vector, qa.settings, allowed=allowed)
         question = analyse(item.question, query.text, qa.settings.stem)
-        cases.append(Case(item, gather(question, qa.index, ranking, qa.settings, qa.reader),
+        reader = readers[fold_of(item.id)] if readers else qa.reader
+        cases.append(Case(item, gather(question, qa.index, ranking, qa.settings, reader),
                           known_share(question.search_stems, words), masked))
     return cases
 
 
-def dev_cases(qa: QA, folder: Path, cache: Path, masked: bool = False) -> list[Case]:
-    """The articles' dev questions and follow-ups, and the CLAPNQ tune half; `masked`: then their masked twins."""
+def dev_cases(qa: QA, folder: Path, cache: Path, masked: bool = False,
+              readers: list[Reader] | None = None) -> list[Case]:
+    """The articles' dev questions and follow-ups, and the CLAPNQ tune half; `masked`: then their masked twins.
+    `readers`: as for cases_of."""
     articles = labelled_articles(qa, load_questions(split="dev") + load_questions(FOLLOWUPS, split="dev"))
     settings, index, questions = clapnq_index(folder, cache, qa.settings, qa.encoder)
     clapnq = QA(settings, qa.encoder, index)
     tune = labelled_clapnq(index, in_split(questions, "tune"))
-    cases = cases_of(qa, articles) + cases_of(clapnq, tune)
-    return (cases + cases_of(qa, articles, True) + cases_of(clapnq, tune, True)) if masked else cases
+    cases = cases_of(qa, articles, readers=readers) + cases_of(clapnq, tune, readers=readers)
+    if not masked:
+        return cases
+    return cases + cases_of(qa, articles, True, readers) + cases_of(clapnq, tune, True, readers)
 
 
 def fit_logistic(x: np.ndarray, y: np.ndarray, weights: np.ndarray, names: tuple[str, ...], l2: float = 1.0) -> Logistic:
@@ -351,6 +363,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reader", action="store_true",
                         help="fit with the reader's scores too (the setting reader = true), and print the gate: each "
                              "figure with and without them")
+    parser.add_argument("--reader-folds", type=Path, default=None, metavar="DIR",
+                        help="with --reader: read each dev question with DIR/reader-fold<K>.safetensors, K its fold, a "
+                             "reader trained without its fold's questions (train_reader --domain --fold K), so that "
+                             "the fit and the gate stay out of fold for a reader trained on the dev questions")
     parser.add_argument("--max-abstained", type=float, default=0.0,
                         help="share of each corpus's answerable dev questions allowed below the uncertain threshold")
     parser.add_argument("--abstain-margin", type=float, default=0.5,
@@ -365,7 +381,13 @@ def main(argv: list[str] | None = None) -> int:
     settings = Settings.load(reader=True) if args.reader else Settings.load()
     out = args.out or settings.calibration_file
     qa = QA(settings, MiniLMEncoder())
-    cases = dev_cases(qa, args.clapnq, args.cache or settings.index_dir / "clapnq-cache", args.masked_weight > 0)
+    readers = None
+    if args.reader_folds:
+        if not args.reader:
+            parser.error("--reader-folds needs --reader")
+        readers = [Reader(args.reader_folds / f"reader-fold{k}.safetensors") for k in range(FOLDS)]
+    cases = dev_cases(qa, args.clapnq, args.cache or settings.index_dir / "clapnq-cache", args.masked_weight > 0,
+                      readers)
     real = [c for c in cases if not c.masked]
     rerank_weights: dict[str, Any] = fit_rerank(real, settings)
     fitted = replace(settings, **rerank_weights)

@@ -213,48 +213,57 @@ def export(model, frozen: int, max_tokens: int, out: Path, info: dict) -> None:
             if k.startswith("head.") or any(k.startswith(f"bert.layers.{n}.") for n in range(frozen, layers))}
     meta = {"trained_layers": json.dumps(list(range(frozen, layers))), "max_tokens": str(max_tokens),
             "base_model": "sentence-transformers/all-MiniLM-L6-v2 (Apache-2.0)",
-            "training_data": "SQuAD 2.0 dev (CC BY-SA 4.0), Rajpurkar, Jia and Liang 2018",
+            "training_data": "SQuAD 2.0 dev (CC BY-SA 4.0), Rajpurkar, Jia and Liang 2018"
+                             + ("; then this repo's dev questions and CLAPNQ's tune half" if "init" in info else ""),
             "training": json.dumps(info)}
     save_file(keep, str(out), metadata=meta)
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m qa_tools.train_reader", description=__doc__.split("\n")[0])
-    parser.add_argument("--squad", type=Path, default=Path("../shared/benchmarks/squad2-dev/squad2_dev.jsonl"))
-    parser.add_argument("--work", type=Path, default=Path("build/reader"), help="cache and checkpoints")
-    parser.add_argument("--out", type=Path, default=WEIGHTS)
-    parser.add_argument("--frozen", type=int, default=3, help="lower layers kept as the base model has them")
-    parser.add_argument("--negatives", type=int, default=2)
-    parser.add_argument("--epochs", type=int, default=2)
-    parser.add_argument("--batch", type=int, default=32)
-    parser.add_argument("--lr", type=float, default=1e-4)
-    parser.add_argument("--max-tokens", type=int, default=128)
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--limit", type=int, default=0, help="train on the first N pairs only (a smoke run)")
-    args = parser.parse_args(argv)
+def domain_pairs(clapnq: Path, negatives: int) -> list[Pair]:
+    """(question, sentence) pairs from the dev questions the gate is measured on (the articles' dev split and its
+    follow-ups, CLAPNQ's tune half), as the reader meets them: every sentence of the top `rerank_depth` passages
+    `ask` ranks for the question as searched. Positives are the gold passages' answering sentences; negatives the
+    `negatives` others most similar to the question (one more for a question the corpus does not answer). `article`
+    is the corpus and `qid` the question's id, whose fold (qa_tools/fit_confidence.py `fold_of`) says which
+    cross-fitted reader may train on it."""
+    from qa.api import QA
+    from qa.config import Settings
+    from qa.index.encoder import MiniLMEncoder
+    from qa_tools.fit_confidence import dev_cases
 
+    qa = QA(Settings.load(), MiniLMEncoder())
+    cases = dev_cases(qa, clapnq, qa.settings.index_dir / "clapnq-cache")
+    return [pair for case in cases for pair in case_pairs(case, qa.settings.rerank_depth, negatives)]
+
+
+def case_pairs(case, depth: int, negatives: int) -> list[Pair]:
+    """One dev question's pairs (a qa_tools/fit_confidence.py Case): the answering sentences of its top `depth`
+    passages, in rank and text order, then the `negatives` other sentences most similar to it (ties: rank and text
+    order), or one more when none answers."""
+    evidence, item = case.evidence, case.item
+    found = []  # (label, -similarity, rank, sentence, passage)
+    for n, i in enumerate(evidence.ranking.order[:depth].tolist()):
+        gold = item.gold_sentences.get(i, frozenset())
+        found += [(int(j in gold), -sim, n, j, i) for j, sim in enumerate(evidence.sentences(i).similarity.tolist())]
+    positives = [f for f in found if f[0]]
+    rest = sorted(f for f in found if not f[0])[:negatives + (0 if positives else 1)]
+    passages = evidence.index.passages
+    return [Pair(evidence.question.search, passages[i].text[slice(*passages[i].sentences[j])], label, item.corpus,
+                 item.id) for label, _, _, j, i in positives + rest]
+
+
+def fit(model, tokenizer, train: list[Pair], tune: list[Pair], args, tag: str) -> dict:
+    """Train `model`'s layers from `args.frozen` up and its head on `train` (resuming from this run's checkpoint in
+    `args.work` if there is one); its figures on `tune`."""
     import torch
 
-    torch.set_num_threads(args.threads)
-    random.seed(SEED)
-    torch.manual_seed(SEED)
-    args.work.mkdir(parents=True, exist_ok=True)
-    squad = args.squad / "squad2_dev.jsonl" if args.squad.is_dir() else args.squad
-    train, tune = split(squad_pairs(squad, args.negatives))
-    if args.limit:
-        train, tune = train[:args.limit], tune[:args.limit // 4]
-    print(f"pairs: train {len(train)} ({sum(p.label for p in train)} positive), tune {len(tune)}", flush=True)
-    path = model_path()
-    model = cross_encoder(path)
     for p in model.bert.parameters():
         p.requires_grad = False
     for layer in model.bert.layers[args.frozen:]:
         for p in layer.parameters():
             p.requires_grad = True
-    tokenizer = pair_tokenizer(path, args.max_tokens)
-    tag = f"f{args.frozen}-n{args.negatives}-t{args.max_tokens}-l{args.limit}"
     train_cache = Cache(model, tokenizer, train, args.frozen, args.work / f"train-{tag}.safetensors")
-    tune_cache = Cache(model, tokenizer, tune, args.frozen, args.work / f"tune-{tag}.safetensors")
+    tune_cache = Cache(model, tokenizer, tune, args.frozen, args.work / f"tune-{tag}.safetensors") if tune else None
     labels = torch.tensor([p.label for p in train], dtype=torch.float32)
 
     rng = random.Random(SEED)
@@ -291,17 +300,83 @@ def main(argv: list[str] | None = None) -> None:
             print(f"step {step}/{total} loss {np.mean(losses[-50:]):.4f} {rate:.1f} pairs/s", flush=True)
         if step % 200 == 0 or step == total:
             save_checkpoint(checkpoint, model, optimizer, schedule, step, losses)
-    scores = predict(model, tune_cache, len(tune), args.frozen)
-    tune_labels = np.array([p.label for p in tune])
     info = {"pairs_train": len(train), "pairs_tune": len(tune), "steps": total, "epochs": args.epochs,
             "batch": args.batch, "lr": args.lr, "frozen_layers": args.frozen, "negatives": args.negatives,
             "seed": SEED, "loss_first_50": round(float(np.mean(losses[:50])), 4),
-            "loss_last_50": round(float(np.mean(losses[-50:])), 4),
-            "tune_sentence_auc": round(auc(scores, tune_labels), 4),
-            "tune_question_auc": round(question_auc(tune, scores), 4)}
+            "loss_last_50": round(float(np.mean(losses[-50:])), 4)}
+    if tune_cache is not None:
+        scores = predict(model, tune_cache, len(tune), args.frozen)
+        info |= {"tune_sentence_auc": round(auc(scores, np.array([p.label for p in tune])), 4),
+                 "tune_question_auc": round(question_auc(tune, scores), 4)}
+    return info
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m qa_tools.train_reader", description=__doc__.split("\n")[0])
+    parser.add_argument("--squad", type=Path, default=Path("../shared/benchmarks/squad2-dev/squad2_dev.jsonl"))
+    parser.add_argument("--work", type=Path, default=Path("build/reader"), help="cache and checkpoints")
+    parser.add_argument("--out", type=Path, default=WEIGHTS)
+    parser.add_argument("--frozen", type=int, default=0, help="lower layers kept as the base model has them")
+    parser.add_argument("--negatives", type=int, default=2)
+    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--batch", type=int, default=32)
+    parser.add_argument("--lr", type=float, default=1e-4)
+    parser.add_argument("--max-tokens", type=int, default=128)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--limit", type=int, default=0, help="train on the first N pairs only (a smoke run)")
+    parser.add_argument("--domain", type=Path, default=None, metavar="CLAPNQ",
+                        help="a second stage: go on from --init on the dev questions of both corpora (this CLAPNQ "
+                             "folder's tune half) instead of SQuAD")
+    parser.add_argument("--init", type=Path, default=None, help="reader weights to start from (with --domain)")
+    parser.add_argument("--fold", type=int, default=-1,
+                        help="with --domain, leave out the questions of this cross-validation fold (-1: none), so "
+                             "that the gate can score each question with a reader that never saw it")
+    args = parser.parse_args(argv)
+
+    import torch
+
+    torch.set_num_threads(args.threads)
+    random.seed(SEED)
+    torch.manual_seed(SEED)
+    args.work.mkdir(parents=True, exist_ok=True)
+    path = model_path()
+    model = cross_encoder(path)
+    tokenizer = pair_tokenizer(path, args.max_tokens)
+    if args.domain:
+        from safetensors.torch import load_file
+
+        from qa_tools.fit_confidence import fold_of
+
+        if args.init is None:
+            parser.error("--domain goes on from a trained reader: name it with --init")
+        model.load_state_dict({k: v.float() for k, v in load_file(str(args.init)).items()}, strict=False)
+        pairs = domain_pairs(args.domain, args.negatives)
+        train = [p for p in pairs if fold_of(p.qid) != args.fold]
+        tune = [p for p in pairs if fold_of(p.qid) == args.fold]
+        tag = f"domain-fold{args.fold}-f{args.frozen}-n{args.negatives}-t{args.max_tokens}"
+        data = f"SQuAD 2.0 dev, then the dev questions of both corpora but fold {args.fold}"
+    else:
+        squad = args.squad / "squad2_dev.jsonl" if args.squad.is_dir() else args.squad
+        train, tune = split(squad_pairs(squad, args.negatives))
+        if args.limit:
+            train, tune = train[:args.limit], tune[:args.limit // 4]
+        tag = f"f{args.frozen}-n{args.negatives}-t{args.max_tokens}-l{args.limit}"
+        data = "SQuAD 2.0 dev"
+    print(f"pairs: train {len(train)} ({sum(p.label for p in train)} positive), tune {len(tune)}", flush=True)
+    info = fit(model, tokenizer, train, tune, args, tag) | {"data": data}
+    if args.init is not None:
+        info["init"] = json.loads(identity_info(args.init))
     print(json.dumps(info), flush=True)
     export(model, args.frozen, args.max_tokens, args.out, info)
     print(f"wrote {args.out} ({args.out.stat().st_size / 1e6:.1f} MB)", flush=True)
+
+
+def identity_info(weights: Path) -> str:
+    """The training record a reader's weights file carries (export's metadata), as JSON text."""
+    from safetensors import safe_open
+
+    with safe_open(str(weights), "pt") as f:
+        return (f.metadata() or {}).get("training", "{}")
 
 
 if __name__ == "__main__":

@@ -9,10 +9,12 @@ import numpy as np
 import pytest
 from conftest import WordHashEncoder
 
+from qa.evidence.reader import Reader
 from qa.search.retrieval import rank
 from qa_tools import bench, prf, tune, tune_beir
 from qa_tools.evaluate import Question, gold_passages, labelled_articles
-from qa_tools.fit_confidence import auc, cases_of, corpus_weights
+from qa_tools.fit_confidence import FOLDS, auc, cases_of, corpus_weights, fold_of
+from qa_tools.train_reader import case_pairs
 
 FIXTURE_QUESTIONS = [
     {"id": "a", "split": "dev", "type": "keyword", "question": "police fired on striking oil workers",
@@ -130,3 +132,30 @@ def test_bench_backends_runs_on_a_small_generated_corpus():
     assert rows[0]["update_one_document_ms"] is None and rows[1]["update_one_document_ms"] > 0
     text = "\n".join(bench.format_backends(rows))
     assert "milvus" in text and "2,000" in text
+
+
+def test_a_dev_question_gives_its_answering_sentences_then_the_nearest_others(fixture_qa):
+    """The reader's second stage trains on the dev questions as `ask` meets them (qa_tools/train_reader.py
+    case_pairs): the gold passage's answering sentences first, then the most similar other sentences; a question
+    nothing answers gives one negative more."""
+    questions = [Question("a", "dev", "keyword", "police fired on striking oil workers", (("alpha", "Police fired"),)),
+                 Question("c", "dev", "offtopic", "best pizza recipe", ())]
+    real, offtopic = cases_of(fixture_qa, labelled_articles(fixture_qa, questions))
+    assert [(p.qid, p.text, p.label) for p in case_pairs(real, depth=10, negatives=2)] == [
+        ("a", "Police fired on striking oil workers in the town square.", 1),
+        ("a", "The strike had lasted seven months over wages and working conditions at the oil company.", 0),
+        ("a", "Officials said ten people died.", 0)]
+    assert [(p.qid, p.text, p.label) for p in case_pairs(offtopic, depth=10, negatives=2)] == [
+        ("c", "Police fired on striking oil workers in the town square.", 0),
+        ("c", "Many people were hurt in the clashes.", 0), ("c", "Officials said ten people died.", 0)]
+    assert all(p.question == real.evidence.question.search for p in case_pairs(real, 10, 2))
+
+
+def test_cross_fitted_readers_read_the_questions_of_their_own_fold(fixture_qa):
+    """fit_confidence --reader-folds: each question is read by the reader of its fold, trained without it."""
+    questions = [Question(i, "dev", "keyword", "police fired on striking oil workers", (("alpha", "Police fired"),))
+                 for i in ("a", "b", "c", "d", "e", "f")]
+    readers = [Reader() for _ in range(FOLDS)]
+    cases = cases_of(fixture_qa, labelled_articles(fixture_qa, questions), readers=readers)
+    assert [c.fold for c in cases] == [fold_of(i) for i in "abcdef"]
+    assert all(c.evidence.reader is readers[c.fold] for c in cases)
