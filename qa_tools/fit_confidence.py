@@ -219,7 +219,7 @@ def fit_rerank(cases: list[Case], settings: Settings) -> dict[str, float]:
     reciprocal = np.zeros((len(grid), len(answerable)))
     for n, c in enumerate(answerable):
         head = c.evidence.ranking.order[:settings.rerank_depth]
-        fused, features = c.evidence.ranking.scores[head], rerank_features(c.evidence, head)
+        fused, features = c.evidence.ranking.scores[head], rerank_features(c.evidence, head, c.evidence.reader is not None)
         for g, weights in enumerate(grid):
             order = reordered(c.evidence.ranking, head, fused + features @ weights).order
             reciprocal[g, n] = 1 / first_gold_rank(order, c.gold)

@@ -39,7 +39,7 @@ def test_the_ranking_before_re_ranking(fixture_qa):
 
 
 def test_features_are_best_sentence_coverage_and_passage_similarity(fixture_qa):
-    features = rerank_features(tied_evidence(fixture_qa), np.array([ALPHA, BETA]))
+    features = rerank_features(tied_evidence(fixture_qa), np.array([ALPHA, BETA]), False)
     assert features == pytest.approx(np.array([[0.5664565, 0.4564355], [0.5664565, 0.5393599]]), abs=1e-7)
 
 

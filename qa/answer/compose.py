@@ -91,6 +91,7 @@ def compose(question: str, k: int, every_source: bool, query: Query, ranking: Ra
     figures for a count), opened by the decision's message and carrying its confidence level."""
     settings = evidence.settings
     chosen = choose(ranking, k, settings)
+    evidence.read(chosen)  # in one batch
     passages = [quote(i, ranking, evidence, calibration) for i in chosen]
     if every_source:
         passages += other_sources_figures(question, chosen, passages, ranking, evidence, figures, calibration)

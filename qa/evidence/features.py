@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -34,7 +34,7 @@ class Sentences:
     title: frozenset[str]  # the document title's content terms
     words: np.ndarray  # each sentence's number of words
     opens_document: bool  # the passage starts its document, so its first sentence is the document's lead
-    reader: np.ndarray  # the reader's log-odds that the sentence answers (qa/evidence/reader.py); zeros without it
+    reader: np.ndarray  # the reader's log-odds that the sentence answers (qa/evidence/reader.py); zeros if not read
 
 
 @dataclass
@@ -75,7 +75,11 @@ class Evidence:
         found = sum(w for t, w in self.terms.items() if t in tokens and t not in leave_out)
         return found / total if total else 1.0
 
-    def sentences(self, i: int) -> Sentences:
+    def sentences(self, i: int, read: bool = True) -> Sentences:
+        """Passage `i`'s sentences scored for the question; with `read` (and a reader), with the reader's log-odds,
+        read now if they were not (without, its `reader` is zeros: what is not needed is not read)."""
+        if read and self.reader is not None:
+            return replace(self.sentences(i, False), reader=self.reader_logits(i))
         if i not in self._cache:
             record, s = self.index.passages[i], self.settings
             lo, hi = self.index.sentence_offsets[i], self.index.sentence_offsets[i + 1]
@@ -90,7 +94,7 @@ class Evidence:
                                        np.asarray([self.coverage(t, title) for t in tokens]), np.asarray(typed),
                                        np.asarray(broad), self.coverage(title.union(*tokens)), tokens, title,
                                        np.asarray([len(WORD.findall(t)) for t in texts], dtype=np.float64),
-                                       record.start == 0, self.reader_logits(i))
+                                       record.start == 0, np.zeros(len(texts)))
         return self._cache[i]
 
 
@@ -123,6 +127,7 @@ def question_features(evidence: Evidence, order: np.ndarray, known: float) -> np
     and how much of what it asks beyond the best passage's title that passage's best sentence holds."""
     s = evidence.settings
     best = int(order[0])
+    evidence.read(order[:s.evidence_passages])  # in one batch
     top = [evidence.sentences(int(i)) for i in order[:s.evidence_passages]]
     dense = evidence.ranking.dense[order[:2]]
     margin = float(dense[0] - dense[1]) if len(dense) > 1 else float(dense[0])

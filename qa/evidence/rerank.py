@@ -24,20 +24,27 @@ from qa.search.retrieval import Ranking, rank
 RERANK_WEIGHTS = ("rerank_sentence_coverage", "rerank_similarity", "rerank_reader")
 
 
-def rerank_features(evidence: Evidence, ids: np.ndarray) -> np.ndarray:
+def rerank_features(evidence: Evidence, ids: np.ndarray, reader: bool) -> np.ndarray:
     """One row per passage of `ids`: its best sentence's coverage of the question's terms, the passage's cosine
-    similarity to the question, and, with the reader, the reader's best probability that one of its sentences
+    similarity to the question, and, with `reader`, the reader's best probability that one of its sentences
     answers (the passages read in one batch)."""
-    evidence.read(ids)
-    sentences = [evidence.sentences(int(i)) for i in ids]
+    if reader:
+        evidence.read(ids)
+    sentences = [evidence.sentences(int(i), reader) for i in ids]
     columns = [np.asarray([float(s.coverage.max(initial=0.0)) for s in sentences]), evidence.ranking.similarity[ids]]
-    if evidence.reader is not None:
+    if reader:
         columns.append(1 / (1 + np.exp(-np.asarray([float(s.reader.max(initial=-20.0)) for s in sentences]))))
     return np.column_stack(columns)
 
 
 def rerank_weights(settings: Settings, reader: bool) -> np.ndarray:
     return np.array([getattr(settings, name) for name in RERANK_WEIGHTS[:len(RERANK_WEIGHTS) - (not reader)]])
+
+
+def reads_to_rerank(evidence: Evidence, settings: Settings) -> bool:
+    """Whether re-ranking weighs the reader: only then does it read every passage it re-ranks (at weight 0, the
+    reader reads only the passages the level and the highlights look at)."""
+    return evidence.reader is not None and settings.rerank_reader != 0
 
 
 def reordered(ranking: Ranking, head: np.ndarray, scores: np.ndarray) -> Ranking:
@@ -55,9 +62,9 @@ def rerank(evidence: Evidence, settings: Settings, mode: str) -> Ranking:
     ranking, depth = evidence.ranking, settings.rerank_depth
     if mode != "hybrid" or depth < 2 or len(ranking.order) < 2:
         return ranking
-    head = ranking.order[:depth]
-    weights = rerank_weights(settings, evidence.reader is not None)
-    return speaker_first(evidence, reordered(ranking, head, ranking.scores[head] + rerank_features(evidence, head) @ weights))
+    head, reader = ranking.order[:depth], reads_to_rerank(evidence, settings)
+    features = rerank_features(evidence, head, reader)
+    return speaker_first(evidence, reordered(ranking, head, ranking.scores[head] + features @ rerank_weights(settings, reader)))
 
 
 def speaker_first(evidence: Evidence, ranking: Ranking) -> Ranking:
