@@ -281,6 +281,13 @@ def fit(model, tokenizer, train: list[Pair], tune: list[Pair], args, tag: str) -
     if checkpoint.is_file():
         step, losses = resume(checkpoint, model, optimizer, schedule)
         print(f"resumed at step {step}/{total}", flush=True)
+    tune_labels = np.array([p.label for p in tune])
+    before = {}
+    if tune_cache is not None and step == 0:  # where training starts from, on the same tune pairs
+        scores = predict(model, tune_cache, len(tune), args.frozen)
+        before = {"tune_sentence_auc_before": round(auc(scores, tune_labels), 4),
+                  "tune_question_auc_before": round(question_auc(tune, scores), 4)}
+        print(json.dumps(before), flush=True)
     model.train()
     started, done = time.time(), step
     flat = [b for e in epochs for b in e]
@@ -303,10 +310,10 @@ def fit(model, tokenizer, train: list[Pair], tune: list[Pair], args, tag: str) -
     info = {"pairs_train": len(train), "pairs_tune": len(tune), "steps": total, "epochs": args.epochs,
             "batch": args.batch, "lr": args.lr, "frozen_layers": args.frozen, "negatives": args.negatives,
             "seed": SEED, "loss_first_50": round(float(np.mean(losses[:50])), 4),
-            "loss_last_50": round(float(np.mean(losses[-50:])), 4)}
+            "loss_last_50": round(float(np.mean(losses[-50:])), 4)} | before
     if tune_cache is not None:
         scores = predict(model, tune_cache, len(tune), args.frozen)
-        info |= {"tune_sentence_auc": round(auc(scores, np.array([p.label for p in tune])), 4),
+        info |= {"tune_sentence_auc": round(auc(scores, tune_labels), 4),
                  "tune_question_auc": round(question_auc(tune, scores), 4)}
     return info
 
