@@ -257,11 +257,12 @@ class Settings(_Loadable):
     rerank_depth: int = retrieval(10)
     rerank_sentence_coverage: float = retrieval(0.3)
     rerank_similarity: float = retrieval(0.75)
-    # The reader (qa/evidence/reader.py, a cross-encoder trained here) reads the question with every sentence of
-    # those `rerank_depth` passages; its best probability in a passage, times `rerank_reader`, is added too, and its
-    # scores feed the calibrated level and highlights (calibration-reader.json). Off by default: on the dev data of
-    # both corpora it raised neither the confidence model's out-of-fold AUC nor the highlight F1, and the fit gave
-    # its re-ranking weight 0 (docs/EVALUATION.md, "The reader").
+    # The reader (qa/evidence/reader.py, a cross-encoder trained here) reads the question with the sentences of the
+    # passages the level and the highlights look at (and, when `rerank_reader` is not 0, of those `rerank_depth`
+    # passages, its best probability in a passage times `rerank_reader` added to their score); its scores feed the
+    # calibrated level and highlights (calibration-reader.json). Off by default: trained twice, the second time on
+    # the dev questions too (cross-fitted), it raised the articles' confidence AUC and highlight F1 but neither on
+    # CLAPNQ, and the fit gave its re-ranking weight 0 (docs/EVALUATION.md, "The reader, second round").
     reader: bool = retrieval(False)
     rerank_reader: float = retrieval(0.0)
 

@@ -361,7 +361,7 @@ def main(argv: list[str] | None = None) -> None:
         train = [p for p in pairs if fold_of(p.qid) != args.fold]
         tune = [p for p in pairs if fold_of(p.qid) == args.fold]
         tag = f"domain-fold{args.fold}-f{args.frozen}-n{args.negatives}-t{args.max_tokens}"
-        data = f"SQuAD 2.0 dev, then the dev questions of both corpora but fold {args.fold}"
+        data = "SQuAD 2.0 dev, then the dev questions of both corpora" + (f" but fold {args.fold}" if args.fold >= 0 else "")
     else:
         squad = args.squad / "squad2_dev.jsonl" if args.squad.is_dir() else args.squad
         train, tune = split(squad_pairs(squad, args.negatives))

@@ -1,9 +1,10 @@
 """The reader: a cross-encoder that reads a question and a sentence together and gives P(the sentence answers it).
 
-It is all-MiniLM-L6-v2 (qa/index/bert.py, the package's weights) with its top layers and a head trained here on
-SQuAD 2.0 by `python -m qa_tools.train_reader` (docs/EVALUATION.md, "The reader"). The repo ships only what training
-changed, `reader.safetensors` beside this file (fp16), and loads it over the packaged base model. Its sha256 is
-part of the calibration's identity: a new reader means a refit."""
+It is all-MiniLM-L6-v2 (qa/index/bert.py, the package's weights) with its layers and a head trained here, on SQuAD
+2.0 and then on the dev questions of both corpora, by `python -m qa_tools.train_reader` (docs/EVALUATION.md, "The
+reader, second round"). The repo ships only what training changed, `reader.safetensors` beside this file (fp16),
+and loads it over the packaged base model. Its sha256 is part of the calibration's identity: a new reader means a
+refit."""
 from __future__ import annotations
 
 import hashlib
