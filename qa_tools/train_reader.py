@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from qa.corpus.text import sentence_spans, tokenize
-from qa.evidence.reader import WEIGHTS, cross_encoder, pair_tokenizer
+from qa.evidence.reader import WEIGHTS, cross_encoder, metadata, pair_tokenizer
 from qa.index.encoder import model_path
 
 SEED = 13
@@ -372,18 +372,10 @@ def main(argv: list[str] | None = None) -> None:
     print(f"pairs: train {len(train)} ({sum(p.label for p in train)} positive), tune {len(tune)}", flush=True)
     info = fit(model, tokenizer, train, tune, args, tag) | {"data": data}
     if args.init is not None:
-        info["init"] = json.loads(identity_info(args.init))
+        info["init"] = json.loads(metadata(args.init).get("training", "{}"))
     print(json.dumps(info), flush=True)
     export(model, args.frozen, args.max_tokens, args.out, info)
     print(f"wrote {args.out} ({args.out.stat().st_size / 1e6:.1f} MB)", flush=True)
-
-
-def identity_info(weights: Path) -> str:
-    """The training record a reader's weights file carries (export's metadata), as JSON text."""
-    from safetensors import safe_open
-
-    with safe_open(str(weights), "pt") as f:
-        return (f.metadata() or {}).get("training", "{}")
 
 
 if __name__ == "__main__":

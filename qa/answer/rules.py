@@ -17,15 +17,11 @@ from qa.corpus.documents import Document
 from qa.corpus.text import WORD, sentence_spans, tokenize
 from qa.evidence.answertype import PEOPLE, TIME_WORDS, YEARS, said_by
 from qa.evidence.question import Question, has_answer
-from qa.index.words import bare
+from qa.index.words import bare, bare_words
 
 SPEECH = re.compile(r"\b(?:said|says|say|saying|told|tells|wrote|writes|written|stated|states|statement|added|declared|"
                     r"claimed|argued|urged|called|according to|quoted|expressed|announced|warned|insisted|denied|"
                     r"admitted|noted|commented|replied|asked)\b", re.I)
-
-
-def _words(text: str) -> set[str]:
-    return {bare(w) for w in WORD.findall(text)}
 
 
 def has_person(sentence: str, question: Question) -> bool:
@@ -57,7 +53,7 @@ def quotes_speaker(question: Question, doc: Document, passage: str) -> bool:
     who = question.speaker
     if not who or said_by(doc, who):
         return True
-    return any(who[-1] in _words(s) and SPEECH.search(s) for s in (passage[a:b] for a, b in sentence_spans(passage)))
+    return any(who[-1] in bare_words(s) and SPEECH.search(s) for s in (passage[a:b] for a, b in sentence_spans(passage)))
 
 
 def other_year(question: Question, passage: str, doc: Document) -> bool:

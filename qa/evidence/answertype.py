@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from qa.corpus.documents import Document
 from qa.corpus.text import STOPWORDS, WORD
-from qa.index.words import bare
+from qa.index.words import bare, bare_words
 
 MONTHS = frozenset("""january february march april may june july august september october november december
 jan feb mar apr jun jul aug sep sept oct nov dec""".split())
@@ -136,4 +136,4 @@ def said_by(doc: Document, who: Sequence[str]) -> bool:
     """The document is the words of `who` (by the last of their words: a surname, an organisation's last word): an
     article's authors or publisher, a reader comment's author (never the page's publisher)."""
     by = doc.comment_author or "" if doc.kind == "comment" else " ".join([*doc.authors, doc.publisher])
-    return bool(who) and who[-1] in {bare(w) for w in WORD.findall(by)}
+    return bool(who) and who[-1] in bare_words(by)

@@ -19,7 +19,7 @@ from qa.evidence.answertype import (
     speaker,
     times,
 )
-from qa.index.words import bare
+from qa.index.words import bare, bare_words
 
 
 @dataclass(frozen=True)
@@ -62,16 +62,16 @@ def analyse(text: str, search: str | None = None, stem: bool = True) -> Question
     search = text if search is None else search
     words = WORD.findall(text)
     plain = tokenize(text, stem=False, stopwords=False)
-    stems = frozenset(tokenize(text, stem=True, stopwords=True))
+    content = tokenize(text, stem=True, stopwords=True)
     terms = tuple(tokenize(search, stem, True))
     search_stems = frozenset(terms) if stem else frozenset(tokenize(search, stem=True, stopwords=True))
     asked = asked_kind(text)
     about: frozenset[str] = frozenset()
     if asked == "who":  # a word capitalised past the first is part of a name, not what is asked about them
         capitalised = {w.lower() for w in words[1:] if w[:1].isupper()}
-        about = frozenset(t for t, w in zip(tokenize(text), tokenize(text, stem=False))
+        about = frozenset(t for t, w in zip(content, tokenize(text, stem=False))
                           if w not in PEOPLE and w not in capitalised)
-    return Question(text, search, terms, stems, search_stems, frozenset(plain), frozenset(bare(w) for w in words),
+    return Question(text, search, terms, frozenset(content), search_stems, frozenset(plain), frozenset(bare_words(text)),
                     answer_type(text), broad_type(text), asked, about, tuple(speaker(text)),
                     tuple(question_names(text)), frozenset(YEARS.findall(text)), frozenset(quantities(text)),
                     frozenset(times(text)))

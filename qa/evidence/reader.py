@@ -60,15 +60,20 @@ class ReaderIdentity:
     max_tokens: int
 
 
-def identity(weights: Path = WEIGHTS) -> ReaderIdentity:
-    """What the shipped weights are, from their file (metadata written by the trainer)."""
+def metadata(weights: Path) -> dict[str, str]:
+    """What the trainer wrote into a weights file about them (its safetensors metadata)."""
     from safetensors import safe_open
 
+    with safe_open(str(weights), "pt") as f:
+        return f.metadata() or {}
+
+
+def identity(weights: Path = WEIGHTS) -> ReaderIdentity:
+    """What the shipped weights are, from their file (metadata written by the trainer)."""
     if not weights.is_file():
         raise QAError(f"the reader's weights {weights} are missing; reinstall, or train them with "
                       "'python -m qa_tools.train_reader'")
-    with safe_open(str(weights), "pt") as f:
-        meta = f.metadata() or {}
+    meta = metadata(weights)
     return ReaderIdentity(hashlib.sha256(weights.read_bytes()).hexdigest(),
                           tuple(json.loads(meta.get("trained_layers", "[]"))), int(meta.get("max_tokens", 128)))
 

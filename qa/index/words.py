@@ -30,14 +30,19 @@ def known_words(index: Index) -> frozenset[str]:
     mentions."""
     words: set[str] = set()
     for p in index.passages:
-        words.update(bare(w) for w in WORD.findall(p.text))
+        words.update(bare_words(p.text))
     for doc in index.documents.values():
         stated = [doc.title, doc.publisher, *doc.authors, doc.comment_author or "", doc.comment_location or ""]
-        words.update(bare(w) for w in WORD.findall(" ".join(stated)))
+        words.update(bare_words(" ".join(stated)))
     return frozenset(words)
 
 
 def bare(word: str) -> str:
     return word.lower().replace("’", "'").removesuffix("'s")
+
+
+def bare_words(text: str) -> set[str]:
+    """The words of `text` as bare() writes them."""
+    return {bare(w) for w in WORD.findall(text)}
 
 
