@@ -189,7 +189,7 @@ def build_app(qa: QA, export_dir: Path, server: ServerSettings) -> gr.Blocks:
         """On opening the page: the conversation and collection this browser kept. Nothing kept changes nothing, so
         that a question asked before this step ends is never overwritten."""
         turns = restore_turns(kept_turns, qa.index)
-        passages = restore_starred(kept_passages, qa.index, qa.live.current().passages_by_id)
+        passages = restore_starred(kept_passages, qa.index)
         # Gradio reads an empty dict as one value: gr.skip() leaves the chat as it is.
         return {chat: gr.skip(), **(conversation(turns, request) if turns else {}),
                 **(collection(passages, request) if passages else {})}

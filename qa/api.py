@@ -95,7 +95,7 @@ class QA:
                 return Answer(request.question, True, [], NO_MATCH_MESSAGE)
         query = build_query(request.question, request.history, self.encoder, s.max_chain)
         evidence, ranking = ranked_evidence(now.index, request.question, query, s, request.mode, allowed, self.reader)
-        decision = decide(ranking, evidence, now.words, calibration)
+        decision = decide(ranking, evidence, now.index.words, calibration)
         if decision.abstained:
             return Answer(request.question, True, [], decision.message, suggestions=list(now.collection.examples[:3]),
                           confidence=decision.confidence)
@@ -122,7 +122,7 @@ class QA:
         now = self.live.current()
         if key in now.index.documents:
             return now.index.documents[key], None, None
-        record = now.passages_by_id.get(key)
+        record = now.index.passages.get(key)
         if record is None:
             raise UnknownSource(f"no passage or document has the id {reprlib.repr(key)}; choose one of the answer's "
                                 "citations")

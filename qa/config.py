@@ -218,6 +218,9 @@ class Settings(_Loadable):
     # of the memory and memory traffic) for candidates that rank() re-scores exactly from the float vectors
     # (top-10 recall against exact search is measured by `python -m qa bench`, docs/PERFORMANCE.md).
     flat_max_passages: int = index(200_000, low=0)
+    # Past this many, the codes are split into inverted lists (IVF, about the square root of the passages, a power of
+    # two) and a question scans the `ivf_probes` lists nearest it, not every code.
+    ivf_min_passages: int = index(2_000_000, low=0)
     # The search engine that finds candidates (qa/index/engine.py): "inprocess", the index's own arrays, or "milvus",
     # Milvus through `backend_uri`: a file ending in .db is Milvus Lite, run in this process (empty: index_dir/milvus.db);
     # http://host:19530 is a Milvus server or cluster. Either is kept in step with the corpus (docs/SCALING.md).
@@ -244,6 +247,9 @@ class Settings(_Loadable):
     # corpora are exact.
     exact_max_passages: int = retrieval(20_000)
     candidates: int = retrieval(100, low=1)
+    # Inverted lists of dense codes scanned per question, on corpora past ivf_min_passages (top-10 recall against
+    # exact search is measured by `python -m qa bench`, docs/SCALING.md).
+    ivf_probes: int = retrieval(64, low=1)
     # Follow-ups: questions searched together at most (this one and the ones it leans on).
     max_chain: int = retrieval(3, low=1)
     # Re-ranking (qa/evidence/rerank.py): the best `rerank_depth` hybrid candidates get these weights times the

@@ -74,7 +74,7 @@ def starred_passage(record: PassageRecord, doc: Document, highlights: Sequence[S
     return Passage.quote(record, doc, 0.0, spans)
 
 
-def restore_starred(kept: object, index: Index, passages: Mapping[str, PassageRecord]) -> list[Passage]:
+def restore_starred(kept: object, index: Index) -> list[Passage]:
     """The starred passages the browser kept that are still in the corpus word for word, re-cited from it."""
     out: list[Passage] = []
     if not isinstance(kept, list):
@@ -82,7 +82,7 @@ def restore_starred(kept: object, index: Index, passages: Mapping[str, PassageRe
     for item in kept[-MAX_KEPT:]:
         if not isinstance(item, Mapping):
             continue
-        record = passages.get(str(item.get("passage_id")))
+        record = index.passages.get(str(item.get("passage_id")))
         if record is None or record.text != item.get("text"):
             continue
         highlights = item.get("highlights")
@@ -165,7 +165,7 @@ def toggle_star(qa: QA, starred: list[Passage], key: str) -> list[Passage]:
         return kept
     if len(kept) < len(starred):
         return starred  # starred already
-    record = qa.live.current().passages_by_id.get(passage_id)
+    record = qa.live.current().index.passages.get(passage_id)
     if record is None:
         return starred
     return starred + [starred_passage(record, qa.index.documents[record.doc_id], spans)]

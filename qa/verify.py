@@ -7,7 +7,6 @@ from __future__ import annotations
 import functools
 import re
 import reprlib
-import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import fields, is_dataclass
 from pathlib import Path
@@ -38,6 +37,7 @@ from qa.corpus.documents import Document, corpus_checksum, load_corpus
 from qa.corpus.passages import split_document
 from qa.errors import CorpusError, QAError, UngroundedAnswer
 from qa.index.store import Index
+from qa.index.table import PassageTable
 from qa.request import validate_history
 from qa.search.followup import leans_on_history, search_questions
 
@@ -235,31 +235,19 @@ def _split(doc: Document, min_words: int, max_chars: int) -> dict[str, tuple[int
     return {r.passage_id: (r.start, r.end) for r in split_document(doc, min_words, max_chars)}
 
 
-_spans_of_index: dict[int, tuple[weakref.ref, dict[str, tuple[int, int]]]] = {}
-
-
-def _index_spans(index: object) -> dict[str, tuple[int, int]]:
-    """The span of every passage of an Index by id, made once per Index object (an index may hold millions)."""
-    cached = _spans_of_index.get(id(index))
-    if cached is None or cached[0]() is not index:
-        spans = {r.passage_id: (r.start, r.end) for r in index.passages}  # type: ignore[attr-defined]
-        cached = _spans_of_index[id(index)] = (weakref.ref(index), spans)
-        weakref.finalize(index, _spans_of_index.pop, id(index), None)
-    return cached[1]
-
-
 class _Indexed:
     """Where each passage lies in its document, as indexed: read from an Index when one is given, else the documents
     split again with the configured settings."""
 
     def __init__(self, source: object, settings: Settings):
         self.documents: Mapping[str, Document] = getattr(source, "documents", source)  # type: ignore[arg-type]
-        self._spans = None if getattr(source, "passages", None) is None else _index_spans(source)
+        self._table: PassageTable | None = getattr(source, "passages", None)
         self._min_words, self._max_chars = settings.min_passage_words, settings.max_passage_chars
 
     def span(self, doc: Document, passage_id: str) -> tuple[int, int] | None:
-        if self._spans is not None:
-            return self._spans.get(passage_id)
+        if self._table is not None:
+            row = self._table.row_of(passage_id)
+            return None if row is None else (int(self._table.start[row]), int(self._table.end[row]))
         return _split(doc, self._min_words, self._max_chars).get(passage_id)
 
 

@@ -16,9 +16,10 @@ import sys
 import tempfile
 import time
 import urllib.request
+from array import array
 from collections import Counter
 from dataclasses import replace
-from itertools import accumulate
+from itertools import accumulate, chain
 from pathlib import Path
 
 import numpy as np
@@ -398,23 +399,70 @@ def _unit(rng: np.random.Generator, rows: int, dim: int = 384) -> np.ndarray:
 
 
 def _write_npy(path: Path, rows: int, chunks) -> np.ndarray | Rows:
-    """Write float32 rows of 384 to an .npy file, then open it as `store.load` does."""
+    """Write rows of 384 (float32, or float16 when the chunks are) to an .npy file, then open it as `store.load`
+    does."""
     from qa.index.rows import open_rows
 
+    chunks = iter(chunks)
+    first = next(chunks)
     with open(path, "wb") as f:
-        np.lib.format.write_array_header_1_0(f, {"descr": "<f4", "fortran_order": False, "shape": (rows, 384)})
-        for chunk in chunks:
-            f.write(np.ascontiguousarray(chunk, dtype=np.float32).tobytes())
+        np.lib.format.write_array_header_1_0(f, {"descr": np.lib.format.dtype_to_descr(first.dtype),
+                                                 "fortran_order": False, "shape": (rows, 384)})
+        for chunk in chain([first], chunks):
+            f.write(np.ascontiguousarray(chunk).tobytes())
     return open_rows(path, Settings().in_memory_bytes)
 
 
-def build_generated(n: int, work: Path, settings: Settings, seed: int = 0):
-    """An Index of `n` generated passages, built as `store.build` builds one and held as `store.load` holds it."""
+SIMILAR_NOISE = 1.0  # noise added to a real vector, in units of the real vectors' own spread (see LikeMiniLM)
+
+
+def real_vectors(encoder, texts: int) -> np.ndarray:
+    """MiniLM vectors of real texts: the seed corpus's passages and sentences (so that the labelled questions have
+    neighbours, as in an archive about their subject), and `texts` SciFact abstracts, their first 600 characters
+    (an archive's other subjects)."""
+    from qa.corpus.documents import load_corpus
+    from qa.corpus.passages import split_document
+
+    settings = Settings()
+    seed = [p for d in load_corpus(settings.corpus_dir) for p in split_document(d, settings.min_passage_words)]
+    chosen = [p.text for p in seed] + [p.text[a:b] for p in seed for a, b in p.sentences]
+    if SCIFACT.is_file():
+        with open(SCIFACT, encoding="utf-8") as f:
+            chosen += [json.loads(line)["text"][:600] for line, _ in zip(f, range(texts))]
+    return encoder.encode(chosen)
+
+
+class LikeMiniLM:
+    """Generated vectors with the statistics of real MiniLM vectors (`pool`): each is a real vector plus Gaussian
+    noise with the pool's covariance (SIMILAR_NOISE times it), put back on the unit sphere. So the generated vectors
+    lie in MiniLM's narrow cone, clustered around real texts' vectors, rather than spread evenly over the sphere as
+    random unit vectors are (on which inverted lists find no structure and exact search is the only search)."""
+
+    def __init__(self, pool: np.ndarray, rng: np.random.Generator):
+        self.pool, self.rng = pool.astype(np.float32), rng
+        _, spread, axes = np.linalg.svd(self.pool - self.pool.mean(0), full_matrices=False)
+        self.basis = (SIMILAR_NOISE * spread[:, None] / np.sqrt(len(pool)) * axes).astype(np.float32)
+
+    def __call__(self, rows: int) -> np.ndarray:
+        v = self.pool[self.rng.integers(len(self.pool), size=rows)]
+        v += self.rng.standard_normal((rows, len(self.basis)), dtype=np.float32) @ self.basis
+        v /= np.linalg.norm(v, axis=1, keepdims=True)
+        return v
+
+
+def build_generated(n: int, work: Path, settings: Settings, seed: int = 0, pool: np.ndarray | None = None):
+    """An Index of `n` generated passages, built as `store.build` builds one and held as `store.load` holds it: the
+    passages in a PassageTable over the documents' bodies, the postings built in blocks, the dense index chosen for
+    `n` by `store.dense_index`. Vectors LikeMiniLM(`pool`), or random unit vectors without a pool. Writes the float
+    vectors to `work` (the sentence vectors as float16, to halve the disk at ten million passages; they are read a
+    few hundred rows a question)."""
     from qa.corpus.documents import Document, load_corpus
-    from qa.corpus.passages import PassageRecord, split_document
+    from qa.corpus.passages import split_document
     from qa.corpus.text import tokenize
     from qa.index.lexical import LexicalIndex
-    from qa.index.store import Index, _sentence_offsets, dense_index
+    from qa.index.store import Index, dense_index, release_freed_memory
+    from qa.index.table import PassageTable
+    from qa.index.words import CorpusWords
 
     rng = np.random.default_rng(seed)
     seed_passages = [p for d in load_corpus(settings.corpus_dir) for p in split_document(d, settings.min_passage_words)]
@@ -425,79 +473,106 @@ def build_generated(n: int, work: Path, settings: Settings, seed: int = 0):
     cdf = np.cumsum(1.0 / np.arange(1, len(words) + 1))  # Zipf's law, exponent 1
     cdf /= cdf[-1]
     per_doc, chunk = 10, 10_000
+    doc_ids = [f"gen{d}" for d in range(-(-n // per_doc))]
     documents: dict[str, Document] = {}
-    passages: list[PassageRecord] = []
+    starts, ends = np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64)
+    spans, counts = array("i"), array("i")
+    used = np.zeros(len(words), dtype=bool)
 
     def generate():
+        texts: list[str] = []  # the current document's passages
         for first in range(0, n, chunk):
             sizes = rng.choice(lengths, min(chunk, n - first))
             ids = np.searchsorted(cdf, rng.random(int(sizes.sum())))
-            ends = np.cumsum(sizes)
-            texts: list[str] = []
-            for i, (size, end) in enumerate(zip(sizes.tolist(), ends.tolist())):
-                tokens = [words[t] for t in ids[end - size:end].tolist()]
+            used[ids] = True
+            ends_of = np.cumsum(sizes)
+            for i, (size, end) in enumerate(zip(sizes.tolist(), ends_of.tolist())):
+                chosen = ids[end - size:end].tolist()
+                tokens = [words[t] for t in chosen]
                 text = " ".join(tokens)
-                pos = [0, *accumulate(word_chars[t] for t in ids[end - size:end].tolist())]
-                spans = tuple((pos[c], min(pos[c + step], pos[size]) - 1) for c in range(0, size, step) if c + step < size)
-                spans += ((pos[(size - 1) // step * step], len(text)),)
+                pos = [0, *accumulate(word_chars[t] for t in chosen)]
+                for c in range(0, size, step):
+                    spans.extend((pos[c], min(pos[c + step], pos[size]) - 1) if c + step < size else (pos[c], len(text)))
+                counts.append(-(-size // step))
                 number = first + i
-                doc_id = f"gen{number // per_doc}"
-                offset = sum(len(t) + 2 for t in texts[len(texts) - number % per_doc:]) if number % per_doc else 0
-                passages.append(PassageRecord(f"{doc_id}#p{number % per_doc + 1}", doc_id, offset, offset + len(text),
-                                              text, spans))
+                offset = sum(len(t) + 2 for t in texts)
+                starts[number], ends[number] = offset, offset + len(text)
                 texts.append(text)
                 if number % per_doc == per_doc - 1 or number == n - 1:
+                    doc_id = doc_ids[number // per_doc]
                     documents[doc_id] = Document(doc_id, f"Generated {doc_id}", "generated", None, (), None, None,
-                                                 "\n\n".join(texts[len(texts) - number % per_doc - 1:]))
+                                                 "\n\n".join(texts))
+                    texts = []
                 yield tokens
 
     lexical = LexicalIndex(generate(), settings.bm25_variant, settings.bm25_k1, settings.bm25_b)
-    offsets = _sentence_offsets(passages)
-    dense = dense_index(384, n, settings.flat_max_passages)
-    blocks = [_unit(rng, min(100_000, n - i)) for i in range(0, min(n, 100_000), 100_000)]
+    table = PassageTable(documents, doc_ids, (np.arange(n) // per_doc).astype(np.int32), starts, ends,
+                         np.frombuffer(spans, dtype=np.int32).reshape(-1, 2),
+                         np.concatenate([[0], np.cumsum(np.frombuffer(counts, dtype=np.int32), dtype=np.int64)]))
+    # Every passage is words of the vocabulary joined by spaces, so its words are the vocabulary's words it used.
+    corpus_words = CorpusWords.of([" ".join(w for w, u in zip(words, used.tolist()) if u)], documents.values())
+    generated = LikeMiniLM(pool, rng) if pool is not None else (lambda rows: _unit(rng, rows))
+    dense = dense_index(384, n, settings)
+    blocks = [generated(min(n, 200_000))]
     if not dense.is_trained:
         dense.train(blocks[0])
 
     def passage_blocks():
-        for i in range(0, n, 100_000):
-            block = blocks.pop() if blocks else _unit(rng, min(100_000, n - i))
+        for i in range(0, n, 200_000):
+            block = blocks.pop() if blocks else generated(min(200_000, n - i))
             dense.add(block)
             yield block
 
     vectors = _write_npy(work / "vectors.npy", n, passage_blocks())
-    # Sentence vectors: a pool of random unit vectors repeated (their values do not change the timing).
-    pool = _unit(rng, 65_536)
-    rows = int(offsets[-1])
+    # Sentence vectors: a pool of generated vectors repeated (their values do not change the timing).
+    repeated = generated(65_536).astype(np.float16)
+    rows = int(table.span_offsets[-1])
     sentences = _write_npy(work / "sentences.npy", rows,
-                           (pool[: min(len(pool), rows - i)] for i in range(0, rows, len(pool))))
-    return Index(documents, passages, dense, vectors, sentences, offsets, lexical, {"passages": n, "generated": True})
+                           (repeated[: min(len(repeated), rows - i)] for i in range(0, rows, len(repeated))))
+    release_freed_memory()
+    return Index(documents, table, dense, vectors, sentences, table.span_offsets, lexical,
+                 {"passages": n, "generated": True}, corpus_words)
 
 
-def dense_recall(index, queries: np.ndarray, path: Path, candidates: int, k: int = 10) -> float:
-    """Top-k recall of the dense candidates (re-scored exactly, as rank() does) against exact search over the
-    float vectors, read in blocks."""
-    exact = np.full((len(queries), 0), 0, dtype=np.int64)
-    best = np.full((len(queries), 0), 0, dtype=np.float32)
-    header = path.stat().st_size - index.ntotal * 384 * 4
-    for start in range(0, index.ntotal, 100_000):
-        block = np.fromfile(path, dtype=np.float32, count=min(100_000, index.ntotal - start) * 384,
-                            offset=header + start * 384 * 4).reshape(-1, 384)
-        sims = queries @ block.T
-        ids = np.concatenate([exact, np.arange(start, start + len(block))[None, :].repeat(len(queries), 0)], 1)
-        sims = np.concatenate([best, sims], 1)
-        top = np.argsort(-sims, axis=1)[:, :k]
+def dense_recall(index, searcher, questions: list[str], vectors: np.ndarray, settings: Settings, k: int = 10) -> float:
+    """Top-k recall of the searcher's dense candidates, re-scored exactly as rank() does, against exact search over
+    the float vectors (read 100,000 rows at a time)."""
+    from qa.corpus.text import tokenize
+
+    exact = np.zeros((len(vectors), 0), dtype=np.int64)
+    best = np.zeros((len(vectors), 0), dtype=np.float32)
+    n = len(index.vectors)
+    for start in range(0, n, 100_000):
+        rows = np.arange(start, min(n, start + 100_000))
+        sims = np.concatenate([best, vectors @ np.asarray(index.vectors[rows]).T], 1)
+        ids = np.concatenate([exact, np.broadcast_to(rows, (len(vectors), len(rows)))], 1)
+        top = np.argsort(-sims, axis=1, kind="stable")[:, :k]
         exact, best = np.take_along_axis(ids, top, 1), np.take_along_axis(sims, top, 1)
-    from qa.index.rows import open_rows
-    vectors = open_rows(path, Settings().in_memory_bytes)
     hits = 0
-    for q, truth in zip(queries, exact):
-        found = index.search(q[None, :], candidates)[1][0]
-        rescored = found[np.argsort(-(vectors[found] @ q))[:k]]
+    for question, vector, truth in zip(questions, vectors, exact):
+        found = searcher.candidates(tokenize(question, settings.stem, settings.stopwords), vector, settings.candidates,
+                                    False, None).dense
+        rescored = found[np.argsort(-(index.vectors[found] @ vector), kind="stable")[:k]]
         hits += len(set(rescored.tolist()) & set(truth.tolist()))
-    return hits / (k * len(queries))
+    return hits / (k * len(questions))
+
+
+def bm25_recall(index, questions: list[str], settings: Settings, k: int = 10) -> float:
+    """Top-k recall of the BM25 candidates (LexicalIndex.best) against every passage's BM25 score."""
+    from qa.corpus.text import tokenize
+
+    lexical, hits = index.lexical, 0
+    for question in questions:
+        terms = tokenize(question, settings.stem, settings.stopwords)
+        scores = lexical.scores(terms)
+        held = np.flatnonzero(scores > lexical.baseline(terms))
+        exact = held[np.lexsort((held, -scores[held]))[:k]]
+        hits += len(set(lexical.best(terms, settings.candidates)[:k].tolist()) & set(exact.tolist()))
+    return hits / (k * len(questions))
 
 
 SEARCH_TIMES = 20  # searches per timed run
+SEARCH_MAX_PASSAGES = 2_000_000  # larger scale rows leave search out
 
 
 def search_queries(index) -> dict[str, str]:
@@ -539,21 +614,55 @@ def bench_search(search, index, runs: int) -> dict:
     return out
 
 
+def rank_times(index, questions: list[str], vectors: np.ndarray, settings: Settings, runs: int) -> dict:
+    """Milliseconds per rank(), the stage a search engine changes, on the questions' real vectors: hybrid, dense, and
+    hybrid limited to a tenth of the documents (generated documents are numbered in order)."""
+    from qa.search.retrieval import rank
+
+    allowed = index.passages.doc % 10 == 0
+    timings = {}
+    for name, mode, limit in (("hybrid", "hybrid", None), ("dense", "dense", None), ("filtered", "hybrid", allowed)):
+        p50, p95 = [], []
+        for _ in range(runs):
+            ms = []
+            for question, vector in zip(questions, vectors):
+                t = time.perf_counter()
+                rank(index, question, vector, settings, mode, limit)
+                ms.append((time.perf_counter() - t) * 1000)
+            a, b = _percentiles(ms)
+            p50.append(a)
+            p95.append(b)
+        timings[name] = {"p50_ms": _row(p50), "p95_ms": _row(p95)}
+    return timings
+
+
+def pool_texts(n: int) -> int:
+    """How many real texts' vectors the generated vectors of `n` passages are made from (LikeMiniLM)."""
+    return min(2_000, max(100, n // 500))
+
+
 def scale_worker(n: int, runs: int, settings: Settings) -> dict:
-    """Run in a child process: build a generated index of `n` passages and time `QA.ask` on the labelled questions."""
+    """Run in a child process: build a generated index of `n` passages (its time and peak memory), then time
+    `QA.ask` on the labelled questions, search, and rank() by mode, with the dense candidates' top-10 recall."""
     from qa.api import QA
     from qa.index.encoder import MiniLMEncoder
+    from qa.index.engine import InProcess
     from qa_tools.evaluate import load_questions
 
     questions = [q.question for q in load_questions()]
     with tempfile.TemporaryDirectory(prefix="qa-bench-") as tmp:
         encoder = MiniLMEncoder()
-        encoder.encode(["warm up"])
+        vectors = encoder.encode(questions)
+        pool = real_vectors(encoder, pool_texts(n))
         t = time.perf_counter()
-        index = build_generated(n, Path(tmp), settings)
-        built_s = time.perf_counter() - t
+        index = build_generated(n, Path(tmp), settings, pool=pool)
+        built_s, built_peak = time.perf_counter() - t, status_mb("self", "VmHWM:")
+        t = time.perf_counter()
         qa = QA(settings, encoder, index)
-        search = bench_search(qa.search, index, runs)
+        opened_s = time.perf_counter() - t
+        # Search mode's phrases are checked on every candidate's text: past a few million passages its timings
+        # take longer than the rest of the run, and they are not this row's subject.
+        search = bench_search(qa.search, index, runs) if n <= SEARCH_MAX_PASSAGES else {}
         for q in questions[:10]:
             qa.ask(q)
         p50, p95 = [], []
@@ -566,14 +675,16 @@ def scale_worker(n: int, runs: int, settings: Settings) -> dict:
             a, b = _percentiles(ms)
             p50.append(a)
             p95.append(b)
+        ranked = rank_times(index, questions[:BACKEND_QUESTIONS], vectors[:BACKEND_QUESTIONS], settings, runs)
         lex = index.lexical
         ram = (index.dense.sa_code_size() * n + lex.postings.nbytes + lex.frequencies.nbytes
                + lex.length_norm.nbytes + index.sentence_offsets.nbytes)
         peak, rss = status_mb("self", "VmHWM:"), status_mb("self", "VmRSS:")
-        recall = dense_recall(index.dense, encoder.encode(questions[:30]), Path(tmp) / "vectors.npy", settings.candidates)
+        recall = dense_recall(index, InProcess(index, settings.ivf_probes), questions[:30], vectors[:30], settings)
         return {"dense_index": type(index.dense).__name__, "recall_at_10": recall, "passages": n,
-                "sentences": len(index.sentence_vectors), "generate_s": built_s,
-                "ask_p50_ms": _row(p50), "ask_p95_ms": _row(p95), "search": search,
+                "bm25_recall_at_10": bm25_recall(index, questions[:30], settings),
+                "sentences": len(index.sentence_vectors), "generate_s": built_s, "generate_peak_rss_mb": built_peak,
+                "open_s": opened_s, "ask_p50_ms": _row(p50), "ask_p95_ms": _row(p95), "search": search, "rank": ranked,
                 "rss_mb": rss, "peak_rss_mb": peak, "ram_index_bytes_per_passage": ram / n,
                 "disk_vector_bytes_per_passage": (index.vectors.nbytes + index.sentence_vectors.nbytes) / n,
                 "mean_postings_per_passage": len(lex.postings) / n}
@@ -588,10 +699,7 @@ def search_worker(n: int, runs: int, settings: Settings) -> dict:
         t = time.perf_counter()
         index = build_generated(n, Path(tmp), settings)
         built_s = time.perf_counter() - t
-        documents = list(index.documents.values())
-        position = {d.id: n for n, d in enumerate(documents)}
-        doc_of_passage = np.array([position[p.doc_id] for p in index.passages], dtype=np.int64)
-        corpus = Corpus.of(index, documents, doc_of_passage, settings)
+        corpus = Corpus.of(index, list(index.documents.values()), index.passages.doc.astype(np.int64), settings)
         timings = bench_search(lambda query: search(corpus, query, settings), index, runs)
         return {"passages": n, "generate_s": built_s, "search": timings, "peak_rss_mb": status_mb("self", "VmHWM:")}
 
@@ -604,48 +712,27 @@ def backend_worker(backend: str, n: int, runs: int, settings: Settings) -> dict:
     Times rank(), the stage a backend changes, on the labelled questions' real vectors: hybrid, dense, and hybrid
     limited to a tenth of the documents. Also the engine's build (sync) time, one document's update, memory, disk,
     and the top-10 recall of its dense candidates (30 questions) against exact search over the float vectors."""
-    from qa.corpus.text import tokenize
     from qa.index.encoder import MiniLMEncoder
     from qa.index.engine import InProcess, Searcher
     from qa.index.milvus import DOCUMENTS, PASSAGES, MilvusEngine, _among
-    from qa.search.retrieval import rank
     from qa_tools.evaluate import load_questions
 
     questions = [q.question for q in load_questions()][:BACKEND_QUESTIONS]
-    with tempfile.TemporaryDirectory(prefix="qa-bench-") as tmp:
-        vectors = MiniLMEncoder().encode(questions)
-        index = build_generated(n, Path(tmp), settings)
+    # Milvus Lite may still be writing its files as the worker ends: their folder is left for the system to clean.
+    with tempfile.TemporaryDirectory(prefix="qa-bench-", ignore_cleanup_errors=True) as tmp:
+        encoder = MiniLMEncoder()
+        vectors = encoder.encode(questions)
+        index = build_generated(n, Path(tmp), settings, pool=real_vectors(encoder, pool_texts(n)))
         t = time.perf_counter()
         engine = None if backend == "inprocess" else MilvusEngine(str(Path(tmp) / "engine" / "milvus.db"), settings)
-        searcher: Searcher = InProcess(index)
+        searcher: Searcher = InProcess(index, settings.ivf_probes)
         if engine is not None:
             engine.sync(index)
             searcher = engine.searcher(index)
         build_s = time.perf_counter() - t
         searched = replace(index, searcher=None if engine is None else searcher)
-        docs = np.array([int(p.doc_id[3:]) for p in index.passages])
-        allowed = docs % 10 == 0
-        timings = {}
-        for name, mode, limit in (("hybrid", "hybrid", None), ("dense", "dense", None),
-                                  ("filtered", "hybrid", allowed)):
-            p50, p95 = [], []
-            for _ in range(runs):
-                ms = []
-                for question, vector in zip(questions, vectors):
-                    t = time.perf_counter()
-                    rank(searched, question, vector, settings, mode, limit)
-                    ms.append((time.perf_counter() - t) * 1000)
-                a, b = _percentiles(ms)
-                p50.append(a)
-                p95.append(b)
-            timings[name] = {"p50_ms": _row(p50), "p95_ms": _row(p95)}
-        exact = np.asarray(index.vectors) @ vectors[:30].T
-        hits = 0
-        for q, vector in enumerate(vectors[:30]):
-            truth = set(np.argsort(-exact[:, q], kind="stable")[:10].tolist())
-            found = searcher.candidates(tokenize(questions[q], settings.stem, settings.stopwords), vector,
-                                      settings.candidates, False, None).dense
-            hits += len(truth & set(found[np.argsort(-exact[found, q], kind="stable")[:10]].tolist()))
+        timings = rank_times(searched, questions, vectors, settings, runs)
+        hits = dense_recall(index, searcher, questions[:30], vectors[:30], settings)
         update_ms = None
         if engine is not None:  # one document missing from the engine: sync writes it alone
             engine.client.delete(PASSAGES, filter=_among(["gen5"]))
@@ -654,8 +741,9 @@ def backend_worker(backend: str, n: int, runs: int, settings: Settings) -> dict:
             written = engine.sync(index)
             update_ms = (time.perf_counter() - t) * 1000
             assert written.inserted == 1 and not written.rebuilt
+            engine.client.close()
         return {"backend": backend, "passages": n, "engine_build_s": build_s, "update_one_document_ms": update_ms,
-                "rank": timings, "recall_at_10": hits / 300, "rss_mb": status_mb("self", "VmRSS:"),
+                "rank": timings, "recall_at_10": hits, "rss_mb": status_mb("self", "VmRSS:"),
                 "peak_rss_mb": status_mb("self", "VmHWM:"), "disk_mb": _dir_bytes(Path(tmp)) / 2**20}
 
 
@@ -676,6 +764,8 @@ def bench_scale(sizes: list[int], runs: int, params: list[str], config: Path | N
         if proc.returncode != 0:
             raise RuntimeError(f"scale run at {n:,} passages failed:\n{proc.stderr[-2000:]}")
         out.append(json.loads(proc.stdout.strip().splitlines()[-1]))
+        # Each row as it is measured, so that a run stopped before its report still leaves the rows done.
+        print(f"scale row, {n:,} passages: {json.dumps(out[-1])}", file=sys.stderr, flush=True)
     return out
 
 
@@ -802,20 +892,29 @@ def format_report(r: dict) -> str:
         lines.append(f"  edit to first answer  {_fmt(v['edit_to_answer_s'], 's')}  quoting the edit")
     if r["scale"]:
         lines.append("scale: GENERATED passages (Zipfian words over a SciFact-ranked vocabulary, seed-corpus passage lengths) "
-                 "and RANDOM unit vectors; labelled questions encoded by the real model")
+                     "and GENERATED vectors like MiniLM's (bench.LikeMiniLM); labelled questions encoded by the real model")
     for row in r["scale"]:
-        lines.append(f"  {row['passages']:>9,} passages  ask() p50 {_fmt(row['ask_p50_ms'], 'ms')}")
-        lines.append(f"  {'':>9}            p95 {_fmt(row['ask_p95_ms'], 'ms')}")
-        lines.append(f"  {'':>9}            peak RSS {row['peak_rss_mb']:,.0f} MB (after the timed runs "
-                     f"{row['rss_mb']:,.0f} MB); generated in {row['generate_s']:.0f} s")
-        lines.append(f"  {'':>9}            dense {row['dense_index']}, top-10 recall vs exact {row['recall_at_10']:.3f}; "
-                     f"index {row['ram_index_bytes_per_passage']:,.0f} B/passage in RAM (dense codes, postings) + "
-                     f"{row['disk_vector_bytes_per_passage']:,.0f} B/passage of float vectors on disk, read per question")
+        lines += format_scale_row(row)
     if r["scale"]:
         lines += format_search(r["scale"])
     lines.append(f"load average {r['load_average_end']:.1f} at the end (2 cores shared with other engineers); "
                  f"benchmark took {r['total_s']:.0f} s")
     return "\n".join(lines)
+
+
+def format_scale_row(row: dict) -> list[str]:
+    ranked = "; ".join(f"{m} {row['rank'][m]['p50_ms']['median']:.1f} / {row['rank'][m]['p95_ms']['median']:.1f} ms"
+                       for m in ("hybrid", "dense", "filtered"))
+    return [f"  {row['passages']:>9,} passages  ask() p50 {_fmt(row['ask_p50_ms'], 'ms')}",
+            f"  {'':>9}            p95 {_fmt(row['ask_p95_ms'], 'ms')}",
+            f"  {'':>9}            rank() p50 / p95: {ranked}",
+            f"  {'':>9}            peak RSS {row['peak_rss_mb']:,.0f} MB (after the timed runs {row['rss_mb']:,.0f} MB); "
+            f"generated in {row['generate_s']:.0f} s, peak RSS {row['generate_peak_rss_mb']:,.0f} MB by then; "
+            f"opened in {row['open_s']:.1f} s",
+            f"  {'':>9}            dense {row['dense_index']}, top-10 recall vs exact {row['recall_at_10']:.3f}; "
+            f"index {row['ram_index_bytes_per_passage']:,.0f} B/passage in RAM (dense codes, postings) + "
+            f"{row['disk_vector_bytes_per_passage']:,.0f} B/passage of vectors on disk, read per question; "
+            f"BM25 candidates' top-10 recall vs exact {row['bm25_recall_at_10']:.3f}"]
 
 
 def format_search(rows: list[dict]) -> list[str]:

@@ -212,7 +212,7 @@ def trace(qa: QA, item: Labelled) -> Traced:
     s = qa.settings
     query = build_query(item.question, [Turn(h) for h in item.history], qa.encoder, s.max_chain)
     evidence, ranking = ranked_evidence(qa.index, item.question, query, s, reader=qa.reader)
-    decision = decide(ranking, evidence, qa.live.snapshot.words, qa.calibration)
+    decision = decide(ranking, evidence, qa.index.words, qa.calibration)
     answer = qa.ask(item.question, k=3, history=item.history)
     return Traced(item, answer, [int(i) for i in ranking.order], decision, bool(decision.caps))
 
@@ -234,7 +234,7 @@ def confidence_report(qa: QA, items: list[Labelled]) -> dict:
               for kind, rows in kinds.items() if rows}
     ranks = {id(t): next((n for n, i in enumerate(t.order, 1) if i in t.item.gold), len(t.order) + 1)
              for t in kinds["answerable"]}
-    right = {id(t): t.item.answerable and any(qa.live.snapshot.passages_by_id[p.passage_id] is qa.index.passages[i]
+    right = {id(t): t.item.answerable and any(qa.index.passages.row_of(p.passage_id) == i
                                               for p in t.answer.passages[:3] for i in t.item.gold) for t in traced}
     answered = [t for t in traced if t.answer.confidence == "answered"]
     curve = []
@@ -246,7 +246,7 @@ def confidence_report(qa: QA, items: list[Labelled]) -> dict:
                       / len(confident) if confident else 0.0, "confident": len(confident)})
     scores = []
     for t in kinds["answerable"]:
-        by_index = {qa.index.passages.index(qa.live.snapshot.passages_by_id[p.passage_id]): p for p in t.answer.passages}
+        by_index = {qa.index.passages.row_of(p.passage_id): p for p in t.answer.passages}
         for i, gold in t.item.gold_sentences.items():
             if i in by_index:
                 chosen = _highlighted(qa, i, by_index[i].highlights)

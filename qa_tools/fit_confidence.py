@@ -58,7 +58,6 @@ from qa.evidence.question import analyse
 from qa.evidence.reader import Reader
 from qa.evidence.rerank import RERANK_WEIGHTS, reordered, rerank, rerank_features
 from qa.index.encoder import MiniLMEncoder
-from qa.index.words import vocabulary
 from qa.search.followup import Turn
 from qa.search.query import build_query
 from qa.search.retrieval import rank
@@ -107,7 +106,7 @@ def cases_of(qa: QA, items: list[Labelled], masked: bool = False, readers: list[
     """The items searched as `ask` searches them; `masked`: each answerable one with its gold passages excluded
     (passages do not overlap, so no other passage holds any part of its gold quotes). `readers`: one per fold, each
     question read by its fold's (cross-fitted: trained without that fold's questions), else by `qa`'s reader."""
-    words = vocabulary(qa.index)
+    words = qa.index.words.stems
     cases = []
     for item in items:
         if masked and not item.answerable:

@@ -30,7 +30,6 @@ from qa.config import Settings
 from qa.evidence.question import analyse, lacks_answer_type
 from qa.index.encoder import Encoder, MiniLMEncoder
 from qa.index.store import Index, build
-from qa.index.words import vocabulary
 from qa.search.retrieval import Ranking, dense_scores, fuse, rank
 from qa_tools.evaluate import Question, gold_passages, load_questions, questions_option
 from qa_tools.metrics import first_rank, order_of, summary
@@ -82,7 +81,8 @@ def evidence_sentences(index: Index, ranking: Ranking, passages: int, sentences:
 
 def signals(index: Index, settings: Settings, question: Question, vector: np.ndarray, gold: set[int]) -> Signals:
     lexical = rank(index, question.question, vector, settings, "bm25")  # its scores are the BM25 scores
-    return Signals(lexical.scores, lexical.similarity, lexical.sentence_similarity, frozenset(gold))
+    return Signals(np.asarray(lexical.scores), np.asarray(lexical.similarity), np.asarray(lexical.sentence_similarity),
+                   frozenset(gold))
 
 
 def first_gold_rank(scores: np.ndarray, gold: frozenset[int]) -> int:
@@ -112,7 +112,7 @@ def describe(s: Settings) -> str:
 
 def calibrate_abstention(questions: list[Question], settings: Settings, encoder: Encoder) -> None:
     index = build(settings, encoder)
-    words = vocabulary(index)
+    words = index.words.stems
     rankings = [rank(index, q.question, v, settings) for q, v in zip(questions, encoder.encode([q.question for q in questions]))]
     sims = [closest_meaning(r) for r in rankings]
     known = [known_share(analyse(q.question).stems, words) for q in questions]

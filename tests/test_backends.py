@@ -53,7 +53,7 @@ def test_milvus_finds_the_candidates_the_in_process_index_finds(archive):
     index = store.build(archive, WordHashEncoder())
     engine = MilvusEngine(archive.backend_uri, archive)
     engine.sync(index)
-    milvus, inprocess = engine.searcher(index), InProcess(index)
+    milvus, inprocess = engine.searcher(index), InProcess(index, archive.ivf_probes)
     doc_ids = np.array([p.doc_id for p in index.passages])
     for question in QUESTIONS:
         query = build_query(question, [], WordHashEncoder(), archive.max_chain)

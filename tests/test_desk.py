@@ -33,7 +33,7 @@ def test_a_kept_answer_that_is_no_longer_grounded_says_to_ask_again(quoting_qa):
 @pytest.mark.parametrize("kept", [None, "x", [1, {"question": 3}, {"answer": {}}], {"question": "q"}])
 def test_malformed_kept_state_is_left_out(quoting_qa, kept):
     assert desk.restore_turns(kept, quoting_qa.index) == []
-    assert desk.restore_starred(kept, quoting_qa.index, quoting_qa.live.current().passages_by_id) == []
+    assert desk.restore_starred(kept, quoting_qa.index) == []
 
 
 def test_star_keeps_a_passage_once_with_its_marks_and_remove_drops_it(quoting_qa):
@@ -44,10 +44,9 @@ def test_star_keeps_a_passage_once_with_its_marks_and_remove_drops_it(quoting_qa
     assert desk.toggle_star(quoting_qa, starred, star_key(quote)) == starred
     assert desk.toggle_star(quoting_qa, starred, f"unstar:{quote.passage_id}") == []
     assert desk.toggle_star(quoting_qa, [], "star:no-such#p1|0-4") == []
-    passages = quoting_qa.live.current().passages_by_id
-    assert desk.restore_starred([desk.passage_dict(p) for p in starred], quoting_qa.index, passages) == starred
+    assert desk.restore_starred([desk.passage_dict(p) for p in starred], quoting_qa.index) == starred
     tampered = {**desk.passage_dict(starred[0]), "text": "Something else."}
-    assert desk.restore_starred([tampered], quoting_qa.index, passages) == []
+    assert desk.restore_starred([tampered], quoting_qa.index) == []
 
 
 def test_more_asks_the_same_question_again_for_up_to_ten(quoting_qa):

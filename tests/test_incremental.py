@@ -49,7 +49,7 @@ def texts_of(settings, doc_id: str) -> list[str]:
 
 
 def assert_same_index(incremental, full, encoder, settings, atol=0.0):
-    assert incremental.passages == full.passages
+    assert list(incremental.passages) == list(full.passages)
     assert list(incremental.documents) == list(full.documents)
     assert np.array_equal(np.asarray(incremental.keys), np.asarray(full.keys))
     np.testing.assert_allclose(incremental.vectors, full.vectors, atol=atol)

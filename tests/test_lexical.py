@@ -44,13 +44,29 @@ def test_scores_and_ranking_equal_rank_bm25(passages_and_queries, variant, k1, b
         assert np.array_equal(np.lexsort((passage_order, -got)), np.lexsort((passage_order, -expected)))
 
 
-def test_top_returns_the_best_passages(passages_and_queries):
+@pytest.mark.parametrize("variant", ["okapi", "plus", "l"])
+def test_best_is_the_head_of_the_full_ranking_without_scoring_every_passage(passages_and_queries, variant):
+    """MaxScore's k best equal the k best of every passage's score (ties by row), with and without a filter,
+    without scoring every passage."""
     passages, queries = passages_and_queries
-    lexical = LexicalIndex(passages, "l")
-    scores = lexical.scores(queries[0])
-    best = lexical.top(scores, 20)
-    assert sorted(scores[best], reverse=True) == sorted(scores, reverse=True)[:20]
-    assert np.array_equal(np.sort(lexical.top(scores, 10_000)), np.arange(len(passages)))
+    lexical = LexicalIndex(passages, variant)
+    allowed = np.arange(len(passages)) % 3 != 0
+    rows = np.arange(len(passages))
+    full = {tuple(query): lexical.scores(query) for query in queries}
+    scored: list[int] = []  # the k of each best() that scored every passage
+    for query in queries:
+        scores = full[tuple(query)]
+        for k, mask in ((1, None), (10, None), (100, None), (10, allowed)):
+            held = scores > lexical.baseline(query)
+            if mask is not None:
+                held &= mask
+            order = rows[held][np.lexsort((rows[held], -scores[held]))][:k]
+            lexical.scores = lambda q, k=k: scored.append(k) or full[tuple(q)]
+            assert lexical.best(query, k, mask).tolist() == order.tolist()
+    if variant != "l":  # BM25L's shares are bounded loosely (they grow with tf), so it prunes less
+        assert len(scored) <= 80  # of 240 searches, most of them found from a few postings
+    assert lexical.best(["unseen-term"], 10).tolist() == []
+    assert lexical.best([], 10).tolist() == []
 
 
 def test_unknown_variant_is_refused():
@@ -76,3 +92,38 @@ def test_candidates_score_as_in_a_full_ranking_and_as_a_sparse_dot_product(passa
         assert np.array_equal(full[rows] > lexical.baseline(query), dots > 0)
         if variant != "plus":
             assert (full[rows] - dots) == pytest.approx(0, abs=1e-9)
+
+
+def test_postings_built_in_blocks_equal_one_block(passages_and_queries, monkeypatch):
+    passages, _ = passages_and_queries
+    whole = LexicalIndex(passages)
+    monkeypatch.setattr("qa.index.lexical.BLOCK_PASSAGES", 700)  # 8 blocks, the last one short
+    blocks = LexicalIndex(passages)
+    assert whole.vocabulary == blocks.vocabulary
+    for name in ("postings", "frequencies", "starts", "length_norm", "bound"):
+        assert np.array_equal(getattr(whole, name), getattr(blocks, name)), name
+    assert blocks.frequencies.dtype == np.uint16
+
+
+def test_champion_lists_answer_broad_queries_on_large_indexes(passages_and_queries, monkeypatch):
+    """Past SCORE_ALL_MAX passages, a query too broad for MaxScore's budget is answered from champion lists: the
+    candidates are passages holding a query term, allowed, ordered by their exact scores, and nearly the exact top."""
+    passages, queries = passages_and_queries
+    for name, value in (("SCORE_ALL_MAX", 0), ("MAXSCORE_BUDGET", 300), ("CHAMPIONS", 200), ("RESCORED", 100)):
+        monkeypatch.setattr(f"qa.index.lexical.{name}", value)
+    lexical = LexicalIndex(passages)
+    df = np.diff(lexical.starts)
+    assert lexical.champion_starts[-1] == 200 * np.count_nonzero(df > 200)
+    allowed = np.arange(len(passages)) % 3 != 0
+    hits = broad = 0
+    for query in queries:
+        scores = lexical.scores(query)
+        held = np.flatnonzero(scores > lexical.baseline(query))
+        exact = held[np.lexsort((held, -scores[held]))][:10]
+        best = lexical.best(query, 10)
+        assert np.array_equal(best, best[np.lexsort((best, -scores[best]))]) and (scores[best] > lexical.baseline(query)).all()
+        assert allowed[lexical.best(query, 10, allowed)].all()
+        hits += len(set(best.tolist()) & set(exact.tolist()))
+        broad += sum(df[lexical.vocabulary[t]] for t in set(query) if t in lexical.vocabulary) > 300
+    assert broad >= 40  # most queries here take the champion lists
+    assert hits / (10 * len(queries)) >= 0.9

@@ -27,7 +27,7 @@ def tied_evidence(qa, order=None) -> Evidence:
     vector = qa.encoder.encode([QUESTION])[0]
     evidence, _ = ranked_evidence(qa.index, QUESTION, Query(QUESTION, vector, (QUESTION,)), qa.settings)
     ranking = evidence.ranking
-    tied = replace(ranking, scores=np.full(len(ranking.scores), 0.5),
+    tied = replace(ranking, scores=replace(ranking.scores, values=np.full(len(ranking.scores.values), 0.5)),
                    order=ranking.order if order is None else np.asarray(order))
     return replace(evidence, ranking=tied)
 

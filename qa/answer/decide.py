@@ -18,8 +18,6 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 
-import numpy as np
-
 from qa.answer.confidence import Calibration
 from qa.answer.highlight import highlight_spans
 from qa.answer.model import ABSTAIN_MESSAGE, ANSWER_HEADING, NOT_ENGLISH_MESSAGE, UNCERTAIN_HEADING
@@ -33,7 +31,7 @@ from qa.search.retrieval import Ranking
 
 def closest_meaning(ranking: Ranking) -> float:
     """The best dense score of any passage: its cosine similarity blended with its best sentence's."""
-    return float(np.nanmax(ranking.dense))
+    return ranking.dense.nanmax()
 
 
 def known_share(terms: frozenset[str], vocabulary: frozenset[str]) -> float:

@@ -50,10 +50,8 @@ def reads_to_rerank(evidence: Evidence, settings: Settings) -> bool:
 def reordered(ranking: Ranking, head: np.ndarray, scores: np.ndarray) -> Ranking:
     """`ranking` with its first passages, `head`, ordered by their new `scores` (ties: passage order, as in
     rank()); the rest keep their order."""
-    all_scores = ranking.scores.copy()
-    all_scores[head] = scores
     order = np.concatenate([head[np.lexsort((head, -scores))], ranking.order[len(head):]])
-    return replace(ranking, order=order, scores=all_scores)
+    return replace(ranking, order=order, scores=ranking.scores.updated(head, scores))
 
 
 def rerank(evidence: Evidence, settings: Settings, mode: str) -> Ranking:

@@ -67,25 +67,20 @@ class Engine(Protocol):
 class InProcess:
     """The index's own arrays: FAISS for dense search, the numpy BM25 for lexical."""
 
-    def __init__(self, index: Index):
-        self.index = index
+    def __init__(self, index: Index, probes: int):
+        self.index, self.probes = index, probes
 
     def candidates(self, terms: list[str], vector: np.ndarray, k: int, lexical: bool,
                    allowed: np.ndarray | None) -> Candidates:
-        index, params = self.index, None
+        index = self.index
+        params: faiss.SearchParameters | None = None
+        if isinstance(index.dense, faiss.IndexIVF):
+            params = faiss.SearchParametersIVF()
+            params.nprobe = self.probes
         if allowed is not None:  # searched among the allowed passages only, so a filter never empties the k best
+            params = params or faiss.SearchParameters()
             bits = np.packbits(allowed, bitorder="little")
-            params = faiss.SearchParameters()
             params.sel = faiss.IDSelectorBitmap(len(bits), faiss.swig_ptr(bits))
         found = index.dense.search(vector.reshape(1, -1), k, params=params)[1][0]
-        best = np.empty(0, dtype=np.int64)
-        if lexical:
-            scores = index.lexical.scores(terms)
-            # Only passages holding a query term: the others' scores tell nothing (BM25Plus gives them all the same).
-            scores[scores <= index.lexical.baseline(terms)] = -np.inf
-            if allowed is not None:
-                scores[~allowed] = -np.inf
-            best = index.lexical.top(scores, k)
-            best = best[np.isfinite(scores[best])]
-            best = best[np.argsort(-scores[best], kind="stable")]
+        best = index.lexical.best(terms, k, allowed) if lexical else np.empty(0, dtype=np.int64)
         return Candidates(best, found[found >= 0])

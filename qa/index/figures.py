@@ -21,8 +21,9 @@ class FigurePassages:
         with self._lock:
             if self._by_measure is None:
                 by_measure: dict[str, list[int]] = {}
-                for i, record in enumerate(self._index.passages):
-                    for measure in measures_in(record.text):
+                table = self._index.passages
+                for i in range(len(table)):
+                    for measure in measures_in(table.text(i)):
                         by_measure.setdefault(measure, []).append(i)
                 self._by_measure = by_measure
         return sorted({i for m in measures for i in self._by_measure.get(m, [])})

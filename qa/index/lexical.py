@@ -10,12 +10,30 @@ import math
 from array import array
 from collections import Counter
 from collections.abc import Callable, Iterable
+from itertools import islice
 
 import numpy as np
 
 VARIANTS = ("okapi", "plus", "l")
+BLOCK_PASSAGES = 1 << 18  # passages whose postings are sorted together while building
+# Past this many passages, a query whose terms are too common for MaxScore to stay within MAXSCORE_BUDGET candidates
+# is answered from champion lists (Manning, Raghavan and Schuetze, Introduction to Information Retrieval, 7.1.3)
+# instead of every passage's score: for each term in more than CHAMPIONS passages, the CHAMPIONS passages where its
+# share is largest. Their RESCORED best by those shares are then scored exactly. Up to it, every passage is scored
+# (exact); past it, the candidates' top-10 recall against exact BM25 is measured by `python -m qa bench`.
+SCORE_ALL_MAX = 2_000_000
+MAXSCORE_BUDGET = 1 << 17
+CHAMPIONS = 10_000
+RESCORED = 1_000
+LEADERS = 1_000  # passages scored exactly for MaxScore's threshold
 OKAPI_EPSILON = 0.25
 DELTA = {"l": 0.5, "plus": 1.0}
+
+
+def _blocks(tokenized: Iterable[list[str]]) -> Iterable[list[list[str]]]:
+    items = iter(tokenized)
+    while block := list(islice(items, BLOCK_PASSAGES)):
+        yield block
 
 
 class LexicalIndex:
@@ -25,31 +43,95 @@ class LexicalIndex:
         self.variant, self.k1, self.b = variant, k1, b
         # Term ids in order of first appearance, as rank-bm25's document-frequency dict (Okapi's mean idf sums in it).
         self.vocabulary: dict[str, int] = {}
-        # Compact int arrays rather than lists: at a million passages there are tens of millions of postings.
-        terms, counts, lengths, unique = array("i"), array("i"), array("q"), array("i")
-        for tokens in tokenized:
-            freq = Counter(tokens)
-            terms.extend(self.vocabulary.setdefault(t, len(self.vocabulary)) for t in freq)
-            counts.extend(freq.values())
-            lengths.append(len(tokens))
-            unique.append(len(freq))
+        lengths = array("q")
+        blocks = [self._block(block, len(lengths), lengths) for block in _blocks(tokenized)]
         self.size = len(lengths)
         if not self.size:
             raise ValueError("BM25 needs at least one passage")
-        term_ids = np.frombuffer(terms, dtype=np.int32)
-        df = np.bincount(term_ids, minlength=len(self.vocabulary))
-        # Postings grouped by term, passages ascending within each term. Each temporary is dropped as soon as
-        # possible: at a million passages each is hundreds of MB, and this is the peak of a build's memory.
-        by_term = np.argsort(term_ids, kind="stable")
-        del term_ids, terms
-        self.postings = np.repeat(np.arange(self.size, dtype=np.int32), np.frombuffer(unique, dtype=np.int32))[by_term]
-        self.frequencies = np.frombuffer(counts, dtype=np.int32)[by_term]
-        del by_term, counts
+        df = np.zeros(len(self.vocabulary), dtype=np.int64)
+        for terms, _, _ in blocks:
+            df += np.bincount(terms, minlength=len(self.vocabulary))
+        # Term frequencies fit 16 bits unless a passage repeats a word 65,536 times; numpy turns either to float64
+        # for the arithmetic, so the scores are the same.
+        wide = any(counts.max(initial=0) >= 2**16 for _, _, counts in blocks)
+        # Postings grouped by term, passages ascending within each term: each block's postings of a term go after
+        # the earlier blocks' (blocks are in passage order), and each block is dropped once placed.
+        self.postings = np.empty(int(df.sum()), dtype=np.int32)
+        self.frequencies = np.empty(len(self.postings), dtype=np.int32 if wide else np.uint16)
+        filled = np.concatenate([[0], np.cumsum(df)[:-1]])
+        blocks.reverse()
+        while blocks:
+            terms, rows, counts = blocks.pop()
+            block_df = np.bincount(terms, minlength=len(self.vocabulary))
+            within = np.arange(len(terms)) - (np.cumsum(block_df) - block_df)[terms]
+            destination = filled[terms] + within
+            self.postings[destination], self.frequencies[destination] = rows, counts
+            filled += block_df
         self.starts = np.concatenate([[0], np.cumsum(df)])
         self.average_length = avgdl = sum(lengths) / self.size
         # rank-bm25's length normalisation, 1 - b + b * |d| / avgdl, once per passage.
         self.length_norm = 1 - b + b * np.frombuffer(lengths, dtype=np.int64) / avgdl
         self.idf = self._idf(df.tolist())
+        self.champions = self.size > SCORE_ALL_MAX
+        # A champion term's list is champion_rows[champion_starts[t]:champion_starts[t + 1]] (empty for other terms).
+        self.champion_starts = np.zeros(len(self.vocabulary) + 1, dtype=np.int64)
+        self.champion_rows, self.champion_shares = np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.float32)
+        self.bound = self._bounds()
+
+    def _block(self, block: list[list[str]], first: int,
+               lengths: array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The postings of passages `block` (rows from `first`) as term ids, rows and term frequencies, sorted by
+        term; each passage's length is appended to `lengths`. Built a block at a time, so that the sort's
+        temporaries stay small at ten million passages."""
+        terms, counts, unique = array("i"), array("i"), array("i")
+        for tokens in block:
+            freq = Counter(tokens)
+            terms.extend(self.vocabulary.setdefault(t, len(self.vocabulary)) for t in freq)
+            counts.extend(freq.values())
+            lengths.append(len(tokens))
+            unique.append(len(freq))
+        term_ids = np.frombuffer(terms, dtype=np.int32)
+        by_term = np.argsort(term_ids, kind="stable")
+        rows = np.repeat(np.arange(first, first + len(block), dtype=np.int32), np.frombuffer(unique, dtype=np.int32))
+        return term_ids[by_term], rows[by_term], np.frombuffer(counts, dtype=np.int32)[by_term]
+
+    def _parts(self, tf: np.ndarray, norm: np.ndarray) -> np.ndarray:
+        """Each posting's share of its term's score, before the idf (and less BM25Plus's delta, which every passage
+        gets): rank-bm25's per-term formula."""
+        k1 = self.k1
+        if self.variant == "okapi":
+            return tf * (k1 + 1) / (tf + k1 * norm)
+        if self.variant == "l":
+            ctd = tf / norm
+            return tf * (k1 + 1) * (ctd + DELTA["l"]) / (k1 + ctd + DELTA["l"])
+        return (tf * (k1 + 1)) / (k1 * norm + tf)
+
+    def _bounds(self, chunk: int = 1 << 24) -> np.ndarray:
+        """Each term's largest share over its postings (see _parts), computed a few million postings at a time; with
+        `champions`, also the champion lists."""
+        terms = len(self.starts) - 1
+        bound = np.zeros(terms)
+        rows: list[np.ndarray] = []
+        shares: list[np.ndarray] = []
+        counts = np.zeros(terms, dtype=np.int64)
+        first = 0
+        while first < terms:
+            last = max(int(np.searchsorted(self.starts, self.starts[first] + chunk, side="right")) - 1, first + 1)
+            lo, hi = int(self.starts[first]), int(self.starts[last])
+            parts = self._parts(self.frequencies[lo:hi].astype(np.float64), self.length_norm[self.postings[lo:hi]])
+            bound[first:last] = np.maximum.reduceat(parts, self.starts[first:last] - lo)
+            if self.champions:
+                for t in np.flatnonzero(np.diff(self.starts[first:last + 1]) > CHAMPIONS) + first:
+                    a, b = int(self.starts[t]) - lo, int(self.starts[t + 1]) - lo
+                    top = np.argpartition(-parts[a:b], CHAMPIONS)[:CHAMPIONS]
+                    rows.append(self.postings[lo + a + top])
+                    shares.append(parts[a + top].astype(np.float32))
+                    counts[t] = CHAMPIONS
+            first = last
+        if rows:
+            self.champion_starts = np.concatenate([[0], np.cumsum(counts)])
+            self.champion_rows, self.champion_shares = np.concatenate(rows), np.concatenate(shares)
+        return bound
 
     def _idf(self, df: list[int]) -> list[float]:
         n = self.size
@@ -143,8 +225,90 @@ class LexicalIndex:
                 values[token] = (tf * (k1 + 1)) / (k1 * norm + tf)
         return values
 
-    def top(self, scores: np.ndarray, n: int) -> np.ndarray:
-        """Indices of the `n` best-scoring passages (in no particular order)."""
-        if n >= self.size:
-            return np.arange(self.size)
-        return np.argpartition(-scores, n)[:n]
+    def best(self, query_tokens: list[str], k: int, allowed: np.ndarray | None = None) -> np.ndarray:
+        """The `k` passages scoring highest for the query among those holding one of its terms (and `allowed`, a
+        bool per passage), best first, ties by row: the order of scores(), found without scoring every passage.
+
+        MaxScore (Turtle and Flood, 1995): the postings of the rarest terms are scored exactly (scores_of), and the
+        other terms are left out of the search for candidates once their largest possible share together is below
+        the k-th best score found, since a passage holding only those terms cannot reach it."""
+        weight: dict[int, float] = {}
+        for token in query_tokens:
+            term = self.vocabulary.get(token)
+            if term is not None and self.idf[term] > 0:
+                weight[term] = weight.get(term, 0.0) + self.idf[term] * self.bound[term]
+        if not weight:
+            return np.zeros(0, dtype=np.int64)
+        terms = sorted(weight, key=lambda t: (self.starts[t + 1] - self.starts[t], t))  # rarest first
+        times = Counter(self.vocabulary.get(token) for token in query_tokens)
+        baseline = self.baseline(query_tokens)
+        rest = sum(weight.values())
+        found = np.zeros(0, dtype=np.int64)
+        budget = MAXSCORE_BUDGET if self.champions else self.size // 4
+        for n, term in enumerate(terms):
+            rest -= weight[term]
+            if len(found) + int(self.starts[term + 1] - self.starts[term]) > budget:
+                return self._broad(query_tokens, k, allowed, baseline)  # most passages: scoring them all is faster
+            found = np.union1d(found, self.postings[self.starts[term]:self.starts[term + 1]])
+            if allowed is not None:
+                found = found[allowed[found]]
+            if n + 1 == len(terms) or len(found) < k:
+                continue
+            # The terms so far give each passage found a lower bound of its score (shares are never negative); a
+            # passage can reach the k best only if that bound plus every other term's largest share (`rest`) does,
+            # and those few are then scored exactly. A passage holding none of the terms so far scores at most
+            # `rest`.
+            partial = np.zeros(len(found))
+            for t in terms[:n + 1]:
+                lo, hi = int(self.starts[t]), int(self.starts[t + 1])
+                held = self.postings[lo:hi]
+                share = self._parts(self.frequencies[lo:hi].astype(np.float64), self.length_norm[held])
+                keep = allowed[held] if allowed is not None else slice(None)
+                partial[np.searchsorted(found, held[keep])] += times[t] * self.idf[t] * share[keep]
+            # The k-th best exact score among the passages with the best bounds: the k-th best of all is no lower.
+            lead = min(len(found), max(LEADERS, k))
+            leaders = np.sort(found[np.argpartition(-partial, lead - 1)[:lead]])
+            kth = -np.partition(-self.scores_of(query_tokens, leaders), k - 1)[k - 1] - baseline
+            margin = 1e-9 * (abs(kth) + rest + 1)  # covers the rounding of the sums
+            if rest < kth - margin:
+                chosen = found[partial + rest >= kth - margin]
+                return self._first(chosen, self.scores_of(query_tokens, chosen), k, None, baseline)
+        return self._first(found, self.scores_of(query_tokens, found), k, None, baseline)
+
+    def _broad(self, query_tokens: list[str], k: int, allowed: np.ndarray | None, baseline: float) -> np.ndarray:
+        """best() for a query whose terms are in many passages: every passage scored (exact) or, past
+        SCORE_ALL_MAX passages, the champion lists' best re-scored."""
+        if not self.champions:
+            scores = self.scores(query_tokens)
+            ids = np.flatnonzero(scores > baseline)
+            return self._first(ids, scores[ids], k, allowed, baseline)
+        rows, shares = [], []
+        for term, times in Counter(self.vocabulary.get(token) for token in query_tokens).items():
+            if term is None or self.idf[term] <= 0:
+                continue
+            lo, hi = int(self.champion_starts[term]), int(self.champion_starts[term + 1])
+            if hi > lo:
+                held, share = self.champion_rows[lo:hi], self.champion_shares[lo:hi].astype(np.float64)
+            else:
+                lo, hi = int(self.starts[term]), int(self.starts[term + 1])
+                held = self.postings[lo:hi]
+                share = self._parts(self.frequencies[lo:hi].astype(np.float64), self.length_norm[held])
+            rows.append(held)
+            shares.append(times * self.idf[term] * share)
+        if not rows:
+            return np.zeros(0, dtype=np.int64)
+        ids, where = np.unique(np.concatenate(rows), return_inverse=True)
+        approximate = np.bincount(where, weights=np.concatenate(shares))
+        if allowed is not None:
+            approximate[~allowed[ids]] = -np.inf
+        pool = np.sort(ids[np.argsort(-approximate, kind="stable")[:RESCORED]]).astype(np.int64)
+        return self._first(pool, self.scores_of(query_tokens, pool), k, allowed, baseline)
+
+    @staticmethod
+    def _first(ids: np.ndarray, scores: np.ndarray, k: int, allowed: np.ndarray | None, above: float) -> np.ndarray:
+        """The `k` best of `ids` by score, ties by row, among `allowed` and scoring above `above`."""
+        keep = scores > above
+        if allowed is not None:
+            keep &= allowed[ids]
+        ids, scores = ids[keep], scores[keep]
+        return ids[np.lexsort((ids, -scores))[:k]].astype(np.int64)

@@ -30,14 +30,12 @@ import numpy as np
 from qa.config import Settings
 from qa.corpus.collection import Collection, load_collection
 from qa.corpus.documents import Document
-from qa.corpus.passages import PassageRecord
 from qa.errors import CorpusError, IndexUnavailable, QAError, StaleIndex
 from qa.index import store
 from qa.index.cache import VectorSource
 from qa.index.encoder import Encoder
 from qa.index.figures import FigurePassages
 from qa.index.milvus import open_engine
-from qa.index.words import CorpusWords, corpus_words
 from qa.search.fulltext import Corpus
 
 log = logging.getLogger("qa")
@@ -153,10 +151,8 @@ class Snapshot:
     alone, whatever happens meanwhile."""
 
     index: store.Index
-    passages_by_id: dict[str, PassageRecord]
     documents: list[Document]  # in corpus order
     doc_of_passage: np.ndarray  # passage i belongs to documents[doc_of_passage[i]] (for the source filters)
-    words: CorpusWords  # the corpus's vocabulary and known names
     figures: FigurePassages  # passages giving a figure of each measure
     collection: Collection  # the folder's collection.yaml: title, description, example questions
     fingerprint: Fingerprint
@@ -166,9 +162,10 @@ class Snapshot:
     def of(cls, index: store.Index, settings: Settings, fingerprint: Fingerprint) -> Snapshot:
         documents = list(index.documents.values())
         position = {d.id: n for n, d in enumerate(documents)}
-        doc_of_passage = np.array([position[p.doc_id] for p in index.passages], dtype=np.int64)
-        return cls(index, {p.passage_id: p for p in index.passages}, documents, doc_of_passage, corpus_words(index),
-                   FigurePassages(index), load_collection(settings.corpus_dir, settings), fingerprint,
+        table = index.passages
+        doc_of_passage = np.array([position[d] for d in table.doc_ids], dtype=np.int64)[table.doc]
+        return cls(index, documents, doc_of_passage, FigurePassages(index),
+                   load_collection(settings.corpus_dir, settings), fingerprint,
                    Corpus.of(index, documents, doc_of_passage, settings))
 
 

@@ -207,17 +207,14 @@ class MilvusSearcher:
 
     def __init__(self, engine: MilvusEngine, index: Index):
         self.engine, self.index = engine, index
-        self.row = {p.passage_id: i for i, p in enumerate(index.passages)}
-        self.doc_ids = list(dict.fromkeys(p.doc_id for p in index.passages))
-        position = {d: n for n, d in enumerate(self.doc_ids)}
-        self.doc_of_row = np.array([position[p.doc_id] for p in index.passages], dtype=np.int64)
 
     def candidates(self, terms: list[str], vector: np.ndarray, k: int, lexical: bool,
                    allowed: np.ndarray | None) -> Candidates:
         index, client = self.index, self.engine.client
         kwargs: dict[str, Any] = {}
         if allowed is not None:
-            kwargs = {"filter": _among([self.doc_ids[d] for d in np.unique(self.doc_of_row[allowed]).tolist()])}
+            table = index.passages
+            kwargs = {"filter": _among([table.doc_ids[d] for d in np.unique(table.doc[allowed]).tolist()])}
         limit = min(k, len(index.passages))
         try:
             dense = self._rows(client.search(PASSAGES, data=[vector.astype(np.float32).tolist()], anns_field="dense",
@@ -240,7 +237,7 @@ class MilvusSearcher:
         rows = []
         for hit in results[0]:
             entity = hit["entity"]
-            row = self.row.get(entity["passage_id"])
+            row = self.index.passages.row_of(entity["passage_id"])
             passage = None if row is None else self.index.passages[row]
             if passage is None or (passage.doc_id, passage.start, passage.end) != (
                     entity["doc_id"], entity["start"], entity["end"]):

@@ -4,6 +4,7 @@
 replaced atomically, so a crash mid-build never leaves a half-written index in use."""
 from __future__ import annotations
 
+import ctypes
 import fcntl
 import functools
 import hashlib
@@ -37,6 +38,8 @@ from qa.index.encoder import Encoder
 from qa.index.engine import Searcher
 from qa.index.lexical import LexicalIndex
 from qa.index.rows import Rows, open_rows
+from qa.index.table import Malformed, PassageTable
+from qa.index.words import CorpusWords
 
 log = logging.getLogger("qa")
 FORMAT_VERSION = 4  # 4: keys.npy (qa/index/cache.py); JSON Lines with U+2028, U+2029 and U+0085 escaped
@@ -46,10 +49,6 @@ BUILD_NAME = re.compile(r"^build-[A-Za-z0-9_]+$")
 LINE_SEPARATORS = {"\u2028": "\\u2028", "\u2029": "\\u2029", "\x85": "\\u0085"}
 PASSAGE_FIELDS = {"passage_id": str, "doc_id": str, "start": int, "end": int, "text": str, "sentences": list}
 KIND_NAMES = {str: "text", int: "an integer", list: "a list"}
-
-
-class Malformed(ValueError):
-    """An index file parses but holds something no build writes; the message says what, to be logged."""
 
 
 def _passage(row: object, line: int) -> PassageRecord:
@@ -106,13 +105,14 @@ class Index:
     """Everything retrieval needs, in memory."""
 
     documents: dict[str, Document]
-    passages: list[PassageRecord]
+    passages: PassageTable
     dense: faiss.Index
     vectors: np.ndarray | Rows  # one row per passage (read from disk row by row when large)
     sentence_vectors: np.ndarray | Rows  # one row per sentence, passages in order (likewise)
     sentence_offsets: np.ndarray  # passage i owns rows [offsets[i], offsets[i + 1])
     lexical: LexicalIndex
     manifest: dict
+    words: CorpusWords  # the passages' words (qa/index/words.py)
     # The key of each vector row, passages then sentences (qa/index/cache.py); None for an index not built by build().
     keys: np.ndarray | Rows | None = None
     # What finds candidates for rank() in a search engine synced with this index (qa/index/engine.py); None: the
@@ -164,27 +164,44 @@ def build(settings: Settings, encoder: Encoder, progress: bool = False, reuse: V
     vectors = vectors_for(keys, texts, reuse, encoder.dim,
                           lambda missing: _encode(encoder, missing, settings.encode_batch, progress))
     n = len(passages)
-    dense = dense_index(encoder.dim, n, settings.flat_max_passages)
+    dense = dense_index(encoder.dim, n, settings)
     if not dense.is_trained:
         dense.train(vectors.rows[:n])
     dense.add(vectors.rows[:n])
     manifest = {**identity, "versions": _versions(), "passages": n,
                 "texts": {"encoded": vectors.encoded, "reused": vectors.reused},
                 "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
-    return Index(documents, passages, dense, vectors.rows[:n], vectors.rows[n:], _sentence_offsets(passages),
-                 _lexical(passages, documents, settings), manifest, keys)
+    table = PassageTable.of(passages, documents)
+    index = Index(documents, table, dense, vectors.rows[:n], vectors.rows[n:], table.span_offsets,
+                  _lexical(passages, documents, settings), manifest, _words(passages, documents), keys)
+    release_freed_memory()
+    return index
 
 
-def dense_index(dim: int, passages: int, flat_max_passages: int) -> faiss.Index:
-    """An empty inner-product index for this many passages: flat up to `flat_max_passages`, 8-bit codes past it."""
-    if passages <= flat_max_passages:
+IVF_TRAINING_PER_LIST = 40  # k-means samples this many vectors a list (FAISS's least without a warning is 39)
+
+
+def release_freed_memory() -> None:
+    """Give the C heap's free pages back to the system (glibc's malloc_trim): building or loading a large index frees
+    millions of small objects (records, token lists), and their pages would otherwise stay in the process's RSS."""
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc
+        pass
+
+
+def dense_index(dim: int, passages: int, settings: Settings) -> faiss.Index:
+    """An empty inner-product index for this many passages: flat up to `flat_max_passages`, 8-bit codes past it,
+    split into inverted lists past `ivf_min_passages`."""
+    if passages <= settings.flat_max_passages:
         return faiss.IndexFlatIP(dim)
-    return faiss.IndexScalarQuantizer(dim, faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT)
-
-
-def _sentence_offsets(passages: list[PassageRecord]) -> np.ndarray:
-    """Passage i owns sentence rows [offsets[i], offsets[i + 1])."""
-    return np.cumsum([0] + [len(p.sentences) for p in passages]).astype(np.int64)
+    if passages < settings.ivf_min_passages:
+        return faiss.IndexScalarQuantizer(dim, faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT)
+    lists = 2 ** round(np.log2(np.sqrt(passages)))
+    ivf = faiss.IndexIVFScalarQuantizer(faiss.IndexFlatIP(dim), dim, lists, faiss.ScalarQuantizer.QT_8bit,
+                                        faiss.METRIC_INNER_PRODUCT)
+    ivf.cp.max_points_per_centroid = IVF_TRAINING_PER_LIST
+    return ivf
 
 
 def _read_npy(data: bytes | Path, in_memory_bytes: int) -> np.ndarray | Rows:
@@ -204,6 +221,10 @@ def _lexical(passages: list[PassageRecord], documents: dict[str, Document], sett
     tokenized = [tokenize(index_text(p, documents[p.doc_id], settings), settings.stem, settings.stopwords)
                  for p in passages]
     return LexicalIndex(tokenized, settings.bm25_variant, settings.bm25_k1, settings.bm25_b)
+
+
+def _words(passages: list[PassageRecord], documents: dict[str, Document]) -> CorpusWords:
+    return CorpusWords.of((p.text for p in passages), documents.values())
 
 
 def _write(path: Path, data: bytes) -> None:
@@ -404,8 +425,15 @@ def load(settings: Settings, encoder: Encoder) -> Index:
     if reason:
         raise StaleIndex(reason, index_dir)
     passages = parsed["passages.jsonl"]
-    return Index(documents, passages, parsed["dense.faiss"], parsed["vectors.npy"], parsed["sentences.npy"],
-                 _sentence_offsets(passages), _lexical(passages, documents, settings), manifest, parsed["keys.npy"])
+    try:
+        table = PassageTable.of(passages, documents)
+    except Malformed as exc:
+        raise StaleIndex(f"passages.jsonl {exc}", index_dir) from None
+    index = Index(documents, table, parsed["dense.faiss"], parsed["vectors.npy"], parsed["sentences.npy"],
+                  table.span_offsets, _lexical(passages, documents, settings), manifest, _words(passages, documents),
+                  parsed["keys.npy"])
+    release_freed_memory()
+    return index
 
 
 def previous_vectors(settings: Settings, encoder: Encoder) -> VectorSource | None:

@@ -1,7 +1,8 @@
 """Rank passages for a question: BM25, dense, and their fusion."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 
@@ -9,6 +10,47 @@ from qa.config import MODES, Settings
 from qa.corpus.text import tokenize
 from qa.index.engine import InProcess
 from qa.index.store import Index
+
+
+@dataclass(frozen=True)
+class Scattered:
+    """A value at some rows of a long array (one row per passage, or per sentence) and NaN at every other, holding
+    those rows alone: at ten million passages a full array would be 80 MB written and read per question, for the
+    few hundred candidates that have a value. Read as an array is: by row, by an array of rows, or by a slice."""
+
+    rows: np.ndarray  # ascending, once each
+    values: np.ndarray
+    size: int
+
+    def __len__(self) -> int:
+        return self.size
+
+    def __getitem__(self, key: int | np.integer | np.ndarray | slice) -> Any:
+        if isinstance(key, slice):
+            start, stop, _ = key.indices(self.size)
+            lo, hi = np.searchsorted(self.rows, (start, stop))
+            if hi - lo == stop - start:  # every row held: a candidate's sentences
+                return self.values[lo:hi]
+            key = np.arange(start, stop)
+        if not len(self.rows):
+            return np.full(np.shape(key), np.nan)[()]
+        where = np.minimum(np.searchsorted(self.rows, key), len(self.rows) - 1)
+        return np.where(self.rows[where] == key, self.values[where], np.nan)[()]
+
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        """The long array (for tools on small corpora)."""
+        full = np.full(self.size, np.nan, dtype=dtype or self.values.dtype)
+        full[self.rows] = self.values
+        return full
+
+    def nanmax(self) -> float:
+        return float(np.nanmax(self.values))
+
+    def updated(self, rows: np.ndarray, values: np.ndarray) -> Scattered:
+        """These values with `rows` (held ones) set to `values`."""
+        changed = self.values.copy()
+        changed[np.searchsorted(self.rows, rows)] = values
+        return replace(self, values=changed)
 
 
 @dataclass(frozen=True)
@@ -20,10 +62,10 @@ class Ranking:
     every other passage."""
 
     order: np.ndarray
-    scores: np.ndarray
-    similarity: np.ndarray  # cosine similarity of every passage to the question (used to abstain)
-    sentence_similarity: np.ndarray  # cosine similarity of every sentence, rows as in index.sentence_vectors
-    dense: np.ndarray  # dense score of every passage: its similarity blended with its best sentence's
+    scores: Scattered
+    similarity: Scattered  # cosine similarity of every passage to the question (used to abstain)
+    sentence_similarity: Scattered  # cosine similarity of every sentence, rows as in index.sentence_vectors
+    dense: Scattered  # dense score of every passage: its similarity blended with its best sentence's
     allowed: np.ndarray | None = None  # the passages an answer may quote (chosen sources and dates); None: all
 
 
@@ -82,30 +124,31 @@ def rank(index: Index, question: str, query_vector: np.ndarray, settings: Settin
         sims, found = index.dense.search(query, n)
         similarity = np.full(n, np.nan)
         similarity[found[0]] = sims[0]
+        if allowed is not None:
+            similarity[~allowed] = np.nan
+        sentences = np.arange(len(index.sentence_vectors))
         sentence_similarity = index.sentence_vectors @ query_vector
         dense = dense_scores(similarity, sentence_similarity, index.sentence_offsets[:-1], settings)[ids]
+        passages = np.arange(n)
     else:
         if index.searcher is None and allowed is not None and np.count_nonzero(allowed) <= settings.exact_max_passages:
             ids = np.flatnonzero(allowed)  # few enough to score them all
         else:
             # Candidates: the engine's best by BM25 and by dense search; the rest are never touched.
-            ids = (index.searcher or InProcess(index)).candidates(terms, query_vector, settings.candidates,
-                                                                mode != "dense", allowed).rows()
+            searcher = index.searcher or InProcess(index, settings.ivf_probes)
+            ids = searcher.candidates(terms, query_vector, settings.candidates, mode != "dense", allowed).rows()
         lexical = None if mode == "dense" else index.lexical.scores_of(terms, ids)
-        similarity = np.full(n, np.nan)
-        similarity[ids] = index.vectors[ids] @ query_vector  # exact, whatever the engine
-        rows, starts = _sentence_rows(index, ids)
-        sentence_similarity = np.full(len(index.sentence_vectors), np.nan, dtype=np.float32)
-        sentence_similarity[rows] = index.sentence_vectors[rows] @ query_vector
-        dense = dense_scores(similarity[ids], sentence_similarity[rows], starts, settings)
+        similarity = (index.vectors[ids] @ query_vector).astype(np.float64)  # exact, whatever the engine
+        sentences, starts = _sentence_rows(index, ids)
+        sentence_similarity = index.sentence_vectors[sentences] @ query_vector
+        dense = dense_scores(similarity, sentence_similarity, starts, settings)
+        passages = ids
     if lexical is None:  # dense mode
         candidate_scores = dense
     else:
         candidate_scores = lexical if mode == "bm25" else fuse(lexical, dense, settings)
-    scores, dense_all = np.full(n, np.nan), np.full(n, np.nan)
-    scores[ids], dense_all[ids] = candidate_scores, dense
-    if allowed is not None:
-        similarity[~allowed] = np.nan
     # Ties broken by passage order, so rankings are deterministic.
     order = ids[np.lexsort((ids, -candidate_scores))]
-    return Ranking(order, scores, similarity, sentence_similarity, dense_all, allowed)
+    return Ranking(order, Scattered(ids, candidate_scores, n), Scattered(passages, similarity, n),
+                   Scattered(sentences, sentence_similarity, len(index.sentence_vectors)),
+                   Scattered(ids, dense, n), allowed)
