@@ -229,9 +229,11 @@ class LexicalIndex:
         """The `k` passages scoring highest for the query among those holding one of its terms (and `allowed`, a
         bool per passage), best first, ties by row: the order of scores(), found without scoring every passage.
 
-        MaxScore (Turtle and Flood, 1995): the postings of the rarest terms are scored exactly (scores_of), and the
-        other terms are left out of the search for candidates once their largest possible share together is below
-        the k-th best score found, since a passage holding only those terms cannot reach it."""
+        MaxScore (Turtle and Flood, 1995): the postings of the rarest terms bound their passages' scores from below,
+        and the other terms are left out of the search for candidates once their largest possible shares together
+        are below the k-th best score, since a passage holding only those terms cannot reach it; the passages that
+        can are scored exactly (scores_of). A query whose rarest terms exceed the budget is answered by _broad():
+        exact up to SCORE_ALL_MAX passages, from champion lists (approximate) past it."""
         weight: dict[int, float] = {}
         for token in query_tokens:
             term = self.vocabulary.get(token)
