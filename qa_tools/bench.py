@@ -460,7 +460,7 @@ def build_generated(n: int, work: Path, settings: Settings, seed: int = 0, pool:
     from qa.corpus.passages import split_document
     from qa.corpus.text import tokenize
     from qa.index.lexical import LexicalIndex
-    from qa.index.store import Index, dense_index, release_freed_memory
+    from qa.index.store import Index, dense_index
     from qa.index.table import PassageTable
     from qa.index.words import CorpusWords
 
@@ -529,7 +529,6 @@ def build_generated(n: int, work: Path, settings: Settings, seed: int = 0, pool:
     rows = int(table.span_offsets[-1])
     sentences = _write_npy(work / "sentences.npy", rows,
                            (repeated[: min(len(repeated), rows - i)] for i in range(0, rows, len(repeated))))
-    release_freed_memory()
     return Index(documents, table, dense, vectors, sentences, table.span_offsets, lexical,
                  {"passages": n, "generated": True}, corpus_words)
 

@@ -11,6 +11,7 @@ from array import array
 from collections import Counter
 from collections.abc import Callable, Iterable
 from itertools import islice
+from typing import Any
 
 import numpy as np
 
@@ -95,9 +96,9 @@ class LexicalIndex:
         rows = np.repeat(np.arange(first, first + len(block), dtype=np.int32), np.frombuffer(unique, dtype=np.int32))
         return term_ids[by_term], rows[by_term], np.frombuffer(counts, dtype=np.int32)[by_term]
 
-    def _parts(self, tf: np.ndarray, norm: np.ndarray) -> np.ndarray:
+    def _parts(self, tf: Any, norm: Any) -> Any:
         """Each posting's share of its term's score, before the idf (and less BM25Plus's delta, which every passage
-        gets): rank-bm25's per-term formula."""
+        gets): rank-bm25's per-term formula, on arrays or on one posting's numbers."""
         k1 = self.k1
         if self.variant == "okapi":
             return tf * (k1 + 1) / (tf + k1 * norm)
@@ -213,17 +214,8 @@ class LexicalIndex:
     def passage_terms(self, tokens: list[str], row: int) -> dict[str, float]:
         """Passage `row`'s side of that product: for each of its terms (`tokens`, as indexed), BM25's term-frequency
         part with the passage's length normalisation."""
-        k1, norm = self.k1, float(self.length_norm[row])
-        values = {}
-        for token, tf in Counter(tokens).items():
-            if self.variant == "okapi":
-                values[token] = tf * (k1 + 1) / (tf + k1 * norm)
-            elif self.variant == "l":
-                ctd = tf / norm
-                values[token] = tf * (k1 + 1) * (ctd + DELTA["l"]) / (k1 + ctd + DELTA["l"])
-            else:
-                values[token] = (tf * (k1 + 1)) / (k1 * norm + tf)
-        return values
+        norm = float(self.length_norm[row])
+        return {token: self._parts(tf, norm) for token, tf in Counter(tokens).items()}
 
     def best(self, query_tokens: list[str], k: int, allowed: np.ndarray | None = None) -> np.ndarray:
         """The `k` passages scoring highest for the query among those holding one of its terms (and `allowed`, a
@@ -234,15 +226,13 @@ class LexicalIndex:
         are below the k-th best score, since a passage holding only those terms cannot reach it; the passages that
         can are scored exactly (scores_of). A query whose rarest terms exceed the budget is answered by _broad():
         exact up to SCORE_ALL_MAX passages, from champion lists (approximate) past it."""
-        weight: dict[int, float] = {}
-        for token in query_tokens:
-            term = self.vocabulary.get(token)
-            if term is not None and self.idf[term] > 0:
-                weight[term] = weight.get(term, 0.0) + self.idf[term] * self.bound[term]
-        if not weight:
+        # How many times the query holds each term that can raise a score (a positive idf).
+        known = (self.vocabulary.get(token) for token in query_tokens)
+        times = Counter(t for t in known if t is not None and self.idf[t] > 0)
+        if not times:
             return np.zeros(0, dtype=np.int64)
+        weight = {t: m * self.idf[t] * self.bound[t] for t, m in times.items()}  # each term's largest share
         terms = sorted(weight, key=lambda t: (self.starts[t + 1] - self.starts[t], t))  # rarest first
-        times = Counter(self.vocabulary.get(token) for token in query_tokens)
         baseline = self.baseline(query_tokens)
         rest = sum(weight.values())
         found = np.zeros(0, dtype=np.int64)
@@ -250,7 +240,7 @@ class LexicalIndex:
         for n, term in enumerate(terms):
             rest -= weight[term]
             if len(found) + int(self.starts[term + 1] - self.starts[term]) > budget:
-                return self._broad(query_tokens, k, allowed, baseline)  # most passages: scoring them all is faster
+                return self._broad(query_tokens, times, k, allowed, baseline)  # scoring them all is faster
             found = np.union1d(found, self.postings[self.starts[term]:self.starts[term + 1]])
             if allowed is not None:
                 found = found[allowed[found]]
@@ -262,9 +252,7 @@ class LexicalIndex:
             # `rest`.
             partial = np.zeros(len(found))
             for t in terms[:n + 1]:
-                lo, hi = int(self.starts[t]), int(self.starts[t + 1])
-                held = self.postings[lo:hi]
-                share = self._parts(self.frequencies[lo:hi].astype(np.float64), self.length_norm[held])
+                held, share = self._shares(t)
                 keep = allowed[held] if allowed is not None else slice(None)
                 partial[np.searchsorted(found, held[keep])] += times[t] * self.idf[t] * share[keep]
             # The k-th best exact score among the passages with the best bounds: the k-th best of all is no lower.
@@ -277,7 +265,14 @@ class LexicalIndex:
                 return self._first(chosen, self.scores_of(query_tokens, chosen), k, None, baseline)
         return self._first(found, self.scores_of(query_tokens, found), k, None, baseline)
 
-    def _broad(self, query_tokens: list[str], k: int, allowed: np.ndarray | None, baseline: float) -> np.ndarray:
+    def _shares(self, term: int) -> tuple[np.ndarray, np.ndarray]:
+        """The term's postings and each one's share (see _parts)."""
+        lo, hi = int(self.starts[term]), int(self.starts[term + 1])
+        held = self.postings[lo:hi]
+        return held, self._parts(self.frequencies[lo:hi].astype(np.float64), self.length_norm[held])
+
+    def _broad(self, query_tokens: list[str], times: Counter[int], k: int, allowed: np.ndarray | None,
+               baseline: float) -> np.ndarray:
         """best() for a query whose terms are in many passages: every passage scored (exact) or, past
         SCORE_ALL_MAX passages, the champion lists' best re-scored."""
         if not self.champions:
@@ -285,20 +280,14 @@ class LexicalIndex:
             ids = np.flatnonzero(scores > baseline)
             return self._first(ids, scores[ids], k, allowed, baseline)
         rows, shares = [], []
-        for term, times in Counter(self.vocabulary.get(token) for token in query_tokens).items():
-            if term is None or self.idf[term] <= 0:
-                continue
+        for term, repeated in times.items():
             lo, hi = int(self.champion_starts[term]), int(self.champion_starts[term + 1])
             if hi > lo:
                 held, share = self.champion_rows[lo:hi], self.champion_shares[lo:hi].astype(np.float64)
             else:
-                lo, hi = int(self.starts[term]), int(self.starts[term + 1])
-                held = self.postings[lo:hi]
-                share = self._parts(self.frequencies[lo:hi].astype(np.float64), self.length_norm[held])
+                held, share = self._shares(term)
             rows.append(held)
-            shares.append(times * self.idf[term] * share)
-        if not rows:
-            return np.zeros(0, dtype=np.int64)
+            shares.append(repeated * self.idf[term] * share)
         ids, where = np.unique(np.concatenate(rows), return_inverse=True)
         approximate = np.bincount(where, weights=np.concatenate(shares))
         if allowed is not None:

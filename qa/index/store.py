@@ -4,7 +4,6 @@
 replaced atomically, so a crash mid-build never leaves a half-written index in use."""
 from __future__ import annotations
 
-import ctypes
 import fcntl
 import functools
 import hashlib
@@ -172,22 +171,11 @@ def build(settings: Settings, encoder: Encoder, progress: bool = False, reuse: V
                 "texts": {"encoded": vectors.encoded, "reused": vectors.reused},
                 "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
     table = PassageTable.of(passages, documents)
-    index = Index(documents, table, dense, vectors.rows[:n], vectors.rows[n:], table.span_offsets,
-                  _lexical(passages, documents, settings), manifest, _words(passages, documents), keys)
-    release_freed_memory()
-    return index
+    return Index(documents, table, dense, vectors.rows[:n], vectors.rows[n:], table.span_offsets,
+                 _lexical(passages, documents, settings), manifest, _words(passages, documents), keys)
 
 
 IVF_TRAINING_PER_LIST = 40  # k-means samples this many vectors a list (FAISS's least without a warning is 39)
-
-
-def release_freed_memory() -> None:
-    """Give the C heap's free pages back to the system (glibc's malloc_trim): building or loading a large index frees
-    millions of small objects (records, token lists), and their pages would otherwise stay in the process's RSS."""
-    try:
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):  # not glibc
-        pass
 
 
 def dense_index(dim: int, passages: int, settings: Settings) -> faiss.Index:
@@ -429,11 +417,9 @@ def load(settings: Settings, encoder: Encoder) -> Index:
         table = PassageTable.of(passages, documents)
     except Malformed as exc:
         raise StaleIndex(f"passages.jsonl {exc}", index_dir) from None
-    index = Index(documents, table, parsed["dense.faiss"], parsed["vectors.npy"], parsed["sentences.npy"],
-                  table.span_offsets, _lexical(passages, documents, settings), manifest, _words(passages, documents),
-                  parsed["keys.npy"])
-    release_freed_memory()
-    return index
+    return Index(documents, table, parsed["dense.faiss"], parsed["vectors.npy"], parsed["sentences.npy"],
+                 table.span_offsets, _lexical(passages, documents, settings), manifest, _words(passages, documents),
+                 parsed["keys.npy"])
 
 
 def previous_vectors(settings: Settings, encoder: Encoder) -> VectorSource | None:

@@ -95,6 +95,3 @@ class PassageTable(Sequence[PassageRecord]):
     def get(self, passage_id: str) -> PassageRecord | None:
         row = self.row_of(passage_id)
         return None if row is None else self[row]
-
-    def sentence_counts(self) -> np.ndarray:
-        return np.diff(self.span_offsets)
