@@ -226,7 +226,8 @@ class Settings(_Loadable):
     # http://host:19530 is a Milvus server or cluster. Either is kept in step with the corpus (docs/SCALING.md).
     backend: str = index("inprocess")
     backend_uri: str = index("")
-    # Vector files up to this size are loaded; larger ones are read row by row (qa/index/rows.py).
+    # Vector files up to this size are loaded; larger ones are read row by row (qa/index/rows.py). Likewise, a corpus
+    # whose texts total more keeps them in a temporary file in index_dir when the index is loaded (qa/corpus/shelf.py).
     in_memory_bytes: int = index(256 * 2**20, low=0)
     # A running QA looks at the corpus folder and index/CURRENT (names, sizes, times, inodes: no file is read) at most
     # this often, so an edit is answered from within about this many seconds plus the rebuild; the look costs a few

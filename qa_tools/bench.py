@@ -455,9 +455,11 @@ def build_generated(n: int, work: Path, settings: Settings, seed: int = 0, pool:
     passages in a PassageTable over the documents' bodies, the postings built in blocks, the dense index chosen for
     `n` by `store.dense_index`. Vectors LikeMiniLM(`pool`), or random unit vectors without a pool. Writes the float
     vectors to `work` (the sentence vectors as float16, to halve the disk at ten million passages; they are read a
-    few hundred rows a question)."""
+    few hundred rows a question), and the documents' bodies, past `in_memory_bytes`, to a temporary file there, as
+    `store.load` keeps them (qa/corpus/shelf.py)."""
     from qa.corpus.documents import Document, load_corpus
     from qa.corpus.passages import split_document
+    from qa.corpus.shelf import Shelf
     from qa.corpus.text import tokenize
     from qa.index.lexical import LexicalIndex
     from qa.index.store import Index, dense_index
@@ -474,7 +476,7 @@ def build_generated(n: int, work: Path, settings: Settings, seed: int = 0, pool:
     cdf /= cdf[-1]
     per_doc, chunk = 10, 10_000
     doc_ids = [f"gen{d}" for d in range(-(-n // per_doc))]
-    documents: dict[str, Document] = {}
+    shelf = Shelf(settings.in_memory_bytes, work)
     starts, ends = np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64)
     spans, counts = array("i"), array("i")
     used = np.zeros(len(words), dtype=bool)
@@ -500,12 +502,13 @@ def build_generated(n: int, work: Path, settings: Settings, seed: int = 0, pool:
                 texts.append(text)
                 if number % per_doc == per_doc - 1 or number == n - 1:
                     doc_id = doc_ids[number // per_doc]
-                    documents[doc_id] = Document(doc_id, f"Generated {doc_id}", "generated", None, (), None, None,
-                                                 "\n\n".join(texts))
+                    shelf.add(Document(doc_id, f"Generated {doc_id}", "generated", None, (), None, None,
+                                       "\n\n".join(texts)))
                     texts = []
                 yield tokens
 
     lexical = LexicalIndex(generate(), settings.bm25_variant, settings.bm25_k1, settings.bm25_b)
+    documents = shelf.documents
     table = PassageTable(documents, doc_ids, (np.arange(n) // per_doc).astype(np.int32), starts, ends,
                          np.frombuffer(spans, dtype=np.int32).reshape(-1, 2),
                          np.concatenate([[0], np.cumsum(np.frombuffer(counts, dtype=np.int32), dtype=np.int64)]))

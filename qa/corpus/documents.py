@@ -12,6 +12,7 @@ import logging
 import os
 import re
 import stat
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -304,19 +305,22 @@ def read_document(path: Path, settings: Settings) -> bytes:
 
 def load_corpus(corpus_dir: Path, settings: Settings | None = None) -> list[Document]:
     """Every document in `corpus_dir`, in file order; ids must be unique."""
+    return list(corpus_documents(corpus_dir, settings))
+
+
+def corpus_documents(corpus_dir: Path, settings: Settings | None = None) -> Iterator[Document]:
+    """load_corpus's documents one at a time, each read as it is reached, so that a caller need not hold them all."""
     settings = settings or Settings()
     files = corpus_files(corpus_dir, settings)
     if not files:
         raise CorpusError(f"no corpus files (*.md) in {corpus_dir}; add documents or set QA_CORPUS_DIR")
-    docs: list[Document] = []
     seen: dict[str, str] = {}
     for path in files:
         for doc in load_file(path, settings):
             if doc.id in seen:
                 raise CorpusError(f"{path.name}: id '{doc.id}' is also used by {seen[doc.id]}; ids must be unique")
             seen[doc.id] = path.name
-            docs.append(doc)
-    return docs
+            yield doc
 
 
 def corpus_checksum(corpus_dir: Path, settings: Settings | None = None) -> str:

@@ -28,8 +28,9 @@ import numpy as np
 import qa.corpus.passages
 import qa.corpus.text
 from qa.config import Settings
-from qa.corpus.documents import Document, corpus_checksum, load_corpus
+from qa.corpus.documents import Document, corpus_checksum, corpus_documents, load_corpus
 from qa.corpus.passages import PassageRecord, split_document
+from qa.corpus.shelf import shelve_large
 from qa.corpus.text import tokenize
 from qa.errors import IndexUnavailable, StaleIndex
 from qa.index.cache import KEY_BYTES, VectorSource, text_keys, vectors_for
@@ -400,7 +401,8 @@ def load(settings: Settings, encoder: Encoder) -> Index:
         build_dir = _current_build(index_dir)
         manifest = _manifest(build_dir, settings, encoder)
         data = _read_checked(build_dir, manifest, index_dir, settings.in_memory_bytes)
-    documents = {d.id: d for d in load_corpus(settings.corpus_dir, settings)}
+    # A corpus too large to hold in memory keeps its texts in a temporary file in the index folder, as the vectors.
+    documents = shelve_large(corpus_documents(settings.corpus_dir, settings), settings.in_memory_bytes, index_dir)
     parsed: dict[str, Any] = {}
     for name, read in READERS.items():
         try:
