@@ -100,7 +100,7 @@ class QA:
             return Answer(request.question, True, [], decision.message, suggestions=list(now.collection.examples[:3]),
                           confidence=decision.confidence)
         return compose(request.question, request.k, request.every_source, query, ranking, evidence, decision,
-                       now.figures, calibration)
+                       calibration)
 
     def search(self, query: str, sources: Iterable[str] | None = None, since: str | date | None = None,
                until: str | date | None = None, page: int = 1, order: str = "relevance") -> SearchResults:

@@ -461,6 +461,7 @@ def build_generated(n: int, work: Path, settings: Settings, seed: int = 0, pool:
     from qa.corpus.passages import split_document
     from qa.corpus.shelf import Shelf
     from qa.corpus.text import tokenize
+    from qa.index.figures import FigurePassages
     from qa.index.lexical import LexicalIndex
     from qa.index.store import Index, dense_index
     from qa.index.table import PassageTable
@@ -533,7 +534,7 @@ def build_generated(n: int, work: Path, settings: Settings, seed: int = 0, pool:
     sentences = _write_npy(work / "sentences.npy", rows,
                            (repeated[: min(len(repeated), rows - i)] for i in range(0, rows, len(repeated))))
     return Index(documents, table, dense, vectors, sentences, table.span_offsets, lexical,
-                 {"passages": n, "generated": True}, corpus_words)
+                 {"passages": n, "generated": True}, corpus_words, FigurePassages.of(table, documents))
 
 
 def dense_recall(index, searcher, questions: list[str], vectors: np.ndarray, settings: Settings, k: int = 10) -> float:

@@ -14,7 +14,6 @@ from qa.answer.model import Answer, Passage
 from qa.config import Settings
 from qa.corpus.text import tokenize
 from qa.evidence.features import Evidence
-from qa.index.figures import FigurePassages
 from qa.search.query import Query
 from qa.search.retrieval import Ranking
 
@@ -62,7 +61,7 @@ def choose(ranking: Ranking, k: int, settings: Settings) -> list[int]:
 
 
 def other_sources_figures(question: str, chosen: list[int], quoted: list[Passage], ranking: Ranking,
-                          evidence: Evidence, figures: FigurePassages, calibration: Calibration) -> list[Passage]:
+                          evidence: Evidence, calibration: Calibration) -> list[Passage]:
     """For a question about a count (killed, injured, detained): every passage of the corpus that gives such a
     figure that no quoted passage of its source gives yet, best ranked first. So the figures shown are every
     source's, whatever the question's wording. `quoted` are the passages of `chosen`, already quoted."""
@@ -76,7 +75,7 @@ def other_sources_figures(question: str, chosen: list[int], quoted: list[Passage
     seen = set().union(*map(stated, quoted))
     position = {int(i): n for n, i in enumerate(ranking.order)}  # unranked passages (large corpora) last
     extra: list[Passage] = []
-    candidates = [i for i in figures.of(measures) if ranking.allowed is None or ranking.allowed[i]]
+    candidates = [i for i in evidence.index.figures.rows(measures) if ranking.allowed is None or ranking.allowed[i]]
     for i in sorted(set(candidates) - set(chosen), key=lambda i: (position.get(i, len(position)), i)):
         passage = quote(i, ranking, evidence, calibration)
         if stated(passage) - seen:
@@ -86,7 +85,7 @@ def other_sources_figures(question: str, chosen: list[int], quoted: list[Passage
 
 
 def compose(question: str, k: int, every_source: bool, query: Query, ranking: Ranking, evidence: Evidence,
-            decision: Decision, figures: FigurePassages, calibration: Calibration) -> Answer:
+            decision: Decision, calibration: Calibration) -> Answer:
     """The answer quoting the best passages for `question` (k of them; with `every_source`, also other sources'
     figures for a count), opened by the decision's message and carrying its confidence level."""
     settings = evidence.settings
@@ -94,7 +93,7 @@ def compose(question: str, k: int, every_source: bool, query: Query, ranking: Ra
     evidence.read(chosen)  # in one batch
     passages = [quote(i, ranking, evidence, calibration) for i in chosen]
     if every_source:
-        passages += other_sources_figures(question, chosen, passages, ranking, evidence, figures, calibration)
+        passages += other_sources_figures(question, chosen, passages, ranking, evidence, calibration)
     passages = collapse_duplicates(passages, settings.duplicate_overlap)
     disagreement = find_disagreement(question, passages, {d: evidence.index.documents[d].body for d in
                                                           {p.doc_id for p in passages}})

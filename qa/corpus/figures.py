@@ -37,17 +37,20 @@ def counts(text: str) -> Iterator[tuple[re.Match, str]]:
             yield match, next(m for m in MEASURES if match.group(m))
 
 
-# A part of every word that MEASURES matches ('killed', 'shot dead', 'victims', 'wounded' ...): a passage with none
+# A part of every word that MEASURES matches ('killed', 'shot dead', 'victims', 'wounded' ...): a text with none
 # has no figure, and the per-passage figure list skips it with a substring search rather than FIGURE (on a large
-# corpus, most passages).
+# corpus, most passages; a document at a time, most documents).
 MEASURE_STEMS = ("kill", "dead", "died", "victim", "injur", "wound", "detain", "arrest")
+
+
+def may_give_figures(text: str) -> bool:
+    """False when `text` has no word a figure's measure is stated with, so no figure."""
+    lower = text.lower()
+    return any(stem in lower for stem in MEASURE_STEMS)
 
 
 def measures_in(text: str) -> set[str]:
     """The measures `text` gives a figure of (counts under ten aside), for the per-passage figure list."""
-    lower = text.lower()
-    if not any(stem in lower for stem in MEASURE_STEMS):
-        return set()
-    return {measure for _, measure in counts(text)}
+    return {measure for _, measure in counts(text)} if may_give_figures(text) else set()
 
 

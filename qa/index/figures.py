@@ -2,28 +2,37 @@
 count question can quote every source's figure, whatever the question's wording."""
 from __future__ import annotations
 
-import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
 
-from qa.corpus.figures import measures_in
-from qa.index.store import Index
+import numpy as np
+
+from qa.corpus.documents import Document
+from qa.corpus.figures import may_give_figures, measures_in
+from qa.index.table import PassageTable
 
 
+@dataclass(frozen=True)
 class FigurePassages:
-    """The passages of an index that give a figure (ten or more) of each measure, listed when a count question is
-    first asked (once per index, not per question), so that every source's figure can be quoted."""
+    """The rows of the passages that give a figure (ten or more) of each measure. Found with the index, when it is
+    built or loaded: found at the first count question instead, they kept that question waiting for a scan of the
+    corpus (over two minutes at ten million passages)."""
 
-    def __init__(self, index: Index):
-        self._index = index
-        self._by_measure: dict[str, list[int]] | None = None
-        self._lock = threading.Lock()
+    by_measure: dict[str, np.ndarray]
 
-    def of(self, measures: list[str]) -> list[int]:
-        with self._lock:
-            if self._by_measure is None:
-                by_measure: dict[str, list[int]] = {}
-                table = self._index.passages
-                for i in range(len(table)):
-                    for measure in measures_in(table.text(i)):
+    @classmethod
+    def of(cls, table: PassageTable, documents: Mapping[str, Document]) -> FigurePassages:
+        by_measure: dict[str, list[int]] = {}
+        # A document at a time: its body is read once (from disk for a large corpus), and most documents have no
+        # word a figure is stated with, so none of their passages is looked at.
+        for k, doc_id in enumerate(table.doc_ids):
+            body = documents[doc_id].body
+            if may_give_figures(body):
+                for i in range(int(table.first[k]), int(table.first[k + 1])):
+                    for measure in measures_in(body[table.start[i]:table.end[i]]):
                         by_measure.setdefault(measure, []).append(i)
-                self._by_measure = by_measure
-        return sorted({i for m in measures for i in self._by_measure.get(m, [])})
+        return cls({m: np.array(rows, dtype=np.int64) for m, rows in by_measure.items()})
+
+    def rows(self, measures: list[str]) -> list[int]:
+        """The rows giving a figure of any of `measures`, ascending."""
+        return sorted({int(i) for m in measures for i in self.by_measure.get(m, ())})

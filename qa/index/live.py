@@ -34,7 +34,6 @@ from qa.errors import CorpusError, IndexUnavailable, QAError, StaleIndex
 from qa.index import store
 from qa.index.cache import VectorSource
 from qa.index.encoder import Encoder
-from qa.index.figures import FigurePassages
 from qa.index.milvus import open_engine
 from qa.search.fulltext import Corpus
 
@@ -153,7 +152,6 @@ class Snapshot:
     index: store.Index
     documents: list[Document]  # in corpus order
     doc_of_passage: np.ndarray  # passage i belongs to documents[doc_of_passage[i]] (for the source filters)
-    figures: FigurePassages  # passages giving a figure of each measure
     collection: Collection  # the folder's collection.yaml: title, description, example questions
     fingerprint: Fingerprint
     search_corpus: Corpus  # what search mode reads (qa/search/fulltext.py)
@@ -164,8 +162,7 @@ class Snapshot:
         position = {d.id: n for n, d in enumerate(documents)}
         table = index.passages
         doc_of_passage = np.array([position[d] for d in table.doc_ids], dtype=np.int64)[table.doc]
-        return cls(index, documents, doc_of_passage, FigurePassages(index),
-                   load_collection(settings.corpus_dir, settings), fingerprint,
+        return cls(index, documents, doc_of_passage, load_collection(settings.corpus_dir, settings), fingerprint,
                    Corpus.of(index, documents, doc_of_passage, settings))
 
 

@@ -36,6 +36,7 @@ from qa.errors import IndexUnavailable, StaleIndex
 from qa.index.cache import KEY_BYTES, VectorSource, text_keys, vectors_for
 from qa.index.encoder import Encoder
 from qa.index.engine import Searcher
+from qa.index.figures import FigurePassages
 from qa.index.lexical import LexicalIndex
 from qa.index.rows import Rows, open_rows
 from qa.index.table import Malformed, PassageTable
@@ -113,6 +114,7 @@ class Index:
     lexical: LexicalIndex
     manifest: dict
     words: CorpusWords  # the passages' words (qa/index/words.py)
+    figures: FigurePassages  # the passages giving a figure of each measure (qa/index/figures.py)
     # The key of each vector row, passages then sentences (qa/index/cache.py); None for an index not built by build().
     keys: np.ndarray | Rows | None = None
     # What finds candidates for rank() in a search engine synced with this index (qa/index/engine.py); None: the
@@ -173,7 +175,8 @@ def build(settings: Settings, encoder: Encoder, progress: bool = False, reuse: V
                 "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
     table = PassageTable.of(passages, documents)
     return Index(documents, table, dense, vectors.rows[:n], vectors.rows[n:], table.span_offsets,
-                 _lexical(passages, documents, settings), manifest, _words(passages, documents), keys)
+                 _lexical(passages, documents, settings), manifest, _words(passages, documents),
+                 FigurePassages.of(table, documents), keys)
 
 
 IVF_TRAINING_PER_LIST = 40  # k-means samples this many vectors a list (FAISS's least without a warning is 39)
@@ -421,7 +424,7 @@ def load(settings: Settings, encoder: Encoder) -> Index:
         raise StaleIndex(f"passages.jsonl {exc}", index_dir) from None
     return Index(documents, table, parsed["dense.faiss"], parsed["vectors.npy"], parsed["sentences.npy"],
                  table.span_offsets, _lexical(passages, documents, settings), manifest, _words(passages, documents),
-                 parsed["keys.npy"])
+                 FigurePassages.of(table, documents), parsed["keys.npy"])
 
 
 def previous_vectors(settings: Settings, encoder: Encoder) -> VectorSource | None:
