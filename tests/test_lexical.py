@@ -127,3 +127,28 @@ def test_champion_lists_answer_broad_queries_on_large_indexes(passages_and_queri
         broad += sum(df[lexical.vocabulary[t]] for t in set(query) if t in lexical.vocabulary) > 300
     assert broad >= 40  # most queries here take the champion lists
     assert hits / (10 * len(queries)) >= 0.9
+
+
+@pytest.mark.parametrize("variant, k1, b", [("okapi", 1.2, 0.75), ("plus", 1.2, 0.75), ("l", 0.9, 0.4)])
+def test_an_index_restored_from_its_arrays_scores_as_the_one_built(passages_and_queries, variant, k1, b):
+    """What a build saves (terms, postings, frequencies, starts) gives back the same index without tokenising the
+    passages again: the same lengths, bounds and scores, to the last bit."""
+    passages, queries = passages_and_queries
+    built = LexicalIndex(passages, variant, k1, b)
+    restored = LexicalIndex.stored(*built.arrays(), len(passages), variant, k1, b)
+    assert restored.vocabulary == built.vocabulary and restored.average_length == built.average_length
+    assert np.array_equal(restored.length_norm, built.length_norm) and restored.idf == built.idf
+    assert np.array_equal(restored.bound, built.bound)
+    for query in queries:
+        assert np.array_equal(restored.scores(query), built.scores(query))
+        assert np.array_equal(restored.best(query, 10), built.best(query, 10))
+
+
+def test_arrays_that_cannot_be_one_index_are_refused(passages_and_queries):
+    terms, postings, frequencies, starts = LexicalIndex(passages_and_queries[0][:50]).arrays()
+    for damaged in ((terms[:-1], postings, frequencies, starts, 50), (terms, postings[:-1], frequencies, starts, 50),
+                    (terms, postings, frequencies, starts[::-1].copy(), 50), (terms, postings, frequencies, starts, 3),
+                    (terms, postings.astype(np.int64), frequencies, starts, 50), ([*terms[:-1], terms[0]], postings,
+                                                                                  frequencies, starts, 50)):
+        with pytest.raises(ValueError):
+            LexicalIndex.stored(*damaged)

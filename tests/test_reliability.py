@@ -2,6 +2,7 @@
 docs/RELIABILITY.md lists every case with its outcome."""
 import ast
 import errno
+import io
 import json
 import os
 import random
@@ -298,7 +299,8 @@ def test_missing_index_folder_is_built(fixture_settings, caplog):
     assert f"rebuilding the index: no index in {fixture_settings.index_dir}" in caplog.text
     assert (current_build(fixture_settings) / "manifest.json").is_file()
     assert sorted(p.name for p in current_build(fixture_settings).iterdir()) == [
-        "dense.faiss", "keys.npy", "manifest.json", "passages.jsonl", "sentences.npy", "vectors.npy"]
+        "dense.faiss", "figures.json", "frequencies.npy", "keys.npy", "manifest.json", "passages.jsonl", "postings.npy",
+        "sentences.npy", "starts.npy", "terms.json", "vectors.npy", "words.json"]
 
 
 def test_corpus_change_after_build_is_never_answered_from_the_old_index(fixture_settings):
@@ -378,8 +380,8 @@ def test_saving_into_a_read_only_folder_is_a_clear_error(fixture_settings, read_
         save(build(fixture_settings, WordHashEncoder()), fixture_settings.index_dir)
 
 
-FILES_WRITTEN = ["passages.jsonl", "dense.faiss", "vectors.npy", "sentences.npy", "keys.npy", "manifest.json",
-                 "CURRENT"]
+FILES_WRITTEN = ["passages.jsonl", "dense.faiss", "vectors.npy", "sentences.npy", "keys.npy", "postings.npy",
+                 "frequencies.npy", "starts.npy", "terms.json", "words.json", "figures.json", "manifest.json", "CURRENT"]
 
 
 @pytest.fixture
@@ -388,11 +390,13 @@ def disk_fills_at(monkeypatch):
     def fill(name):
         real = store._write
 
-        def write(path, data):
+        def write(path, writer):
             if path.name == name:
-                real(path, data[: len(data) // 2])
+                data = io.BytesIO()
+                writer(data)
+                real(path, lambda f: f.write(data.getvalue()[: len(data.getvalue()) // 2]))
                 raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
-            real(path, data)
+            return real(path, writer)
         monkeypatch.setattr(store, "_write", write)
     return fill
 
@@ -639,6 +643,22 @@ def delete_keys(folder):
     (folder / "keys.npy").unlink()
 
 
+def posting_past_the_last_passage(postings):
+    return postings + len(postings)
+
+
+def terms_as_an_object(data):
+    return b'{"terms": ' + data + b"}"
+
+
+def figure_past_the_last_passage(data):
+    return json.dumps({"killed": [0, 10**6]}).encode()
+
+
+def words_without_stems(data):
+    return json.dumps({"words": json.loads(data)["words"]}).encode()
+
+
 TEXT_OF = "passage alpha#p1 is not the text of its document in the corpus"
 LINE_1 = "passages.jsonl line 1"
 SHAPES = [
@@ -669,6 +689,11 @@ SHAPES = [
     (rewrite_array("vectors.npy", vectors_as_float64), "vectors.npy does not match passages.jsonl"),
     (rewrite_array("keys.npy", keys_one_short), "keys.npy does not match passages.jsonl"),
     (delete_keys, "keys.npy is missing or unreadable"),
+    (rewrite_array("postings.npy", posting_past_the_last_passage), "the BM25 postings (terms.json, postings.npy, "
+     "frequencies.npy, starts.npy) cannot be used: the postings are not grouped by term, each in the passages"),
+    (rewrite_bytes("terms.json", terms_as_an_object), "terms.json is not a list of terms"),
+    (rewrite_bytes("figures.json", figure_past_the_last_passage), "figures.json does not match passages.jsonl"),
+    (rewrite_bytes("words.json", words_without_stems), "words.json is not an object with stems and words"),
 ]
 
 

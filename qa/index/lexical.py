@@ -69,10 +69,43 @@ class LexicalIndex:
             self.postings[destination], self.frequencies[destination] = rows, counts
             filled += block_df
         self.starts = np.concatenate([[0], np.cumsum(df)])
-        self.average_length = avgdl = sum(lengths) / self.size
+        self._derive(np.frombuffer(lengths, dtype=np.int64))
+
+    @classmethod
+    def stored(cls, terms: list[str], postings: np.ndarray, frequencies: np.ndarray, starts: np.ndarray, size: int,
+               variant: str = "plus", k1: float = 1.2, b: float = 0.75) -> LexicalIndex:
+        """The index of `size` passages whose `terms` (in id order), postings, frequencies and starts these are, as
+        saved with a build: the passages are not tokenised again. ValueError when the arrays cannot be one index."""
+        if variant not in VARIANTS:
+            raise ValueError(f"unknown BM25 variant {variant!r}; choose one of {', '.join(VARIANTS)}")
+        if (postings.dtype != np.int32 or frequencies.dtype not in (np.uint16, np.int32) or starts.dtype != np.int64
+                or postings.ndim != 1 or postings.shape != frequencies.shape or starts.shape != (len(terms) + 1,)
+                or len(set(terms)) != len(terms) or not all(isinstance(t, str) for t in terms) or size < 1):
+            raise ValueError("the postings' arrays do not fit together")
+        if (starts[0] != 0 or starts[-1] != len(postings) or np.any(np.diff(starts) < 1)
+                or (len(postings) and (postings.min() < 0 or postings.max() >= size or frequencies.min() < 1))):
+            raise ValueError("the postings are not grouped by term, each in the passages")
+        self = cls.__new__(cls)
+        self.variant, self.k1, self.b = variant, k1, b
+        self.vocabulary = {t: i for i, t in enumerate(terms)}
+        self.postings, self.frequencies, self.starts = postings, frequencies, starts
+        # A passage's length is the sum of its terms' frequencies: exact in float64 below 2**53.
+        lengths = np.bincount(postings, weights=frequencies, minlength=size).astype(np.int64)
+        self.size = size
+        self._derive(lengths)
+        return self
+
+    def arrays(self) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
+        """What stored() takes back besides the size: the terms in id order, postings, frequencies, starts."""
+        return list(self.vocabulary), self.postings, self.frequencies, self.starts
+
+    def _derive(self, lengths: np.ndarray) -> None:
+        """What scoring needs besides the postings, from the passages' lengths in tokens."""
+        b = self.b
+        self.average_length = avgdl = int(lengths.sum()) / self.size
         # rank-bm25's length normalisation, 1 - b + b * |d| / avgdl, once per passage.
-        self.length_norm = 1 - b + b * np.frombuffer(lengths, dtype=np.int64) / avgdl
-        self.idf = self._idf(df.tolist())
+        self.length_norm = 1 - b + b * lengths / avgdl
+        self.idf = self._idf(np.diff(self.starts).tolist())
         self.champions = self.size > SCORE_ALL_MAX
         # A champion term's list is champion_rows[champion_starts[t]:champion_starts[t + 1]] (empty for other terms).
         self.champion_starts = np.zeros(len(self.vocabulary) + 1, dtype=np.int64)

@@ -15,18 +15,21 @@ import re
 import shutil
 import tempfile
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import faiss
 import numpy as np
 
+import qa.corpus.figures
 import qa.corpus.passages
 import qa.corpus.text
+import qa.index.figures
+import qa.index.words
 from qa.config import Settings
 from qa.corpus.documents import Document, corpus_checksum, corpus_documents, load_corpus
 from qa.corpus.passages import PassageRecord, split_document
@@ -43,7 +46,7 @@ from qa.index.table import Malformed, PassageTable
 from qa.index.words import CorpusWords
 
 log = logging.getLogger("qa")
-FORMAT_VERSION = 4  # 4: keys.npy (qa/index/cache.py); JSON Lines with U+2028, U+2029 and U+0085 escaped
+FORMAT_VERSION = 5  # 5: the BM25 postings, corpus words and figure passages saved; 4: keys.npy (qa/index/cache.py)
 BUILD_NAME = re.compile(r"^build-[A-Za-z0-9_]+$")
 # Characters that str.splitlines() and some JSON Lines readers take for line ends: written as \u escapes, so that a
 # passages.jsonl line is always one line, whichever way it is read.
@@ -89,16 +92,44 @@ def _passage_line(passage: PassageRecord) -> str:
     return line + "\n"
 
 
+def _strings(value: object, what: str) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(x, str) for x in value):
+        raise Malformed(f"is not a list of {what}")
+    return value
+
+
+def _read_words(value: object) -> CorpusWords:
+    if not isinstance(value, dict) or set(value) != {"stems", "words"}:
+        raise Malformed("is not an object with stems and words")
+    return CorpusWords(frozenset(_strings(value["stems"], "stems")), frozenset(_strings(value["words"], "words")))
+
+
+def _read_figures(value: object) -> FigurePassages:
+    if not isinstance(value, dict) or not all(
+            isinstance(rows, list) and all(isinstance(i, int) and not isinstance(i, bool) for i in rows)
+            for rows in value.values()):
+        raise Malformed("is not an object of passage rows by measure")
+    return FigurePassages({m: np.array(rows, dtype=np.int64) for m, rows in value.items()})
+
+
 # Each index file and how it is read (never with pickle): from its bytes, or, for a vector file too large to hold in
-# memory, from its path row by row (qa/rows.py).
+# memory (ROW_FILES), from its path row by row (qa/rows.py).
 READERS = {
     "passages.jsonl": lambda data, _: _read_passages(data),
     "dense.faiss": lambda data, _: faiss.deserialize_index(np.frombuffer(data, dtype=np.uint8)),
     "vectors.npy": lambda data, limit: _read_npy(data, limit),
     "sentences.npy": lambda data, limit: _read_npy(data, limit),
     "keys.npy": lambda data, limit: _read_npy(data, limit),
+    # BM25 (qa/index/lexical.py, LexicalIndex.arrays): saved, so that opening an index tokenises no passage.
+    "terms.json": lambda data, _: _strings(json.loads(data), "terms"),
+    "postings.npy": lambda data, _: _read_npy(data, 0),
+    "frequencies.npy": lambda data, _: _read_npy(data, 0),
+    "starts.npy": lambda data, _: _read_npy(data, 0),
+    "words.json": lambda data, _: _read_words(json.loads(data)),
+    "figures.json": lambda data, _: _read_figures(json.loads(data)),
 }
 FILES = tuple(READERS)
+ROW_FILES = ("vectors.npy", "sentences.npy", "keys.npy")
 
 
 @dataclass
@@ -134,10 +165,11 @@ def _versions() -> dict[str, str]:
 
 @functools.cache
 def code_version() -> str:
-    """sha256 of the code that turns documents into indexed passages and tokens: a change to how text is split or
-    tokenised makes a saved index stale, as a change of its settings does."""
+    """sha256 of the code that turns documents into indexed passages and tokens, and of what the index saves about
+    them (the corpus's words, the passages giving figures): a change to it makes a saved index stale, as a change of
+    its settings does."""
     digest = hashlib.sha256()
-    for module in (qa.corpus.text, qa.corpus.passages):
+    for module in (qa.corpus.text, qa.corpus.passages, qa.corpus.figures, qa.index.words, qa.index.figures):
         digest.update(Path(module.__file__ or "").read_bytes())
     return digest.hexdigest()
 
@@ -219,12 +251,22 @@ def _words(passages: list[PassageRecord], documents: dict[str, Document]) -> Cor
     return CorpusWords.of((p.text for p in passages), documents.values())
 
 
-def _write(path: Path, data: bytes) -> None:
-    """Write `data` and flush it to disk, so that a build is complete on disk before CURRENT names it."""
+def _write(path: Path, write: Callable[[BinaryIO], object]) -> str:
+    """Write a file with `write(file)` and flush it to disk, so that a build is complete on disk before CURRENT names
+    it. Returns its sha256, read back in chunks: no file is held in memory a second time to be written or hashed."""
     with open(path, "wb") as f:
-        f.write(data)
+        write(f)
         f.flush()
         os.fsync(f.fileno())
+    return _sha256_chunked(path)
+
+
+def _json(value: object) -> bytes:
+    return json.dumps(value, ensure_ascii=False).encode("utf-8")
+
+
+def _save_npy(f: BinaryIO, array: np.ndarray | Rows) -> None:
+    np.save(f, np.asarray(array), allow_pickle=False)  # a Rows is read whole only as its own file is written
 
 
 def _sync_folder(path: Path) -> None:
@@ -233,12 +275,6 @@ def _sync_folder(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
-
-
-def _npy_bytes(array: np.ndarray) -> bytes:
-    buffer = io.BytesIO()
-    np.save(buffer, array, allow_pickle=False)
-    return buffer.getvalue()
 
 
 @contextmanager
@@ -281,16 +317,21 @@ def _save_locked(index: Index, index_dir: Path) -> Path:
     try:
         if index.keys is None:
             raise ValueError("only an index made by build() can be saved: it has no vector keys")
-        files = {"passages.jsonl": "".join(map(_passage_line, index.passages)).encode("utf-8"),
-                 "dense.faiss": faiss.serialize_index(index.dense).tobytes(),
-                 "vectors.npy": _npy_bytes(np.asarray(index.vectors)),
-                 "sentences.npy": _npy_bytes(np.asarray(index.sentence_vectors)),
-                 "keys.npy": _npy_bytes(np.asarray(index.keys))}
-        for name, data in files.items():
-            _write(build_dir / name, data)
-        index.manifest["files"] = {name: hashlib.sha256(data).hexdigest() for name, data in files.items()}
-        _write(build_dir / "manifest.json", (json.dumps(index.manifest, indent=2) + "\n").encode())
-        _write(build_dir / "CURRENT", (build_dir.name + "\n").encode())
+        terms, postings, frequencies, starts = index.lexical.arrays()
+        arrays = {"vectors.npy": index.vectors, "sentences.npy": index.sentence_vectors, "keys.npy": index.keys,
+                  "postings.npy": postings, "frequencies.npy": frequencies, "starts.npy": starts}
+        writers: dict[str, Callable[[BinaryIO], object]] = {
+            "passages.jsonl": lambda f: f.writelines(_passage_line(p).encode("utf-8") for p in index.passages),
+            "dense.faiss": lambda f: faiss.write_index(index.dense, faiss.PyCallbackIOWriter(f.write)),  # type: ignore[attr-defined]
+            **{name: functools.partial(_save_npy, array=array) for name, array in arrays.items()},
+            "terms.json": lambda f: f.write(_json(terms)),
+            "words.json": lambda f: f.write(_json({"stems": sorted(index.words.stems),
+                                                   "words": sorted(index.words.words)})),
+            "figures.json": lambda f: f.write(_json({m: r.tolist() for m, r in index.figures.by_measure.items()}))}
+        index.manifest["files"] = {name: _write(build_dir / name, write) for name, write in writers.items()}
+        manifest = (json.dumps(index.manifest, indent=2) + "\n").encode()
+        _write(build_dir / "manifest.json", lambda f: f.write(manifest))
+        _write(build_dir / "CURRENT", lambda f: f.write((build_dir.name + "\n").encode()))
         _sync_folder(build_dir)
         os.replace(build_dir / "CURRENT", index_dir / "CURRENT")
     except BaseException as exc:
@@ -331,7 +372,7 @@ def _read_checked(build_dir: Path, manifest: dict, index_dir: Path, in_memory_by
     for name in names:
         path = build_dir / name
         try:
-            if name.endswith(".npy") and path.stat().st_size > in_memory_bytes:
+            if name in ROW_FILES and path.stat().st_size > in_memory_bytes:
                 data[name], digest = path, _sha256_chunked(path)
             else:
                 content = path.read_bytes()
@@ -373,6 +414,8 @@ def _mismatch(parsed: dict, manifest: dict, documents: dict[str, Document], dim:
             return f"passage {p.passage_id} is not the text of its document in the corpus"
     if {p.doc_id for p in passages} != set(documents):
         return "the passages do not cover the corpus documents"
+    if any(len(r) and (r.min() < 0 or r.max() >= n) for r in parsed["figures.json"].by_measure.values()):
+        return "figures.json does not match passages.jsonl"
     return None
 
 
@@ -422,9 +465,16 @@ def load(settings: Settings, encoder: Encoder) -> Index:
         table = PassageTable.of(passages, documents)
     except Malformed as exc:
         raise StaleIndex(f"passages.jsonl {exc}", index_dir) from None
+    terms, postings, frequencies, starts = (parsed[name] for name in ("terms.json", "postings.npy", "frequencies.npy",
+                                                                      "starts.npy"))
+    try:
+        lexical = LexicalIndex.stored(terms, postings, frequencies, starts, len(passages), settings.bm25_variant,
+                                      settings.bm25_k1, settings.bm25_b)
+    except ValueError as exc:
+        raise StaleIndex(f"the BM25 postings (terms.json, postings.npy, frequencies.npy, starts.npy) cannot be used: "
+                         f"{exc}", index_dir) from None
     return Index(documents, table, parsed["dense.faiss"], parsed["vectors.npy"], parsed["sentences.npy"],
-                 table.span_offsets, _lexical(passages, documents, settings), manifest, _words(passages, documents),
-                 FigurePassages.of(table, documents), parsed["keys.npy"])
+                 table.span_offsets, lexical, manifest, parsed["words.json"], parsed["figures.json"], parsed["keys.npy"])
 
 
 def previous_vectors(settings: Settings, encoder: Encoder) -> VectorSource | None:
