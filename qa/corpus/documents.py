@@ -35,17 +35,8 @@ class _Refused(yaml.YAMLError):
     """YAML that is valid but not accepted in front matter; the message says what to change."""
 
 
-class _Loader(yaml.SafeLoader):
-    """Safe YAML that keeps dates as written, so that an impossible date is reported with its field's name. Anchors
-    and aliases are refused before anything is built (ten nested aliases make a billion strings), and so is a key
-    given twice (YAML would silently keep the last value)."""
-
-    def compose_node(self, parent, index):
-        event = self.peek_event()
-        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
-            line = event.start_mark.line + 1
-            raise _Refused(f"uses an anchor or alias (&name or *name, line {line}); write each value out in full")
-        return super().compose_node(parent, index)
+class _Fields(yaml.constructor.SafeConstructor):
+    """Refuses a key given twice (YAML would silently keep the last value)."""
 
     def construct_mapping(self, node, deep=False):
         seen: dict = {}
@@ -61,7 +52,30 @@ class _Loader(yaml.SafeLoader):
         return super().construct_mapping(node, deep)
 
 
-_Loader.yaml_implicit_resolvers = {
+class _Loader(_Fields, yaml.SafeLoader):
+    """Safe YAML that keeps dates as written, so that an impossible date is reported with its field's name. Anchors
+    and aliases are refused before anything is built (ten nested aliases make a billion strings), and so is a key
+    given twice."""
+
+    def compose_node(self, parent, index):
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            line = event.start_mark.line + 1
+            raise _Refused(f"uses an anchor or alias (&name or *name, line {line}); write each value out in full")
+        return super().compose_node(parent, index)
+
+
+class _FastLoader(_Fields, getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """libyaml's parser, several times as fast on front matter. It composes in C, where _Loader's check for anchors
+    cannot run, so it reads only text without FAST_YAML_UNSAFE; any error is reported by _Loader, as before."""
+
+
+# No anchor or alias can be written without '&' or '*'. With a tab, a '?' or a byte-order mark, libyaml and PyYAML
+# can read the same text differently (a differential test of 2,600 edited front matters found those three).
+FAST_YAML_UNSAFE = "&*\t?\ufeff"
+
+
+_Loader.yaml_implicit_resolvers = _FastLoader.yaml_implicit_resolvers = {
     first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
 
@@ -353,6 +367,11 @@ def read_optional(folder: Path, name: str, settings: Settings | None = None) -> 
 def load_yaml(text: str, where: str) -> object:
     """YAML as the corpus reads it: no anchors or aliases, no key twice, dates kept as written. `where` names the
     text in messages ('alpha.md: front matter', 'collection.yaml')."""
+    if not any(c in text for c in FAST_YAML_UNSAFE):
+        try:
+            return yaml.load(text, Loader=_FastLoader)
+        except (yaml.YAMLError, RecursionError):
+            pass  # reported by _Loader below
     try:
         return yaml.load(text, Loader=_Loader)
     except _Refused as exc:
