@@ -71,7 +71,8 @@ class _FastLoader(_Fields, getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # ty
 
 
 # No anchor or alias can be written without '&' or '*'. With a tab, a '?' or a byte-order mark, libyaml and PyYAML
-# can read the same text differently (a differential test of 2,600 edited front matters found those three).
+# can read the same text differently: two differential runs over 5,292 randomly edited front matters found those
+# three, and a third run of 15,820 without them found no difference.
 FAST_YAML_UNSAFE = "&*\t?\ufeff"
 
 
