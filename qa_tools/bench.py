@@ -18,6 +18,7 @@ import time
 import urllib.request
 from array import array
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import replace
 from itertools import accumulate, chain
 from pathlib import Path
@@ -392,6 +393,26 @@ def _vocabulary(size: int) -> list[str]:
     return words + [f"zz{i}" for i in range(size - len(words))]
 
 
+def _word_classes(words: list[str], stem: bool) -> tuple[np.ndarray, list[str]]:
+    """For each vocabulary word, the id of its content stem (-1 for a stop word) or of its bare form, as CorpusWords
+    reads them (a word of the vocabulary is one token), and the forms by id."""
+    from qa.corpus.text import tokenize
+    from qa.index.words import bare
+
+    ids: dict[str, int] = {}
+    forms: list[str | None] = [next(iter(tokenize(w, stem=True, stopwords=True)), None) if stem else bare(w)
+                               for w in words]
+    return np.array([-1 if f is None else ids.setdefault(f, len(ids)) for f in forms], dtype=np.int64), list(ids)
+
+
+def _named(names: list[str], documents: np.ndarray) -> dict[str, int]:
+    return {names[k]: int(documents[k]) for k in np.flatnonzero(documents).tolist()}
+
+
+def _add(a: Mapping[str, int], b: Mapping[str, int]) -> dict[str, int]:
+    return dict(Counter(a) + Counter(b))
+
+
 def _unit(rng: np.random.Generator, rows: int, dim: int = 384) -> np.ndarray:
     v = rng.random((rows, dim), dtype=np.float32) - np.float32(0.5)  # uniform in a cube, then onto the sphere
     v /= np.linalg.norm(v, axis=1, keepdims=True)
@@ -480,17 +501,21 @@ def build_generated(n: int, work: Path, settings: Settings, seed: int = 0, pool:
     shelf = Shelf(settings.in_memory_bytes, work)
     starts, ends = np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64)
     spans, counts = array("i"), array("i")
-    used = np.zeros(len(words), dtype=bool)
+    # Each word's and stem's number of documents, as CorpusWords counts them (a document's distinct words at its end).
+    (stem_ids, stem_names), (bare_ids, bare_names) = _word_classes(words, True), _word_classes(words, False)
+    stem_documents = np.zeros(len(stem_names), dtype=np.int64)
+    word_documents = np.zeros(len(bare_names), dtype=np.int64)
+    in_document: list[np.ndarray] = []
 
     def generate():
         texts: list[str] = []  # the current document's passages
         for first in range(0, n, chunk):
             sizes = rng.choice(lengths, min(chunk, n - first))
             ids = np.searchsorted(cdf, rng.random(int(sizes.sum())))
-            used[ids] = True
             ends_of = np.cumsum(sizes)
             for i, (size, end) in enumerate(zip(sizes.tolist(), ends_of.tolist())):
                 chosen = ids[end - size:end].tolist()
+                in_document.append(ids[end - size:end])
                 tokens = [words[t] for t in chosen]
                 text = " ".join(tokens)
                 pos = [0, *accumulate(word_chars[t] for t in chosen)]
@@ -502,6 +527,11 @@ def build_generated(n: int, work: Path, settings: Settings, seed: int = 0, pool:
                 starts[number], ends[number] = offset, offset + len(text)
                 texts.append(text)
                 if number % per_doc == per_doc - 1 or number == n - 1:
+                    used = np.concatenate(in_document)
+                    in_document.clear()
+                    stems = np.unique(stem_ids[used])
+                    stem_documents[stems[stems >= 0]] += 1
+                    word_documents[np.unique(bare_ids[used])] += 1
                     doc_id = doc_ids[number // per_doc]
                     shelf.add(Document(doc_id, f"Generated {doc_id}", "generated", None, (), None, None,
                                        "\n\n".join(texts)))
@@ -513,8 +543,11 @@ def build_generated(n: int, work: Path, settings: Settings, seed: int = 0, pool:
     table = PassageTable(documents, doc_ids, (np.arange(n) // per_doc).astype(np.int32), starts, ends,
                          np.frombuffer(spans, dtype=np.int32).reshape(-1, 2),
                          np.concatenate([[0], np.cumsum(np.frombuffer(counts, dtype=np.int32), dtype=np.int64)]))
-    # Every passage is words of the vocabulary joined by spaces, so its words are the vocabulary's words it used.
-    corpus_words = CorpusWords.of([" ".join(w for w, u in zip(words, used.tolist()) if u)], documents.values())
+    # Every passage is words of the vocabulary joined by spaces, so its words are the vocabulary's words it used,
+    # counted above; what each document states about itself is counted by CorpusWords.
+    stated = CorpusWords.of((doc, ()) for doc in documents.values())
+    corpus_words = CorpusWords(_add(stated.stems, _named(stem_names, stem_documents)),
+                               _add(stated.words, _named(bare_names, word_documents)))
     generated = LikeMiniLM(pool, rng) if pool is not None else (lambda rows: _unit(rng, rows))
     dense = dense_index(384, n, settings)
     blocks = [generated(min(n, 200_000))]
@@ -684,8 +717,12 @@ def scale_worker(n: int, runs: int, settings: Settings) -> dict:
                + lex.length_norm.nbytes + index.sentence_offsets.nbytes)
         peak, rss = status_mb("self", "VmHWM:"), status_mb("self", "VmRSS:")
         recall = dense_recall(index, InProcess(index, settings.ivf_probes), questions[:30], vectors[:30], settings)
+        bm25 = bm25_recall(index, questions[:30], settings)
+        del qa  # its tables of the corpus: the update below is timed as a refresh makes it, beside the served index
+        update_ms = _inprocess_update_ms(index, settings, encoder)
         return {"dense_index": type(index.dense).__name__, "recall_at_10": recall, "passages": n,
-                "bm25_recall_at_10": bm25_recall(index, questions[:30], settings),
+                "update_one_document_ms": update_ms, "update_peak_rss_mb": status_mb("self", "VmHWM:"),
+                "bm25_recall_at_10": bm25,
                 "sentences": len(index.sentence_vectors), "generate_s": built_s, "generate_peak_rss_mb": built_peak,
                 "open_s": opened_s, "ask_p50_ms": _row(p50), "ask_p95_ms": _row(p95), "search": search, "rank": ranked,
                 "rss_mb": rss, "peak_rss_mb": peak, "ram_index_bytes_per_passage": ram / n,
@@ -737,7 +774,9 @@ def backend_worker(backend: str, n: int, runs: int, settings: Settings) -> dict:
         timings = rank_times(searched, questions, vectors, settings, runs)
         hits = dense_recall(index, searcher, questions[:30], vectors[:30], settings)
         update_ms = None
-        if engine is not None:  # one document missing from the engine: sync writes it alone
+        if engine is None:  # one document removed and one added, as the live refresh applies them
+            update_ms = _inprocess_update_ms(index, settings, encoder)
+        else:  # one document missing from the engine: sync writes it alone
             engine.client.delete(PASSAGES, filter=_among(["gen5"]))
             engine.client.delete(DOCUMENTS, filter=_among(["gen5"]))
             t = time.perf_counter()
@@ -748,6 +787,22 @@ def backend_worker(backend: str, n: int, runs: int, settings: Settings) -> dict:
         return {"backend": backend, "passages": n, "engine_build_s": build_s, "update_one_document_ms": update_ms,
                 "rank": timings, "recall_at_10": hits, "rss_mb": status_mb("self", "VmRSS:"),
                 "peak_rss_mb": status_mb("self", "VmHWM:"), "disk_mb": _dir_bytes(Path(tmp)) / 2**20}
+
+
+def _inprocess_update_ms(index, settings: Settings, encoder) -> float:
+    """Milliseconds for qa/index/update.py to make the index of the corpus with one document removed (from the
+    middle) and one added (a seed article, encoded), from `index`."""
+    from qa.corpus.documents import load_corpus
+    from qa.index.update import spliced
+
+    documents = list(index.documents.values())
+    del documents[len(documents) // 2]
+    documents.append(replace(load_corpus(settings.corpus_dir)[0], id="added"))
+    t = time.perf_counter()
+    after = spliced(index, documents, index.manifest, None, settings, encoder)
+    ms = (time.perf_counter() - t) * 1000
+    assert after is not None and len(after.documents) == len(index.documents)
+    return ms
 
 
 def bench_backends(sizes: list[int], runs: int, params: list[str], config: Path | None) -> list[dict]:
@@ -917,7 +972,9 @@ def format_scale_row(row: dict) -> list[str]:
             f"  {'':>9}            dense {row['dense_index']}, top-10 recall vs exact {row['recall_at_10']:.3f}; "
             f"index {row['ram_index_bytes_per_passage']:,.0f} B/passage in RAM (dense codes, postings) + "
             f"{row['disk_vector_bytes_per_passage']:,.0f} B/passage of vectors on disk, read per question; "
-            f"BM25 candidates' top-10 recall vs exact {row['bm25_recall_at_10']:.3f}"]
+            f"BM25 candidates' top-10 recall vs exact {row['bm25_recall_at_10']:.3f}",
+            f"  {'':>9}            one document removed and one added, without a rebuild (qa/index/update.py): "
+            f"{row['update_one_document_ms'] / 1000:.1f} s, peak RSS by then {row['update_peak_rss_mb']:,.0f} MB"]
 
 
 def format_search(rows: list[dict]) -> list[str]:

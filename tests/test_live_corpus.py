@@ -70,15 +70,15 @@ def all_three(settings):
 # (change, a question, what its answer must quote after the change, what it must never quote, the log line)
 CHANGES = [
     (add, "What did doctors at the hospital say?", "treated dozens of wounded", None,
-     "corpus changed: 1 added (gamma.md); rebuilt (2 texts encoded, 12 reused; saved)"),
+     "corpus changed: 1 added (gamma.md); updated (2 texts encoded, 12 reused; saved)"),
     (remove, INVESTIGATION, None, "The government opened",
-     "corpus changed: 1 removed (beta.md); rebuilt (0 texts encoded, 8 reused; saved)"),
+     "corpus changed: 1 removed (beta.md); updated (0 texts encoded, 8 reused; saved)"),
     (edit_in_place, INVESTIGATION, "The government closed the investigation", "opened an investigation",
-     "corpus changed: 1 edited (beta.md); rebuilt (2 texts encoded, 10 reused; saved)"),
+     "corpus changed: 1 edited (beta.md); updated (2 texts encoded, 10 reused; saved)"),
     (edit_by_rename, INVESTIGATION, "The government closed the investigation", "opened an investigation",
-     "corpus changed: 1 edited (beta.md); rebuilt (2 texts encoded, 10 reused; saved)"),
+     "corpus changed: 1 edited (beta.md); updated (2 texts encoded, 10 reused; saved)"),
     (all_three, INVESTIGATION, "The government closed the investigation", "Police fired",
-     "corpus changed: 1 added (gamma.md), 1 removed (alpha.md), 1 edited (beta.md); rebuilt (4 texts encoded, "
+     "corpus changed: 1 added (gamma.md), 1 removed (alpha.md), 1 edited (beta.md); updated (4 texts encoded, "
      "2 reused; saved)"),
 ]
 
@@ -238,13 +238,13 @@ def test_asks_during_a_rebuild_wait_for_it_then_are_refused(settings, monkeypatc
     corpus_wait_seconds it is refused with a message, and once the swap is done answers quote the new words."""
     qa = QA(replace(settings, corpus_wait_seconds=0.2), WordHashEncoder())
     release, building = threading.Event(), threading.Event()
-    real_build = store.build
+    real_update = live.updated
 
-    def slow_build(*args, **kwargs):
+    def slow_update(*args, **kwargs):
         building.set()
         release.wait(10)
-        return real_build(*args, **kwargs)
-    monkeypatch.setattr(store, "build", slow_build)
+        return real_update(*args, **kwargs)
+    monkeypatch.setattr(live, "updated", slow_update)
     edit_by_rename(settings)
     first: list = []
     noticing = threading.Thread(target=lambda: first.append(qa.ask(INVESTIGATION, 1)))

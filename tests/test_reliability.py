@@ -299,8 +299,8 @@ def test_missing_index_folder_is_built(fixture_settings, caplog):
     assert f"rebuilding the index: no index in {fixture_settings.index_dir}" in caplog.text
     assert (current_build(fixture_settings) / "manifest.json").is_file()
     assert sorted(p.name for p in current_build(fixture_settings).iterdir()) == [
-        "dense.faiss", "figures.json", "frequencies.npy", "keys.npy", "manifest.json", "passages.jsonl", "postings.npy",
-        "sentences.npy", "starts.npy", "terms.json", "vectors.npy", "words.json"]
+        "dense.faiss", "figures.json", "files.json", "frequencies.npy", "keys.npy", "manifest.json", "passages.jsonl",
+        "postings.npy", "sentences.npy", "starts.npy", "terms.json", "vectors.npy", "words.json"]
 
 
 def test_corpus_change_after_build_is_never_answered_from_the_old_index(fixture_settings):
@@ -381,7 +381,8 @@ def test_saving_into_a_read_only_folder_is_a_clear_error(fixture_settings, read_
 
 
 FILES_WRITTEN = ["passages.jsonl", "dense.faiss", "vectors.npy", "sentences.npy", "keys.npy", "postings.npy",
-                 "frequencies.npy", "starts.npy", "terms.json", "words.json", "figures.json", "manifest.json", "CURRENT"]
+                 "frequencies.npy", "starts.npy", "terms.json", "words.json", "figures.json", "files.json", "manifest.json",
+                 "CURRENT"]
 
 
 @pytest.fixture
@@ -659,6 +660,21 @@ def words_without_stems(data):
     return json.dumps({"words": json.loads(data)["words"]}).encode()
 
 
+def words_counted_by_text(data):
+    words = json.loads(data)
+    return json.dumps({"stems": {w: "many" for w in words["stems"]}, "words": words["words"]}).encode()
+
+
+def file_without_its_digest(data):
+    return json.dumps([[name, documents] for name, _, documents in json.loads(data)]).encode()
+
+
+def file_one_document_short(data):
+    files = json.loads(data)
+    files[0][2] += 1
+    return json.dumps(files).encode()
+
+
 TEXT_OF = "passage alpha#p1 is not the text of its document in the corpus"
 LINE_1 = "passages.jsonl line 1"
 SHAPES = [
@@ -694,6 +710,10 @@ SHAPES = [
     (rewrite_bytes("terms.json", terms_as_an_object), "terms.json is not a list of terms"),
     (rewrite_bytes("figures.json", figure_past_the_last_passage), "figures.json does not match passages.jsonl"),
     (rewrite_bytes("words.json", words_without_stems), "words.json is not an object with stems and words"),
+    (rewrite_bytes("words.json", words_counted_by_text), "words.json does not count the documents of its stems"),
+    (rewrite_bytes("files.json", file_without_its_digest), "files.json is not a list of files, each a name, a sha256 "
+                                                           "and a number of documents"),
+    (rewrite_bytes("files.json", file_one_document_short), "files.json does not match the corpus documents"),
 ]
 
 

@@ -129,7 +129,7 @@ def test_bench_backends_runs_on_a_small_generated_corpus():
     rows = bench.bench_backends([2_000], 1, [], None)
     assert [(r["backend"], r["passages"]) for r in rows] == [("inprocess", 2_000), ("milvus", 2_000)]
     assert all(r["recall_at_10"] == 1.0 for r in rows)  # both search exactly at this size
-    assert rows[0]["update_one_document_ms"] is None and rows[1]["update_one_document_ms"] > 0
+    assert all(r["update_one_document_ms"] > 0 for r in rows)  # in-process: qa/index/update.py; Milvus: its sync
     text = "\n".join(bench.format_backends(rows))
     assert "milvus" in text and "2,000" in text
 

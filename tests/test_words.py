@@ -12,11 +12,29 @@ TRICKY = ["İstanbul's ÉCOLE; the officers’ trial", "Zhanaozen’s strikers' 
 
 def test_corpus_words_are_every_texts_tokens_and_words_as_written():
     documents = load_corpus(ROOT / "corpus")
-    texts = [p.text for d in documents for p in split_document(d, 30)] + TRICKY
-    found = CorpusWords.of(texts, documents)
-    assert found.stems == {t for text in texts for t in tokenize(text, stem=True, stopwords=True)}
-    stated = [" ".join([d.title, d.publisher, *d.authors, d.comment_author or "", d.comment_location or ""])
-              for d in documents]
-    assert found.words == {w for text in texts + stated for w in bare_words(text)}
-    assert {"i\u0307stanbul", "won't", "zhanaozen", "ǆemal", "straße"} <= found.words  # lower case, apostrophes as '
-    assert {"stanbul", "école", "won't", "zhanaozen"} <= found.stems  # 'İ' lowers to 'i' and a combining dot
+    texts = {d.id: [p.text for p in split_document(d, 30)] for d in documents}
+    texts[documents[0].id] += TRICKY
+    found = CorpusWords.of((d, texts[d.id]) for d in documents)
+    every = [t for d in documents for t in texts[d.id]]
+    assert found.stems.keys() == {t for text in every for t in tokenize(text, stem=True, stopwords=True)}
+    stated = {d.id: " ".join([d.title, d.publisher, *d.authors, d.comment_author or "", d.comment_location or ""])
+              for d in documents}
+    assert found.words.keys() == {w for text in every + list(stated.values()) for w in bare_words(text)}
+    assert {"i\u0307stanbul", "won't", "zhanaozen", "ǆemal", "straße"} <= found.words.keys()  # lower case, apostrophes as '
+    assert {"stanbul", "école", "won't", "zhanaozen"} <= found.stems.keys()  # 'İ' lowers to 'i' and a combining dot
+    # Each counts the documents that say it.
+    for word in ("zhanaozen", "won't", "amnesty"):
+        assert found.words[word] == sum(word in bare_words(" ".join([*texts[d.id], stated[d.id]])) for d in documents)
+    assert found.stems["zhanaozen"] == sum(any("zhanaozen" in tokenize(t) for t in texts[d.id]) for d in documents)
+
+
+def test_a_documents_words_are_taken_off_when_it_goes():
+    documents = load_corpus(ROOT / "corpus")
+    texts = {d.id: [p.text for p in split_document(d, 30)] for d in documents}
+    texts[documents[-1].id] += ["Only this one says quetzalcoatl."]
+    everything = CorpusWords.of((d, texts[d.id]) for d in documents)
+    without_last = CorpusWords.of((d, texts[d.id]) for d in documents[:-1])
+    last = [(documents[-1], texts[documents[-1].id])]
+    assert everything.changed(last, []) == without_last
+    assert without_last.changed([], last) == everything
+    assert "quetzalcoatl" in everything.words and "quetzalcoatl" not in without_last.words

@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from qa.answer.confidence import Calibration
@@ -34,10 +35,10 @@ def closest_meaning(ranking: Ranking) -> float:
     return ranking.dense.nanmax()
 
 
-def known_share(terms: frozenset[str], vocabulary: frozenset[str]) -> float:
+def known_share(terms: frozenset[str], vocabulary: Collection[str]) -> float:
     """Share of a question's content terms (stemmed, stop words removed: Question.stems) that occur anywhere in the
     corpus."""
-    return len(terms & vocabulary) / len(terms) if terms else 0.0
+    return sum(t in vocabulary for t in terms) / len(terms) if terms else 0.0
 
 
 def latin_share(text: str) -> float:
@@ -46,7 +47,7 @@ def latin_share(text: str) -> float:
     return sum("LATIN" in unicodedata.name(c, "") for c in letters) / len(letters) if letters else 1.0
 
 
-def off_topic(search: frozenset[str], ranking: Ranking, vocabulary: frozenset[str], settings: Settings) -> bool:
+def off_topic(search: frozenset[str], ranking: Ranking, vocabulary: Collection[str], settings: Settings) -> bool:
     """Far in meaning from every passage (by the dense score: passage and best-sentence cosine blended), and
     with too few of its content words anywhere in the corpus (a bare name such as 'Virginie Coulloudon' is close
     in words but not in meaning)."""
@@ -54,7 +55,7 @@ def off_topic(search: frozenset[str], ranking: Ranking, vocabulary: frozenset[st
             and known_share(search, vocabulary) < settings.min_known_terms)
 
 
-def caps(first: int, evidence: Evidence, calibration: Calibration, words: frozenset[str]) -> list[str]:
+def caps(first: int, evidence: Evidence, calibration: Calibration, words: Collection[str]) -> list[str]:
     """Why an answer whose first quote is passage `first` may at most be 'uncertain', if it may (qa/answer/rules.py:
     the asked kind missing from the quote's highlighted sentences, someone else's words, another event or year, a
     name the corpus never mentions)."""

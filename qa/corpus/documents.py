@@ -12,7 +12,7 @@ import logging
 import os
 import re
 import stat
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -181,7 +181,12 @@ def _split_front_matter(path: Path, data: bytes) -> tuple[dict, str]:
 
 def load_file(path: Path, settings: Settings | None = None) -> list[Document]:
     """The article in `path` followed by its reader comments, each a Document."""
-    meta, text = _split_front_matter(path, read_document(path, settings or Settings()))
+    return parse_file(path, read_document(path, settings or Settings()))
+
+
+def parse_file(path: Path, data: bytes) -> list[Document]:
+    """load_file's documents from the file's bytes `data` (`path` names it in messages)."""
+    meta, text = _split_front_matter(path, data)
     _check_fields(meta, path)
     parts = COMMENT_MARKER.split(text)
     article = Document(
@@ -331,11 +336,16 @@ def corpus_documents(corpus_dir: Path, settings: Settings | None = None) -> Iter
         raise CorpusError(f"no corpus files (*.md) in {corpus_dir}; add documents or set QA_CORPUS_DIR")
     seen: dict[str, str] = {}
     for path in files:
-        for doc in load_file(path, settings):
-            if doc.id in seen:
-                raise CorpusError(f"{path.name}: id '{doc.id}' is also used by {seen[doc.id]}; ids must be unique")
-            seen[doc.id] = path.name
-            yield doc
+        yield from _unique(load_file(path, settings), path.name, seen)
+
+
+def _unique(docs: list[Document], name: str, seen: dict[str, str]) -> list[Document]:
+    """`docs`, the documents of file `name`, after checking that no earlier file (`seen`: id to file) used their ids."""
+    for doc in docs:
+        if doc.id in seen:
+            raise CorpusError(f"{name}: id '{doc.id}' is also used by {seen[doc.id]}; ids must be unique")
+        seen[doc.id] = name
+    return docs
 
 
 def corpus_checksum(corpus_dir: Path, settings: Settings | None = None) -> str:
@@ -343,8 +353,53 @@ def corpus_checksum(corpus_dir: Path, settings: Settings | None = None) -> str:
     settings = settings or Settings()
     digest = hashlib.sha256()
     for path in corpus_files(corpus_dir, settings):
-        digest.update(path.name.encode() + b"\0" + read_document(path, settings) + b"\0")
+        digest.update(_checksummed(path.name, read_document(path, settings)))
     return digest.hexdigest()
+
+
+def _checksummed(name: str, data: bytes) -> bytes:
+    """What corpus_checksum hashes of one file."""
+    return name.encode() + b"\0" + data + b"\0"
+
+
+@dataclass(frozen=True)
+class CorpusFile:
+    """One corpus file as an index saw it: its name, the sha256 of its bytes, and how many documents it holds (its
+    article and reader comments, consecutive in corpus order)."""
+
+    name: str
+    sha256: str
+    documents: int
+
+
+@dataclass(frozen=True)
+class CorpusRead:
+    """The corpus folder read once: its checksum (corpus_checksum's), each file, and their documents in order."""
+
+    checksum: str
+    files: list[CorpusFile]
+    documents: list[Document]
+
+
+def read_corpus(corpus_dir: Path, settings: Settings,
+                known: Callable[[CorpusFile], list[Document] | None] = lambda _: None) -> CorpusRead:
+    """Every file read once: its bytes give the checksum and its digest, and are parsed only when `known` has no
+    documents for a file of that name and digest (an index's, unchanged since it was built)."""
+    files = corpus_files(corpus_dir, settings)
+    if not files:
+        raise CorpusError(f"no corpus files (*.md) in {corpus_dir}; add documents or set QA_CORPUS_DIR")
+    checksum = hashlib.sha256()
+    seen: dict[str, str] = {}
+    read: list[CorpusFile] = []
+    documents: list[Document] = []
+    for path in files:
+        data = read_document(path, settings)
+        checksum.update(_checksummed(path.name, data))
+        file = CorpusFile(path.name, hashlib.sha256(data).hexdigest(), 0)
+        docs = _unique(known(file) or parse_file(path, data), path.name, seen)
+        read.append(replace(file, documents=len(docs)))
+        documents.extend(docs)
+    return CorpusRead(checksum.hexdigest(), read, documents)
 
 
 def read_optional(folder: Path, name: str, settings: Settings | None = None) -> str | None:

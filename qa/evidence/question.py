@@ -4,6 +4,7 @@ its content terms, the kind of answer it asks for, the names, years, figures and
 words it asks for."""
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from qa.corpus.text import STOPWORDS, WORD, tokenize
@@ -98,6 +99,6 @@ def lacks_answer_type(question: Question, sentences: list[str]) -> bool:
     return question.kind is not None and not any(has_answer(question.kind, s, question) for s in sentences)
 
 
-def unknown_names(question: Question, words: frozenset[str]) -> list[tuple[str, ...]]:
+def unknown_names(question: Question, words: Collection[str]) -> list[tuple[str, ...]]:
     """The question's names with a word that occurs nowhere in the corpus."""
     return [name for name in question.names if any(w not in words for w in name)]

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from qa.index.rows import Rows
+from qa.index.rows import RowSource
 
 log = logging.getLogger("qa")
 KEY_BYTES = 16  # 128 bits: a chance collision among a billion texts is about 1e-21
@@ -30,7 +30,7 @@ def text_keys(model: str, texts: Sequence[str]) -> np.ndarray:
     return np.frombuffer(b"".join(digests), np.uint8).reshape(len(texts), KEY_BYTES)
 
 
-def _as_bytes(keys: np.ndarray | Rows) -> list[bytes]:
+def _as_bytes(keys: RowSource) -> list[bytes]:
     array = np.ascontiguousarray(np.asarray(keys, dtype=np.uint8))
     return array.view(f"V{KEY_BYTES}").ravel().tolist()
 
@@ -40,9 +40,9 @@ class VectorSource:
     """A previous build's vectors and the key of each row: `keys` has one row per passage row, then per sentence
     row."""
 
-    keys: np.ndarray | Rows
-    passages: np.ndarray | Rows
-    sentences: np.ndarray | Rows
+    keys: RowSource
+    passages: RowSource
+    sentences: RowSource
 
     def valid(self, dim: int) -> bool:
         """The three arrays agree with each other and with the encoder's dimension."""

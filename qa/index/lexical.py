@@ -95,6 +95,33 @@ class LexicalIndex:
         self._derive(lengths)
         return self
 
+    def spliced(self, rows: np.ndarray, size: int, added: Iterable[tuple[int, list[str]]]) -> LexicalIndex:
+        """This index after an update of the corpus: old passage i is passage `rows[i]` of `size` now (gone where
+        -1; those kept stay in order), and `added` gives each new passage's row and tokens. The postings are moved
+        and joined, not rebuilt: what a build of the new passages gives, but for the order of the terms, new ones
+        coming last (only BM25Okapi's mean idf reads that order, and sums it in another order, so it may differ in
+        the last bit)."""
+        moved = rows.astype(np.int32)[self.postings]
+        kept = moved >= 0
+        gone = np.searchsorted(self.starts, np.flatnonzero(~kept), side="right") - 1
+        postings, frequencies = moved[kept], self.frequencies[kept]
+        del moved, kept
+        starts = self.starts - np.concatenate([[0], np.cumsum(np.bincount(gone, minlength=len(self.vocabulary)))])
+        vocabulary = dict(self.vocabulary)
+        entries = sorted((vocabulary.setdefault(t, len(vocabulary)), row, n)
+                         for row, tokens in added for t, n in Counter(tokens).items())
+        starts = np.concatenate([starts, np.full(len(vocabulary) - len(self.vocabulary), starts[-1])])
+        at = [int(starts[t]) + int(np.searchsorted(postings[starts[t]:starts[t + 1]], row)) for t, row, _ in entries]
+        counts = np.array([n for _, _, n in entries], dtype=np.int64)
+        wide = frequencies.dtype == np.int32 or counts.max(initial=0) >= 2**16
+        postings = np.insert(postings, at, np.array([row for _, row, _ in entries], dtype=np.int32))
+        frequencies = np.insert(frequencies.astype(np.int32 if wide else np.uint16), at, counts)
+        df = np.diff(starts) + np.bincount([t for t, _, _ in entries], minlength=len(vocabulary))
+        alive = df > 0  # a term only the removed passages had is dropped, as a build would not have it
+        terms = [t for t, a in zip(vocabulary, alive.tolist()) if a]
+        return LexicalIndex.stored(terms, postings, frequencies, np.concatenate([[0], np.cumsum(df[alive])]), size,
+                                   self.variant, self.k1, self.b)
+
     def arrays(self) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
         """What stored() takes back besides the size: the terms in id order, postings, frequencies, starts."""
         return list(self.vocabulary), self.postings, self.frequencies, self.starts

@@ -35,6 +35,7 @@ from qa.index import store
 from qa.index.cache import VectorSource
 from qa.index.encoder import Encoder
 from qa.index.milvus import open_engine
+from qa.index.update import updated
 from qa.search.fulltext import Corpus
 
 log = logging.getLogger("qa")
@@ -279,14 +280,17 @@ class LiveIndex:
             return store.load(self.settings, self.encoder), "loaded the index another process saved"
         except StaleIndex:
             pass
-        reuse = (VectorSource(served.keys, served.vectors, served.sentence_vectors) if served.keys is not None
-                 else store.previous_vectors(self.settings, self.encoder))
-        index = store.build(self.settings, self.encoder, reuse=reuse)
+        index = updated(served, self.settings, self.encoder)  # only the changed documents' work (qa/index/update.py)
+        how = "updated"
+        if index is None:
+            reuse = (VectorSource(served.keys, served.vectors, served.sentence_vectors) if served.keys is not None
+                     else store.previous_vectors(self.settings, self.encoder))
+            index, how = store.build(self.settings, self.encoder, reuse=reuse), "rebuilt"
         texts = index.manifest["texts"]
         try:
-            store.save(index, self.settings.index_dir)
+            index = store.reopened(index, store.save(index, self.settings.index_dir), self.settings.in_memory_bytes)
             saved = "saved"
         except IndexUnavailable as exc:
             log.warning("%s. Answering from the index just built in memory.", exc)
             saved = "kept in memory"
-        return index, f"rebuilt ({texts['encoded']} texts encoded, {texts['reused']} reused; {saved})"
+        return index, f"{how} ({texts['encoded']} texts encoded, {texts['reused']} reused; {saved})"

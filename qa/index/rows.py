@@ -47,6 +47,58 @@ class Rows:
         os.close(self._fd)
 
 
+class Spliced:
+    """Rows taken, in order, from slices of other row arrays (in memory or `Rows`): an updated index's vectors, the
+    unchanged rows still read from the files they were loaded from. Reads as `Rows` does."""
+
+    def __init__(self, pieces: list[tuple[np.ndarray | Rows | Spliced, int, int]]):
+        flat: list[tuple[np.ndarray | Rows, int, int]] = []
+        for source, lo, hi in pieces:
+            if isinstance(source, Spliced):  # an update of an update: its own pieces, so reads stay one level deep
+                flat.extend(source.slice(lo, hi))
+            elif hi > lo:
+                flat.append((source, lo, hi))
+        self.pieces = flat
+        self.bounds = np.cumsum([0] + [hi - lo for _, lo, hi in flat])
+        first = flat[0][0] if flat else np.zeros((0, 0), np.float32)
+        self.shape, self.dtype = (int(self.bounds[-1]), first.shape[1]), first.dtype
+        self.nbytes = self.shape[0] * self.shape[1] * self.dtype.itemsize
+
+    def slice(self, lo: int, hi: int) -> list[tuple[np.ndarray | Rows, int, int]]:
+        """The pieces that rows [lo, hi) are read from."""
+        out = []
+        for (source, a, b), start in zip(self.pieces, self.bounds[:-1].tolist()):
+            x, y = max(lo, start), min(hi, start + b - a)
+            if x < y:
+                out.append((source, a + x - start, a + y - start))
+        return out
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __getitem__(self, ids: np.ndarray) -> np.ndarray:
+        ids = np.asarray(ids, dtype=np.int64)
+        out = np.empty((len(ids), self.shape[1]), self.dtype)
+        piece = np.searchsorted(self.bounds, ids, side="right") - 1
+        for p in np.unique(piece).tolist():
+            chosen = piece == p
+            source, lo, _ = self.pieces[p]
+            out[chosen] = source[ids[chosen] - int(self.bounds[p]) + lo]
+        return out
+
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        return self[np.arange(len(self))].astype(dtype or self.dtype, copy=False)
+
+
+RowSource = np.ndarray | Rows | Spliced  # a 2-d array of rows, in memory or read from disk
+
+
+def chunks(rows: RowSource, size: int = 1 << 16):
+    """The rows `size` at a time, so that an array read from disk is never whole in memory."""
+    for i in range(0, len(rows), size):
+        yield np.asarray(rows[np.arange(i, min(i + size, len(rows)))])
+
+
 def open_rows(path: Path, in_memory_bytes: int) -> np.ndarray | Rows:
     """The array in `path`: loaded when at most `in_memory_bytes` (Settings.in_memory_bytes), else a `Rows` reader."""
     path = Path(path)

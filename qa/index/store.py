@@ -17,7 +17,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterable
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import metadata
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -31,7 +31,7 @@ import qa.corpus.text
 import qa.index.figures
 import qa.index.words
 from qa.config import Settings
-from qa.corpus.documents import Document, corpus_checksum, corpus_documents, load_corpus
+from qa.corpus.documents import CorpusFile, Document, corpus_checksum, corpus_documents, read_corpus
 from qa.corpus.passages import PassageRecord, split_document
 from qa.corpus.shelf import shelve_large
 from qa.corpus.text import tokenize
@@ -41,12 +41,13 @@ from qa.index.encoder import Encoder
 from qa.index.engine import Searcher
 from qa.index.figures import FigurePassages
 from qa.index.lexical import LexicalIndex
-from qa.index.rows import Rows, open_rows
+from qa.index.rows import Rows, RowSource, chunks, open_rows
 from qa.index.table import Malformed, PassageTable
 from qa.index.words import CorpusWords
 
 log = logging.getLogger("qa")
-FORMAT_VERSION = 5  # 5: the BM25 postings, corpus words and figure passages saved; 4: keys.npy (qa/index/cache.py)
+FORMAT_VERSION = 6  # 6: files.json, and the words counted by documents (an update without a rebuild, qa/index/update.py)
+# 5: the BM25 postings, corpus words and figure passages saved; 4: keys.npy (qa/index/cache.py)
 BUILD_NAME = re.compile(r"^build-[A-Za-z0-9_]+$")
 # Characters that str.splitlines() and some JSON Lines readers take for line ends: written as \u escapes, so that a
 # passages.jsonl line is always one line, whichever way it is read.
@@ -98,10 +99,24 @@ def _strings(value: object, what: str) -> list[str]:
     return value
 
 
+def _counts(value: object, what: str) -> dict[str, int]:
+    if not isinstance(value, dict) or not all(type(n) is int and n > 0 for n in value.values()):
+        raise Malformed(f"does not count the documents of its {what}")
+    return value
+
+
 def _read_words(value: object) -> CorpusWords:
     if not isinstance(value, dict) or set(value) != {"stems", "words"}:
         raise Malformed("is not an object with stems and words")
-    return CorpusWords(frozenset(_strings(value["stems"], "stems")), frozenset(_strings(value["words"], "words")))
+    return CorpusWords(_counts(value["stems"], "stems"), _counts(value["words"], "words"))
+
+
+def _read_files(value: object) -> list[CorpusFile]:
+    if not isinstance(value, list) or not all(
+            isinstance(f, list) and len(f) == 3 and isinstance(f[0], str) and isinstance(f[1], str)
+            and type(f[2]) is int and f[2] > 0 for f in value):
+        raise Malformed("is not a list of files, each a name, a sha256 and a number of documents")
+    return [CorpusFile(*f) for f in value]
 
 
 def _read_figures(value: object) -> FigurePassages:
@@ -127,6 +142,7 @@ READERS = {
     "starts.npy": lambda data, _: _read_npy(data, 0),
     "words.json": lambda data, _: _read_words(json.loads(data)),
     "figures.json": lambda data, _: _read_figures(json.loads(data)),
+    "files.json": lambda data, _: _read_files(json.loads(data)),
 }
 FILES = tuple(READERS)
 ROW_FILES = ("vectors.npy", "sentences.npy", "keys.npy")
@@ -139,15 +155,17 @@ class Index:
     documents: dict[str, Document]
     passages: PassageTable
     dense: faiss.Index
-    vectors: np.ndarray | Rows  # one row per passage (read from disk row by row when large)
-    sentence_vectors: np.ndarray | Rows  # one row per sentence, passages in order (likewise)
+    vectors: RowSource  # one row per passage (read from disk row by row when large)
+    sentence_vectors: RowSource  # one row per sentence, passages in order (likewise)
     sentence_offsets: np.ndarray  # passage i owns rows [offsets[i], offsets[i + 1])
     lexical: LexicalIndex
     manifest: dict
     words: CorpusWords  # the passages' words (qa/index/words.py)
     figures: FigurePassages  # the passages giving a figure of each measure (qa/index/figures.py)
     # The key of each vector row, passages then sentences (qa/index/cache.py); None for an index not built by build().
-    keys: np.ndarray | Rows | None = None
+    keys: RowSource | None = None
+    # The corpus files the documents were read from, in order (qa/index/update.py); None: not built from a folder.
+    files: list[CorpusFile] | None = None
     # What finds candidates for rank() in a search engine synced with this index (qa/index/engine.py); None: the
     # arrays above, exact over every passage of a small corpus.
     searcher: Searcher | None = None
@@ -174,9 +192,9 @@ def code_version() -> str:
     return digest.hexdigest()
 
 
-def expected_identity(settings: Settings, encoder: Encoder) -> dict:
-    """The fields a manifest must carry for its index to be current."""
-    return {"format": FORMAT_VERSION, "corpus_sha256": corpus_checksum(settings.corpus_dir, settings),
+def expected_identity(settings: Settings, encoder: Encoder, checksum: str | None = None) -> dict:
+    """The fields a manifest must carry for its index to be current (`checksum`: the corpus's, when already read)."""
+    return {"format": FORMAT_VERSION, "corpus_sha256": checksum or corpus_checksum(settings.corpus_dir, settings),
             "model": encoder.name, "params": settings.index_params(), "code": code_version()}
 
 
@@ -184,10 +202,11 @@ def build(settings: Settings, encoder: Encoder, progress: bool = False, reuse: V
     """Build the index from the corpus in memory (nothing is written). Vectors whose model and text are in `reuse`
     (a previous build's, see previous_vectors) are copied from it instead of encoded again; the index is the same
     as a full build's (vectors to float tolerance: the encoder's batches differ)."""
-    # The corpus checksum is taken before the corpus is read: a file edited during the build then makes the saved
-    # index stale (rebuilt on next load), never wrongly current.
-    identity = expected_identity(settings, encoder)
-    documents = {d.id: d for d in load_corpus(settings.corpus_dir, settings)}
+    # The checksum is of the bytes the documents were read from: a file edited during the build makes the saved index
+    # stale (rebuilt on next load), never wrongly current.
+    read = read_corpus(settings.corpus_dir, settings)
+    identity = expected_identity(settings, encoder, read.checksum)
+    documents = {d.id: d for d in read.documents}
     passages = [p for d in documents.values() for p in split_document(d, settings.min_passage_words,
                                                                             settings.max_passage_chars)]
     texts = [index_text(p, documents[p.doc_id], settings) for p in passages]
@@ -196,19 +215,23 @@ def build(settings: Settings, encoder: Encoder, progress: bool = False, reuse: V
     if reuse is not None and not reuse.valid(encoder.dim):
         reuse = None
     vectors = vectors_for(keys, texts, reuse, encoder.dim,
-                          lambda missing: _encode(encoder, missing, settings.encode_batch, progress))
+                          lambda missing: encode_texts(encoder, missing, settings.encode_batch, progress))
     n = len(passages)
     dense = dense_index(encoder.dim, n, settings)
     if not dense.is_trained:
         dense.train(vectors.rows[:n])
     dense.add(vectors.rows[:n])
-    manifest = {**identity, "versions": _versions(), "passages": n,
-                "texts": {"encoded": vectors.encoded, "reused": vectors.reused},
-                "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    manifest = new_manifest(identity, n, vectors.encoded, vectors.reused)
     table = PassageTable.of(passages, documents)
     return Index(documents, table, dense, vectors.rows[:n], vectors.rows[n:], table.span_offsets,
                  _lexical(passages, documents, settings), manifest, _words(passages, documents),
-                 FigurePassages.of(table, documents), keys)
+                 FigurePassages.of(table, documents), keys, read.files)
+
+
+def new_manifest(identity: dict, passages: int, encoded: int, reused: int) -> dict:
+    """A new index's manifest: its identity, library versions, size, texts encoded now and reused, and time."""
+    return {**identity, "versions": _versions(), "passages": passages, "texts": {"encoded": encoded, "reused": reused},
+            "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
 
 
 IVF_TRAINING_PER_LIST = 40  # k-means samples this many vectors a list (FAISS's least without a warning is 39)
@@ -232,7 +255,7 @@ def _read_npy(data: bytes | Path, in_memory_bytes: int) -> np.ndarray | Rows:
     return open_rows(data, in_memory_bytes) if isinstance(data, Path) else np.load(io.BytesIO(data), allow_pickle=False)
 
 
-def _encode(encoder: Encoder, texts: list[str], batch: int, progress: bool) -> np.ndarray:
+def encode_texts(encoder: Encoder, texts: list[str], batch: int, progress: bool) -> np.ndarray:
     chunks: Iterable[int] = range(0, len(texts), batch)
     if progress:
         from tqdm import tqdm
@@ -248,7 +271,10 @@ def _lexical(passages: list[PassageRecord], documents: dict[str, Document], sett
 
 
 def _words(passages: list[PassageRecord], documents: dict[str, Document]) -> CorpusWords:
-    return CorpusWords.of((p.text for p in passages), documents.values())
+    texts: dict[str, list[str]] = {}
+    for p in passages:
+        texts.setdefault(p.doc_id, []).append(p.text)
+    return CorpusWords.of((doc, texts.get(doc.id, [])) for doc in documents.values())
 
 
 def _write(path: Path, write: Callable[[BinaryIO], object]) -> str:
@@ -265,8 +291,15 @@ def _json(value: object) -> bytes:
     return json.dumps(value, ensure_ascii=False).encode("utf-8")
 
 
-def _save_npy(f: BinaryIO, array: np.ndarray | Rows) -> None:
-    np.save(f, np.asarray(array), allow_pickle=False)  # a Rows is read whole only as its own file is written
+def _save_npy(f: BinaryIO, array: RowSource) -> None:
+    if isinstance(array, np.ndarray):
+        np.save(f, array, allow_pickle=False)
+        return
+    # Rows read from disk are written a chunk at a time, never whole in memory.
+    np.lib.format.write_array_header_2_0(f, {"descr": np.lib.format.dtype_to_descr(array.dtype),
+                                             "fortran_order": False, "shape": array.shape})
+    for chunk in chunks(array):
+        f.write(np.ascontiguousarray(chunk).tobytes())
 
 
 def _sync_folder(path: Path) -> None:
@@ -304,6 +337,17 @@ def save(index: Index, index_dir: Path) -> Path:
         raise _unwritable(index_dir, exc) from None
 
 
+def reopened(index: Index, build_dir: Path, in_memory_bytes: int) -> Index:
+    """`index`, just saved to `build_dir`, with its vector files read from there when they are read from disk: an
+    updated index reads its unchanged rows from the files of the build it came from (Spliced), which the save has
+    deleted, and their space is freed only once nothing reads them."""
+    def reread(array: RowSource | None, name: str) -> RowSource:
+        return array if isinstance(array, np.ndarray) else open_rows(build_dir / name, in_memory_bytes)
+
+    return replace(index, vectors=reread(index.vectors, "vectors.npy"),
+                   sentence_vectors=reread(index.sentence_vectors, "sentences.npy"), keys=reread(index.keys, "keys.npy"))
+
+
 def _unwritable(index_dir: Path, exc: OSError) -> IndexUnavailable:
     return IndexUnavailable(f"cannot write the index to {index_dir} ({exc.strerror or exc}); "
                             "make it writable or set QA_INDEX_DIR to a writable folder")
@@ -315,9 +359,10 @@ def _save_locked(index: Index, index_dir: Path) -> Path:
     except OSError as exc:
         raise _unwritable(index_dir, exc) from None
     try:
-        if index.keys is None:
-            raise ValueError("only an index made by build() can be saved: it has no vector keys")
+        if index.keys is None or index.files is None:
+            raise ValueError("only an index made by build() can be saved: it has no vector keys or corpus files")
         terms, postings, frequencies, starts = index.lexical.arrays()
+        files = index.files
         arrays = {"vectors.npy": index.vectors, "sentences.npy": index.sentence_vectors, "keys.npy": index.keys,
                   "postings.npy": postings, "frequencies.npy": frequencies, "starts.npy": starts}
         writers: dict[str, Callable[[BinaryIO], object]] = {
@@ -325,9 +370,10 @@ def _save_locked(index: Index, index_dir: Path) -> Path:
             "dense.faiss": lambda f: faiss.write_index(index.dense, faiss.PyCallbackIOWriter(f.write)),  # type: ignore[attr-defined]
             **{name: functools.partial(_save_npy, array=array) for name, array in arrays.items()},
             "terms.json": lambda f: f.write(_json(terms)),
-            "words.json": lambda f: f.write(_json({"stems": sorted(index.words.stems),
-                                                   "words": sorted(index.words.words)})),
-            "figures.json": lambda f: f.write(_json({m: r.tolist() for m, r in index.figures.by_measure.items()}))}
+            "words.json": lambda f: f.write(_json({"stems": dict(sorted(index.words.stems.items())),
+                                                   "words": dict(sorted(index.words.words.items()))})),
+            "figures.json": lambda f: f.write(_json({m: r.tolist() for m, r in index.figures.by_measure.items()})),
+            "files.json": lambda f: f.write(_json([[c.name, c.sha256, c.documents] for c in files]))}
         index.manifest["files"] = {name: _write(build_dir / name, write) for name, write in writers.items()}
         manifest = (json.dumps(index.manifest, indent=2) + "\n").encode()
         _write(build_dir / "manifest.json", lambda f: f.write(manifest))
@@ -416,6 +462,8 @@ def _mismatch(parsed: dict, manifest: dict, documents: dict[str, Document], dim:
         return "the passages do not cover the corpus documents"
     if any(len(r) and (r.min() < 0 or r.max() >= n) for r in parsed["figures.json"].by_measure.values()):
         return "figures.json does not match passages.jsonl"
+    if sum(f.documents for f in parsed["files.json"]) != len(documents):
+        return "files.json does not match the corpus documents"
     return None
 
 
@@ -474,7 +522,8 @@ def load(settings: Settings, encoder: Encoder) -> Index:
         raise StaleIndex(f"the BM25 postings (terms.json, postings.npy, frequencies.npy, starts.npy) cannot be used: "
                          f"{exc}", index_dir) from None
     return Index(documents, table, parsed["dense.faiss"], parsed["vectors.npy"], parsed["sentences.npy"],
-                 table.span_offsets, lexical, manifest, parsed["words.json"], parsed["figures.json"], parsed["keys.npy"])
+                 table.span_offsets, lexical, manifest, parsed["words.json"], parsed["figures.json"], parsed["keys.npy"],
+                 parsed["files.json"])
 
 
 def previous_vectors(settings: Settings, encoder: Encoder) -> VectorSource | None:

@@ -28,7 +28,7 @@ class PassageTable(Sequence[PassageRecord]):
         self.doc, self.start, self.end = doc, start, end  # doc: the row's document, an index into doc_ids
         self.spans, self.span_offsets = spans, span_offsets  # row i's sentence spans: spans[offsets[i]:offsets[i + 1]]
         self.first = np.searchsorted(doc, np.arange(len(doc_ids) + 1))  # each document's first row, and the end
-        self._position = {d: k for k, d in enumerate(doc_ids)}
+        self.position = {d: k for k, d in enumerate(doc_ids)}  # each document's index in doc_ids
 
     @classmethod
     def of(cls, records: Iterable[PassageRecord], documents: Mapping[str, Document]) -> PassageTable:
@@ -86,7 +86,7 @@ class PassageTable(Sequence[PassageRecord]):
     def row_of(self, passage_id: str) -> int | None:
         """The row of the passage with this id, or None when the table has none."""
         doc_id, _, number = passage_id.rpartition("#p")
-        k = self._position.get(doc_id)
+        k = self.position.get(doc_id)
         if k is None or not (number.isascii() and number.isdigit()) or number != str(int(number)):
             return None
         row = int(self.first[k]) + int(number) - 1
