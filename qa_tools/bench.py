@@ -789,20 +789,23 @@ def backend_worker(backend: str, n: int, runs: int, settings: Settings) -> dict:
                 "peak_rss_mb": status_mb("self", "VmHWM:"), "disk_mb": _dir_bytes(Path(tmp)) / 2**20}
 
 
-def _inprocess_update_ms(index, settings: Settings, encoder) -> float:
-    """Milliseconds for qa/index/update.py to make the index of the corpus with one document removed (from the
-    middle) and one added (a seed article, encoded), from `index`."""
+def _inprocess_update_ms(index, settings: Settings, encoder, runs: int = 3) -> float:
+    """Milliseconds (median of `runs`) for qa/index/update.py to make the index of the corpus with one document removed
+    (from the middle) and one added (a seed article, encoded), from `index`."""
     from qa.corpus.documents import load_corpus
     from qa.index.update import spliced
 
     documents = list(index.documents.values())
     del documents[len(documents) // 2]
     documents.append(replace(load_corpus(settings.corpus_dir)[0], id="added"))
-    t = time.perf_counter()
-    after = spliced(index, documents, index.manifest, None, settings, encoder)
-    ms = (time.perf_counter() - t) * 1000
-    assert after is not None and len(after.documents) == len(index.documents)
-    return ms
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        after = spliced(index, documents, index.manifest, None, settings, encoder)
+        times.append((time.perf_counter() - t) * 1000)
+        assert after is not None and len(after.documents) == len(index.documents)
+        del after
+    return statistics.median(times)
 
 
 def bench_backends(sizes: list[int], runs: int, params: list[str], config: Path | None) -> list[dict]:

@@ -35,7 +35,7 @@ from qa.index import store
 from qa.index.cache import VectorSource
 from qa.index.encoder import Encoder
 from qa.index.milvus import open_engine
-from qa.index.update import updated
+from qa.index.update import read_changed, updated
 from qa.search.fulltext import Corpus
 
 log = logging.getLogger("qa")
@@ -273,14 +273,15 @@ class LiveIndex:
 
     def _index_for_corpus(self, served: store.Index) -> tuple[store.Index, str]:
         """The index of the corpus as it is now, and how it was got ('' when the served one still holds)."""
-        identity = store.expected_identity(self.settings, self.encoder)
+        read = read_changed(served, self.settings)  # every file read once; only the changed ones parsed
+        identity = store.expected_identity(self.settings, self.encoder, read.checksum)
         if all(served.manifest.get(key) == value for key, value in identity.items()):
             return served, ""  # the corpus bytes are as indexed: a touch, or another process's build
         try:
-            return store.load(self.settings, self.encoder), "loaded the index another process saved"
+            return store.load(self.settings, self.encoder, read.checksum), "loaded the index another process saved"
         except StaleIndex:
             pass
-        index = updated(served, self.settings, self.encoder)  # only the changed documents' work (qa/index/update.py)
+        index = updated(served, self.settings, self.encoder, read)  # the changed documents' work alone
         how = "updated"
         if index is None:
             reuse = (VectorSource(served.keys, served.vectors, served.sentence_vectors) if served.keys is not None

@@ -467,7 +467,7 @@ def _mismatch(parsed: dict, manifest: dict, documents: dict[str, Document], dim:
     return None
 
 
-def _manifest(build_dir: Path, settings: Settings, encoder: Encoder) -> dict:
+def _manifest(build_dir: Path, settings: Settings, encoder: Encoder, checksum: str | None = None) -> dict:
     """The build's manifest, if it matches the corpus, model and settings."""
     index_dir = Path(settings.index_dir)
     try:
@@ -476,7 +476,7 @@ def _manifest(build_dir: Path, settings: Settings, encoder: Encoder) -> dict:
         raise StaleIndex(f"the manifest in {build_dir} is missing or unreadable", index_dir) from None
     if not isinstance(manifest, dict):
         raise StaleIndex(f"the manifest in {build_dir} is not a JSON object", index_dir)
-    for key, value in expected_identity(settings, encoder).items():
+    for key, value in expected_identity(settings, encoder, checksum).items():
         if manifest.get(key) != value:
             reason = {"corpus_sha256": "the corpus changed since the index was built",
                       "code": "the index was built by a different version of the splitting or tokenising code"}.get(
@@ -485,15 +485,16 @@ def _manifest(build_dir: Path, settings: Settings, encoder: Encoder) -> dict:
     return manifest
 
 
-def load(settings: Settings, encoder: Encoder) -> Index:
-    """The current build, checked before use: its manifest matches the corpus, model and settings, every file matches
-    its checksum, and every passage is its document's text. Otherwise StaleIndex says what is wrong."""
+def load(settings: Settings, encoder: Encoder, checksum: str | None = None) -> Index:
+    """The current build, checked before use: its manifest matches the corpus (`checksum`: the corpus's, when already
+    read), model and settings, every file matches its checksum, and every passage is its document's text. Otherwise
+    StaleIndex says what is wrong."""
     index_dir = Path(settings.index_dir)
     if not (index_dir / "CURRENT").is_file():
         raise StaleIndex(f"no index in {index_dir}", index_dir)
     with _locked(index_dir, exclusive=False):
         build_dir = _current_build(index_dir)
-        manifest = _manifest(build_dir, settings, encoder)
+        manifest = _manifest(build_dir, settings, encoder, checksum)
         data = _read_checked(build_dir, manifest, index_dir, settings.in_memory_bytes)
     # A corpus too large to hold in memory keeps its texts in a temporary file in the index folder, as the vectors.
     documents = shelve_large(corpus_documents(settings.corpus_dir, settings), settings.in_memory_bytes, index_dir)

@@ -25,7 +25,7 @@ import faiss
 import numpy as np
 
 from qa.config import Settings
-from qa.corpus.documents import CorpusFile, Document, read_corpus
+from qa.corpus.documents import CorpusFile, CorpusRead, Document, read_corpus
 from qa.corpus.passages import PassageRecord, split_document
 from qa.corpus.text import tokenize
 from qa.index.cache import Vectors, VectorSource, text_keys, vectors_for
@@ -47,23 +47,30 @@ class Kept:
 Piece = Kept | tuple[Document, list[PassageRecord]]  # kept documents, or a new document with its passages
 
 
-def updated(index: Index, settings: Settings, encoder: Encoder) -> Index | None:
-    """`index` brought up to the corpus folder as it is now, or None when only a build can: the index does not list
-    its files, or its settings, model, code or dense index's kind are not those a build would use now."""
-    if index.files is None or index.keys is None:
-        return None
-    table = index.passages
+def read_changed(index: Index, settings: Settings) -> CorpusRead:
+    """The corpus folder read once: every file's bytes (the corpus checksum, each file's sha256), and the documents of
+    the files `index` does not hold as they are now parsed; the others are the index's own Document objects."""
     where: dict[tuple[str, str], tuple[int, int]] = {}
     position = 0
-    for file in index.files:
+    for file in index.files or ():
         where[(file.name, file.sha256)] = (position, position + file.documents)
         position += file.documents
+    doc_ids = index.passages.doc_ids
 
     def known(file: CorpusFile) -> list[Document] | None:
         span = where.get((file.name, file.sha256))
-        return None if span is None else [index.documents[d] for d in table.doc_ids[span[0]:span[1]]]
+        return None if span is None else [index.documents[d] for d in doc_ids[span[0]:span[1]]]
 
-    read = read_corpus(settings.corpus_dir, settings, known)
+    return read_corpus(settings.corpus_dir, settings, known)
+
+
+def updated(index: Index, settings: Settings, encoder: Encoder, read: CorpusRead | None = None) -> Index | None:
+    """`index` brought up to the corpus folder as it is now (`read`: as read_changed read it, when it has been), or
+    None when only a build can: the index does not list its files, or its settings, model, code or dense index's
+    kind are not those a build would use now."""
+    if index.files is None or index.keys is None:
+        return None
+    read = read or read_changed(index, settings)
     identity = expected_identity(settings, encoder, read.checksum)
     if any(index.manifest.get(key) != value for key, value in identity.items() if key != "corpus_sha256"):
         return None
@@ -92,7 +99,8 @@ def spliced(index: Index, documents: list[Document], identity: dict, files: list
     by_id = {d.id: d for d in documents}
     fresh = [(doc, records) for piece in pieces if not isinstance(piece, Kept) for doc, records in [piece]]
     records = [r for _, rs in fresh for r in rs]
-    vectors, keys = _new_vectors(index, records, by_id, np.flatnonzero(~kept_docs), settings, encoder)
+    gone = np.flatnonzero(~kept_docs)  # the old positions of documents removed or changed
+    vectors, keys = _new_vectors(index, records, by_id, gone, settings, encoder)
     new_rows = len(records)
     # Each piece's rows: (source, lo, hi) of the old arrays for kept documents, of the new ones for a new document.
     rows = np.full(len(old), -1, dtype=np.int64)  # old passage row -> new row, -1 where removed
@@ -133,14 +141,12 @@ def spliced(index: Index, documents: list[Document], identity: dict, files: list
                          np.concatenate(columns["spans"]).astype(np.int32), span_offsets)
 
     added_rows = np.array(added, dtype=np.int64)
-    gone = np.flatnonzero(~kept_docs).tolist()
     removed = [(index.documents[old.doc_ids[k]], [old.text(i) for i in range(int(first[k]), int(first[k + 1]))])
-               for k in gone]
+               for k in gone.tolist()]
     new_docs = [(doc, [r.text for r in recs]) for doc, recs in fresh]
     lexical = index.lexical.spliced(rows, n, ((i, tokenize(index_text(r, by_id[r.doc_id], settings), settings.stem,
                                                            settings.stopwords)) for i, r in zip(added, records)))
-    positions = {d: k for k, d in enumerate(doc_order)}
-    figures = index.figures.moved(rows, FigurePassages.of(table, by_id, [positions[d.id] for d, _ in fresh]))
+    figures = index.figures.moved(rows, FigurePassages.of(table, by_id, [table.position[d.id] for d, _ in fresh]))
     texts = n + int(span_offsets[-1])
     manifest = {**new_manifest(identity, n, vectors.encoded, texts - vectors.encoded),
                 "updated": {"documents": len(fresh), "removed": len(removed)}}
