@@ -17,6 +17,7 @@ import numpy as np
 
 VARIANTS = ("okapi", "plus", "l")
 BLOCK_PASSAGES = 1 << 18  # passages whose postings are sorted together while building
+BLOCK_POSTINGS = 1 << 24  # postings whose passages' lengths are summed together when the index is read back
 # Past this many passages, a query whose terms are too common for MaxScore to stay within MAXSCORE_BUDGET candidates
 # is answered from champion lists (Manning, Raghavan and Schuetze, Introduction to Information Retrieval, 7.1.3)
 # instead of every passage's score: for each term in more than CHAMPIONS passages, the CHAMPIONS passages where its
@@ -89,8 +90,12 @@ class LexicalIndex:
         self.variant, self.k1, self.b = variant, k1, b
         self.vocabulary = {t: i for i, t in enumerate(terms)}
         self.postings, self.frequencies, self.starts = postings, frequencies, starts
-        # A passage's length is the sum of its terms' frequencies: exact in float64 below 2**53.
-        lengths = np.bincount(postings, weights=frequencies, minlength=size).astype(np.int64)
+        # A passage's length is the sum of its terms' frequencies: exact in float64 below 2**53. Summed a block of
+        # postings at a time, since bincount copies its weights as float64 (4 GB at ten million passages).
+        lengths = np.zeros(size, dtype=np.int64)
+        for lo in range(0, len(postings), BLOCK_POSTINGS):
+            hi = lo + BLOCK_POSTINGS
+            lengths += np.bincount(postings[lo:hi], weights=frequencies[lo:hi], minlength=size).astype(np.int64)
         self.size = size
         self._derive(lengths)
         return self
