@@ -220,6 +220,13 @@ def build_app(qa: QA, export_dir: Path, server: ServerSettings) -> gr.Blocks:
         return {box: "", viewer: sources_html(qa.sources()), original: original_button(None, request),
                 **conversation([], request)}
 
+    def opened() -> dict:
+        """The source list, the source filter's choices and the list's paging, of the corpus as it is when a page
+        opens: the folder may have changed since the app started."""
+        sources = qa.sources()
+        return {viewer: sources_html(sources), chosen: gr.Dropdown(choices=source_choices(sources)),
+                paging_row: gr.Row(visible=page_count(len(sources)) > 1)}
+
     def list_sources(query: str | None, page: int):
         """The source list in the viewer: the sources matching `query`, page `page`, and the paging buttons."""
         listing = source_list(qa.sources(), query or "", page)
@@ -353,6 +360,7 @@ def build_app(qa: QA, export_dir: Path, server: ServerSettings) -> gr.Blocks:
         next_hits.click(lambda q, o, p, *lim: find_passages(q, o, p + 1, *lim), [query, order, hits_page, *limits],
                         searching, **PRIVATE)
         clear_button.click(clear, None, [viewer, original, *outputs], **PRIVATE)
+        app.load(opened, None, [viewer, chosen, paging_row], show_progress="hidden", **PRIVATE)
         if uploads:  # one upload at a time: each reads its files in a worker process of its own
             for source in (drop, folder):
                 source.upload(take_upload, [source], [drop, uploaded, viewer, chosen], show_progress="hidden",

@@ -15,6 +15,7 @@ import test_app
 from conftest import FIXTURE
 from playwright.sync_api import Page, expect
 from test_app import _ask, _context
+from test_incremental import GAMMA
 from test_ingest import ARTICLE_HTML, PDF_PAGES, encrypted_pdf, make_docx, make_pdf, write
 
 from qa import upload
@@ -272,3 +273,22 @@ def test_with_upload_off_the_page_has_none_and_the_route_takes_no_file(browser, 
                      headers={"Content-Type": "multipart/form-data; boundary=x"})
         reply = conn.getresponse()
         assert (reply.status, reply.read().decode()) == (413, "File size exceeded maximum allowed size of 0 bytes.")
+
+
+@pytest.mark.slow  # an app of its own
+def test_a_page_opened_after_the_corpus_folder_changed_lists_its_sources_as_they_are(browser, tmp_path):
+    """A document put in the folder by another program while the app runs (`python -m qa add`, a sync) is in the
+    source list and the source filter of every page opened after it, not only after an upload of this page's."""
+    corpus = write(tmp_path / "corpus", {n: t.encode() for n, t in FIXTURE.items()})
+    env = {"QA_CORPUS_DIR": str(corpus), "QA_INDEX_DIR": str(tmp_path / "index"), "QA_HOST": None,
+           "QA_CORPUS_CHECK_SECONDS": "0"}
+    with running_app(env, log=tmp_path / "app.log") as running:
+        before = _context(browser, 1280).new_page()
+        before.goto(running.url)
+        expect(before.locator("#source-viewer")).to_contain_text("Alpha report")
+        assert "Gamma gazette" not in before.locator("#source-viewer").inner_text()
+        (corpus / "gamma.md").write_text(GAMMA, encoding="utf-8")
+        page = _context(browser, 390).new_page()
+        page.goto(running.url)
+        expect(page.locator("#source-viewer")).to_contain_text("Gamma gazette")
+        assert "updated (" in (tmp_path / "app.log").read_text()
