@@ -331,12 +331,17 @@ def load_corpus(corpus_dir: Path, settings: Settings | None = None) -> list[Docu
 def corpus_documents(corpus_dir: Path, settings: Settings | None = None) -> Iterator[Document]:
     """load_corpus's documents one at a time, each read as it is reached, so that a caller need not hold them all."""
     settings = settings or Settings()
+    seen: dict[str, str] = {}
+    for path in _some_files(corpus_dir, settings):
+        yield from _unique(load_file(path, settings), path.name, seen)
+
+
+def _some_files(corpus_dir: Path, settings: Settings) -> list[Path]:
+    """corpus_files, refused when there is none."""
     files = corpus_files(corpus_dir, settings)
     if not files:
         raise CorpusError(f"no corpus files (*.md) in {corpus_dir}; add documents or set QA_CORPUS_DIR")
-    seen: dict[str, str] = {}
-    for path in files:
-        yield from _unique(load_file(path, settings), path.name, seen)
+    return files
 
 
 def _unique(docs: list[Document], name: str, seen: dict[str, str]) -> list[Document]:
@@ -385,14 +390,11 @@ def read_corpus(corpus_dir: Path, settings: Settings,
                 known: Callable[[CorpusFile], list[Document] | None] = lambda _: None) -> CorpusRead:
     """Every file read once: its bytes give the checksum and its digest, and are parsed only when `known` has no
     documents for a file of that name and digest (an index's, unchanged since it was built)."""
-    files = corpus_files(corpus_dir, settings)
-    if not files:
-        raise CorpusError(f"no corpus files (*.md) in {corpus_dir}; add documents or set QA_CORPUS_DIR")
     checksum = hashlib.sha256()
     seen: dict[str, str] = {}
     read: list[CorpusFile] = []
     documents: list[Document] = []
-    for path in files:
+    for path in _some_files(corpus_dir, settings):
         data = read_document(path, settings)
         checksum.update(_checksummed(path.name, data))
         file = CorpusFile(path.name, hashlib.sha256(data).hexdigest(), 0)

@@ -120,7 +120,7 @@ class LexicalIndex:
         counts = np.array([n for _, _, n in entries], dtype=np.int64)
         wide = frequencies.dtype == np.int32 or counts.max(initial=0) >= 2**16
         postings = np.insert(postings, at, np.array([row for _, row, _ in entries], dtype=np.int32))
-        frequencies = np.insert(frequencies.astype(np.int32 if wide else np.uint16), at, counts)
+        frequencies = np.insert(frequencies.astype(np.int32 if wide else np.uint16, copy=False), at, counts)
         df = np.diff(starts) + np.bincount([t for t, _, _ in entries], minlength=len(vocabulary))
         alive = df > 0  # a term only the removed passages had is dropped, as a build would not have it
         terms = [t for t, a in zip(vocabulary, alive.tolist()) if a]

@@ -97,7 +97,7 @@ def spliced(index: Index, documents: list[Document], identity: dict, files: list
         return None
     doc_order = [d.id for d in documents]
     by_id = {d.id: d for d in documents}
-    fresh = [(doc, records) for piece in pieces if not isinstance(piece, Kept) for doc, records in [piece]]
+    fresh = [piece for piece in pieces if not isinstance(piece, Kept)]  # new documents with their passages
     records = [r for _, rs in fresh for r in rs]
     gone = np.flatnonzero(~kept_docs)  # the old positions of documents removed or changed
     vectors, keys = _new_vectors(index, records, by_id, gone, settings, encoder)
