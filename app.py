@@ -225,11 +225,10 @@ def build_app(qa: QA, export_dir: Path, server: ServerSettings) -> gr.Blocks:
         opens: the folder may have changed since the app started. Each is sent only where it differs from what the
         page was built with, so a source opened before this returns is not replaced by the list."""
         sources = qa.sources()
-        now = {viewer: sources_html(sources), chosen: source_choices(sources),
-               paging_row: page_count(len(sources)) > 1}
-        return {viewer: now[viewer] if now[viewer] != built[viewer] else gr.skip(),
-                chosen: gr.Dropdown(choices=now[chosen]) if now[chosen] != built[chosen] else gr.skip(),
-                paging_row: gr.Row(visible=now[paging_row]) if now[paging_row] != built[paging_row] else gr.skip()}
+        listing, choices, paged = sources_html(sources), source_choices(sources), page_count(len(sources)) > 1
+        return {viewer: listing if listing != built[0] else gr.skip(),
+                chosen: gr.Dropdown(choices=choices) if choices != built[1] else gr.skip(),
+                paging_row: gr.Row(visible=paged) if paged != built[2] else gr.skip()}
 
     def list_sources(query: str | None, page: int):
         """The source list in the viewer: the sources matching `query`, page `page`, and the paging buttons."""
@@ -275,6 +274,7 @@ def build_app(qa: QA, export_dir: Path, server: ServerSettings) -> gr.Blocks:
     # delete_cache: Gradio copies every export file it serves into its cache (qa/private.py); copies five minutes old
     # are removed every minute. analytics_enabled: no version check or telemetry (each a lookup at every start).
     listed = qa.sources()  # as the page is built; `opened` sends what has changed since
+    built = (sources_html(listed), source_choices(listed), page_count(len(listed)) > 1)
     with Chat(title=qa.collection.title or DEFAULT_TITLE, delete_cache=(60, 300), analytics_enabled=False) as app:
         gr.HTML(intro_html(qa.collection), elem_id="intro")
         with gr.Row(equal_height=False, elem_id="workspace"):
@@ -316,16 +316,16 @@ def build_app(qa: QA, export_dir: Path, server: ServerSettings) -> gr.Blocks:
                             collection_exports = [gr.Button(f"Export starred ({name})", size="sm", interactive=False)
                                                   for name in FORMAT_NAMES]
                 with gr.Accordion("Limit answers and searches to sources and dates", open=False):
-                    chosen = gr.Dropdown(source_choices(listed), value=[], multiselect=True,
+                    chosen = gr.Dropdown(built[1], value=[], multiselect=True,
                                          label="Quote only these sources (none chosen: all)")
                     with gr.Row():
                         since = gr.Textbox(label="From date", placeholder="YYYY-MM-DD")
                         until = gr.Textbox(label="Until date", placeholder="YYYY-MM-DD")
             with gr.Column(scale=2, min_width=300):
                 find = gr.Textbox(label="Find a source", placeholder="title, publisher, author or date")
-                viewer = gr.HTML(sources_html(listed), html_template=VIEWER_TEMPLATE, js_on_load=VIEWER_JS,
+                viewer = gr.HTML(built[0], html_template=VIEWER_TEMPLATE, js_on_load=VIEWER_JS,
                                  elem_id="source-viewer")
-                with gr.Row(visible=page_count(len(listed)) > 1) as paging_row:  # only for a long list
+                with gr.Row(visible=built[2]) as paging_row:  # only for a long list
                     previous_page = gr.Button("Previous page of sources", size="sm", interactive=False)
                     next_page = gr.Button("Next page of sources", size="sm")
                 original = gr.DownloadButton(ORIGINAL, size="sm", interactive=False)
@@ -335,7 +335,6 @@ def build_app(qa: QA, export_dir: Path, server: ServerSettings) -> gr.Blocks:
         saved = gr.BrowserState([], storage_key="qa-conversation")
         kept = gr.BrowserState([], storage_key="qa-collection")
         page = gr.State(1)  # of the source list
-        built = {viewer: sources_html(listed), chosen: source_choices(listed), paging_row: page_count(len(listed)) > 1}
         outputs = [box, chat, state, saved, *exports]
         kept_outputs = [collected, starred, kept, *collection_exports]
         limits = [chosen, since, until]

@@ -93,15 +93,18 @@ def _chat(args: argparse.Namespace) -> int:
 
 def _index(args: argparse.Namespace) -> int:
     from qa.index.encoder import MiniLMEncoder
-    from qa.index.store import problem, rebuild, save
+    from qa.index.store import CORPUS_CHANGED, problem, rebuild, save
+    from qa.index.update import resumed
     settings, encoder = settings_from(args), MiniLMEncoder()
+    index = None
     if args.if_needed:
         reason = problem(settings, encoder)
         if reason is None:
             print(f"the index in {settings.index_dir} is current")
             return 0
-        print(f"rebuilding the index: {reason}")
-    index = rebuild(settings, encoder, progress=True)  # reuses the vectors of unchanged text
+        index = resumed(settings, encoder) if reason == CORPUS_CHANGED else None  # the changed files' work alone
+        print(f"{'updating' if index else 'rebuilding'} the index: {reason}")
+    index = index or rebuild(settings, encoder, progress=True)  # reuses the vectors of unchanged text
     save(index, settings.index_dir)
     texts = index.manifest["texts"]
     print(f"indexed {len(index.passages)} passages from {len(index.documents)} documents into {settings.index_dir} "

@@ -16,7 +16,8 @@ import yaml
 from qa.config import Settings
 from qa.errors import QAError
 from qa.index.encoder import Encoder
-from qa.index.store import Index, open_index
+from qa.index.store import Index
+from qa.index.update import open_index
 
 FILES = {"answerable.jsonl": True, "unanswerable.jsonl": False}
 SPLITS = ("tune", "report", "all")

@@ -38,7 +38,8 @@ def _eval(args: argparse.Namespace) -> int:
 def _eval_report(args: argparse.Namespace, settings, encoder, split: str) -> tuple[dict, str]:
     """The evaluation of one setting: its report and how it prints."""
     from qa.api import QA
-    from qa.index.store import build, open_index, problem
+    from qa.index.store import build, problem
+    from qa.index.update import open_index
     from qa_tools.evaluate import (
         FOLLOWUPS,
         confidence_report,

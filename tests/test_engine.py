@@ -8,7 +8,8 @@ from conftest import WordHashEncoder
 
 from qa import MAX_QUESTION_CHARS, InvalidQuestion, verify
 from qa.answer.model import ABSTAIN_MESSAGE, SUGGESTIONS_HEADING, escape_markdown, safe_url
-from qa.index.store import build, open_index, problem, save
+from qa.index.store import build, problem, save
+from qa.index.update import open_index
 from qa.search.retrieval import rank
 
 
@@ -80,7 +81,7 @@ def test_answer_to_dict_is_json(fixture_qa):
     assert data["abstained"] is False and data["passages"][0]["passage_id"] == "alpha#p1"
 
 
-def test_index_round_trips_and_is_rebuilt_when_stale(fixture_settings, caplog):
+def test_index_round_trips_and_is_updated_when_stale(fixture_settings, caplog):
     encoder = WordHashEncoder()
     assert problem(fixture_settings, encoder) == f"no index in {fixture_settings.index_dir}"
     built = open_index(fixture_settings, encoder)
@@ -93,9 +94,9 @@ def test_index_round_trips_and_is_rebuilt_when_stale(fixture_settings, caplog):
         (fixture_settings.corpus_dir / "beta.md").read_text() + "\nA new paragraph about curfews in the city.\n")
     assert problem(fixture_settings, encoder) == "the corpus changed since the index was built"
     with caplog.at_level("WARNING", logger="qa"):
-        rebuilt = open_index(fixture_settings, encoder)
-    assert "rebuilding the index: the corpus changed" in caplog.text
-    assert any("curfews" in p.text for p in rebuilt.passages)
+        current = open_index(fixture_settings, encoder)
+    assert "updating the index: the corpus changed" in caplog.text
+    assert any("curfews" in p.text for p in current.passages)
 
 
 def test_damaged_index_file_is_detected(fixture_settings):

@@ -179,7 +179,7 @@ def test_cli_index_reuses_the_previous_build(fixture_settings, monkeypatch, caps
     total, gamma = 12, len(texts_of(fixture_settings, "gamma"))
     assert gamma == 4
     assert first == f"indexed 5 passages from 3 documents into {fixture_settings.index_dir} ({total} texts encoded, 0 reused)\n"
-    assert second == (f"rebuilding the index: the corpus changed since the index was built\nindexed 7 passages from "
+    assert second == (f"updating the index: the corpus changed since the index was built\nindexed 7 passages from "
                       f"4 documents into {fixture_settings.index_dir} ({gamma} texts encoded, {total} reused)\n")
 
 

@@ -26,7 +26,8 @@ from qa.answer.decide import latin_share
 from qa.answer.model import ABSTAIN_MESSAGE, ANSWER_HEADING, NOT_ENGLISH_MESSAGE, UNCERTAIN_HEADING
 from qa.corpus import documents as corpus_module
 from qa.index import store
-from qa.index.store import build, load, open_index, problem, save
+from qa.index.store import build, load, problem, save
+from qa.index.update import open_index
 from qa_tools.evaluate import load_questions
 
 REQUEST_BUDGET_S = 15.0  # "never a hang": generous, since the 2-core test machine is shared
@@ -356,7 +357,7 @@ def test_read_only_index_that_is_current_is_served(fixture_settings, read_only):
     assert snapshot(fixture_settings.index_dir) == before
 
 
-def test_read_only_stale_index_is_rebuilt_in_memory_with_a_warning(fixture_settings, read_only, caplog):
+def test_read_only_stale_index_is_updated_in_memory_with_a_warning(fixture_settings, read_only, caplog):
     encoder = WordHashEncoder()
     open_index(fixture_settings, encoder)
     before = snapshot(fixture_settings.index_dir)
@@ -365,7 +366,7 @@ def test_read_only_stale_index_is_rebuilt_in_memory_with_a_warning(fixture_setti
     beta.write_text(beta.read_text().replace("opened an investigation", "closed the investigation"))
     with caplog.at_level("WARNING", logger="qa"):
         qa = QA(fixture_settings, encoder)
-    assert "rebuilding the index: the corpus changed since the index was built" in caplog.text
+    assert "updating the index: the corpus changed since the index was built (2 texts encoded, 10 reused)" in caplog.text
     assert (f"cannot write the index to {fixture_settings.index_dir} (Permission denied); make it writable or set "
             "QA_INDEX_DIR to a writable folder. Answering from the index just built in memory") in caplog.text
     assert qa.ask("investigation into police weapons", 1).passages[0].text.startswith("The government closed")

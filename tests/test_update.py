@@ -8,13 +8,13 @@ import faiss
 import numpy as np
 import pytest
 from conftest import ROOT, WordHashEncoder
-from test_incremental import CHANGES, QUESTIONS, CountingEncoder, add_gamma, remove_beta
+from test_incremental import CHANGES, QUESTIONS, CountingEncoder, add_gamma, remove_beta, retitle_beta
 
 from qa import QA
 from qa.index import store
 from qa.index.rows import Rows, Spliced
 from qa.index.store import build, save
-from qa.index.update import updated
+from qa.index.update import open_index, resumed, updated
 
 ARTICLE_QUESTIONS = ["How many people were killed in Zhanaozen?", "Who was prosecuted over the shootings?",
                      "What did William Courtney say?", "What did the posters in Astana say?"]
@@ -97,6 +97,51 @@ def test_an_update_is_the_build_of_the_changed_corpus(fixture_settings, kind, ch
     assert after.manifest["texts"] == {"encoded": len(encoded), "reused": len(after.keys) - len(encoded)}
 
 
+@pytest.mark.parametrize("kind", DENSE_KINDS, ids=list(DENSE_KINDS))
+@pytest.mark.parametrize("change", [c[0] for c in ALL_CHANGES], ids=[c[0].__name__ for c in ALL_CHANGES])
+def test_a_saved_index_is_updated_for_a_change_made_while_no_app_ran(fixture_settings, kind, change):
+    """The removed and changed documents' texts and fields are gone by the next start: the saved index knows them
+    only by their passages; it is still updated to the build, with the same texts encoded as in a running app."""
+    settings = replace(fixture_settings, **DENSE_KINDS[kind])
+    encoder = CountingEncoder()
+    save(build(settings, encoder), settings.index_dir)
+    change(settings)
+    encoder.texts.clear()
+    after = resumed(settings, encoder)
+    encoded = list(encoder.texts)
+    assert after is not None
+    assert_built_equal(after, settings, encoder)
+    expected = dict(CHANGES).get(change)
+    if expected is not None:
+        assert sorted(encoded) == sorted(expected(settings))
+    save(after, settings.index_dir)
+    assert store.problem(settings, encoder) is None
+
+
+def test_a_start_after_a_change_updates_and_a_start_after_damage_rebuilds(fixture_settings, caplog):
+    encoder = WordHashEncoder()
+    save(build(fixture_settings, encoder), fixture_settings.index_dir)
+    retitle_beta(fixture_settings)
+    with caplog.at_level("WARNING", logger="qa"):
+        assert_built_equal(open_index(fixture_settings, encoder), fixture_settings, encoder)
+    assert [r.message for r in caplog.records] == [
+        "updating the index: the corpus changed since the index was built (2 texts encoded, 10 reused)"]
+    assert store.problem(fixture_settings, encoder) is None
+    caplog.clear()
+    build_dir = fixture_settings.index_dir / (fixture_settings.index_dir / "CURRENT").read_text().strip()
+    with open(build_dir / "vectors.npy", "r+b") as f:  # a flipped bit: nothing of the saved index is used
+        f.seek(-1, 2)
+        last = f.read(1)[0]
+        f.seek(-1, 2)
+        f.write(bytes([last ^ 1]))
+    add_gamma(fixture_settings)
+    with caplog.at_level("WARNING", logger="qa"):
+        assert_built_equal(open_index(fixture_settings, encoder), fixture_settings, encoder)
+    assert [r.message for r in caplog.records] == [
+        "rebuilding the index: the corpus changed since the index was built"]
+    assert store.problem(fixture_settings, encoder) is None
+
+
 def test_the_articles_changed_one_after_another_stay_the_build(tmp_path):
     """The bundled articles, one with reader comments: a page removed (its figures and comments go), an article
     edited, one added back under another name, each update made from the last."""
@@ -118,6 +163,23 @@ def test_the_articles_changed_one_after_another_stay_the_build(tmp_path):
     assert_built_equal(index, settings, encoder)
     (corpus / "zz-restored.md").write_text(text)
     index = updated(index, settings, encoder)
+    assert_built_equal(index, settings, encoder)
+
+
+def test_the_articles_changed_while_no_app_ran_are_updated_to_the_build(tmp_path):
+    """A page with reader comments removed and another article edited between two starts."""
+    corpus = tmp_path / "corpus"
+    shutil.copytree(ROOT / "corpus", corpus)
+    settings = replace(store.Settings(), corpus_dir=corpus, index_dir=tmp_path / "index")
+    encoder = WordHashEncoder()
+    save(build(settings, encoder), settings.index_dir)
+    files = sorted(corpus.glob("*.md"))
+    commented = next(f for f in files if "## Reader comment:" in f.read_text())
+    commented.unlink()
+    edited = files[0] if files[0] != commented else files[1]
+    edited.write_text(edited.read_text().replace("Zhanaozen", "Zhanaozen (Janaozen)", 1))
+    index = resumed(settings, encoder)
+    assert index is not None and index.manifest["updated"]["removed"] > 2  # the page, its comments, the edited one
     assert_built_equal(index, settings, encoder)
 
 

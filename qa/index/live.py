@@ -35,7 +35,7 @@ from qa.index import store
 from qa.index.cache import VectorSource
 from qa.index.encoder import Encoder
 from qa.index.milvus import open_engine
-from qa.index.update import read_changed, updated
+from qa.index.update import open_index, read_changed, updated
 from qa.search.fulltext import Corpus
 
 log = logging.getLogger("qa")
@@ -173,7 +173,7 @@ class LiveIndex:
     def __init__(self, settings: Settings, encoder: Encoder, index: store.Index | None = None):
         self.settings, self.encoder = settings, encoder
         fingerprint = Fingerprint.take(settings)  # before the corpus is read: a change while loading is seen later
-        index = index or store.open_index(settings, encoder)
+        index = index or open_index(settings, encoder)
         self.engine = open_engine(settings)
         index = self._engaged(index)
         self.snapshot = Snapshot.of(index, settings, replace(fingerprint, current=current_entry(settings)))

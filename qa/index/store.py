@@ -31,7 +31,7 @@ import qa.corpus.text
 import qa.index.figures
 import qa.index.words
 from qa.config import Settings
-from qa.corpus.documents import CorpusFile, Document, corpus_checksum, corpus_documents, read_corpus
+from qa.corpus.documents import CorpusFile, CorpusRead, Document, corpus_checksum, corpus_documents, read_corpus
 from qa.corpus.passages import PassageRecord, split_document
 from qa.corpus.shelf import shelve_large
 from qa.corpus.text import tokenize
@@ -48,6 +48,7 @@ from qa.index.words import CorpusWords
 log = logging.getLogger("qa")
 FORMAT_VERSION = 6  # 6: files.json, and the words counted by documents (an update without a rebuild, qa/index/update.py)
 # 5: the BM25 postings, corpus words and figure passages saved; 4: keys.npy (qa/index/cache.py)
+CORPUS_CHANGED = "the corpus changed since the index was built"  # all else as a build now would make it
 BUILD_NAME = re.compile(r"^build-[A-Za-z0-9_]+$")
 # Characters that str.splitlines() and some JSON Lines readers take for line ends: written as \u escapes, so that a
 # passages.jsonl line is always one line, whichever way it is read.
@@ -224,7 +225,7 @@ def build(settings: Settings, encoder: Encoder, progress: bool = False, reuse: V
     manifest = new_manifest(identity, n, vectors.encoded, vectors.reused)
     table = PassageTable.of(passages, documents)
     return Index(documents, table, dense, vectors.rows[:n], vectors.rows[n:], table.span_offsets,
-                 _lexical(passages, documents, settings), manifest, _words(passages, documents),
+                 _lexical(passages, documents, settings), manifest, corpus_words(passages, documents),
                  FigurePassages.of(table, documents), keys, read.files)
 
 
@@ -270,7 +271,8 @@ def _lexical(passages: list[PassageRecord], documents: dict[str, Document], sett
     return LexicalIndex(tokenized, settings.bm25_variant, settings.bm25_k1, settings.bm25_b)
 
 
-def _words(passages: list[PassageRecord], documents: dict[str, Document]) -> CorpusWords:
+def corpus_words(passages: Iterable[PassageRecord], documents: dict[str, Document]) -> CorpusWords:
+    """The corpus's words, counted by the documents that say them (their passages' texts and what they state)."""
     texts: dict[str, list[str]] = {}
     for p in passages:
         texts.setdefault(p.doc_id, []).append(p.text)
@@ -467,8 +469,9 @@ def _mismatch(parsed: dict, manifest: dict, documents: dict[str, Document], dim:
     return None
 
 
-def _manifest(build_dir: Path, settings: Settings, encoder: Encoder, checksum: str | None = None) -> dict:
-    """The build's manifest, if it matches the corpus, model and settings."""
+def _manifest(build_dir: Path, settings: Settings, encoder: Encoder, checksum: str | None = None,
+              corpus: bool = True) -> dict:
+    """The build's manifest, if it matches the model and settings, and the corpus unless not `corpus`."""
     index_dir = Path(settings.index_dir)
     try:
         manifest = json.loads((build_dir / "manifest.json").read_text(encoding="utf-8"))
@@ -477,8 +480,8 @@ def _manifest(build_dir: Path, settings: Settings, encoder: Encoder, checksum: s
     if not isinstance(manifest, dict):
         raise StaleIndex(f"the manifest in {build_dir} is not a JSON object", index_dir)
     for key, value in expected_identity(settings, encoder, checksum).items():
-        if manifest.get(key) != value:
-            reason = {"corpus_sha256": "the corpus changed since the index was built",
+        if manifest.get(key) != value and (corpus or key != "corpus_sha256"):
+            reason = {"corpus_sha256": CORPUS_CHANGED,
                       "code": "the index was built by a different version of the splitting or tokenising code"}.get(
                 key, f"the index was built with a different {key}")
             raise StaleIndex(reason, index_dir)
@@ -489,15 +492,62 @@ def load(settings: Settings, encoder: Encoder, checksum: str | None = None) -> I
     """The current build, checked before use: its manifest matches the corpus (`checksum`: the corpus's, when already
     read), model and settings, every file matches its checksum, and every passage is its document's text. Otherwise
     StaleIndex says what is wrong."""
+    # A corpus too large to hold in memory keeps its texts in a temporary file in the index folder, as the vectors.
+    return _loaded(settings, encoder, checksum, lambda _: shelve_large(corpus_documents(settings.corpus_dir, settings),
+                                                                       settings.in_memory_bytes, settings.index_dir))
+
+
+def previous(settings: Settings, encoder: Encoder, read: CorpusRead) -> Index:
+    """The current build as it was built, though the corpus (as `read` now) has changed since, for an update
+    (qa/index/update.py) rather than a rebuild: the documents of a file unchanged since (same name and sha256) are
+    `read`'s own objects, and each document of a changed or removed file is a stand-in holding only its passages'
+    texts, at their offsets (its title and other fields are gone). StaleIndex as load() says, the corpus aside."""
+    now: dict[tuple[str, str], list[Document]] = {}
+    position = 0
+    for file in read.files:
+        now[(file.name, file.sha256)] = read.documents[position:position + file.documents]
+        position += file.documents
+
+    def documents(parsed: dict[str, Any]) -> dict[str, Document]:
+        by_doc: dict[str, list[PassageRecord]] = {}
+        for p in parsed["passages.jsonl"]:
+            by_doc.setdefault(p.doc_id, []).append(p)
+        ids, position = list(by_doc), 0
+        out: dict[str, Document] = {}
+        for file in parsed["files.json"]:
+            was = ids[position:position + file.documents]
+            position += file.documents
+            same = now.get((file.name, file.sha256), [])
+            if [d.id for d in same] == was:  # parsed by the same code from the same bytes
+                out.update((d.id, d) for d in same)
+            else:
+                out.update((d, _stand_in(d, by_doc[d])) for d in was)
+        return out
+
+    return _loaded(settings, encoder, read.checksum, documents, corpus=False)
+
+
+def _stand_in(doc_id: str, passages: list[PassageRecord]) -> Document:
+    """A document known only by its passages: their texts at their offsets, spaces between."""
+    parts, end = [], 0
+    for p in sorted(passages, key=lambda p: p.start):
+        if p.end > end:
+            parts += [" " * (p.start - end), p.text] if p.start >= end else [p.text[end - p.start:]]
+            end = p.end
+    return Document(doc_id, "", "", None, (), None, None, "".join(parts))
+
+
+def _loaded(settings: Settings, encoder: Encoder, checksum: str | None,
+            documents: Callable[[dict[str, Any]], dict[str, Document]], corpus: bool = True) -> Index:
+    """The current build with `documents(its parsed files)`, checked against them (and against the corpus's
+    `checksum` when `corpus`)."""
     index_dir = Path(settings.index_dir)
     if not (index_dir / "CURRENT").is_file():
         raise StaleIndex(f"no index in {index_dir}", index_dir)
     with _locked(index_dir, exclusive=False):
         build_dir = _current_build(index_dir)
-        manifest = _manifest(build_dir, settings, encoder, checksum)
+        manifest = _manifest(build_dir, settings, encoder, checksum, corpus)
         data = _read_checked(build_dir, manifest, index_dir, settings.in_memory_bytes)
-    # A corpus too large to hold in memory keeps its texts in a temporary file in the index folder, as the vectors.
-    documents = shelve_large(corpus_documents(settings.corpus_dir, settings), settings.in_memory_bytes, index_dir)
     parsed: dict[str, Any] = {}
     for name, read in READERS.items():
         try:
@@ -506,12 +556,13 @@ def load(settings: Settings, encoder: Encoder, checksum: str | None = None) -> I
             raise StaleIndex(f"{name} {exc}", index_dir) from None
         except (ValueError, KeyError, TypeError, RuntimeError, RecursionError, IndexUnavailable):  # FAISS: RuntimeError
             raise StaleIndex(f"{name} cannot be read", index_dir) from None
-    reason = _mismatch(parsed, manifest, documents, encoder.dim)
+    docs = documents(parsed)
+    reason = _mismatch(parsed, manifest, docs, encoder.dim)
     if reason:
         raise StaleIndex(reason, index_dir)
     passages = parsed["passages.jsonl"]
     try:
-        table = PassageTable.of(passages, documents)
+        table = PassageTable.of(passages, docs)
     except Malformed as exc:
         raise StaleIndex(f"passages.jsonl {exc}", index_dir) from None
     terms, postings, frequencies, starts = (parsed[name] for name in ("terms.json", "postings.npy", "frequencies.npy",
@@ -522,7 +573,7 @@ def load(settings: Settings, encoder: Encoder, checksum: str | None = None) -> I
     except ValueError as exc:
         raise StaleIndex(f"the BM25 postings (terms.json, postings.npy, frequencies.npy, starts.npy) cannot be used: "
                          f"{exc}", index_dir) from None
-    return Index(documents, table, parsed["dense.faiss"], parsed["vectors.npy"], parsed["sentences.npy"],
+    return Index(docs, table, parsed["dense.faiss"], parsed["vectors.npy"], parsed["sentences.npy"],
                  table.span_offsets, lexical, manifest, parsed["words.json"], parsed["figures.json"], parsed["keys.npy"],
                  parsed["files.json"])
 
@@ -563,21 +614,3 @@ def problem(settings: Settings, encoder: Encoder) -> str | None:
     except StaleIndex as exc:
         return exc.reason
     return None
-
-
-def open_index(settings: Settings, encoder: Encoder, progress: bool = False) -> Index:
-    """The current index, rebuilt first (with a log line saying why) when it is missing, stale or damaged.
-
-    When the rebuilt index cannot be saved (read-only folder, disk full), it is used from memory for this process
-    and the log says so and how to fix it: it was built from the current corpus, so its answers are right; only the
-    next start pays for the build again (see docs/RELIABILITY.md)."""
-    try:
-        return load(settings, encoder)
-    except StaleIndex as exc:
-        log.warning("rebuilding the index: %s", exc.reason)
-    index = rebuild(settings, encoder, progress)
-    try:
-        save(index, settings.index_dir)
-    except IndexUnavailable as exc:
-        log.warning("%s. Answering from the index just built in memory; it is lost when this process ends.", exc)
-    return index

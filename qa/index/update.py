@@ -12,6 +12,10 @@ since the index was built: `Index.files`), parses only the files that changed, a
 - the dense index keeps its training: a flat one gets its codes spliced, an IVF one has the removed rows taken out of
   its lists, the others' ids moved and the new rows added.
 
+A corpus changed while no app ran is updated the same way at the next start (`open_index`, and `python -m qa index
+--if-needed`, which `make run` runs first): the saved index (`store.previous`) knows a changed or removed document
+only by its passages, so the corpus's words are counted again instead of counted off.
+
 The result is the index a build would make, except for what training decides: an 8-bit or IVF index keeps the value
 ranges and lists it was trained with on the corpus of its last build (a vector outside the ranges is clipped, as in
 any build), and the BM25 terms first seen in a new document come last (only BM25Okapi's mean idf reads that order,
@@ -19,6 +23,7 @@ any build), and the BM25 terms first seen in a new document come last (only BM25
 where the dense index changes kind) is left to `store.build`."""
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 import faiss
@@ -28,12 +33,28 @@ from qa.config import Settings
 from qa.corpus.documents import CorpusFile, CorpusRead, Document, read_corpus
 from qa.corpus.passages import PassageRecord, split_document
 from qa.corpus.text import tokenize
+from qa.errors import IndexUnavailable, StaleIndex
 from qa.index.cache import Vectors, VectorSource, text_keys, vectors_for
 from qa.index.encoder import Encoder
 from qa.index.figures import FigurePassages
 from qa.index.rows import Spliced
-from qa.index.store import Index, dense_index, encode_texts, expected_identity, index_text, new_manifest
+from qa.index.store import (
+    CORPUS_CHANGED,
+    Index,
+    corpus_words,
+    dense_index,
+    encode_texts,
+    expected_identity,
+    index_text,
+    load,
+    new_manifest,
+    previous,
+    rebuild,
+    save,
+)
 from qa.index.table import PassageTable
+
+log = logging.getLogger("qa")
 
 
 @dataclass(frozen=True)
@@ -77,11 +98,53 @@ def updated(index: Index, settings: Settings, encoder: Encoder, read: CorpusRead
     return spliced(index, read.documents, identity, read.files, settings, encoder)
 
 
+def resumed(settings: Settings, encoder: Encoder) -> Index | None:
+    """The saved index brought up to a corpus changed while it was not served (files added, edited or removed with no
+    app running, or by `python -m qa index`), or None when only a build can: the saved one is missing, damaged, or
+    of other settings, model or code. The removed documents' texts and fields are gone by then, so the corpus's words
+    are counted again rather than counted off."""
+    read = read_corpus(settings.corpus_dir, settings)
+    try:
+        index = previous(settings, encoder, read)
+    except StaleIndex:
+        return None
+    if index.files is None or index.keys is None:
+        return None
+    return spliced(index, read.documents, expected_identity(settings, encoder, read.checksum), read.files, settings,
+                   encoder, recount=True)
+
+
+def open_index(settings: Settings, encoder: Encoder, progress: bool = False) -> Index:
+    """The current index: loaded; updated when the corpus alone changed since it was saved; otherwise rebuilt. A log
+    line says why it was not loaded, and what was done.
+
+    When the index cannot be saved (read-only folder, disk full), it is used from memory for this process and the log
+    says so and how to fix it: it was made from the current corpus, so its answers are right; only the next start
+    pays for it again (see docs/RELIABILITY.md)."""
+    try:
+        return load(settings, encoder)
+    except StaleIndex as exc:
+        why = exc.reason
+    index = resumed(settings, encoder) if why == CORPUS_CHANGED else None
+    if index is None:
+        log.warning("rebuilding the index: %s", why)
+        index = rebuild(settings, encoder, progress)
+    else:
+        texts = index.manifest["texts"]
+        log.warning("updating the index: %s (%d texts encoded, %d reused)", why, texts["encoded"], texts["reused"])
+    try:
+        save(index, settings.index_dir)
+    except IndexUnavailable as exc:
+        log.warning("%s. Answering from the index just built in memory; it is lost when this process ends.", exc)
+    return index
+
+
 def spliced(index: Index, documents: list[Document], identity: dict, files: list[CorpusFile] | None,
-            settings: Settings, encoder: Encoder) -> Index | None:
+            settings: Settings, encoder: Encoder, recount: bool = False) -> Index | None:
     """The index of `documents` (the corpus now, in order), made from `index`: a document that is the very object the
-    index holds under its id is kept, any other is new. None when the dense index would change kind, or the kept
-    documents are not in their old order."""
+    index holds under its id is kept, any other is new. The corpus's words are counted off for the documents
+    removed, or all counted again when `recount` (`index` holds stand-ins for them: `store.previous`). None when the
+    dense index would change kind, or the kept documents are not in their old order."""
     old = index.passages
     pieces = _pieces(index, documents, settings)
     if pieces is None:
@@ -141,18 +204,21 @@ def spliced(index: Index, documents: list[Document], identity: dict, files: list
                          np.concatenate(columns["spans"]).astype(np.int32), span_offsets)
 
     added_rows = np.array(added, dtype=np.int64)
-    removed = [(index.documents[old.doc_ids[k]], [old.text(i) for i in range(int(first[k]), int(first[k + 1]))])
-               for k in gone.tolist()]
-    new_docs = [(doc, [r.text for r in recs]) for doc, recs in fresh]
     lexical = index.lexical.spliced(rows, n, ((i, tokenize(index_text(r, by_id[r.doc_id], settings), settings.stem,
                                                            settings.stopwords)) for i, r in zip(added, records)))
     figures = index.figures.moved(rows, FigurePassages.of(table, by_id, [table.position[d.id] for d, _ in fresh]))
     texts = n + int(span_offsets[-1])
     manifest = {**new_manifest(identity, n, vectors.encoded, texts - vectors.encoded),
-                "updated": {"documents": len(fresh), "removed": len(removed)}}
+                "updated": {"documents": len(fresh), "removed": len(gone)}}
+    if recount:
+        words = corpus_words(table, by_id)
+    else:
+        words = index.words.changed(
+            [(index.documents[old.doc_ids[k]], [old.text(i) for i in range(int(first[k]), int(first[k + 1]))])
+             for k in gone.tolist()], [(doc, [r.text for r in recs]) for doc, recs in fresh])
     return Index(by_id, table, _dense(index.dense, rows, layout, vectors.rows[:new_rows], added_rows),
                  _joined(columns["vectors"]), _joined(columns["sentences"]), table.span_offsets, lexical, manifest,
-                 index.words.changed(removed, new_docs), figures,
+                 words, figures,
                  None if index.keys is None else _joined(columns["keys"] + columns["sentence_keys"]), files)
 
 
