@@ -118,16 +118,21 @@ def test_a_saved_index_is_updated_for_a_change_made_while_no_app_ran(fixture_set
     assert store.problem(settings, encoder) is None
 
 
+def started(settings, encoder, caplog) -> list[str]:
+    """The log lines of a start: open_index gives the build of the corpus now, and saves it."""
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="qa"):
+        assert_built_equal(open_index(settings, encoder), settings, encoder)
+    assert store.problem(settings, encoder) is None
+    return [r.message for r in caplog.records]
+
+
 def test_a_start_after_a_change_updates_and_a_start_after_damage_rebuilds(fixture_settings, caplog):
     encoder = WordHashEncoder()
     save(build(fixture_settings, encoder), fixture_settings.index_dir)
     retitle_beta(fixture_settings)
-    with caplog.at_level("WARNING", logger="qa"):
-        assert_built_equal(open_index(fixture_settings, encoder), fixture_settings, encoder)
-    assert [r.message for r in caplog.records] == [
+    assert started(fixture_settings, encoder, caplog) == [
         "updating the index: the corpus changed since the index was built (2 texts encoded, 10 reused)"]
-    assert store.problem(fixture_settings, encoder) is None
-    caplog.clear()
     build_dir = fixture_settings.index_dir / (fixture_settings.index_dir / "CURRENT").read_text().strip()
     with open(build_dir / "vectors.npy", "r+b") as f:  # a flipped bit: nothing of the saved index is used
         f.seek(-1, 2)
@@ -135,11 +140,8 @@ def test_a_start_after_a_change_updates_and_a_start_after_damage_rebuilds(fixtur
         f.seek(-1, 2)
         f.write(bytes([last ^ 1]))
     add_gamma(fixture_settings)
-    with caplog.at_level("WARNING", logger="qa"):
-        assert_built_equal(open_index(fixture_settings, encoder), fixture_settings, encoder)
-    assert [r.message for r in caplog.records] == [
+    assert started(fixture_settings, encoder, caplog) == [
         "rebuilding the index: the corpus changed since the index was built"]
-    assert store.problem(fixture_settings, encoder) is None
 
 
 def test_the_articles_changed_one_after_another_stay_the_build(tmp_path):
