@@ -224,6 +224,18 @@ def test_an_update_read_from_disk_is_saved_then_read_from_its_own_files(fixture_
     assert_built_equal(store.load(settings, encoder), settings, encoder)
 
 
+def test_a_start_reads_the_updated_rows_from_its_new_build(fixture_settings):
+    settings = replace(fixture_settings, in_memory_bytes=0)
+    encoder = WordHashEncoder()
+    save(build(settings, encoder), settings.index_dir)
+    add_gamma(settings)
+    index = open_index(settings, encoder)
+    current = settings.index_dir / (settings.index_dir / "CURRENT").read_text().strip()
+    assert [a.path for a in (index.vectors, index.sentence_vectors, index.keys)] == [
+        current / "vectors.npy", current / "sentences.npy", current / "keys.npy"]
+    assert_built_equal(index, settings, encoder)
+
+
 def test_a_running_qa_updates_its_index_for_a_new_file(fixture_settings, caplog):
     settings = replace(fixture_settings, corpus_check_seconds=0.0)
     encoder = CountingEncoder()

@@ -50,6 +50,7 @@ from qa.index.store import (
     new_manifest,
     previous,
     rebuild,
+    reopened,
     save,
 )
 from qa.index.table import PassageTable
@@ -133,7 +134,7 @@ def open_index(settings: Settings, encoder: Encoder, progress: bool = False) -> 
         texts = index.manifest["texts"]
         log.warning("updating the index: %s (%d texts encoded, %d reused)", why, texts["encoded"], texts["reused"])
     try:
-        save(index, settings.index_dir)
+        return reopened(index, save(index, settings.index_dir), settings.in_memory_bytes)
     except IndexUnavailable as exc:
         log.warning("%s. Answering from the index just built in memory; it is lost when this process ends.", exc)
     return index
