@@ -300,8 +300,8 @@ def test_missing_index_folder_is_built(fixture_settings, caplog):
     assert f"rebuilding the index: no index in {fixture_settings.index_dir}" in caplog.text
     assert (current_build(fixture_settings) / "manifest.json").is_file()
     assert sorted(p.name for p in current_build(fixture_settings).iterdir()) == [
-        "dense.faiss", "figures.json", "files.json", "frequencies.npy", "keys.npy", "manifest.json", "passages.jsonl",
-        "postings.npy", "sentences.npy", "starts.npy", "terms.json", "vectors.npy", "words.json"]
+        "dense.faiss", "documents.json", "figures.json", "files.json", "frequencies.npy", "keys.npy", "manifest.json",
+        "passages.jsonl", "postings.npy", "sentences.npy", "starts.npy", "terms.json", "vectors.npy", "words.json"]
 
 
 def test_corpus_change_after_build_is_never_answered_from_the_old_index(fixture_settings):
@@ -382,8 +382,8 @@ def test_saving_into_a_read_only_folder_is_a_clear_error(fixture_settings, read_
 
 
 FILES_WRITTEN = ["passages.jsonl", "dense.faiss", "vectors.npy", "sentences.npy", "keys.npy", "postings.npy",
-                 "frequencies.npy", "starts.npy", "terms.json", "words.json", "figures.json", "files.json", "manifest.json",
-                 "CURRENT"]
+                 "frequencies.npy", "starts.npy", "terms.json", "words.json", "figures.json", "files.json", "documents.json",
+                 "manifest.json", "CURRENT"]
 
 
 @pytest.fixture
@@ -676,6 +676,16 @@ def file_one_document_short(data):
     return json.dumps(files).encode()
 
 
+def document_without_its_authors(data):
+    return json.dumps([d[:3] + d[4:] for d in json.loads(data)]).encode()
+
+
+def document_retitled(data):
+    documents = json.loads(data)
+    documents[0][1] = "Another title"
+    return json.dumps(documents).encode()
+
+
 TEXT_OF = "passage alpha#p1 is not the text of its document in the corpus"
 LINE_1 = "passages.jsonl line 1"
 SHAPES = [
@@ -715,6 +725,9 @@ SHAPES = [
     (rewrite_bytes("files.json", file_without_its_digest), "files.json is not a list of files, each a name, a sha256 "
                                                            "and a number of documents"),
     (rewrite_bytes("files.json", file_one_document_short), "files.json does not match the corpus documents"),
+    (rewrite_bytes("documents.json", document_without_its_authors), "documents.json is not a list of documents, "
+     "each an id, a title, a publisher, a list of authors, and a comment's author and location (or null)"),
+    (rewrite_bytes("documents.json", document_retitled), "documents.json does not match the corpus documents"),
 ]
 
 

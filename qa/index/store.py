@@ -46,7 +46,9 @@ from qa.index.table import Malformed, PassageTable
 from qa.index.words import CorpusWords
 
 log = logging.getLogger("qa")
-FORMAT_VERSION = 6  # 6: files.json, and the words counted by documents (an update without a rebuild, qa/index/update.py)
+Fields = tuple[str, str, str, tuple[str, ...], str | None, str | None]  # fields(): what documents.json holds of one
+FORMAT_VERSION = 7  # 7: documents.json, so that a start updates an index for a change made while no app ran
+# 6: files.json, and the words counted by documents (an update without a rebuild, qa/index/update.py)
 # 5: the BM25 postings, corpus words and figure passages saved; 4: keys.npy (qa/index/cache.py)
 CORPUS_CHANGED = "the corpus changed since the index was built"  # all else as a build now would make it
 BUILD_NAME = re.compile(r"^build-[A-Za-z0-9_]+$")
@@ -120,6 +122,21 @@ def _read_files(value: object) -> list[CorpusFile]:
     return [CorpusFile(*f) for f in value]
 
 
+def _read_fields(value: object) -> list[Fields]:
+    if not isinstance(value, list) or not all(
+            isinstance(d, list) and len(d) == 6 and all(isinstance(x, str) for x in d[:3])
+            and isinstance(d[3], list) and all(isinstance(a, str) for a in d[3])
+            and all(x is None or isinstance(x, str) for x in d[4:]) for d in value):
+        raise Malformed("is not a list of documents, each an id, a title, a publisher, a list of authors, and a "
+                        "comment's author and location (or null)")
+    return [(d[0], d[1], d[2], tuple(d[3]), d[4], d[5]) for d in value]
+
+
+def fields(doc: Document) -> Fields:
+    """What a document states about itself that the corpus's words count (qa/index/words.py), with its id."""
+    return doc.id, doc.title, doc.publisher, doc.authors, doc.comment_author, doc.comment_location
+
+
 def _read_figures(value: object) -> FigurePassages:
     if not isinstance(value, dict) or not all(
             isinstance(rows, list) and all(isinstance(i, int) and not isinstance(i, bool) for i in rows)
@@ -144,6 +161,8 @@ READERS = {
     "words.json": lambda data, _: _read_words(json.loads(data)),
     "figures.json": lambda data, _: _read_figures(json.loads(data)),
     "files.json": lambda data, _: _read_files(json.loads(data)),
+    # Each document's fields: a document changed while no app ran is known by these and its passages (`previous`).
+    "documents.json": lambda data, _: _read_fields(json.loads(data)),
 }
 FILES = tuple(READERS)
 ROW_FILES = ("vectors.npy", "sentences.npy", "keys.npy")
@@ -225,7 +244,7 @@ def build(settings: Settings, encoder: Encoder, progress: bool = False, reuse: V
     manifest = new_manifest(identity, n, vectors.encoded, vectors.reused)
     table = PassageTable.of(passages, documents)
     return Index(documents, table, dense, vectors.rows[:n], vectors.rows[n:], table.span_offsets,
-                 _lexical(passages, documents, settings), manifest, corpus_words(passages, documents),
+                 _lexical(passages, documents, settings), manifest, _words(passages, documents),
                  FigurePassages.of(table, documents), keys, read.files)
 
 
@@ -271,8 +290,7 @@ def _lexical(passages: list[PassageRecord], documents: dict[str, Document], sett
     return LexicalIndex(tokenized, settings.bm25_variant, settings.bm25_k1, settings.bm25_b)
 
 
-def corpus_words(passages: Iterable[PassageRecord], documents: dict[str, Document]) -> CorpusWords:
-    """The corpus's words, counted by the documents that say them (their passages' texts and what they state)."""
+def _words(passages: list[PassageRecord], documents: dict[str, Document]) -> CorpusWords:
     texts: dict[str, list[str]] = {}
     for p in passages:
         texts.setdefault(p.doc_id, []).append(p.text)
@@ -375,7 +393,8 @@ def _save_locked(index: Index, index_dir: Path) -> Path:
             "words.json": lambda f: f.write(_json({"stems": dict(sorted(index.words.stems.items())),
                                                    "words": dict(sorted(index.words.words.items()))})),
             "figures.json": lambda f: f.write(_json({m: r.tolist() for m, r in index.figures.by_measure.items()})),
-            "files.json": lambda f: f.write(_json([[c.name, c.sha256, c.documents] for c in files]))}
+            "files.json": lambda f: f.write(_json([[c.name, c.sha256, c.documents] for c in files])),
+            "documents.json": lambda f: f.write(_json([fields(d) for d in index.documents.values()]))}
         index.manifest["files"] = {name: _write(build_dir / name, write) for name, write in writers.items()}
         manifest = (json.dumps(index.manifest, indent=2) + "\n").encode()
         _write(build_dir / "manifest.json", lambda f: f.write(manifest))
@@ -466,6 +485,8 @@ def _mismatch(parsed: dict, manifest: dict, documents: dict[str, Document], dim:
         return "figures.json does not match passages.jsonl"
     if sum(f.documents for f in parsed["files.json"]) != len(documents):
         return "files.json does not match the corpus documents"
+    if parsed["documents.json"] != [fields(d) for d in documents.values()]:
+        return "documents.json does not match the corpus documents"
     return None
 
 
@@ -500,8 +521,8 @@ def load(settings: Settings, encoder: Encoder, checksum: str | None = None) -> I
 def previous(settings: Settings, encoder: Encoder, read: CorpusRead) -> Index:
     """The current build as it was built, though the corpus (as `read` now) has changed since, for an update
     (qa/index/update.py) rather than a rebuild: the documents of a file unchanged since (same name and sha256) are
-    `read`'s own objects, and each document of a changed or removed file is a stand-in holding only its passages'
-    texts, at their offsets (its title and other fields are gone). StaleIndex as load() says, the corpus aside."""
+    `read`'s own objects, and each document of a changed or removed file is a stand-in: its fields as saved
+    (documents.json) and its passages' texts at their offsets. StaleIndex as load() says, the corpus aside."""
     now: dict[tuple[str, str], list[Document]] = {}
     position = 0
     for file in read.files:
@@ -512,29 +533,31 @@ def previous(settings: Settings, encoder: Encoder, read: CorpusRead) -> Index:
         by_doc: dict[str, list[PassageRecord]] = {}
         for p in parsed["passages.jsonl"]:
             by_doc.setdefault(p.doc_id, []).append(p)
-        ids, position = list(by_doc), 0
+        saved, position = parsed["documents.json"], 0
         out: dict[str, Document] = {}
         for file in parsed["files.json"]:
-            was = ids[position:position + file.documents]
+            was = saved[position:position + file.documents]
             position += file.documents
             same = now.get((file.name, file.sha256), [])
-            if [d.id for d in same] == was:  # parsed by the same code from the same bytes
+            if [fields(d) for d in same] == was:  # parsed by the same code from the same bytes
                 out.update((d.id, d) for d in same)
             else:
-                out.update((d, _stand_in(d, by_doc[d])) for d in was)
+                out.update((f[0], _stand_in(f, by_doc.get(f[0], []))) for f in was)
         return out
 
     return _loaded(settings, encoder, read.checksum, documents, corpus=False)
 
 
-def _stand_in(doc_id: str, passages: list[PassageRecord]) -> Document:
-    """A document known only by its passages: their texts at their offsets, spaces between."""
+def _stand_in(saved: Fields, passages: list[PassageRecord]) -> Document:
+    """A document known by its saved fields and its passages: their texts at their offsets, spaces between."""
     parts, end = [], 0
     for p in sorted(passages, key=lambda p: p.start):
         if p.end > end:
             parts += [" " * (p.start - end), p.text] if p.start >= end else [p.text[end - p.start:]]
             end = p.end
-    return Document(doc_id, "", "", None, (), None, None, "".join(parts))
+    doc_id, title, publisher, authors, comment_author, comment_location = saved
+    return Document(doc_id, title, publisher, None, authors, None, None, "".join(parts),
+                    comment_author=comment_author, comment_location=comment_location)
 
 
 def _loaded(settings: Settings, encoder: Encoder, checksum: str | None,

@@ -13,8 +13,8 @@ since the index was built: `Index.files`), parses only the files that changed, a
   its lists, the others' ids moved and the new rows added.
 
 A corpus changed while no app ran is updated the same way at the next start (`open_index`, and `python -m qa index
---if-needed`, which `make run` runs first): the saved index (`store.previous`) knows a changed or removed document
-only by its passages, so the corpus's words are counted again instead of counted off.
+--if-needed`, which `make run` runs first): the saved index (`store.previous`) knows a changed or removed document by
+its saved fields (documents.json) and its passages, which is all an update reads of it.
 
 The result is the index a build would make, except for what training decides: an 8-bit or IVF index keeps the value
 ranges and lists it was trained with on the corpus of its last build (a vector outside the ranges is clipped, as in
@@ -41,7 +41,6 @@ from qa.index.rows import Spliced
 from qa.index.store import (
     CORPUS_CHANGED,
     Index,
-    corpus_words,
     dense_index,
     encode_texts,
     expected_identity,
@@ -102,8 +101,8 @@ def updated(index: Index, settings: Settings, encoder: Encoder, read: CorpusRead
 def resumed(settings: Settings, encoder: Encoder) -> Index | None:
     """The saved index brought up to a corpus changed while it was not served (files added, edited or removed with no
     app running, or by `python -m qa index`), or None when only a build can: the saved one is missing, damaged, or
-    of other settings, model or code. The removed documents' texts and fields are gone by then, so the corpus's words
-    are counted again rather than counted off."""
+    of other settings, model or code. A removed document is known by its saved fields and passages
+    (`store.previous`), which is all its words are counted off from."""
     read = read_corpus(settings.corpus_dir, settings)
     try:
         index = previous(settings, encoder, read)
@@ -112,7 +111,7 @@ def resumed(settings: Settings, encoder: Encoder) -> Index | None:
     if index.files is None or index.keys is None:
         return None
     return spliced(index, read.documents, expected_identity(settings, encoder, read.checksum), read.files, settings,
-                   encoder, recount=True)
+                   encoder)
 
 
 def open_index(settings: Settings, encoder: Encoder, progress: bool = False) -> Index:
@@ -141,11 +140,10 @@ def open_index(settings: Settings, encoder: Encoder, progress: bool = False) -> 
 
 
 def spliced(index: Index, documents: list[Document], identity: dict, files: list[CorpusFile] | None,
-            settings: Settings, encoder: Encoder, recount: bool = False) -> Index | None:
+            settings: Settings, encoder: Encoder) -> Index | None:
     """The index of `documents` (the corpus now, in order), made from `index`: a document that is the very object the
-    index holds under its id is kept, any other is new. The corpus's words are counted off for the documents
-    removed, or all counted again when `recount` (`index` holds stand-ins for them: `store.previous`). None when the
-    dense index would change kind, or the kept documents are not in their old order."""
+    index holds under its id is kept, any other is new. None when the dense index would change kind, or the kept
+    documents are not in their old order."""
     old = index.passages
     pieces = _pieces(index, documents, settings)
     if pieces is None:
@@ -211,12 +209,9 @@ def spliced(index: Index, documents: list[Document], identity: dict, files: list
     texts = n + int(span_offsets[-1])
     manifest = {**new_manifest(identity, n, vectors.encoded, texts - vectors.encoded),
                 "updated": {"documents": len(fresh), "removed": len(gone)}}
-    if recount:
-        words = corpus_words(table, by_id)
-    else:
-        words = index.words.changed(
-            [(index.documents[old.doc_ids[k]], [old.text(i) for i in range(int(first[k]), int(first[k + 1]))])
-             for k in gone.tolist()], [(doc, [r.text for r in recs]) for doc, recs in fresh])
+    words = index.words.changed(
+        [(index.documents[old.doc_ids[k]], [old.text(i) for i in range(int(first[k]), int(first[k + 1]))])
+         for k in gone.tolist()], [(doc, [r.text for r in recs]) for doc, recs in fresh])
     return Index(by_id, table, _dense(index.dense, rows, layout, vectors.rows[:new_rows], added_rows),
                  _joined(columns["vectors"]), _joined(columns["sentences"]), table.span_offsets, lexical, manifest,
                  words, figures,
