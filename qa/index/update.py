@@ -99,10 +99,10 @@ def updated(index: Index, settings: Settings, encoder: Encoder, read: CorpusRead
 
 
 def resumed(settings: Settings, encoder: Encoder) -> Index | None:
-    """The saved index brought up to a corpus changed while it was not served (files added, edited or removed with no
-    app running, or by `python -m qa index`), or None when only a build can: the saved one is missing, damaged, or
-    of other settings, model or code. A removed document is known by its saved fields and passages
-    (`store.previous`), which is all its words are counted off from."""
+    """The saved index brought up to a corpus changed while no app served it (files added, edited or removed by hand
+    or by `python -m qa add`), or None when only a build can: the saved one is missing, damaged, or of other
+    settings, model or code. A removed document is known by its saved fields and passages (`store.previous`), which
+    is all its words are counted off from."""
     read = read_corpus(settings.corpus_dir, settings)
     try:
         index = previous(settings, encoder, read)
@@ -203,18 +203,18 @@ def spliced(index: Index, documents: list[Document], identity: dict, files: list
                          np.concatenate(columns["spans"]).astype(np.int32), span_offsets)
 
     added_rows = np.array(added, dtype=np.int64)
+    removed = [(index.documents[old.doc_ids[k]], [old.text(i) for i in range(int(first[k]), int(first[k + 1]))])
+               for k in gone.tolist()]
+    new_docs = [(doc, [r.text for r in recs]) for doc, recs in fresh]
     lexical = index.lexical.spliced(rows, n, ((i, tokenize(index_text(r, by_id[r.doc_id], settings), settings.stem,
                                                            settings.stopwords)) for i, r in zip(added, records)))
     figures = index.figures.moved(rows, FigurePassages.of(table, by_id, [table.position[d.id] for d, _ in fresh]))
     texts = n + int(span_offsets[-1])
     manifest = {**new_manifest(identity, n, vectors.encoded, texts - vectors.encoded),
-                "updated": {"documents": len(fresh), "removed": len(gone)}}
-    words = index.words.changed(
-        [(index.documents[old.doc_ids[k]], [old.text(i) for i in range(int(first[k]), int(first[k + 1]))])
-         for k in gone.tolist()], [(doc, [r.text for r in recs]) for doc, recs in fresh])
+                "updated": {"documents": len(fresh), "removed": len(removed)}}
     return Index(by_id, table, _dense(index.dense, rows, layout, vectors.rows[:new_rows], added_rows),
                  _joined(columns["vectors"]), _joined(columns["sentences"]), table.span_offsets, lexical, manifest,
-                 words, figures,
+                 index.words.changed(removed, new_docs), figures,
                  None if index.keys is None else _joined(columns["keys"] + columns["sentence_keys"]), files)
 
 
