@@ -484,6 +484,17 @@ def test_a_rebuild_waits_for_a_load_in_progress(fixture_settings, monkeypatch):
     assert builds(fixture_settings) == [current_build(fixture_settings).name]
 
 
+def test_each_passages_jsonl_line_is_its_records_json(fixture_settings):
+    """The lines are written from the table's columns; each is json.dumps of the record (quotes, backslashes and
+    text beyond ASCII as JSON writes them), one line per passage, in order."""
+    beta = fixture_settings.corpus_dir / "beta.md"
+    beta.write_text(beta.read_text().replace("opened an investigation", 'opened a "wide" investigation \\ in Жанаөзен'))
+    index = build(fixture_settings, WordHashEncoder())
+    data = (save(index, fixture_settings.index_dir) / "passages.jsonl").read_text(encoding="utf-8")
+    assert data.split("\n") == [json.dumps(p.to_dict(), ensure_ascii=False) for p in index.passages] + [""]
+    assert 'a \\"wide\\" investigation \\\\ in Жанаөзен' in data
+
+
 # Index files of any shape: each leads to a logged rebuild, never a traceback.
 
 SEPARATORS = {"U+2028": "\u2028", "U+2029": "\u2029", "U+0085": "\x85"}

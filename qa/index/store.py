@@ -15,7 +15,7 @@ import re
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from importlib import metadata
@@ -89,11 +89,25 @@ def _read_passages(data: bytes) -> list[PassageRecord]:
     return [_passage(json.loads(line), n) for n, line in enumerate(text.split("\n")[:-1], 1)]
 
 
-def _passage_line(passage: PassageRecord) -> str:
-    line = json.dumps(passage.to_dict(), ensure_ascii=False)
-    for char, escape in LINE_SEPARATORS.items():  # inside JSON strings only: JSON syntax outside them is ASCII
-        line = line.replace(char, escape)
-    return line + "\n"
+def _passage_lines(table: PassageTable) -> Iterator[bytes]:
+    """passages.jsonl's lines: each PassageRecord.to_dict() as json.dumps(..., ensure_ascii=False) writes it, built
+    from the table's columns a document at a time (its body read once, not once per passage: a shelved body is read
+    from disk each time)."""
+    quoted = json.encoder.encode_basestring  # json.dumps's own, without ensure_ascii
+    starts, ends, first = table.start.tolist(), table.end.tolist(), table.first.tolist()
+    for k, doc_id in enumerate(table.doc_ids):
+        body, doc = table.documents[doc_id].body, quoted(doc_id)
+        a, b = first[k], first[k + 1]
+        spans = table.spans[table.span_offsets[a]:table.span_offsets[b]].tolist()
+        offsets = (table.span_offsets[a:b + 1] - table.span_offsets[a]).tolist()
+        for n, i in enumerate(range(a, b)):
+            start, end = starts[i], ends[i]
+            # str() of a list of lists of ints is its JSON
+            line = (f'{{"passage_id": {quoted(f"{doc_id}#p{n + 1}")}, "doc_id": {doc}, "start": {start}, '
+                    f'"end": {end}, "text": {quoted(body[start:end])}, "sentences": {spans[offsets[n]:offsets[n + 1]]}}}')
+            for char, escape in LINE_SEPARATORS.items():  # inside JSON strings only: JSON syntax outside them is ASCII
+                line = line.replace(char, escape)
+            yield (line + "\n").encode("utf-8")
 
 
 def _strings(value: object, what: str) -> list[str]:
@@ -386,7 +400,7 @@ def _save_locked(index: Index, index_dir: Path) -> Path:
         arrays = {"vectors.npy": index.vectors, "sentences.npy": index.sentence_vectors, "keys.npy": index.keys,
                   "postings.npy": postings, "frequencies.npy": frequencies, "starts.npy": starts}
         writers: dict[str, Callable[[BinaryIO], object]] = {
-            "passages.jsonl": lambda f: f.writelines(_passage_line(p).encode("utf-8") for p in index.passages),
+            "passages.jsonl": lambda f: f.writelines(_passage_lines(index.passages)),
             "dense.faiss": lambda f: faiss.write_index(index.dense, faiss.PyCallbackIOWriter(f.write)),  # type: ignore[attr-defined]
             **{name: functools.partial(_save_npy, array=array) for name, array in arrays.items()},
             "terms.json": lambda f: f.write(_json(terms)),
