@@ -103,7 +103,7 @@ def _index(args: argparse.Namespace) -> int:
             print(f"the index in {settings.index_dir} is current")
             return 0
         index = resumed(settings, encoder) if reason == CORPUS_CHANGED else None  # the changed files' work alone
-        print(f"{'updating' if index else 'rebuilding'} the index: {reason}")
+        print(f"{'rebuilding' if index is None else 'updating'} the index: {reason}")
     index = index or rebuild(settings, encoder, progress=True)  # reuses the vectors of unchanged text
     save(index, settings.index_dir)
     texts = index.manifest["texts"]

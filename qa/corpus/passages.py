@@ -86,6 +86,11 @@ def _sentence_pieces(body: str, start: int, end: int, max_chars: int) -> list[tu
     return pieces
 
 
+def passage_id(doc_id: str, number: int) -> str:
+    """The id of a document's passage `number` (from 1, in order): 'doc#p3'."""
+    return f"{doc_id}#p{number}"
+
+
 def split_document(doc: Document, min_words: int, max_chars: int = MAX_PASSAGE_CHARS) -> list[PassageRecord]:
     """The passages of `doc`: its paragraphs, short ones joined to a neighbour (`min_words`), long ones split at
     sentence boundaries into passages of at most `max_chars` characters (an answer's size stays bounded)."""
@@ -95,5 +100,5 @@ def split_document(doc: Document, min_words: int, max_chars: int = MAX_PASSAGE_C
     for n, (start, end) in enumerate(spans):
         text = doc.body[start:end]
         sentences = tuple(s for a, b in paragraph_spans(text) for s in sentence_spans(text, a, b))
-        records.append(PassageRecord(f"{doc.id}#p{n + 1}", doc.id, start, end, text, sentences))
+        records.append(PassageRecord(passage_id(doc.id, n + 1), doc.id, start, end, text, sentences))
     return records

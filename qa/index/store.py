@@ -32,7 +32,7 @@ import qa.index.figures
 import qa.index.words
 from qa.config import Settings
 from qa.corpus.documents import CorpusFile, CorpusRead, Document, corpus_checksum, corpus_documents, read_corpus
-from qa.corpus.passages import PassageRecord, split_document
+from qa.corpus.passages import PassageRecord, passage_id, split_document
 from qa.corpus.shelf import shelve_large
 from qa.corpus.text import tokenize
 from qa.errors import IndexUnavailable, StaleIndex
@@ -43,10 +43,10 @@ from qa.index.figures import FigurePassages
 from qa.index.lexical import LexicalIndex
 from qa.index.rows import Rows, RowSource, chunks, open_rows
 from qa.index.table import Malformed, PassageTable
-from qa.index.words import CorpusWords
+from qa.index.words import CorpusWords, stated
 
 log = logging.getLogger("qa")
-Fields = tuple[str, str, str, tuple[str, ...], str | None, str | None]  # fields(): what documents.json holds of one
+Fields = tuple[str, str, str, tuple[str, ...], str | None, str | None]  # fields(): documents.json's row of one
 FORMAT_VERSION = 7  # 7: documents.json, so that a start updates an index for a change made while no app ran
 # 6: files.json, and the words counted by documents (an update without a rebuild, qa/index/update.py)
 # 5: the BM25 postings, corpus words and figure passages saved; 4: keys.npy (qa/index/cache.py)
@@ -103,7 +103,7 @@ def _passage_lines(table: PassageTable) -> Iterator[bytes]:
         for n, i in enumerate(range(a, b)):
             start, end = starts[i], ends[i]
             # str() of a list of lists of ints is its JSON
-            line = (f'{{"passage_id": {quoted(f"{doc_id}#p{n + 1}")}, "doc_id": {doc}, "start": {start}, '
+            line = (f'{{"passage_id": {quoted(passage_id(doc_id, n + 1))}, "doc_id": {doc}, "start": {start}, '
                     f'"end": {end}, "text": {quoted(body[start:end])}, "sentences": {spans[offsets[n]:offsets[n + 1]]}}}')
             for char, escape in LINE_SEPARATORS.items():  # inside JSON strings only: JSON syntax outside them is ASCII
                 line = line.replace(char, escape)
@@ -147,8 +147,8 @@ def _read_fields(value: object) -> list[Fields]:
 
 
 def fields(doc: Document) -> Fields:
-    """What a document states about itself that the corpus's words count (qa/index/words.py), with its id."""
-    return doc.id, doc.title, doc.publisher, doc.authors, doc.comment_author, doc.comment_location
+    """The document's id and what it states about itself that the corpus's words count (`words.stated`)."""
+    return doc.id, *stated(doc)
 
 
 def _read_figures(value: object) -> FigurePassages:

@@ -11,7 +11,7 @@ from typing import overload
 import numpy as np
 
 from qa.corpus.documents import Document
-from qa.corpus.passages import PassageRecord
+from qa.corpus.passages import PassageRecord, passage_id
 
 
 class Malformed(ValueError):
@@ -44,7 +44,7 @@ class PassageTable(Sequence[PassageRecord]):
                 doc_ids.append(record.doc_id)
                 number = 0
             number += 1
-            if record.passage_id != f"{record.doc_id}#p{number}":
+            if record.passage_id != passage_id(record.doc_id, number):
                 raise Malformed(f"passage {n} ({record.passage_id}) is not numbered in order within its document")
             doc.append(len(doc_ids) - 1)
             start.append(record.start)
@@ -76,7 +76,7 @@ class PassageTable(Sequence[PassageRecord]):
         k = int(self.doc[i])
         doc_id, start, end = self.doc_ids[k], int(self.start[i]), int(self.end[i])
         spans = self.spans[self.span_offsets[i]:self.span_offsets[i + 1]].tolist()
-        return PassageRecord(f"{doc_id}#p{i - int(self.first[k]) + 1}", doc_id, start, end,
+        return PassageRecord(passage_id(doc_id, i - int(self.first[k]) + 1), doc_id, start, end,
                              self.documents[doc_id].body[start:end], tuple((a, b) for a, b in spans))
 
     def text(self, i: int) -> str:

@@ -108,8 +108,6 @@ def resumed(settings: Settings, encoder: Encoder) -> Index | None:
         index = previous(settings, encoder, read)
     except StaleIndex:
         return None
-    if index.files is None or index.keys is None:
-        return None
     return spliced(index, read.documents, expected_identity(settings, encoder, read.checksum), read.files, settings,
                    encoder)
 

@@ -57,9 +57,16 @@ def _document_words(doc: Document, texts: Iterable[str],
             stem_of[word] = tuple(tokenize(word, stem=True, stopwords=True))
         stems.update(stem_of[word])
     words = {bare(w) for w in written}
-    stated = [doc.title, doc.publisher, *doc.authors, doc.comment_author or "", doc.comment_location or ""]
-    words.update(bare_words(" ".join(stated)))
+    title, publisher, authors, comment_author, comment_location = stated(doc)
+    words.update(bare_words(" ".join([title, publisher, *authors, comment_author or "", comment_location or ""])))
     return stems, words
+
+
+def stated(doc: Document) -> tuple[str, str, tuple[str, ...], str | None, str | None]:
+    """What a document states about itself, whose words are the corpus's too: its title, publisher, authors, and a
+    reader comment's author and location. An index saves these for each document (documents.json), so that a
+    document changed while no app ran can still have its words counted off."""
+    return doc.title, doc.publisher, doc.authors, doc.comment_author, doc.comment_location
 
 
 def bare(word: str) -> str:
