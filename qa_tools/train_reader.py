@@ -4,7 +4,9 @@ The task: (question, sentence) → does this sentence hold the answer? Positives
 annotator's answer; negatives are the other sentences of the paragraph that share most words with the question, and
 the sentences of paragraphs that do not answer at all (SQuAD 2.0's unanswerable questions, written to look
 answerable there: the near misses a bi-encoder cannot tell). The split is by article: every fifth article, in
-title order, is held out as `tune`, and the run reports the reader's AUC there.
+title order, is held out as `tune`, and the run reports the reader's AUC there. With `--passages N` it also reads
+(question, paragraph) pairs: P(this passage answers), the question-level task SQuAD 2.0's unanswerable questions
+pose, with N other paragraphs of the article as negatives for each answerable question.
 
 The embeddings and the lower layers stay as the base model has them; their output is computed once per pair and
 cached, and only the top layers and the head are trained. Checkpoints (`--work`) let a run stop and resume: a
@@ -36,6 +38,7 @@ class Pair:
     label: int
     article: str
     qid: str
+    unit: str = "sentence"  # or "passage": the text is a whole paragraph
 
 
 def squad_pairs(path: Path, negatives: int) -> list[Pair]:
@@ -59,6 +62,26 @@ def squad_pairs(path: Path, negatives: int) -> list[Pair]:
                 pairs.append(Pair(qa["question"], context[spans[j][0]:spans[j][1]], 1, para["title"], qa["id"]))
             for j in rest[:negatives + (0 if answer else 1)]:
                 pairs.append(Pair(qa["question"], context[spans[j][0]:spans[j][1]], 0, para["title"], qa["id"]))
+    return pairs
+
+
+def squad_passage_pairs(path: Path, negatives: int) -> list[Pair]:
+    """The (question, paragraph) pairs of SQuAD 2.0: each question with its own paragraph (positive when SQuAD
+    gives an answer, negative for its unanswerable questions, written to look answerable there), and each answerable
+    question with the `negatives` other paragraphs of its article sharing most of its content words (ties: article
+    order), which do not answer it."""
+    paragraphs = [json.loads(line) for line in path.read_text().splitlines()]
+    tokens = [set(tokenize(p["context"])) for p in paragraphs]
+    pairs = []
+    for n, para in enumerate(paragraphs):
+        siblings = [m for m, other in enumerate(paragraphs) if other["title"] == para["title"] and m != n]
+        for qa in para["qas"]:
+            answerable = bool(qa["answers"]) and not qa.get("is_impossible")
+            pairs.append(Pair(qa["question"], para["context"], int(answerable), para["title"], qa["id"], "passage"))
+            if answerable:
+                q = set(tokenize(qa["question"]))
+                for m in sorted(siblings, key=lambda m: (-len(q & tokens[m]), m))[:negatives]:
+                    pairs.append(Pair(qa["question"], paragraphs[m]["context"], 0, para["title"], qa["id"], "passage"))
     return pairs
 
 
@@ -214,7 +237,8 @@ def export(model, frozen: int, max_tokens: int, out: Path, info: dict) -> None:
     meta = {"trained_layers": json.dumps(list(range(frozen, layers))), "max_tokens": str(max_tokens),
             "base_model": "sentence-transformers/all-MiniLM-L6-v2 (Apache-2.0)",
             "training_data": "SQuAD 2.0 dev (CC BY-SA 4.0), Rajpurkar, Jia and Liang 2018"
-                             + ("; then this repo's dev questions and CLAPNQ's tune half" if "init" in info else ""),
+                             + ("; then this repo's dev questions and CLAPNQ's tune half"
+                                if "dev questions" in info["data"] else ""),
             "training": json.dumps(info)}
     save_file(keep, str(out), metadata=meta)
 
@@ -281,12 +305,9 @@ def fit(model, tokenizer, train: list[Pair], tune: list[Pair], args, tag: str) -
     if checkpoint.is_file():
         step, losses = resume(checkpoint, model, optimizer, schedule)
         print(f"resumed at step {step}/{total}", flush=True)
-    tune_labels = np.array([p.label for p in tune])
     before = {}
     if tune_cache is not None and step == 0:  # where training starts from, on the same tune pairs
-        scores = predict(model, tune_cache, len(tune), args.frozen)
-        before = {"tune_sentence_auc_before": round(auc(scores, tune_labels), 4),
-                  "tune_question_auc_before": round(question_auc(tune, scores), 4)}
+        before = {f"{k}_before": v for k, v in tune_figures(tune, predict(model, tune_cache, len(tune), args.frozen)).items()}
         print(json.dumps(before), flush=True)
     model.train()
     started, done = time.time(), step
@@ -312,10 +333,21 @@ def fit(model, tokenizer, train: list[Pair], tune: list[Pair], args, tag: str) -
             "seed": SEED, "loss_first_50": round(float(np.mean(losses[:50])), 4),
             "loss_last_50": round(float(np.mean(losses[-50:])), 4)} | before
     if tune_cache is not None:
-        scores = predict(model, tune_cache, len(tune), args.frozen)
-        info |= {"tune_sentence_auc": round(auc(scores, tune_labels), 4),
-                 "tune_question_auc": round(question_auc(tune, scores), 4)}
+        info |= tune_figures(tune, predict(model, tune_cache, len(tune), args.frozen))
     return info
+
+
+def tune_figures(tune: list[Pair], scores: np.ndarray) -> dict[str, float]:
+    """The AUC of the sentence pairs and the question AUC (best sentence against 'answerable'), and, where there are
+    passage pairs, the same two over those."""
+    figures: dict[str, float] = {}
+    for unit in ("sentence", "passage"):
+        rows = [n for n, p in enumerate(tune) if p.unit == unit]
+        if rows:
+            pairs, labels = [tune[n] for n in rows], np.array([tune[n].label for n in rows])
+            figures |= {f"tune_{unit}_auc": round(auc(scores[rows], labels), 4),
+                        f"tune_{unit}_question_auc": round(question_auc(pairs, scores[rows]), 4)}
+    return figures
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -334,7 +366,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--domain", type=Path, default=None, metavar="CLAPNQ",
                         help="a second stage: go on from --init on the dev questions of both corpora (this CLAPNQ "
                              "folder's tune half) instead of SQuAD")
-    parser.add_argument("--init", type=Path, default=None, help="reader weights to start from (with --domain)")
+    parser.add_argument("--init", type=Path, default=None,
+                        help="reader weights to start from (needed with --domain)")
+    parser.add_argument("--passages", type=int, default=-1, metavar="N",
+                        help="SQuAD stage: also train on (question, paragraph) pairs, each question's own paragraph "
+                             "and N other paragraphs of its article per answerable question (-1: sentence pairs only)")
     parser.add_argument("--fold", type=int, default=-1,
                         help="with --domain, leave out the questions of this cross-validation fold (-1: none), so "
                              "that the gate can score each question with a reader that never saw it")
@@ -349,14 +385,15 @@ def main(argv: list[str] | None = None) -> None:
     path = model_path()
     model = cross_encoder(path)
     tokenizer = pair_tokenizer(path, args.max_tokens)
-    if args.domain:
+    if args.init is not None:
         from safetensors.torch import load_file
 
+        model.load_state_dict({k: v.float() for k, v in load_file(str(args.init)).items()}, strict=False)
+    if args.domain:
         from qa_tools.fit_confidence import fold_of
 
         if args.init is None:
             parser.error("--domain goes on from a trained reader: name it with --init")
-        model.load_state_dict({k: v.float() for k, v in load_file(str(args.init)).items()}, strict=False)
         pairs = domain_pairs(args.domain, args.negatives)
         train = [p for p in pairs if fold_of(p.qid) != args.fold]
         tune = [p for p in pairs if fold_of(p.qid) == args.fold]
@@ -364,11 +401,15 @@ def main(argv: list[str] | None = None) -> None:
         data = "SQuAD 2.0 dev, then the dev questions of both corpora" + (f" but fold {args.fold}" if args.fold >= 0 else "")
     else:
         squad = args.squad / "squad2_dev.jsonl" if args.squad.is_dir() else args.squad
-        train, tune = split(squad_pairs(squad, args.negatives))
+        pairs = squad_pairs(squad, args.negatives)
+        if args.passages >= 0:
+            pairs += squad_passage_pairs(squad, args.passages)
+        train, tune = split(pairs)
         if args.limit:
             train, tune = train[:args.limit], tune[:args.limit // 4]
-        tag = f"f{args.frozen}-n{args.negatives}-t{args.max_tokens}-l{args.limit}"
-        data = "SQuAD 2.0 dev"
+        tag = (f"f{args.frozen}-n{args.negatives}-t{args.max_tokens}-l{args.limit}"
+               + (f"-p{args.passages}" if args.passages >= 0 else "") + ("-init" if args.init else ""))
+        data = "SQuAD 2.0 dev" + (" (sentences and paragraphs)" if args.passages >= 0 else "")
     print(f"pairs: train {len(train)} ({sum(p.label for p in train)} positive), tune {len(tune)}", flush=True)
     info = fit(model, tokenizer, train, tune, args, tag) | {"data": data}
     if args.init is not None:

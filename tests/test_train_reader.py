@@ -1,5 +1,5 @@
 """The reader's training data (qa_tools/train_reader.py): SQuAD 2.0's paragraphs cut into (question, sentence) pairs,
-split by article. The training itself runs in the background, never in a test."""
+and read whole as (question, paragraph) pairs, split by article. The training itself runs in the background, never in a test."""
 from __future__ import annotations
 
 import json
@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from qa_tools.train_reader import auc, question_auc, split, squad_pairs
+from qa_tools.train_reader import auc, question_auc, split, squad_pairs, squad_passage_pairs, tune_figures
 
 PARAGRAPHS = [
     {"title": "Miners", "context": "The strike began in May. Police fired on the miners in December. Ten people died.",
@@ -50,3 +50,25 @@ def test_auc_counts_ties_as_half_and_the_question_task_takes_each_question_best_
     pairs = squad_pairs(squad, negatives=1)
     scores = np.array([3.0, 0.0, 1.0, 0.5, 2.0, -1.0])  # a1 best 3, a2 best 1 (unanswerable), b1 best 2
     assert question_auc(pairs, scores) == 1.0
+
+
+def test_passage_pairs_are_each_question_own_paragraph_and_for_an_answerable_one_its_article_nearest_other(tmp_path):
+    reopened = {"title": "Miners", "context": "The mine reopened in March. Miners went back to work.",
+                "qas": [{"id": "c1", "question": "When did the mine reopen?", "answers": ["in March"],
+                         "is_impossible": False}]}
+    path = tmp_path / "squad2_dev.jsonl"
+    path.write_text("\n".join(json.dumps(p) for p in [*PARAGRAPHS, reopened]), encoding="utf-8")
+    pairs = squad_passage_pairs(path, negatives=1)
+    miners, rivers, mine = PARAGRAPHS[0]["context"], PARAGRAPHS[1]["context"], reopened["context"]
+    assert [(p.qid, p.text, p.label, p.unit) for p in pairs] == [
+        ("a1", miners, 1, "passage"), ("a1", mine, 0, "passage"),  # the other paragraph of its article
+        ("a2", miners, 0, "passage"),  # unanswerable: its own paragraph, a negative, and nothing more
+        ("b1", rivers, 1, "passage"),  # an article of one paragraph has no other
+        ("c1", mine, 1, "passage"), ("c1", miners, 0, "passage")]
+    sentences = squad_pairs(path, negatives=1)
+    scores = np.array([0.0] * len(sentences) + [2.0, 0.0, 1.0, 3.0, 0.5, -1.0])
+    figures = tune_figures(sentences + pairs, scores)
+    # the passage pairs' AUC (8 of 9 pairs in order) and their question AUC (a2's best, 1, beats c1's, 0.5),
+    # apart from the sentence pairs'
+    assert figures["tune_passage_auc"] == 0.8889 and figures["tune_passage_question_auc"] == 0.6667
+    assert figures["tune_sentence_auc"] == 0.5
